@@ -1,0 +1,52 @@
+//! Settings an admin controls.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "server")]
+mod store;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// POs whose total is strictly under this are approved on submit; 0 turns auto-approval off.
+    pub auto_approve_limit_cents: i64,
+    pub require_signature: bool,
+    pub qbo_auto_push: bool,
+    pub currency: String,
+}
+
+/// Settings as the API shows them: with what is configured around them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub auto_approve_limit_cents: i64,
+    pub require_signature: bool,
+    pub qbo_auto_push: bool,
+    pub currency: String,
+    pub encryption_configured: bool,
+    pub pax8_configured: bool,
+    pub qbo_connected: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsUpdate {
+    pub auto_approve_limit_cents: Option<i64>,
+    pub require_signature: Option<bool>,
+    pub qbo_auto_push: Option<bool>,
+}
+
+impl SettingsUpdate {
+    pub fn validated(&self) -> crate::Result<&Self> {
+        if let Some(c) = self.auto_approve_limit_cents {
+            crate::validate::cents("auto_approve_limit_cents", c)?;
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limit_must_be_sane() {
+        let u = super::SettingsUpdate { auto_approve_limit_cents: Some(-1), ..Default::default() };
+        assert_eq!(u.validated().unwrap_err().field.as_deref(), Some("auto_approve_limit_cents"));
+    }
+}

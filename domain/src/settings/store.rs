@@ -1,0 +1,49 @@
+use super::{Settings, SettingsUpdate};
+use crate::store::to_bool;
+use crate::{Result, Store};
+use sqlx::Row;
+
+impl Store {
+    pub async fn settings(&self) -> Result<Settings> {
+        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
+        Ok(Settings {
+            auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
+            require_signature: to_bool(r.try_get("require_signature")?),
+            qbo_auto_push: to_bool(r.try_get("qbo_auto_push")?),
+            currency: r.try_get("currency")?,
+        })
+    }
+
+    pub async fn update_settings(&self, upd: &SettingsUpdate) -> Result<Settings> {
+        upd.validated()?;
+        sqlx::query(
+            "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
+                require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push) WHERE id = 1",
+        )
+        .bind(upd.auto_approve_limit_cents)
+        .bind(upd.require_signature.map(i64::from))
+        .bind(upd.qbo_auto_push.map(i64::from))
+        .execute(self.pool())
+        .await?;
+        self.settings().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{store, BACKENDS};
+
+    #[tokio::test]
+    async fn settings_update_only_what_is_given() {
+        for b in BACKENDS {
+            let s = store(b).await;
+            let before = s.settings().await.unwrap();
+            assert_eq!(before.auto_approve_limit_cents, 50000);
+            let after = s.update_settings(&super::SettingsUpdate { require_signature: Some(true), ..Default::default() }).await.unwrap();
+            assert!(after.require_signature);
+            assert_eq!(after.auto_approve_limit_cents, 50000);
+            assert!(s.update_settings(&super::SettingsUpdate { auto_approve_limit_cents: Some(-5), ..Default::default() }).await.is_err());
+            assert_eq!(s.settings().await.unwrap(), after, "{b}: a refused update changes nothing");
+        }
+    }
+}
