@@ -1,1 +1,21 @@
+#![recursion_limit = "256"]
+//! The NEXOS purchasing UI (Leptos) and its server functions. Server
+//! functions are thin: they authenticate, authorise and call `domain`.
 
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod procurement;
+pub mod purchase_orders;
+pub mod reference;
+pub mod settings;
+pub mod shell;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod context;
+
+pub use shell::{shell, App};
+
+/// Every server function of the API, for the server to list at start.
+pub const API_PREFIX: &str = "/api";

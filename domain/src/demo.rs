@@ -26,14 +26,30 @@ pub async fn seed(store: &Store) -> Result<bool> {
         return Ok(false);
     }
     for (email, name, role) in demo_users() {
-        if store.create_user(NewUser { email: email.into(), name: name.into(), password: DEMO_PASSWORD.into(), role }).await.is_err() {
+        if store
+            .create_user(NewUser {
+                email: email.into(),
+                name: name.into(),
+                password: DEMO_PASSWORD.into(),
+                role,
+            })
+            .await
+            .is_err()
+        {
             tracing::info!(email, "demo user exists already; left as it is");
         }
     }
 
-    let company = |name: &str, pax8: Option<&str>| CompanyInput { name: Some(name.into()), pax8_company_id: pax8.map(Into::into) };
-    let harbor = store.create_company(&company("Harbor Dental Group", Some("7b2f1c8e-1d2a-4c1e-9b9e-2f6c0c7d1a01"))).await?;
-    let north = store.create_company(&company("Northwind Logistics", Some("3c9d2e4f-8a7b-4e21-b5c3-9d1e2f3a4b02"))).await?;
+    let company = |name: &str, pax8: Option<&str>| CompanyInput {
+        name: Some(name.into()),
+        pax8_company_id: pax8.map(Into::into),
+    };
+    let harbor = store
+        .create_company(&company("Harbor Dental Group", Some("7b2f1c8e-1d2a-4c1e-9b9e-2f6c0c7d1a01")))
+        .await?;
+    let north = store
+        .create_company(&company("Northwind Logistics", Some("3c9d2e4f-8a7b-4e21-b5c3-9d1e2f3a4b02")))
+        .await?;
     let cedar = store.create_company(&company("Cedar & Pine Law", None)).await?;
 
     store.create_ticket(harbor.id, "Laptop for new front-desk hire").await?;
@@ -44,7 +60,11 @@ pub async fn seed(store: &Store) -> Result<bool> {
     store.create_project(north.id, "Warehouse Wi-Fi refresh").await?;
     store.create_project(cedar.id, "Backup and DR rollout").await?;
 
-    let vendor = |name: &str, d: Option<Distributor>| VendorInput { name: Some(name.into()), distributor: d, qbo_vendor_id: None };
+    let vendor = |name: &str, d: Option<Distributor>| VendorInput {
+        name: Some(name.into()),
+        distributor: d,
+        qbo_vendor_id: None,
+    };
     let pax8 = store.create_vendor(&vendor("Pax8", Some(Distributor::Pax8))).await?;
     let ingram = store.create_vendor(&vendor("Ingram Micro", Some(Distributor::IngramMicro))).await?;
     let cdw = store.create_vendor(&vendor("CDW", None)).await?;
@@ -60,22 +80,94 @@ pub async fn seed(store: &Store) -> Result<bool> {
         qbo_item_id: None,
     };
     let m365bp = store
-        .create_product(&product(pax8.id, "Microsoft 365 Business Premium", "MST-365-BP", 2200, Some("f3a1c2d4-0b1e-4d5f-8a9b-365b00000001"), Some("Monthly"), Some("c0mm1t00-0000-4000-8000-000000000001")))
+        .create_product(&product(
+            pax8.id,
+            "Microsoft 365 Business Premium",
+            "MST-365-BP",
+            2200,
+            Some("f3a1c2d4-0b1e-4d5f-8a9b-365b00000001"),
+            Some("Monthly"),
+            Some("c0mm1t00-0000-4000-8000-000000000001"),
+        ))
         .await?;
     let m365bs = store
-        .create_product(&product(pax8.id, "Microsoft 365 Business Standard", "MST-365-BS", 1250, Some("f3a1c2d4-0b1e-4d5f-8a9b-365b00000002"), Some("Monthly"), Some("c0mm1t00-0000-4000-8000-000000000001")))
+        .create_product(&product(
+            pax8.id,
+            "Microsoft 365 Business Standard",
+            "MST-365-BS",
+            1250,
+            Some("f3a1c2d4-0b1e-4d5f-8a9b-365b00000002"),
+            Some("Monthly"),
+            Some("c0mm1t00-0000-4000-8000-000000000001"),
+        ))
         .await?;
-    store.create_product(&product(pax8.id, "Acronis Cyber Protect Cloud", "ACR-CPC", 450, Some("a7c0b1d2-5e6f-4a3b-9c8d-acr000000003"), Some("Monthly"), None)).await?;
-    store.create_product(&product(ingram.id, "Veeam Backup for Microsoft 365", "VEE-M365", 300, Some("ING-VEEAM-365"), Some("Annual"), None)).await?;
-    store.create_product(&product(cdw.id, "Dell Latitude 5450 laptop", "DELL-LAT-5450", 119900, None, None, None)).await?;
-    store.create_product(&product(cdw.id, "Ubiquiti UniFi Switch 24 PoE", "UBNT-USW-24-POE", 37900, None, None, None)).await?;
-    store.create_product(&product(cdw.id, "HP 58A toner cartridge", "HP-CF258A", 12900, None, None, None)).await?;
+    store
+        .create_product(&product(
+            pax8.id,
+            "Acronis Cyber Protect Cloud",
+            "ACR-CPC",
+            450,
+            Some("a7c0b1d2-5e6f-4a3b-9c8d-acr000000003"),
+            Some("Monthly"),
+            None,
+        ))
+        .await?;
+    store
+        .create_product(&product(
+            ingram.id,
+            "Veeam Backup for Microsoft 365",
+            "VEE-M365",
+            300,
+            Some("ING-VEEAM-365"),
+            Some("Annual"),
+            None,
+        ))
+        .await?;
+    store
+        .create_product(&product(cdw.id, "Dell Latitude 5450 laptop", "DELL-LAT-5450", 119900, None, None, None))
+        .await?;
+    store
+        .create_product(&product(cdw.id, "Ubiquiti UniFi Switch 24 PoE", "UBNT-USW-24-POE", 37900, None, None, None))
+        .await?;
+    store
+        .create_product(&product(cdw.id, "HP 58A toner cartridge", "HP-CF258A", 12900, None, None, None))
+        .await?;
 
     let contract = store.create_contract(harbor.id, "Managed Microsoft 365").await?;
-    store.add_contract_line(contract.id, &ContractLineInput { product_id: Some(m365bp.id), description: "Microsoft 365 Business Premium seats".into(), quantity: 25, unit_price_cents: 2640 }).await?;
-    store.add_contract_line(contract.id, &ContractLineInput { product_id: Some(m365bs.id), description: "Microsoft 365 Business Standard seats".into(), quantity: 5, unit_price_cents: 1500 }).await?;
+    store
+        .add_contract_line(
+            contract.id,
+            &ContractLineInput {
+                product_id: Some(m365bp.id),
+                description: "Microsoft 365 Business Premium seats".into(),
+                quantity: 25,
+                unit_price_cents: 2640,
+            },
+        )
+        .await?;
+    store
+        .add_contract_line(
+            contract.id,
+            &ContractLineInput {
+                product_id: Some(m365bs.id),
+                description: "Microsoft 365 Business Standard seats".into(),
+                quantity: 5,
+                unit_price_cents: 1500,
+            },
+        )
+        .await?;
     let c2 = store.create_contract(north.id, "Managed workplace").await?;
-    store.add_contract_line(c2.id, &ContractLineInput { product_id: Some(m365bs.id), description: "Microsoft 365 Business Standard seats".into(), quantity: 40, unit_price_cents: 1500 }).await?;
+    store
+        .add_contract_line(
+            c2.id,
+            &ContractLineInput {
+                product_id: Some(m365bs.id),
+                description: "Microsoft 365 Business Standard seats".into(),
+                quantity: 40,
+                unit_price_cents: 1500,
+            },
+        )
+        .await?;
     Ok(true)
 }
 
@@ -91,7 +183,12 @@ mod tests {
             assert!(!super::seed(&s).await.unwrap(), "{b}: a second seed changes nothing");
             assert_eq!(s.list_users().await.unwrap().len(), 5);
             assert_eq!(s.list_companies(None).await.unwrap().len(), 3);
-            assert!(s.list_vendors().await.unwrap().iter().any(|v| v.distributor == Some(crate::reference::Distributor::Pax8)));
+            assert!(s
+                .list_vendors()
+                .await
+                .unwrap()
+                .iter()
+                .any(|v| v.distributor == Some(crate::reference::Distributor::Pax8)));
             assert!(s.login("tech@demo.msp", super::DEMO_PASSWORD, "127.0.0.1").await.is_ok());
         }
     }

@@ -38,9 +38,19 @@ impl ErrorCode {
 
     pub fn from_status(status: u16) -> Option<Self> {
         use ErrorCode::*;
-        [Validation, Unauthenticated, Forbidden, NotFound, Conflict, RateLimited, Upstream, EncryptionKeyMissing, Internal]
-            .into_iter()
-            .find(|c| c.status() == status)
+        [
+            Validation,
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            Conflict,
+            RateLimited,
+            Upstream,
+            EncryptionKeyMissing,
+            Internal,
+        ]
+        .into_iter()
+        .find(|c| c.status() == status)
     }
 }
 
@@ -54,10 +64,18 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), field: None }
+        Error {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { code: ErrorCode::Validation, message: message.into(), field: Some(field.into()) }
+        Error {
+            code: ErrorCode::Validation,
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
     pub fn unauthenticated() -> Self {
         Self::new(ErrorCode::Unauthenticated, "Sign in first: no valid session or API token.")
@@ -76,6 +94,11 @@ impl Error {
     }
     pub fn status(&self) -> u16 {
         self.code.status()
+    }
+    /// The same error, naming the input field it is about.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 

@@ -9,7 +9,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     format!("{prefix}_{}_{}_{n}", std::process::id(), nanos)
 }
 
@@ -29,7 +32,10 @@ pub async fn fresh_database_url(backend: &str) -> String {
             let admin = postgres_admin_url();
             let name = unique("nexos_t");
             let store = Store::connect(&admin, 1).await.expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(store.pool()).await.expect("create test database");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(store.pool())
+                .await
+                .expect("create test database");
             store.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             format!("{base}/{name}")

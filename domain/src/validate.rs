@@ -29,7 +29,9 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
 pub fn email(field: &str, value: &str) -> Result<String, Error> {
     let v = required_text(field, value, 254)?.to_lowercase();
     let ok = match v.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !v.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !v.contains(char::is_whitespace)
+        }
         None => false,
     };
     if !ok {
@@ -68,7 +70,10 @@ pub fn cents(field: &str, value: i64) -> Result<i64, Error> {
         return Err(Error::validation(field, "Amount cannot be negative."));
     }
     if value > MAX_CENTS {
-        return Err(Error::validation(field, "Amount is larger than $10,000,000.00; check the figure (it is in cents)."));
+        return Err(Error::validation(
+            field,
+            "Amount is larger than $10,000,000.00; check the figure (it is in cents).",
+        ));
     }
     Ok(value)
 }

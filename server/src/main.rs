@@ -1,1 +1,98 @@
-fn main() {}
+use clap::Parser;
+use server::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let config = cli.config.clone();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::SeedDemo => {
+            let store = server::open_store(&config).await?;
+            if domain::demo::seed(&store).await? {
+                println!("Seeded the demo MSP. Demo users sign in with the password \"{}\".", domain::demo::DEMO_PASSWORD);
+            } else {
+                println!("The database already has companies; the demo was not loaded.");
+            }
+            Ok(())
+        }
+        Command::CreateAdmin { email, name, password } => {
+            let password = match password {
+                Some(p) => p,
+                None => prompt_password()?,
+            };
+            let store = server::open_store(&config).await?;
+            let user = match store
+                .create_user(domain::users::NewUser {
+                    email: email.clone(),
+                    name,
+                    password: password.clone(),
+                    role: domain::users::Role::Admin,
+                })
+                .await
+            {
+                Ok(u) => u,
+                Err(e) if e.field.as_deref() == Some("email") && e.message.contains("exists") => {
+                    let existing = store
+                        .list_users()
+                        .await?
+                        .into_iter()
+                        .find(|u| u.email == email.trim().to_lowercase())
+                        .ok_or_else(|| anyhow::anyhow!(e.message.clone()))?;
+                    let upd = domain::users::UserUpdate {
+                        role: Some(domain::users::Role::Admin),
+                        active: Some(true),
+                        password: Some(password),
+                        name: None,
+                    };
+                    store.update_user(&existing, existing.id, upd).await.map_err(|e| anyhow::anyhow!(e.message))?
+                }
+                Err(e) => anyhow::bail!("{}: {}", e.field.unwrap_or_default(), e.message),
+            };
+            println!("Admin {} can sign in now.", user.email);
+            Ok(())
+        }
+    }
+}
+
+fn prompt_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, Write};
+    print!("Password for the new admin (at least 10 characters): ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn serve(config: server::config::Config) -> anyhow::Result<()> {
+    let (router, state) = server::build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    let url = config.public_url();
+    tracing::info!(database = %domain::store::redact_url(&config.database_url), "listening on {url}");
+    if !state.encryption_configured {
+        tracing::warn!("NEXOS_ENCRYPTION_KEY is not set: procurement is unavailable until it is (see README)");
+    }
+    let users = state.store.user_count().await?;
+    println!();
+    println!("  NEXOS Purchasing is running at {url}");
+    if config.demo {
+        println!("  Demo sign-in: admin@demo.msp, approver@demo.msp, purchaser@demo.msp, tech@demo.msp, viewer@demo.msp");
+        println!("  Password for every demo user: {}", domain::demo::DEMO_PASSWORD);
+    } else if users == 0 {
+        println!("  No users yet: set NEXOS_ADMIN_EMAIL and NEXOS_ADMIN_PASSWORD and restart,");
+        println!("  or run `server create-admin --email you@example.com`, or start with --demo.");
+    } else {
+        println!("  Sign in at {url}/login");
+    }
+    println!();
+    server::serve(listener, router, server::shutdown_signal()).await?;
+    state.store.close().await;
+    Ok(())
+}

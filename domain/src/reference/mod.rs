@@ -160,7 +160,11 @@ impl CompanyInput {
     pub fn validated(&self, partial: bool) -> Result<CompanyInput> {
         Ok(CompanyInput {
             name: name_field("name", self.name.as_deref(), partial)?,
-            pax8_company_id: self.pax8_company_id.as_deref().map(|v| optional_text("pax8_company_id", Some(v), MAX_ID).map(|o| o.unwrap_or_default())).transpose()?,
+            pax8_company_id: self
+                .pax8_company_id
+                .as_deref()
+                .map(|v| optional_text("pax8_company_id", Some(v), MAX_ID).map(|o| o.unwrap_or_default()))
+                .transpose()?,
         })
     }
 }
@@ -177,7 +181,11 @@ impl VendorInput {
         Ok(VendorInput {
             name: name_field("name", self.name.as_deref(), partial)?,
             distributor: self.distributor,
-            qbo_vendor_id: self.qbo_vendor_id.as_deref().map(|v| optional_text("qbo_vendor_id", Some(v), MAX_ID).map(|o| o.unwrap_or_default())).transpose()?,
+            qbo_vendor_id: self
+                .qbo_vendor_id
+                .as_deref()
+                .map(|v| optional_text("qbo_vendor_id", Some(v), MAX_ID).map(|o| o.unwrap_or_default()))
+                .transpose()?,
         })
     }
 }
@@ -213,7 +221,11 @@ impl ProductInput {
             ),
             None => None,
         };
-        let opt = |field: &str, v: &Option<String>| v.as_deref().map(|v| optional_text(field, Some(v), MAX_ID).map(|o| o.unwrap_or_default())).transpose();
+        let opt = |field: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|v| optional_text(field, Some(v), MAX_ID).map(|o| o.unwrap_or_default()))
+                .transpose()
+        };
         Ok(ProductInput {
             vendor_id: self.vendor_id,
             name: name_field("name", self.name.as_deref(), partial)?,
@@ -262,7 +274,12 @@ mod tests {
 
     #[test]
     fn company_input() {
-        let c = CompanyInput { name: Some("  Acme ".into()), pax8_company_id: Some(" ".into()) }.validated(false).unwrap();
+        let c = CompanyInput {
+            name: Some("  Acme ".into()),
+            pax8_company_id: Some(" ".into()),
+        }
+        .validated(false)
+        .unwrap();
         assert_eq!(c.name.as_deref(), Some("Acme"));
         assert_eq!(c.pax8_company_id.as_deref(), Some(""), "blank unlinks");
         assert_eq!(CompanyInput::default().validated(false).unwrap_err().field.as_deref(), Some("name"));
@@ -271,11 +288,24 @@ mod tests {
 
     #[test]
     fn product_input() {
-        let p = ProductInput { vendor_id: Some(1), name: Some("M365 Business Premium".into()), sku: Some("MST-BP".into()), unit_cost_cents: Some(2200), billing_term: Some("monthly".into()), ..Default::default() };
+        let p = ProductInput {
+            vendor_id: Some(1),
+            name: Some("M365 Business Premium".into()),
+            sku: Some("MST-BP".into()),
+            unit_cost_cents: Some(2200),
+            billing_term: Some("monthly".into()),
+            ..Default::default()
+        };
         assert_eq!(p.validated(false).unwrap().billing_term.as_deref(), Some("Monthly"));
-        let bad = ProductInput { billing_term: Some("weekly".into()), ..p.clone() };
+        let bad = ProductInput {
+            billing_term: Some("weekly".into()),
+            ..p.clone()
+        };
         assert_eq!(bad.validated(false).unwrap_err().field.as_deref(), Some("billing_term"));
-        let neg = ProductInput { unit_cost_cents: Some(-5), ..p.clone() };
+        let neg = ProductInput {
+            unit_cost_cents: Some(-5),
+            ..p.clone()
+        };
         assert_eq!(neg.validated(false).unwrap_err().field.as_deref(), Some("unit_cost_cents"));
         let no_vendor = ProductInput { vendor_id: None, ..p };
         assert_eq!(no_vendor.validated(false).unwrap_err().field.as_deref(), Some("vendor_id"));
@@ -283,7 +313,12 @@ mod tests {
 
     #[test]
     fn contract_line_input() {
-        let l = ContractLineInput { product_id: None, description: "Seats".into(), quantity: 0, unit_price_cents: 100 };
+        let l = ContractLineInput {
+            product_id: None,
+            description: "Seats".into(),
+            quantity: 0,
+            unit_price_cents: 100,
+        };
         assert_eq!(l.validated().unwrap_err().field.as_deref(), Some("quantity"));
     }
 

@@ -9,12 +9,21 @@ use sqlx::Row;
 const LIST_LIMIT: i64 = 200;
 
 fn company(r: &AnyRow) -> Result<Company> {
-    Ok(Company { id: r.try_get("id")?, name: r.try_get("name")?, pax8_company_id: r.try_get("pax8_company_id")? })
+    Ok(Company {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        pax8_company_id: r.try_get("pax8_company_id")?,
+    })
 }
 
 fn vendor(r: &AnyRow) -> Result<Vendor> {
     let d: Option<String> = r.try_get("distributor")?;
-    Ok(Vendor { id: r.try_get("id")?, name: r.try_get("name")?, distributor: d.as_deref().and_then(Distributor::parse), qbo_vendor_id: r.try_get("qbo_vendor_id")? })
+    Ok(Vendor {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        distributor: d.as_deref().and_then(Distributor::parse),
+        qbo_vendor_id: r.try_get("qbo_vendor_id")?,
+    })
 }
 
 const PRODUCT_COLS: &str = "id, vendor_id, name, sku, unit_cost_cents, distributor_product_id, billing_term, commitment_term_id, qbo_item_id";
@@ -56,24 +65,34 @@ fn blank_to_null(v: Option<String>) -> Option<Option<String>> {
 }
 
 fn duplicate(field: &'static str, what: &'static str) -> impl Fn(sqlx::Error) -> Error {
-    move |e| if is_unique_violation(&e) { Error::validation(field, format!("{what} already exists.")) } else { e.into() }
+    move |e| {
+        if is_unique_violation(&e) {
+            Error::validation(field, format!("{what} already exists."))
+        } else {
+            e.into()
+        }
+    }
 }
 
 impl Store {
     // ---- companies ---------------------------------------------------------
 
     pub async fn list_companies(&self, q: Option<&str>) -> Result<Vec<Company>> {
-        let rows = sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\') ORDER BY lower(name), id LIMIT $3")
-            .bind(q.unwrap_or("").trim())
-            .bind(like_pattern(q.unwrap_or("")))
-            .bind(LIST_LIMIT)
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\') ORDER BY lower(name), id LIMIT $3")
+                .bind(q.unwrap_or("").trim())
+                .bind(like_pattern(q.unwrap_or("")))
+                .bind(LIST_LIMIT)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(company).collect()
     }
 
     pub async fn get_company(&self, id: i64) -> Result<Company> {
-        let r = sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+        let r = sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         company(&r.ok_or_else(|| Error::not_found("The company"))?)
     }
 
@@ -114,12 +133,28 @@ impl Store {
             .bind(LIST_LIMIT)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| Ok(Ticket { id: r.try_get("id")?, company_id: r.try_get("company_id")?, title: r.try_get("title")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Ticket {
+                    id: r.try_get("id")?,
+                    company_id: r.try_get("company_id")?,
+                    title: r.try_get("title")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn get_ticket(&self, id: i64) -> Result<Ticket> {
-        let r = sqlx::query("SELECT id, company_id, title FROM tickets WHERE id = $1").bind(id).fetch_optional(self.pool()).await?.ok_or_else(|| Error::not_found("The ticket"))?;
-        Ok(Ticket { id: r.try_get("id")?, company_id: r.try_get("company_id")?, title: r.try_get("title")? })
+        let r = sqlx::query("SELECT id, company_id, title FROM tickets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The ticket"))?;
+        Ok(Ticket {
+            id: r.try_get("id")?,
+            company_id: r.try_get("company_id")?,
+            title: r.try_get("title")?,
+        })
     }
 
     pub async fn create_ticket(&self, company_id: i64, title: &str) -> Result<Ticket> {
@@ -141,12 +176,28 @@ impl Store {
             .bind(LIST_LIMIT)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| Ok(Project { id: r.try_get("id")?, company_id: r.try_get("company_id")?, name: r.try_get("name")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Project {
+                    id: r.try_get("id")?,
+                    company_id: r.try_get("company_id")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn get_project(&self, id: i64) -> Result<Project> {
-        let r = sqlx::query("SELECT id, company_id, name FROM projects WHERE id = $1").bind(id).fetch_optional(self.pool()).await?.ok_or_else(|| Error::not_found("The project"))?;
-        Ok(Project { id: r.try_get("id")?, company_id: r.try_get("company_id")?, name: r.try_get("name")? })
+        let r = sqlx::query("SELECT id, company_id, name FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The project"))?;
+        Ok(Project {
+            id: r.try_get("id")?,
+            company_id: r.try_get("company_id")?,
+            name: r.try_get("name")?,
+        })
     }
 
     pub async fn create_project(&self, company_id: i64, name: &str) -> Result<Project> {
@@ -162,32 +213,42 @@ impl Store {
     }
 
     async fn company_exists(&self, id: i64) -> Result<()> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         found.map(|_| ()).ok_or_else(|| Error::validation("company_id", "No company has this id."))
     }
 
     // ---- vendors -----------------------------------------------------------
 
     pub async fn list_vendors(&self) -> Result<Vec<Vendor>> {
-        let rows = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors ORDER BY lower(name), id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors ORDER BY lower(name), id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(vendor).collect()
     }
 
     pub async fn get_vendor(&self, id: i64) -> Result<Vendor> {
-        let r = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+        let r = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)
     }
 
     pub async fn create_vendor(&self, input: &VendorInput) -> Result<Vendor> {
         let i = input.validated(false)?;
-        let r = sqlx::query("INSERT INTO vendors (name, distributor, qbo_vendor_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, distributor, qbo_vendor_id")
-            .bind(i.name)
-            .bind(i.distributor.map(|d| d.as_str()))
-            .bind(i.qbo_vendor_id.filter(|s| !s.is_empty()))
-            .bind(clock::now())
-            .fetch_one(self.pool())
-            .await
-            .map_err(duplicate("name", "A vendor with this name"))?;
+        let r = sqlx::query(
+            "INSERT INTO vendors (name, distributor, qbo_vendor_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, distributor, qbo_vendor_id",
+        )
+        .bind(i.name)
+        .bind(i.distributor.map(|d| d.as_str()))
+        .bind(i.qbo_vendor_id.filter(|s| !s.is_empty()))
+        .bind(clock::now())
+        .fetch_one(self.pool())
+        .await
+        .map_err(duplicate("name", "A vendor with this name"))?;
         vendor(&r)
     }
 
@@ -232,7 +293,10 @@ impl Store {
     }
 
     pub async fn get_product(&self, id: i64) -> Result<Product> {
-        let r = sqlx::query(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1")).bind(id).fetch_optional(self.pool()).await?;
+        let r = sqlx::query(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         product(&r.ok_or_else(|| Error::not_found("The product"))?)
     }
 
@@ -269,7 +333,12 @@ impl Store {
                 return Err(Error::validation("vendor_id", "No vendor has this id."));
             }
         }
-        let (dp, bt, ct, qi) = (blank_to_null(i.distributor_product_id), blank_to_null(i.billing_term), blank_to_null(i.commitment_term_id), blank_to_null(i.qbo_item_id));
+        let (dp, bt, ct, qi) = (
+            blank_to_null(i.distributor_product_id),
+            blank_to_null(i.billing_term),
+            blank_to_null(i.commitment_term_id),
+            blank_to_null(i.qbo_item_id),
+        );
         let r = sqlx::query(&format!(
             "UPDATE products SET vendor_id = COALESCE($1, vendor_id), name = COALESCE($2, name), sku = COALESCE($3, sku),
                 unit_cost_cents = COALESCE($4, unit_cost_cents),
@@ -309,7 +378,12 @@ impl Store {
             .bind(clock::now())
             .fetch_one(self.pool())
             .await?;
-        Ok(Contract { id, company_id, name, lines: vec![] })
+        Ok(Contract {
+            id,
+            company_id,
+            name,
+            lines: vec![],
+        })
     }
 
     pub async fn list_contracts(&self, company_id: Option<i64>) -> Result<Vec<ContractSummary>> {
@@ -340,19 +414,37 @@ impl Store {
     }
 
     pub async fn get_contract(&self, id: i64) -> Result<Contract> {
-        let r = sqlx::query("SELECT id, company_id, name FROM contracts WHERE id = $1").bind(id).fetch_optional(self.pool()).await?.ok_or_else(|| Error::not_found("The contract"))?;
-        let lines = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE contract_id = $1 ORDER BY id")).bind(id).fetch_all(self.pool()).await?;
-        Ok(Contract { id: r.try_get("id")?, company_id: r.try_get("company_id")?, name: r.try_get("name")?, lines: lines.iter().map(contract_line).collect::<Result<_>>()? })
+        let r = sqlx::query("SELECT id, company_id, name FROM contracts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The contract"))?;
+        let lines = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE contract_id = $1 ORDER BY id"))
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(Contract {
+            id: r.try_get("id")?,
+            company_id: r.try_get("company_id")?,
+            name: r.try_get("name")?,
+            lines: lines.iter().map(contract_line).collect::<Result<_>>()?,
+        })
     }
 
     pub async fn get_contract_line(&self, id: i64) -> Result<ContractLine> {
-        let r = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE id = $1")).bind(id).fetch_optional(self.pool()).await?;
+        let r = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         contract_line(&r.ok_or_else(|| Error::not_found("The contract line"))?)
     }
 
     pub async fn add_contract_line(&self, contract_id: i64, input: &ContractLineInput) -> Result<ContractLine> {
         let i = input.validated()?;
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1").bind(contract_id).fetch_optional(self.pool()).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1")
+            .bind(contract_id)
+            .fetch_optional(self.pool())
+            .await?;
         if found.is_none() {
             return Err(Error::validation("contract_id", "No contract has this id."));
         }
@@ -386,16 +478,59 @@ mod tests {
     async fn reference_data_round_trips() {
         for b in BACKENDS {
             let s = store(b).await;
-            let acme = s.create_company(&CompanyInput { name: Some("Acme Dental".into()), pax8_company_id: None }).await.unwrap();
-            assert_eq!(s.create_company(&CompanyInput { name: Some("acme dental".into()), ..Default::default() }).await.unwrap_err().field.as_deref(), Some("name"), "{b}");
-            s.create_company(&CompanyInput { name: Some("Globex 50%_".into()), ..Default::default() }).await.unwrap();
+            let acme = s
+                .create_company(&CompanyInput {
+                    name: Some("Acme Dental".into()),
+                    pax8_company_id: None,
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                s.create_company(&CompanyInput {
+                    name: Some("acme dental".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err()
+                .field
+                .as_deref(),
+                Some("name"),
+                "{b}"
+            );
+            s.create_company(&CompanyInput {
+                name: Some("Globex 50%_".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
             assert_eq!(s.list_companies(Some("DENT")).await.unwrap(), vec![acme.clone()]);
             assert_eq!(s.list_companies(Some("%")).await.unwrap().len(), 1, "{b}: % is literal");
-            let linked = s.update_company(acme.id, &CompanyInput { pax8_company_id: Some("c-123".into()), ..Default::default() }).await.unwrap();
+            let linked = s
+                .update_company(
+                    acme.id,
+                    &CompanyInput {
+                        pax8_company_id: Some("c-123".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             assert_eq!((linked.name.as_str(), linked.pax8_company_id.as_deref()), ("Acme Dental", Some("c-123")));
-            let unlinked = s.update_company(acme.id, &CompanyInput { pax8_company_id: Some("".into()), ..Default::default() }).await.unwrap();
+            let unlinked = s
+                .update_company(
+                    acme.id,
+                    &CompanyInput {
+                        pax8_company_id: Some("".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             assert_eq!(unlinked.pax8_company_id, None);
-            assert_eq!(s.update_company(9999, &CompanyInput::default()).await.unwrap_err().code, crate::ErrorCode::NotFound);
+            assert_eq!(
+                s.update_company(9999, &CompanyInput::default()).await.unwrap_err().code,
+                crate::ErrorCode::NotFound
+            );
 
             let t = s.create_ticket(acme.id, "Laptop for new hire").await.unwrap();
             assert_eq!(s.list_tickets(Some(acme.id)).await.unwrap(), vec![t]);
@@ -403,9 +538,26 @@ mod tests {
             let p = s.create_project(acme.id, "M365 migration").await.unwrap();
             assert_eq!(s.list_projects(None).await.unwrap(), vec![p]);
 
-            let pax8 = s.create_vendor(&VendorInput { name: Some("Pax8".into()), distributor: Some(Distributor::Pax8), qbo_vendor_id: None }).await.unwrap();
+            let pax8 = s
+                .create_vendor(&VendorInput {
+                    name: Some("Pax8".into()),
+                    distributor: Some(Distributor::Pax8),
+                    qbo_vendor_id: None,
+                })
+                .await
+                .unwrap();
             assert_eq!(pax8.distributor, Some(Distributor::Pax8));
-            let v = s.update_vendor(pax8.id, &VendorInput { qbo_vendor_id: Some("56".into()), ..Default::default() }, false).await.unwrap();
+            let v = s
+                .update_vendor(
+                    pax8.id,
+                    &VendorInput {
+                        qbo_vendor_id: Some("56".into()),
+                        ..Default::default()
+                    },
+                    false,
+                )
+                .await
+                .unwrap();
             assert_eq!((v.distributor, v.qbo_vendor_id.as_deref()), (Some(Distributor::Pax8), Some("56")));
 
             let input = ProductInput {
@@ -421,16 +573,43 @@ mod tests {
             let prod = s.create_product(&input).await.unwrap();
             assert_eq!(s.create_product(&input).await.unwrap_err().field.as_deref(), Some("sku"), "{b}");
             assert_eq!(s.list_products(Some(pax8.id), Some("premium")).await.unwrap(), vec![prod.clone()]);
-            let upd = s.update_product(prod.id, &ProductInput { unit_cost_cents: Some(2100), commitment_term_id: Some("".into()), ..Default::default() }).await.unwrap();
-            assert_eq!((upd.unit_cost_cents, upd.commitment_term_id, upd.billing_term.as_deref()), (2100, None, Some("Monthly")));
+            let upd = s
+                .update_product(
+                    prod.id,
+                    &ProductInput {
+                        unit_cost_cents: Some(2100),
+                        commitment_term_id: Some("".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (upd.unit_cost_cents, upd.commitment_term_id, upd.billing_term.as_deref()),
+                (2100, None, Some("Monthly"))
+            );
 
             let c = s.create_contract(acme.id, "Managed M365").await.unwrap();
-            let line = s.add_contract_line(c.id, &ContractLineInput { product_id: Some(prod.id), description: "M365 BP seats".into(), quantity: 10, unit_price_cents: 2600 }).await.unwrap();
+            let line = s
+                .add_contract_line(
+                    c.id,
+                    &ContractLineInput {
+                        product_id: Some(prod.id),
+                        description: "M365 BP seats".into(),
+                        quantity: 10,
+                        unit_price_cents: 2600,
+                    },
+                )
+                .await
+                .unwrap();
             assert_eq!(line.status, ContractLineStatus::Pending);
             let got = s.get_contract(c.id).await.unwrap();
             assert_eq!(got.lines, vec![line]);
             let list = s.list_contracts(Some(acme.id)).await.unwrap();
-            assert_eq!((list[0].line_count, list[0].pending_lines, list[0].company_name.as_str()), (1, 1, "Acme Dental"));
+            assert_eq!(
+                (list[0].line_count, list[0].pending_lines, list[0].company_name.as_str()),
+                (1, 1, "Acme Dental")
+            );
         }
     }
 }

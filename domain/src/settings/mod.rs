@@ -46,7 +46,10 @@ impl SettingsUpdate {
 mod tests {
     #[test]
     fn limit_must_be_sane() {
-        let u = super::SettingsUpdate { auto_approve_limit_cents: Some(-1), ..Default::default() };
+        let u = super::SettingsUpdate {
+            auto_approve_limit_cents: Some(-1),
+            ..Default::default()
+        };
         assert_eq!(u.validated().unwrap_err().field.as_deref(), Some("auto_approve_limit_cents"));
     }
 }

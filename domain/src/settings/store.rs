@@ -5,7 +5,9 @@ use sqlx::Row;
 
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
-        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency FROM settings WHERE id = 1").fetch_one(self.pool()).await?;
+        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency FROM settings WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
         Ok(Settings {
             auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
             require_signature: to_bool(r.try_get("require_signature")?),
@@ -39,10 +41,22 @@ mod tests {
             let s = store(b).await;
             let before = s.settings().await.unwrap();
             assert_eq!(before.auto_approve_limit_cents, 50000);
-            let after = s.update_settings(&super::SettingsUpdate { require_signature: Some(true), ..Default::default() }).await.unwrap();
+            let after = s
+                .update_settings(&super::SettingsUpdate {
+                    require_signature: Some(true),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
             assert!(after.require_signature);
             assert_eq!(after.auto_approve_limit_cents, 50000);
-            assert!(s.update_settings(&super::SettingsUpdate { auto_approve_limit_cents: Some(-5), ..Default::default() }).await.is_err());
+            assert!(s
+                .update_settings(&super::SettingsUpdate {
+                    auto_approve_limit_cents: Some(-5),
+                    ..Default::default()
+                })
+                .await
+                .is_err());
             assert_eq!(s.settings().await.unwrap(), after, "{b}: a refused update changes nothing");
         }
     }

@@ -40,7 +40,9 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(sqlx::Error::Configuration(format!("unsupported database URL scheme in {}", redact_url(url)).into()));
+            return Err(sqlx::Error::Configuration(
+                format!("unsupported database URL scheme in {}", redact_url(url)).into(),
+            ));
         };
         let url = match backend {
             Backend::Sqlite => sqlite_url(url)?,

@@ -9,6 +9,8 @@ mod auth;
 mod store;
 #[cfg(feature = "server")]
 pub use auth::{hash_password, verify_password, LoginThrottle, SESSION_DAYS};
+#[cfg(feature = "server")]
+pub use store::LoginError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -214,7 +216,14 @@ mod tests {
 
     #[test]
     fn inactive_users_can_do_nothing() {
-        let mut u = User { id: 1, email: "a@b.co".into(), name: "A".into(), role: Role::Admin, active: true, permissions: vec![] };
+        let mut u = User {
+            id: 1,
+            email: "a@b.co".into(),
+            name: "A".into(),
+            role: Role::Admin,
+            active: true,
+            permissions: vec![],
+        };
         assert!(u.require(Permission::Admin).is_ok());
         u.active = false;
         assert_eq!(u.require(Permission::View).unwrap_err().code, crate::ErrorCode::Forbidden);
@@ -222,9 +231,23 @@ mod tests {
 
     #[test]
     fn new_user_is_normalised_and_checked() {
-        let u = NewUser { email: "Ann@X.io".into(), name: " Ann ".into(), password: "long enough pw".into(), role: Role::Viewer }.validated().unwrap();
+        let u = NewUser {
+            email: "Ann@X.io".into(),
+            name: " Ann ".into(),
+            password: "long enough pw".into(),
+            role: Role::Viewer,
+        }
+        .validated()
+        .unwrap();
         assert_eq!((u.email.as_str(), u.name.as_str()), ("ann@x.io", "Ann"));
-        let e = NewUser { email: "ann@x.io".into(), name: "Ann".into(), password: "short".into(), role: Role::Viewer }.validated().unwrap_err();
+        let e = NewUser {
+            email: "ann@x.io".into(),
+            name: "Ann".into(),
+            password: "short".into(),
+            role: Role::Viewer,
+        }
+        .validated()
+        .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("password"));
     }
 }

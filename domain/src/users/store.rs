@@ -36,15 +36,23 @@ impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         let new = new.validated()?;
         let hash = hash_password(&new.password).await?;
-        let row = sqlx::query(&format!("INSERT INTO users (email, name, role, active, password_hash, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING {USER_COLS}"))
-            .bind(&new.email)
-            .bind(&new.name)
-            .bind(new.role.as_str())
-            .bind(&hash)
-            .bind(clock::now())
-            .fetch_one(self.pool())
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::validation("email", "A user with this email already exists.") } else { e.into() })?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (email, name, role, active, password_hash, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING {USER_COLS}"
+        ))
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(&hash)
+        .bind(clock::now())
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::validation("email", "A user with this email already exists.")
+            } else {
+                e.into()
+            }
+        })?;
         user_from_row(&row)
     }
 
@@ -58,7 +66,9 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY name, id")).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY name, id"))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -85,7 +95,10 @@ impl Store {
             None => None,
         };
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM users WHERE id = $1{}", self.for_update())).bind(id).fetch_optional(&mut *tx).await?;
+        let exists: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM users WHERE id = $1{}", self.for_update()))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_none() {
             return Err(Error::not_found("The user"));
         }
@@ -200,7 +213,10 @@ impl Store {
     }
 
     pub async fn delete_session(&self, secret: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secret_hash(secret)).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(secret_hash(secret))
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -223,7 +239,14 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter()
-            .map(|r| Ok(ApiToken { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? }))
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
             .collect()
     }
 
@@ -258,7 +281,11 @@ impl Store {
         let minute_ago = clock::from_now(chrono::Duration::seconds(-60));
         if last.is_none_or(|l| l < minute_ago) {
             let token_id: i64 = row.try_get("token_id")?;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(clock::now()).bind(token_id).execute(self.pool()).await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(clock::now())
+                .bind(token_id)
+                .execute(self.pool())
+                .await?;
         }
         Ok(Some(user_from_row(&row)?))
     }
@@ -270,7 +297,12 @@ mod tests {
     use crate::testing::{store, BACKENDS};
 
     fn new_user(email: &str, role: Role) -> NewUser {
-        NewUser { email: email.into(), name: "Test User".into(), password: "a long password".into(), role }
+        NewUser {
+            email: email.into(),
+            name: "Test User".into(),
+            password: "a long password".into(),
+            role,
+        }
     }
 
     #[tokio::test]
@@ -278,7 +310,11 @@ mod tests {
         for b in BACKENDS {
             let s = store(b).await;
             let u = s.create_user(new_user("ann@msp.test", Role::Approver)).await.unwrap();
-            assert_eq!(s.create_user(new_user("ANN@msp.test", Role::Viewer)).await.unwrap_err().field.as_deref(), Some("email"), "{b}");
+            assert_eq!(
+                s.create_user(new_user("ANN@msp.test", Role::Viewer)).await.unwrap_err().field.as_deref(),
+                Some("email"),
+                "{b}"
+            );
             assert_eq!(s.login("Ann@msp.test", "a long password", "1.2.3.4").await.unwrap().id, u.id);
             assert_eq!(s.login("ann@msp.test", "nope", "1.2.3.4").await.unwrap_err(), LoginError::BadCredentials);
             let cookie = s.create_session(u.id).await.unwrap();
@@ -288,9 +324,16 @@ mod tests {
             // Ten failures in a row (the one above and nine more) lock the
             // account, even with the right password, from any address.
             for _ in 0..9 {
-                assert_eq!(s.login("ann@msp.test", "wrong", "5.6.7.8").await.unwrap_err(), LoginError::BadCredentials, "{b}");
+                assert_eq!(
+                    s.login("ann@msp.test", "wrong", "5.6.7.8").await.unwrap_err(),
+                    LoginError::BadCredentials,
+                    "{b}"
+                );
             }
-            assert!(matches!(s.login("ann@msp.test", "a long password", "9.9.9.9").await, Err(LoginError::Throttled { .. })), "{b}");
+            assert!(
+                matches!(s.login("ann@msp.test", "a long password", "9.9.9.9").await, Err(LoginError::Throttled { .. })),
+                "{b}"
+            );
             // Another account from another address is not affected.
             s.create_user(new_user("bob@msp.test", Role::Viewer)).await.unwrap();
             assert!(s.login("bob@msp.test", "a long password", "9.9.9.9").await.is_ok());
@@ -312,11 +355,35 @@ mod tests {
 
             let t2 = s.create_token(tech.id, "other").await.unwrap();
             let cookie = s.create_session(tech.id).await.unwrap();
-            let upd = s.update_user(&admin, tech.id, UserUpdate { active: Some(false), ..Default::default() }).await.unwrap();
+            let upd = s
+                .update_user(
+                    &admin,
+                    tech.id,
+                    UserUpdate {
+                        active: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             assert!(!upd.active);
             assert!(s.user_by_token(&t2.token).await.unwrap().is_none());
             assert!(s.user_by_session(&cookie).await.unwrap().is_none());
-            assert_eq!(s.update_user(&admin, admin.id, UserUpdate { role: Some(Role::Viewer), ..Default::default() }).await.unwrap_err().field.as_deref(), Some("role"));
+            assert_eq!(
+                s.update_user(
+                    &admin,
+                    admin.id,
+                    UserUpdate {
+                        role: Some(Role::Viewer),
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap_err()
+                .field
+                .as_deref(),
+                Some("role")
+            );
             assert_eq!(s.get_user(admin.id).await.unwrap().role, Role::Admin);
         }
     }

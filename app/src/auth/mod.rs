@@ -1,0 +1,7 @@
+//! Sign-in, sign-out and who am I.
+
+mod api;
+mod login_page;
+
+pub use api::*;
+pub use login_page::LoginPage;

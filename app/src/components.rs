@@ -1,0 +1,107 @@
+//! Small pieces every page uses.
+
+use crate::error::ApiError;
+use domain::users::Permission;
+use leptos::prelude::*;
+
+/// The error of the last attempt, if it failed.
+pub fn last_error<T, S>(v: S) -> Signal<Option<ApiError>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || v.get().and_then(|r| r.err()))
+}
+
+/// A banner with an error's message, shown only when there is one.
+#[component]
+pub fn ErrorBanner(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! {
+                <div class="banner error" role="alert">
+                    {e.message().to_string()}
+                </div>
+            }
+        })
+    }
+}
+
+/// The message under a field when the error names it.
+#[component]
+pub fn FieldError(#[prop(into)] error: Signal<Option<ApiError>>, field: &'static str) -> impl IntoView {
+    move || {
+        error.get().filter(|e| e.field() == Some(field)).map(|e| {
+            view! { <p class="field-error" data-field=field>{e.message().to_string()}</p> }
+        })
+    }
+}
+
+/// A whole-page error (when a list or record could not load).
+#[component]
+pub fn LoadError(error: ApiError) -> impl IntoView {
+    view! {
+        <div class="banner error" role="alert">
+            {error.message().to_string()}
+        </div>
+    }
+}
+
+/// Shows `children` only to users holding `permission`.
+#[component]
+pub fn IfCan(permission: Permission, children: ChildrenFn) -> impl IntoView {
+    let session = crate::shell::use_session();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let allowed = session.0.await.map(|u| u.can(permission)).unwrap_or(false);
+                allowed.then(|| children.read_value()())
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title.clone() />
+        <div class="page-header">
+            <div>
+                <h1>{title}</h1>
+                {subtitle.map(|s| view! { <p class="muted">{s}</p> })}
+            </div>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </div>
+    }
+}
+
+#[component]
+pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <div class="empty">
+            <p class="empty-title">{title}</p>
+            <p class="muted">{text}</p>
+        </div>
+    }
+}
+
+/// Dollars as people read them: `$1,234.56`.
+pub fn dollars(cents: i64) -> String {
+    format!("${}", domain::money::format_cents(cents))
+}
+
+/// Reads an `<input>` or `<select>` value from an event.
+pub fn value_of(ev: &leptos::ev::Event) -> String {
+    event_target_value(ev)
+}
+
+/// `Some(text)` for a non-blank text, else `None`.
+pub fn non_blank(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}

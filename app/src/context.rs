@@ -1,0 +1,89 @@
+//! What server functions get from the server: the store and settings
+//! (through Leptos context), and who is calling (session cookie or token).
+
+use crate::error::ApiError;
+use domain::users::{Permission, User};
+use domain::{Error, Store};
+use leptos::prelude::*;
+
+pub const SESSION_COOKIE: &str = "nexos_session";
+
+/// Handed to every server function and page render by the server.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    /// Cookies get `Secure` when users reach the server over https.
+    pub secure_cookies: bool,
+    pub encryption_configured: bool,
+}
+
+pub fn state() -> Result<AppState, ApiError> {
+    use_context::<AppState>().ok_or_else(|| ApiError(Error::internal()))
+}
+
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The session cookie's value in this request, if any.
+pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == SESSION_COOKIE && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
+/// The user behind a request's bearer token or session cookie.
+pub async fn user_from_headers(store: &Store, headers: &http::HeaderMap) -> Result<Option<User>, Error> {
+    if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
+        let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+        // A wrong token is an error even when a cookie is also present.
+        return match store.user_by_token(token).await? {
+            Some(u) => Ok(Some(u)),
+            None => Err(Error::new(domain::ErrorCode::Unauthenticated, "The API token is not valid or was revoked.")),
+        };
+    }
+    match session_cookie(headers) {
+        Some(c) => store.user_by_session(&c).await,
+        None => Ok(None),
+    }
+}
+
+/// The signed-in caller, or 401.
+pub async fn signed_in() -> Result<(AppState, User), ApiError> {
+    let st = state()?;
+    let parts = parts().ok_or_else(|| ApiError(Error::internal()))?;
+    let user = user_from_headers(&st.store, &parts.headers)
+        .await?
+        .ok_or_else(|| ApiError(Error::unauthenticated()))?;
+    Ok((st, user))
+}
+
+/// The signed-in caller holding `p`, or 401/403.
+pub async fn authorized(p: Permission) -> Result<(AppState, User), ApiError> {
+    let (st, user) = signed_in().await?;
+    user.require(p)?;
+    Ok((st, user))
+}
+
+/// Sets a response header (cookies on sign-in and sign-out).
+pub fn set_header(name: http::HeaderName, value: &str) {
+    if let (Some(opts), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value)) {
+        opts.append_header(name, v);
+    }
+}
+
+/// The caller's address, for the login throttle.
+pub async fn client_address() -> String {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => "unknown".to_string(),
+    }
+}

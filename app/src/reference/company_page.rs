@@ -1,0 +1,161 @@
+use super::{get_company, list_contracts, list_projects, list_tickets, CreateProject, CreateTicket, UpdateCompany};
+use crate::components::{last_error, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
+use domain::users::Permission;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn CompanyPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+    let update = ServerAction::<UpdateCompany>::new();
+    let company = Resource::new(move || (id.get(), update.version().get()), |(id, _)| get_company(id));
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match company.await {
+                    Err(e) => view! { <PageHeader title="Company" /><LoadError error=e /> }.into_any(),
+                    Ok(c) => view! {
+                        <PageHeader title=c.name.clone() subtitle="Company" />
+                        <section class="card">
+                            <h2>"Pax8 link"</h2>
+                            <p>{match c.pax8_company_id.clone() {
+                                Some(p) => view! { "Linked to Pax8 company " <code data-testid="pax8-id">{p}</code> }.into_any(),
+                                None => view! { <span class="muted" data-testid="pax8-id">"Not linked to Pax8: SaaS orders for this company cannot be dispatched until it is."</span> }.into_any(),
+                            }}</p>
+                            <IfCan permission=Permission::ManageCatalog>
+                                <Pax8LinkForm id=c.id current=c.pax8_company_id.clone().unwrap_or_default() update />
+                            </IfCan>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <div class="grid-2">
+            <TicketsCard company_id=id />
+            <ProjectsCard company_id=id />
+        </div>
+        <ContractsCard company_id=id />
+    }
+}
+
+#[component]
+fn Pax8LinkForm(id: i64, current: String, update: ServerAction<UpdateCompany>) -> impl IntoView {
+    let value = RwSignal::new(current);
+    let error = last_error(update.value());
+    view! {
+        <form class="inline-form" on:submit=move |ev| {
+            ev.prevent_default();
+            update.dispatch(UpdateCompany { id, name: None, pax8_company_id: Some(value.get_untracked()) });
+        }>
+            <div class="fields">
+                <label>"Pax8 company id"<input name="pax8_company_id" bind:value=value placeholder="blank to unlink" /></label>
+                <button class="button" type="submit">"Save link"</button>
+            </div>
+            <FieldError error field="pax8_company_id" />
+            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
+        </form>
+    }
+}
+
+#[component]
+fn TicketsCard(company_id: Memo<i64>) -> impl IntoView {
+    let create = ServerAction::<CreateTicket>::new();
+    let tickets = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_tickets(Some(id)));
+    let title = RwSignal::new(String::new());
+    let error = last_error(create.value());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            title.set(String::new());
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Tickets"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match tickets.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(l) if l.is_empty() => view! { <p class="muted">"No tickets."</p> }.into_any(),
+                        Ok(l) => view! { <ul class="plain-list" data-testid="tickets">{l.into_iter().map(|t| view! { <li><span class="muted">"#"{t.id}" "</span>{t.title}</li> }).collect_view()}</ul> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <IfCan permission=Permission::ManageCatalog>
+                <form class="inline-form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch(CreateTicket { company_id: company_id.get_untracked(), title: title.get_untracked() });
+                }>
+                    <div class="fields">
+                        <label>"New ticket"<input name="ticket_title" placeholder="Title" bind:value=title /></label>
+                        <button class="button" type="submit">"Add ticket"</button>
+                    </div>
+                    <FieldError error field="title" />
+                    <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
+                </form>
+            </IfCan>
+        </section>
+    }
+}
+
+#[component]
+fn ProjectsCard(company_id: Memo<i64>) -> impl IntoView {
+    let create = ServerAction::<CreateProject>::new();
+    let projects = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_projects(Some(id)));
+    let name = RwSignal::new(String::new());
+    let error = last_error(create.value());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            name.set(String::new());
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Projects"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match projects.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(l) if l.is_empty() => view! { <p class="muted">"No projects."</p> }.into_any(),
+                        Ok(l) => view! { <ul class="plain-list" data-testid="projects">{l.into_iter().map(|p| view! { <li>{p.name}</li> }).collect_view()}</ul> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <IfCan permission=Permission::ManageCatalog>
+                <form class="inline-form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch(CreateProject { company_id: company_id.get_untracked(), name: name.get_untracked() });
+                }>
+                    <div class="fields">
+                        <label>"New project"<input name="project_name" placeholder="Name" bind:value=name /></label>
+                        <button class="button" type="submit">"Add project"</button>
+                    </div>
+                    <FieldError error field="name" />
+                    <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
+                </form>
+            </IfCan>
+        </section>
+    }
+}
+
+#[component]
+fn ContractsCard(company_id: Memo<i64>) -> impl IntoView {
+    let contracts = Resource::new(move || company_id.get(), |id| list_contracts(Some(id)));
+    view! {
+        <section class="card">
+            <h2>"Contracts"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match contracts.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(l) if l.is_empty() => view! { <p class="muted">"No contracts."</p> }.into_any(),
+                        Ok(l) => view! { <ul class="plain-list">{l.into_iter().map(|c| view! {
+                            <li><a href=format!("/contracts/{}", c.id)>{c.name}</a><span class="muted">" · "{c.line_count}" lines, "{c.pending_lines}" pending"</span></li>
+                        }).collect_view()}</ul> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

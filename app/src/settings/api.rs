@@ -1,0 +1,42 @@
+use crate::error::ApiError;
+use domain::settings::SettingsView;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
+    let s = st.store.settings().await?;
+    Ok(SettingsView {
+        auto_approve_limit_cents: s.auto_approve_limit_cents,
+        require_signature: s.require_signature,
+        qbo_auto_push: s.qbo_auto_push,
+        currency: s.currency,
+        encryption_configured: st.encryption_configured,
+        pax8_configured: false,
+        qbo_connected: false,
+    })
+}
+
+#[server(endpoint = "settings/get", input = Json, output = Json)]
+pub async fn get_settings() -> Result<SettingsView, ApiError> {
+    let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
+    view(&st).await
+}
+
+#[server(endpoint = "settings/update", input = Json, output = Json)]
+pub async fn update_settings(
+    auto_approve_limit_cents: Option<i64>,
+    require_signature: Option<bool>,
+    qbo_auto_push: Option<bool>,
+) -> Result<SettingsView, ApiError> {
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
+    st.store
+        .update_settings(&domain::settings::SettingsUpdate {
+            auto_approve_limit_cents,
+            require_signature,
+            qbo_auto_push,
+        })
+        .await?;
+    tracing::info!(by = admin.id, "settings updated");
+    view(&st).await
+}

@@ -1,0 +1,74 @@
+use super::{get_settings, UpdateSettings};
+use crate::components::{dollars, last_error, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
+use crate::users::{TokensPanel, UsersPanel};
+use domain::settings::SettingsView;
+use domain::users::Permission;
+use leptos::prelude::*;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <PageHeader title="Settings" />
+        <IfCan permission=Permission::Admin>
+            <ApprovalSettings />
+        </IfCan>
+        <TokensPanel />
+        <IfCan permission=Permission::Admin>
+            <UsersPanel />
+        </IfCan>
+    }
+}
+
+#[component]
+fn ApprovalSettings() -> impl IntoView {
+    let update = ServerAction::<UpdateSettings>::new();
+    let settings = Resource::new(move || update.version().get(), |_| get_settings());
+    view! {
+        <section class="card">
+            <h2>"Approvals"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(s) => view! { <ApprovalForm s update /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl IntoView {
+    let limit = RwSignal::new(domain::money::format_cents(s.auto_approve_limit_cents).replace(',', ""));
+    let signature = RwSignal::new(s.require_signature);
+    let qbo = RwSignal::new(s.qbo_auto_push);
+    let local_error = RwSignal::new(None::<crate::error::ApiError>);
+    let server_error = last_error(update.value());
+    let error = Signal::derive(move || local_error.get().or_else(|| server_error.get()));
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let current = s.auto_approve_limit_cents;
+    view! {
+        <form class="inline-form" on:submit=move |ev| {
+            ev.prevent_default();
+            local_error.set(None);
+            match domain::money::parse_dollars(&limit.get_untracked()) {
+                Some(c) => { update.dispatch(UpdateSettings { auto_approve_limit_cents: Some(c), require_signature: Some(signature.get_untracked()), qbo_auto_push: Some(qbo.get_untracked()) }); }
+                None => local_error.set(Some(domain::Error::validation("auto_approve_limit_cents", "Enter the limit in dollars, like 500.00 (0 turns auto-approval off).").into())),
+            }
+        }>
+            <p class="muted">{if current == 0 { "Auto-approval is off: every PO waits for an approver.".to_string() } else { format!("POs under {} are approved automatically on submit.", dollars(current)) }}</p>
+            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
+            <div class="fields">
+                <label>"Auto-approve limit ($)"<input name="auto_approve_limit" inputmode="decimal" bind:value=limit /><FieldError error field="auto_approve_limit_cents" /></label>
+                <label class="check"><input type="checkbox" name="require_signature" bind:checked=signature />"Approvers must sign"</label>
+                <label class="check"><input type="checkbox" name="qbo_auto_push" bind:checked=qbo />"Push to QuickBooks on approval"</label>
+                <button class="button primary" type="submit">"Save"</button>
+                <Show when=saved><span class="ok">"Saved"</span></Show>
+            </div>
+            <p class="muted small">
+                "Encryption key: " {if s.encryption_configured { "configured" } else { "not configured (procurement is unavailable; see the README)" }}
+            </p>
+        </form>
+    }
+}

@@ -1,0 +1,97 @@
+use crate::auth::{logout, me, Logout};
+use crate::error::ApiError;
+use domain::users::{Permission, User};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
+
+/// The signed-in user, loaded once per page load and shared by every page.
+#[derive(Clone, Copy)]
+pub struct Session(pub Resource<Result<User, ApiError>>);
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+impl Session {
+    /// Whether the user (once loaded) holds `p`; false while loading.
+    pub fn can(&self, p: Permission) -> bool {
+        self.0.get().and_then(|r| r.ok()).is_some_and(|u| u.can(p))
+    }
+}
+
+const NAV: [(&str, &str, &str); 7] = [
+    ("/purchase-orders", "Purchase orders", "M4 4h16v16H4z M8 8h8 M8 12h8 M8 16h5"),
+    ("/procurement", "Procurement", "M3 7h13l5 5v5h-3 M3 7v10h2 M8 17h7 M6.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z M16.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z"),
+    ("/companies", "Companies", "M4 20V6l8-3 8 3v14 M9 20v-5h6v5 M8 9h.01 M12 9h.01 M16 9h.01"),
+    ("/vendors", "Vendors", "M3 9l2-5h14l2 5 M4 9v11h16V9 M9 20v-6h6v6"),
+    ("/products", "Products", "M12 3l8 4.5v9L12 21l-8-4.5v-9z M12 12l8-4.5 M12 12v9 M12 12L4 7.5"),
+    ("/contracts", "Contracts", "M6 3h9l4 4v14H6z M14 3v5h5 M9 13h7 M9 17h5"),
+    ("/settings", "Settings", "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z M19 12a7 7 0 0 0-.1-1.2l2-1.6-2-3.4-2.4 1a7 7 0 0 0-2-1.2L14 3h-4l-.5 2.6a7 7 0 0 0-2 1.2l-2.4-1-2 3.4 2 1.6a7 7 0 0 0 0 2.4l-2 1.6 2 3.4 2.4-1a7 7 0 0 0 2 1.2L10 21h4l.5-2.6a7 7 0 0 0 2-1.2l2.4 1 2-3.4-2-1.6c.1-.4.1-.8.1-1.2z"),
+];
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let session = Session(Resource::new(|| (), |_| me()));
+    provide_context(session);
+    let menu_open = RwSignal::new(false);
+    let location = use_location();
+    // Close the menu on navigation (narrow screens).
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
+    let signout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = signout.value().get() {
+            let _ = window().location().set_href("/login");
+        }
+    });
+    let _ = logout;
+
+    view! {
+        <div class="app" class:menu-open=move || menu_open.get()>
+            <header class="topbar">
+                <button
+                    class="icon-button menu-toggle"
+                    aria-label="Menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                >
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 6h16M4 12h16M4 18h16" /></svg>
+                </button>
+                <a class="brand" href="/purchase-orders">
+                    <span class="brand-mark">"NEXOS"</span>
+                    <span class="brand-sub">"Purchasing"</span>
+                </a>
+                <div class="spacer"></div>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.0.await {
+                            Ok(u) => view! {
+                                <div class="who" data-testid="who">
+                                    <span class="who-name">{u.name.clone()}</span>
+                                    <span class=format!("role role-{}", u.role.as_str())>{u.role.label()}</span>
+                                </div>
+                            }.into_any(),
+                            Err(_) => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <button class="button ghost" data-testid="sign-out" on:click=move |_| { signout.dispatch(Logout {}); }>"Sign out"</button>
+            </header>
+            <nav class="sidebar" aria-label="Main">
+                {NAV.iter().map(|(href, label, icon)| view! {
+                    <A href=*href attr:class="nav-link">
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d=*icon /></svg>
+                        <span>{*label}</span>
+                    </A>
+                }).collect_view()}
+            </nav>
+            <div class="scrim" on:click=move |_| menu_open.set(false)></div>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}

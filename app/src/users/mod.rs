@@ -1,0 +1,9 @@
+//! Users (admins manage them) and API tokens (everyone manages their own).
+
+mod api;
+mod tokens_panel;
+mod users_panel;
+
+pub use api::*;
+pub use tokens_panel::TokensPanel;
+pub use users_panel::UsersPanel;

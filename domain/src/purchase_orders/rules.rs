@@ -1,0 +1,261 @@
+//! The purchase-order lifecycle as pure functions: numbers, totals,
+//! auto-approval, allowed transitions and receipt bounds. Shared with the
+//! browser for instant feedback; the server checks everything again.
+
+use super::{LineInput, PoStatus};
+use crate::validate::{cents, optional_text, quantity, required_text};
+use crate::{Error, Result};
+
+/// The most lines one PO may have.
+pub const MAX_LINES: usize = 200;
+/// The most units on one line.
+pub const MAX_QUANTITY: i64 = 100_000;
+/// The longest reason (reject, cancel) or note.
+pub const MAX_REASON: usize = 2_000;
+pub const MAX_NOTES: usize = 5_000;
+
+/// `PO-2026-007`, `PO-2026-1000`: at least three digits, growing past 999.
+pub fn format_number(year: i32, seq: i64) -> String {
+    format!("PO-{year}-{seq:03}")
+}
+
+/// A line's total in cents; `None` when it would overflow.
+pub fn line_total(quantity: i64, unit_cost_cents: i64) -> Option<i64> {
+    quantity.checked_mul(unit_cost_cents)
+}
+
+/// The PO's total; `None` when it would overflow.
+pub fn po_total<'a>(lines: impl IntoIterator<Item = (i64, i64)> + 'a) -> Option<i64> {
+    lines.into_iter().try_fold(0i64, |acc, (q, c)| acc.checked_add(line_total(q, c)?))
+}
+
+/// Approved at once on submit when the total is strictly under the limit; a
+/// limit of 0 turns auto-approval off.
+pub fn auto_approves(total_cents: i64, limit_cents: i64) -> bool {
+    limit_cents > 0 && total_cents < limit_cents
+}
+
+/// What may be done to a PO in a given status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Edit,
+    Submit,
+    Approve,
+    Reject,
+    Receive,
+    Cancel,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Edit => "edit",
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Receive => "receive",
+            Action::Cancel => "cancel",
+        }
+    }
+}
+
+/// Whether `action` fits a PO in `status` (`anything_received`: some goods
+/// arrived; `dispatched`: sent to a distributor).
+pub fn allowed(status: PoStatus, action: Action, anything_received: bool, dispatched: bool) -> bool {
+    use PoStatus::*;
+    match action {
+        Action::Edit | Action::Submit => matches!(status, Draft | Rejected),
+        Action::Approve | Action::Reject => status == PendingApproval,
+        Action::Receive => matches!(status, Approved | PartiallyReceived),
+        Action::Cancel => !matches!(status, Cancelled | Received) && !anything_received && !dispatched,
+    }
+}
+
+/// `Ok` when allowed, else a `conflict` that says why.
+pub fn check(status: PoStatus, action: Action, anything_received: bool, dispatched: bool) -> Result<()> {
+    if allowed(status, action, anything_received, dispatched) {
+        return Ok(());
+    }
+    let why = match (action, status) {
+        (Action::Edit, PoStatus::Approved | PoStatus::PartiallyReceived | PoStatus::Received) => {
+            "an approved PO is locked; cancel it and raise a new one".to_string()
+        }
+        (Action::Cancel, _) if anything_received => "goods were already received on it".to_string(),
+        (Action::Cancel, _) if dispatched => "it was already dispatched to the distributor".to_string(),
+        _ => format!("it is {}", status.label().to_lowercase()),
+    };
+    Err(Error::conflict(format!("You cannot {} this purchase order: {why}.", action.verb())))
+}
+
+/// The status after receiving, from ordered and received quantities.
+pub fn status_after_receipt(lines: &[(i64, i64)]) -> PoStatus {
+    if lines.iter().all(|(ordered, received)| received >= ordered) {
+        PoStatus::Received
+    } else if lines.iter().any(|(_, received)| *received > 0) {
+        PoStatus::PartiallyReceived
+    } else {
+        PoStatus::Approved
+    }
+}
+
+/// Checks one receipt: each quantity at least 1 and never above what is
+/// still outstanding on its line.
+pub fn check_receipt(index: usize, ordered: i64, received: i64, now: i64) -> Result<()> {
+    let field = format!("lines[{index}].quantity");
+    if now < 1 {
+        return Err(Error::validation(field, "Received quantity must be at least 1."));
+    }
+    let outstanding = ordered - received;
+    if now > outstanding {
+        return Err(Error::conflict(format!(
+            "Line {}: only {outstanding} of {ordered} are still outstanding; {now} is more than was ordered.",
+            index + 1
+        ))
+        .with_field(field));
+    }
+    Ok(())
+}
+
+/// Checks and normalises the lines of a PO.
+pub fn validate_lines(lines: &[LineInput]) -> Result<Vec<LineInput>> {
+    if lines.is_empty() {
+        return Err(Error::validation("lines", "Add at least one line."));
+    }
+    if lines.len() > MAX_LINES {
+        return Err(Error::validation("lines", format!("A purchase order has at most {MAX_LINES} lines.")));
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let f = |name: &str| format!("lines[{i}].{name}");
+        let description = required_text(&f("description"), &l.description, 500)?;
+        let q = quantity(&f("quantity"), l.quantity, MAX_QUANTITY)?;
+        let c = cents(&f("unit_cost_cents"), l.unit_cost_cents)?;
+        let billing_term = match l.billing_term.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(
+                crate::reference::BILLING_TERMS
+                    .iter()
+                    .find(|b| b.eq_ignore_ascii_case(t))
+                    .map(|b| b.to_string())
+                    .ok_or_else(|| {
+                        Error::validation(
+                            f("billing_term"),
+                            format!("Billing term must be one of {}.", crate::reference::BILLING_TERMS.join(", ")),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let mut details = Vec::new();
+        for (j, d) in l.provisioning_details.iter().enumerate() {
+            let key = required_text(&format!("lines[{i}].provisioning_details[{j}].key"), &d.key, 100)?;
+            let values = d
+                .values
+                .iter()
+                .map(|v| optional_text(&format!("lines[{i}].provisioning_details[{j}].values"), Some(v), 500).map(|o| o.unwrap_or_default()))
+                .collect::<Result<Vec<_>>>()?;
+            details.push(super::ProvisioningDetail { key, values });
+        }
+        out.push(LineInput {
+            description,
+            quantity: q,
+            unit_cost_cents: c,
+            product_id: l.product_id,
+            contract_line_id: l.contract_line_id,
+            billing_term,
+            commitment_term_id: optional_text(&f("commitment_term_id"), l.commitment_term_id.as_deref(), 100)?,
+            provisioning_details: details,
+        });
+    }
+    if po_total(out.iter().map(|l| (l.quantity, l.unit_cost_cents))).is_none_or(|t| t > 100 * crate::validate::MAX_CENTS) {
+        return Err(Error::validation(
+            "lines",
+            "The purchase order's total is larger than $1,000,000,000.00; check the figures (unit costs are in cents).",
+        ));
+    }
+    Ok(out)
+}
+
+/// A reason (reject, cancel): required or optional, at most `MAX_REASON`.
+pub fn reason(field: &str, value: Option<&str>, required: bool) -> Result<Option<String>> {
+    match optional_text(field, value, MAX_REASON)? {
+        None if required => Err(Error::validation(field, "Give a reason.")),
+        r => Ok(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PoStatus::*;
+
+    fn line(q: i64, c: i64) -> LineInput {
+        LineInput {
+            description: "Laptop".into(),
+            quantity: q,
+            unit_cost_cents: c,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn numbers_grow_past_999() {
+        assert_eq!(format_number(2026, 1), "PO-2026-001");
+        assert_eq!(format_number(2026, 999), "PO-2026-999");
+        assert_eq!(format_number(2026, 1000), "PO-2026-1000");
+    }
+
+    #[test]
+    fn auto_approval_is_strictly_under_and_off_at_zero() {
+        assert!(auto_approves(49_999, 50_000));
+        assert!(!auto_approves(50_000, 50_000));
+        assert!(!auto_approves(0, 0));
+        assert!(!auto_approves(1, 0));
+    }
+
+    #[test]
+    fn transitions() {
+        assert!(allowed(Draft, Action::Edit, false, false));
+        assert!(allowed(Rejected, Action::Submit, false, false));
+        assert!(!allowed(Approved, Action::Edit, false, false));
+        assert!(allowed(PendingApproval, Action::Approve, false, false));
+        assert!(!allowed(Draft, Action::Approve, false, false));
+        assert!(allowed(PartiallyReceived, Action::Receive, true, false));
+        assert!(allowed(Approved, Action::Cancel, false, false));
+        assert!(!allowed(Approved, Action::Cancel, false, true));
+        assert!(!allowed(PartiallyReceived, Action::Cancel, true, false));
+        let e = check(Approved, Action::Edit, false, false).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::Conflict);
+        assert!(e.message.contains("locked"));
+    }
+
+    #[test]
+    fn receipts_never_exceed_what_was_ordered() {
+        assert!(check_receipt(0, 5, 3, 2).is_ok());
+        let e = check_receipt(1, 5, 3, 3).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (crate::ErrorCode::Conflict, Some("lines[1].quantity")));
+        assert_eq!(check_receipt(0, 5, 0, 0).unwrap_err().code, crate::ErrorCode::Validation);
+        assert_eq!(status_after_receipt(&[(5, 5), (2, 0)]), PartiallyReceived);
+        assert_eq!(status_after_receipt(&[(5, 5), (2, 2)]), Received);
+        assert_eq!(status_after_receipt(&[(5, 0)]), Approved);
+    }
+
+    #[test]
+    fn lines_are_checked_with_their_field() {
+        assert_eq!(validate_lines(&[]).unwrap_err().field.as_deref(), Some("lines"));
+        assert_eq!(
+            validate_lines(&[line(1, 100), line(0, 100)]).unwrap_err().field.as_deref(),
+            Some("lines[1].quantity")
+        );
+        assert_eq!(validate_lines(&[line(-3, 100)]).unwrap_err().field.as_deref(), Some("lines[0].quantity"));
+        assert_eq!(validate_lines(&[line(1, -1)]).unwrap_err().field.as_deref(), Some("lines[0].unit_cost_cents"));
+        assert_eq!(
+            validate_lines(&[line(1, crate::validate::MAX_CENTS + 1)]).unwrap_err().field.as_deref(),
+            Some("lines[0].unit_cost_cents")
+        );
+        assert_eq!(po_total([(2, 1250), (1, 100)]), Some(2600));
+        assert_eq!(po_total([(i64::MAX, 2)]), None);
+        let long = "x".repeat(10_000);
+        assert_eq!(reason("reason", Some(&long), true).unwrap_err().field.as_deref(), Some("reason"));
+        assert_eq!(reason("reason", Some("  "), true).unwrap_err().message, "Give a reason.");
+    }
+}

@@ -1,0 +1,18 @@
+import { expect, Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'demo-password';
+
+/** Waits until the page is hydrated, so that clicks reach Leptos handlers. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+}
+
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/purchase-orders');
+  await hydrated(page);
+}

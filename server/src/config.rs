@@ -1,0 +1,127 @@
+//! Configuration from flags and environment (a `.env` file is read too).
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Parser, Debug, Clone)]
+#[command(name = "server", version, about = "NEXOS purchasing and procurement server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Serve the app (the default).
+    Serve,
+    /// Create an admin user (or reset an existing user's password and make it admin).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// The password; prompted for on the terminal when left out.
+        #[arg(long, env = "NEXOS_NEW_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Load the demo MSP into an empty database, then exit.
+    SeedDemo,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Database: `sqlite://path/to/file.db` (embedded, the default) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/nexos.db", global = true)]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long = "addr", env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// Where users reach the server (OAuth redirects; `https://` makes cookies Secure). Default: `http://` + the listen address.
+    #[arg(long, env = "NEXOS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Base64 of 32 random bytes, to encrypt distributor and QuickBooks credentials. Without it procurement is unavailable.
+    #[arg(long, env = "NEXOS_ENCRYPTION_KEY", hide_env_values = true, global = true)]
+    pub encryption_key: Option<String>,
+
+    /// Create this admin at start when the database has no users.
+    #[arg(long, env = "NEXOS_ADMIN_EMAIL", global = true)]
+    pub admin_email: Option<String>,
+
+    /// The password of that admin.
+    #[arg(long, env = "NEXOS_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<String>,
+
+    /// Seed a demo MSP (companies, vendors, catalog, one user per role) into an empty database.
+    #[arg(long, env = "NEXOS_DEMO", global = true)]
+    pub demo: bool,
+
+    /// Pax8 partner API base.
+    #[arg(long, env = "PAX8_API_URL", default_value = "https://api.pax8.com/v1", global = true)]
+    pub pax8_api_url: String,
+
+    /// Pax8 token endpoint.
+    #[arg(long, env = "PAX8_TOKEN_URL", default_value = "https://api.pax8.com/v1/token", global = true)]
+    pub pax8_token_url: String,
+
+    /// QuickBooks Online API base.
+    #[arg(long, env = "QBO_API_URL", default_value = "https://quickbooks.api.intuit.com", global = true)]
+    pub qbo_api_url: String,
+
+    /// Intuit OAuth authorize URL.
+    #[arg(long, env = "QBO_AUTH_URL", default_value = "https://appcenter.intuit.com/connect/oauth2", global = true)]
+    pub qbo_auth_url: String,
+
+    /// Intuit OAuth token URL.
+    #[arg(
+        long,
+        env = "QBO_TOKEN_URL",
+        default_value = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        global = true
+    )]
+    pub qbo_token_url: String,
+
+    /// Intuit OAuth revoke URL.
+    #[arg(
+        long,
+        env = "QBO_REVOKE_URL",
+        default_value = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        global = true
+    )]
+    pub qbo_revoke_url: String,
+
+    /// The Intuit app's client id (QuickBooks is off without it).
+    #[arg(long, env = "QBO_CLIENT_ID", global = true)]
+    pub qbo_client_id: Option<String>,
+
+    /// The Intuit app's client secret.
+    #[arg(long, env = "QBO_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub qbo_client_secret: Option<String>,
+
+    /// The built site (wasm, JS, CSS), as `cargo leptos build` writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "NEXOS_DB_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_connections: u32,
+}
+
+impl Config {
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// A config for tests: defaults, with these flags.
+    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Config {
+        Cli::parse_from(std::iter::once("server".to_string()).chain(args)).config
+    }
+}

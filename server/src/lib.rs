@@ -1,0 +1,139 @@
+//! The NEXOS server: configuration, database and migrations at start, the
+//! router (pages, API, health, static files), and graceful shutdown.
+
+pub mod config;
+mod middleware;
+
+use anyhow::Context;
+use app::context::AppState;
+use axum::routing::get;
+use axum::Router;
+use config::Config;
+use domain::Store;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Opens and migrates the database, bootstraps the first admin and the demo.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = &config.database_url;
+    let store = Store::connect(url, config.db_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", domain::store::redact_url(url)))?;
+    store.migrate().await.context("cannot apply the database migrations")?;
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+        if store.user_count().await? == 0 {
+            let new = domain::users::NewUser {
+                email: email.clone(),
+                name: "Administrator".into(),
+                password: password.clone(),
+                role: domain::users::Role::Admin,
+            };
+            store
+                .create_user(new)
+                .await
+                .map_err(|e| anyhow::anyhow!("NEXOS_ADMIN_EMAIL/NEXOS_ADMIN_PASSWORD: {}", e.message))?;
+            tracing::info!(email = %email, "created the first admin from NEXOS_ADMIN_EMAIL");
+        }
+    }
+    if config.demo && domain::demo::seed(&store).await? {
+        tracing::info!("seeded the demo MSP");
+    }
+    Ok(store)
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") | Ok("production") => leptos::config::Env::PROD,
+        _ => leptos::config::Env::DEV,
+    };
+    LeptosOptions::builder()
+        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "nexos".into()))
+        .site_root(config.site_root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(env)
+        .build()
+}
+
+/// The whole router, ready to serve.
+pub fn router(state: AppState, options: LeptosOptions) -> Router {
+    let routes = generate_route_list(app::App);
+    let pkg_dir = format!("{}/pkg", options.site_root);
+    let ctx_state = state.clone();
+    let health_state = state.clone();
+    let state_for_gate = state.clone();
+    let fn_state = state.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(&options, routes, move || provide_context(ctx_state.clone()), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            move || provide_context(state.clone()),
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state_for_gate, middleware::require_sign_in));
+    // `leptos_routes_with_context` registers every server function at its
+    // path; this catches the rest of /api/ (unknown functions).
+    let api = Router::new().route(
+        "/api/{*fn_name}",
+        axum::routing::any(move |req: axum::extract::Request| {
+            let st = fn_state.clone();
+            async move { leptos_axum::handle_server_fns_with_context(move || provide_context(st.clone()), req).await }
+        }),
+    );
+    let assets = Router::new()
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("public, max-age=3600"),
+        ));
+    Router::new()
+        .route("/healthz", get(move || middleware::healthz(health_state.clone())))
+        .merge(api)
+        .merge(assets)
+        .merge(pages)
+        .with_state(options)
+        .layer(axum::middleware::from_fn(middleware::api_errors))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(middleware::log_requests))
+}
+
+/// Builds the app state and router for a config.
+pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
+    let store = open_store(config).await?;
+    let state = AppState {
+        store,
+        secure_cookies: config.public_url().starts_with("https://"),
+        encryption_configured: config.encryption_key.as_deref().is_some_and(|k| !k.trim().is_empty()),
+    };
+    Ok((router(state.clone(), leptos_options(config)), state))
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

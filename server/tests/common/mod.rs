@@ -1,0 +1,103 @@
+//! Test support: the real router served over HTTP on loopback, on a fresh
+//! database of either backend, with one user (and API token) per role.
+
+#![allow(dead_code)]
+
+use domain::users::{NewUser, Role};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub const PASSWORD: &str = "a long test password";
+
+pub struct TestServer {
+    pub base: String,
+    pub store: domain::Store,
+    pub tokens: HashMap<Role, String>,
+    pub http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(backend: &str) -> TestServer {
+        Self::start_with(backend, &[]).await
+    }
+
+    pub async fn start_with(backend: &str, extra: &[&str]) -> TestServer {
+        let url = domain::testing::fresh_database_url(backend).await;
+        let mut args = vec!["--database-url".to_string(), url, "--addr".into(), "127.0.0.1:0".into()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let config = server::config::Config::from_args(args);
+        let (router, state) = server::build(&config).await.expect("build");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server::serve(listener, router, async move {
+            let _ = rx.await;
+        }));
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let u = state
+                .store
+                .create_user(NewUser {
+                    email: format!("{}@msp.test", role.as_str()),
+                    name: format!("{} user", role.label()),
+                    password: PASSWORD.into(),
+                    role,
+                })
+                .await
+                .unwrap();
+            tokens.insert(role, state.store.create_token(u.id, "tests").await.unwrap().token);
+        }
+        TestServer {
+            base: format!("http://{addr}"),
+            store: state.store,
+            tokens,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            shutdown: Some(tx),
+        }
+    }
+
+    /// POST /api/<endpoint> as `role` (bearer token), or anonymously.
+    pub async fn call(&self, role: Option<Role>, endpoint: &str, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/api/{endpoint}", self.base)).json(&body);
+        if let Some(r) = role {
+            req = req.bearer_auth(&self.tokens[&r]);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn ok(&self, role: Role, endpoint: &str, body: Value) -> Value {
+        let (status, v) = self.call(Some(role), endpoint, body.clone()).await;
+        assert_eq!(status, 200, "{endpoint} {body} as {role:?}: {v}");
+        v
+    }
+
+    /// A client with its own cookie jar, signed in as `email`.
+    pub async fn browser(&self, email: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = c
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert_eq!(status, 200, "login {email}: {}", res.text().await.unwrap_or_default());
+        c
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

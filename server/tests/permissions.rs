@@ -1,0 +1,141 @@
+//! Every server function, with every role and with no session: allowed
+//! (anything but 401/403), 401 or 403, as the role's permissions say.
+
+mod common;
+
+use common::TestServer;
+use domain::users::{Permission, Role};
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    Public,
+    SignedIn,
+    Perm(Permission),
+}
+
+fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
+    use Need::*;
+    use Permission::*;
+    vec![
+        ("auth/login", Public, json!({"email": "viewer@msp.test", "password": common::PASSWORD})),
+        ("auth/me", SignedIn, json!({})),
+        ("auth/logout", SignedIn, json!({})),
+        ("tokens/create", SignedIn, json!({"name": "matrix"})),
+        ("tokens/list", SignedIn, json!({})),
+        ("tokens/revoke", SignedIn, json!({"id": 999999})),
+        ("users/list", Perm(Admin), json!({})),
+        (
+            "users/create",
+            Perm(Admin),
+            json!({"email": "new-user@msp.test", "name": "N", "password": "long enough pw", "role": "viewer"}),
+        ),
+        ("users/update", Perm(Admin), json!({"id": ids.viewer, "name": "Viewer renamed"})),
+        ("settings/get", Perm(Admin), json!({})),
+        ("settings/update", Perm(Admin), json!({"require_signature": false})),
+        ("companies/list", Perm(View), json!({})),
+        ("companies/get", Perm(View), json!({"id": ids.company})),
+        ("companies/create", Perm(ManageCatalog), json!({"name": "Matrix Co"})),
+        ("companies/update", Perm(ManageCatalog), json!({"id": ids.company, "pax8_company_id": "p-1"})),
+        ("tickets/list", Perm(View), json!({"company_id": ids.company})),
+        ("tickets/create", Perm(ManageCatalog), json!({"company_id": ids.company, "title": "T"})),
+        ("projects/list", Perm(View), json!({})),
+        ("projects/create", Perm(ManageCatalog), json!({"company_id": ids.company, "name": "P"})),
+        ("vendors/list", Perm(View), json!({})),
+        ("vendors/create", Perm(ManageCatalog), json!({"name": "Matrix Vendor"})),
+        ("vendors/update", Perm(ManageCatalog), json!({"id": ids.vendor, "qbo_vendor_id": "9"})),
+        ("products/list", Perm(View), json!({})),
+        (
+            "products/create",
+            Perm(ManageCatalog),
+            json!({"vendor_id": ids.vendor, "name": "Widget", "sku": "W-1", "unit_cost_cents": 100}),
+        ),
+        ("products/update", Perm(ManageCatalog), json!({"id": ids.product, "unit_cost_cents": 150})),
+        ("contracts/list", Perm(View), json!({})),
+        ("contracts/get", Perm(View), json!({"id": ids.contract})),
+        ("contracts/create", Perm(ManageCatalog), json!({"company_id": ids.company, "name": "C"})),
+        (
+            "contracts/add-line",
+            Perm(ManageCatalog),
+            json!({"contract_id": ids.contract, "description": "Seats", "quantity": 1, "unit_price_cents": 100}),
+        ),
+    ]
+}
+
+struct Ids {
+    viewer: i64,
+    company: i64,
+    vendor: i64,
+    product: i64,
+    contract: i64,
+}
+
+async fn fixtures(s: &TestServer) -> Ids {
+    let company = s.ok(Role::Admin, "companies/create", json!({"name": "Acme"})).await["id"].as_i64().unwrap();
+    let vendor = s.ok(Role::Admin, "vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
+    let product = s
+        .ok(
+            Role::Admin,
+            "products/create",
+            json!({"vendor_id": vendor, "name": "Laptop", "sku": "L-1", "unit_cost_cents": 100000}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let contract = s.ok(Role::Admin, "contracts/create", json!({"company_id": company, "name": "Managed"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let viewer = s.ok(Role::Viewer, "auth/me", json!({})).await["id"].as_i64().unwrap();
+    Ids {
+        viewer,
+        company,
+        vendor,
+        product,
+        contract,
+    }
+}
+
+#[tokio::test]
+async fn every_function_with_every_role() {
+    for backend in domain::testing::BACKENDS {
+        let s = TestServer::start(backend).await;
+        let ids = fixtures(&s).await;
+        let table = table(&ids);
+
+        // The table covers every server function the server registered.
+        let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.trim_start_matches("/api/")).collect();
+        for endpoint in &registered {
+            assert!(table.iter().any(|(e, _, _)| e == endpoint), "{endpoint} is not in the permission table");
+        }
+        for (endpoint, _, _) in &table {
+            assert!(registered.contains(endpoint), "{endpoint} is not a registered server function");
+        }
+
+        for (endpoint, need, body) in &table {
+            let (status, v) = s.call(None, endpoint, body.clone()).await;
+            match need {
+                Need::Public => assert_eq!(status, 200, "{endpoint} anonymously: {v}"),
+                _ => {
+                    assert_eq!(status, 401, "{endpoint} anonymously: {v}");
+                    assert_eq!(v["code"], "unauthenticated");
+                }
+            }
+            for role in Role::ALL {
+                let (status, v) = s.call(Some(role), endpoint, body.clone()).await;
+                let allowed = match need {
+                    Need::Public | Need::SignedIn => true,
+                    Need::Perm(p) => role.can(*p),
+                };
+                if allowed {
+                    assert!(
+                        status != 401 && status != 403,
+                        "{backend}: {endpoint} as {role:?} should be allowed, got {status} {v}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{backend}: {endpoint} as {role:?} should be forbidden: {v}");
+                    assert_eq!(v["code"], "forbidden");
+                }
+            }
+        }
+    }
+}
