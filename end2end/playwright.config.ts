@@ -25,7 +25,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: '../target/release/server',
+    command: 'target/release/server',
     cwd: '..',
     url: `http://127.0.0.1:${port}/healthz`,
     timeout: 60_000,

@@ -3,7 +3,6 @@ use crate::error::ApiError;
 use domain::users::{Permission, User};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::use_location;
 
 /// The signed-in user, loaded once per page load and shared by every page.
 #[derive(Clone, Copy)]
@@ -35,12 +34,6 @@ pub fn Layout() -> impl IntoView {
     let session = Session(Resource::new(|| (), |_| me()));
     provide_context(session);
     let menu_open = RwSignal::new(false);
-    let location = use_location();
-    // Close the menu on navigation (narrow screens).
-    Effect::new(move |_| {
-        location.pathname.track();
-        menu_open.set(false);
-    });
     let signout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = signout.value().get() {
@@ -80,7 +73,7 @@ pub fn Layout() -> impl IntoView {
                 </Suspense>
                 <button class="button ghost" data-testid="sign-out" on:click=move |_| { signout.dispatch(Logout {}); }>"Sign out"</button>
             </header>
-            <nav class="sidebar" aria-label="Main">
+            <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
                 {NAV.iter().map(|(href, label, icon)| view! {
                     <A href=*href attr:class="nav-link">
                         <svg viewBox="0 0 24 24" aria-hidden="true"><path d=*icon /></svg>

@@ -39,11 +39,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the page as hydrated, for people (styles) and browser tests.
+    // Marks the page as hydrated, for browser tests. Suspense contents
+    // hydrate asynchronously after this effect; a frame and a macrotask later
+    // they are done (their data came with the page).
     Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        request_animation_frame(|| {
+            set_timeout(
+                || {
+                    if let Some(body) = document().body() {
+                        let _ = body.set_attribute("data-hydrated", "true");
+                    }
+                },
+                std::time::Duration::from_millis(0),
+            )
+        });
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/nexos.css" />

@@ -1,6 +1,12 @@
 //! Purchase orders: statuses, lines and the lifecycle rules.
 
 pub mod rules;
+#[cfg(feature = "server")]
+pub mod signature;
+#[cfg(feature = "server")]
+mod store;
+#[cfg(all(test, feature = "server"))]
+pub(crate) mod store_tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -100,4 +106,181 @@ mod tests {
         assert!(PoStatus::PartiallyReceived.is_committed());
         assert!(!PoStatus::Rejected.is_committed() && !PoStatus::Draft.is_committed());
     }
+}
+
+/// Someone named on a PO (creator, approver, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorRef {
+    pub id: i64,
+    pub name: String,
+    pub distributor: Option<crate::reference::Distributor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoLine {
+    pub id: i64,
+    pub line_no: i64,
+    pub description: String,
+    pub quantity: i64,
+    pub received_quantity: i64,
+    pub unit_cost_cents: i64,
+    pub total_cents: i64,
+    pub product_id: Option<i64>,
+    pub contract_line_id: Option<i64>,
+    pub billing_term: Option<String>,
+    pub commitment_term_id: Option<String>,
+    pub provisioning_details: Vec<ProvisioningDetail>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    Auto,
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub kind: ApprovalKind,
+    pub by: Option<Person>,
+    pub at: String,
+    pub limit_cents: Option<i64>,
+    pub signature_url: Option<String>,
+    pub signature_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub by: Person,
+    pub at: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    pub by: Person,
+    pub at: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QboState {
+    pub id: Option<String>,
+    pub pushed_at: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrder {
+    pub id: i64,
+    pub number: String,
+    pub status: PoStatus,
+    pub version: i64,
+    pub vendor: VendorRef,
+    pub company: Named,
+    pub ticket: Option<Named>,
+    pub project: Option<Named>,
+    pub lines: Vec<PoLine>,
+    pub total_cents: i64,
+    pub currency: String,
+    pub notes: String,
+    pub created_by: Person,
+    pub created_at: String,
+    pub updated_at: String,
+    pub approval: Option<Approval>,
+    pub rejection: Option<Rejection>,
+    pub cancellation: Option<Cancellation>,
+    pub qbo: Option<QboState>,
+    pub procurement_status: Option<String>,
+}
+
+impl PurchaseOrder {
+    pub fn anything_received(&self) -> bool {
+        self.lines.iter().any(|l| l.received_quantity > 0)
+    }
+    pub fn dispatched(&self) -> bool {
+        self.procurement_status
+            .as_deref()
+            .is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned"))
+    }
+    /// Whether `action` fits this PO now (permissions aside).
+    pub fn allows(&self, action: rules::Action) -> bool {
+        rules::allowed(self.status, action, self.anything_received(), self.dispatched())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrderSummary {
+    pub id: i64,
+    pub number: String,
+    pub status: PoStatus,
+    pub vendor: Named,
+    pub company: Named,
+    pub ticket_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub total_cents: i64,
+    pub currency: String,
+    pub created_at: String,
+    pub created_by: Person,
+    pub procurement_status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoPage {
+    pub items: Vec<PurchaseOrderSummary>,
+    pub next_cursor: Option<String>,
+    /// Committed cost (approved and later) of everything the filter matches.
+    pub committed_cents: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoFilter {
+    pub status: Option<PoStatus>,
+    pub company_id: Option<i64>,
+    pub vendor_id: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub id: i64,
+    pub at: String,
+    pub actor: Person,
+    pub kind: String,
+    pub message: String,
+    pub data: serde_json::Value,
+}
+
+/// What raises or edits a PO.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoInput {
+    pub vendor_id: i64,
+    pub company_id: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub lines: Vec<LineInput>,
+    pub notes: Option<String>,
+}
+
+/// A receipt of one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    pub line_id: i64,
+    pub quantity: i64,
 }

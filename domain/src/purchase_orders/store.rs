@@ -1,0 +1,845 @@
+//! Purchase orders in the store. Every change is one transaction that locks
+//! the PO (SQLite: the write lock; PostgreSQL: `FOR UPDATE`), checks the
+//! lifecycle rules, bumps `version` and appends to the timeline.
+
+use super::rules::{self, Action};
+use super::*;
+use crate::store::{like_pattern, Tx};
+use crate::users::User;
+use crate::{clock, Error, Result, Store};
+use chrono::Datelike;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 200;
+
+const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
+    p.company_id, c.name AS company_name, p.ticket_id, t.title AS ticket_title, p.project_id, pr.name AS project_name,
+    p.currency, p.notes, p.total_cents, p.created_by, cu.name AS created_by_name, p.created_at, p.updated_at,
+    p.approval_kind, p.approved_by, au.name AS approved_by_name, p.approved_at, p.approval_limit_cents, p.signature_id, s.sha256 AS signature_sha256,
+    p.rejected_by, ru.name AS rejected_by_name, p.rejected_at, p.rejection_reason,
+    p.cancelled_by, xu.name AS cancelled_by_name, p.cancelled_at, p.cancel_reason,
+    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status
+  FROM purchase_orders p
+  JOIN vendors v ON v.id = p.vendor_id
+  JOIN companies c ON c.id = p.company_id
+  LEFT JOIN tickets t ON t.id = p.ticket_id
+  LEFT JOIN projects pr ON pr.id = p.project_id
+  JOIN users cu ON cu.id = p.created_by
+  LEFT JOIN users au ON au.id = p.approved_by
+  LEFT JOIN users ru ON ru.id = p.rejected_by
+  LEFT JOIN users xu ON xu.id = p.cancelled_by
+  LEFT JOIN po_signatures s ON s.id = p.signature_id";
+
+const LINE_COLS: &str =
+    "id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details";
+
+fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
+    name.map(|name| Person { id, name })
+}
+
+fn status_of(s: &str) -> Result<PoStatus> {
+    PoStatus::parse(s).ok_or_else(Error::internal)
+}
+
+fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
+    let id: i64 = r.try_get("id")?;
+    let approval = match r.try_get::<Option<String>, _>("approval_kind")?.as_deref() {
+        Some(kind) => Some(Approval {
+            kind: if kind == "auto" { ApprovalKind::Auto } else { ApprovalKind::Manual },
+            by: person(r.try_get("approved_by")?, r.try_get("approved_by_name")?),
+            at: r.try_get::<Option<String>, _>("approved_at")?.unwrap_or_default(),
+            limit_cents: r.try_get("approval_limit_cents")?,
+            signature_url: r
+                .try_get::<Option<i64>, _>("signature_id")?
+                .map(|_| format!("/purchase-orders/{id}/signature.png")),
+            signature_sha256: r.try_get("signature_sha256")?,
+        }),
+        None => None,
+    };
+    let rejection = match r.try_get::<Option<String>, _>("rejection_reason")? {
+        Some(reason) => Some(Rejection {
+            by: person(r.try_get("rejected_by")?, r.try_get("rejected_by_name")?).unwrap_or(Person {
+                id: None,
+                name: "unknown".into(),
+            }),
+            at: r.try_get::<Option<String>, _>("rejected_at")?.unwrap_or_default(),
+            reason,
+        }),
+        None => None,
+    };
+    let cancellation = match r.try_get::<Option<String>, _>("cancelled_at")? {
+        Some(at) => Some(Cancellation {
+            by: person(r.try_get("cancelled_by")?, r.try_get("cancelled_by_name")?).unwrap_or(Person {
+                id: None,
+                name: "unknown".into(),
+            }),
+            at,
+            reason: r.try_get("cancel_reason")?,
+        }),
+        None => None,
+    };
+    let (qbo_id, qbo_pushed_at, qbo_error): (Option<String>, Option<String>, Option<String>) =
+        (r.try_get("qbo_id")?, r.try_get("qbo_pushed_at")?, r.try_get("qbo_error")?);
+    let qbo = (qbo_id.is_some() || qbo_error.is_some()).then_some(QboState {
+        id: qbo_id,
+        pushed_at: qbo_pushed_at,
+        error: qbo_error,
+    });
+    let distributor: Option<String> = r.try_get("vendor_distributor")?;
+    Ok(PurchaseOrder {
+        id,
+        number: r.try_get("number")?,
+        status: status_of(&r.try_get::<String, _>("status")?)?,
+        version: r.try_get("version")?,
+        vendor: VendorRef {
+            id: r.try_get("vendor_id")?,
+            name: r.try_get("vendor_name")?,
+            distributor: distributor.as_deref().and_then(crate::reference::Distributor::parse),
+        },
+        company: Named {
+            id: r.try_get("company_id")?,
+            name: r.try_get("company_name")?,
+        },
+        ticket: match r.try_get::<Option<i64>, _>("ticket_id")? {
+            Some(id) => Some(Named {
+                id,
+                name: r.try_get("ticket_title")?,
+            }),
+            None => None,
+        },
+        project: match r.try_get::<Option<i64>, _>("project_id")? {
+            Some(id) => Some(Named {
+                id,
+                name: r.try_get("project_name")?,
+            }),
+            None => None,
+        },
+        lines,
+        total_cents: r.try_get("total_cents")?,
+        currency: r.try_get("currency")?,
+        notes: r.try_get("notes")?,
+        created_by: Person {
+            id: r.try_get("created_by")?,
+            name: r.try_get("created_by_name")?,
+        },
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        approval,
+        rejection,
+        cancellation,
+        qbo,
+        procurement_status: r.try_get("procurement_status")?,
+    })
+}
+
+fn line_from_row(r: &AnyRow) -> Result<PoLine> {
+    let quantity: i64 = r.try_get("quantity")?;
+    let unit: i64 = r.try_get("unit_cost_cents")?;
+    let details: String = r.try_get("provisioning_details")?;
+    Ok(PoLine {
+        id: r.try_get("id")?,
+        line_no: r.try_get("line_no")?,
+        description: r.try_get("description")?,
+        quantity,
+        received_quantity: r.try_get("received_quantity")?,
+        unit_cost_cents: unit,
+        total_cents: quantity * unit,
+        product_id: r.try_get("product_id")?,
+        contract_line_id: r.try_get("contract_line_id")?,
+        billing_term: r.try_get("billing_term")?,
+        commitment_term_id: r.try_get("commitment_term_id")?,
+        provisioning_details: serde_json::from_str(&details).unwrap_or_default(),
+    })
+}
+
+/// The company, ticket and project a PO is raised against, checked.
+struct Target {
+    company_id: i64,
+    company_name: String,
+    ticket: Option<(i64, String)>,
+    project: Option<(i64, String)>,
+}
+
+/// The locked state of a PO inside a change.
+struct Locked {
+    status: PoStatus,
+    version: i64,
+    anything_received: bool,
+    dispatched: bool,
+}
+
+async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
+    sqlx::query("INSERT INTO po_events (po_id, at, actor_id, actor_name, kind, message, data) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(po_id)
+        .bind(clock::now())
+        .bind(actor.map(|a| a.id))
+        .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| "System".into()))
+        .bind(kind)
+        .bind(message)
+        .bind(data.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A bound argument of a query built from filters.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl Arg {
+    fn bind<'q>(&self, q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.clone()),
+        }
+    }
+}
+
+fn dollars(cents: i64) -> String {
+    format!("${}", crate::money::format_cents(cents))
+}
+
+impl Store {
+    async fn resolve_target(&self, input: &PoInput) -> Result<Target> {
+        let given = [input.company_id.is_some(), input.ticket_id.is_some(), input.project_id.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if given != 1 {
+            return Err(Error::validation(
+                "company_id",
+                "Raise the purchase order against exactly one of a company, a ticket or a project.",
+            ));
+        }
+        if let Some(id) = input.ticket_id {
+            let t = self
+                .get_ticket(id)
+                .await
+                .map_err(|_| Error::validation("ticket_id", "No ticket has this id."))?;
+            let c = self.get_company(t.company_id).await?;
+            return Ok(Target {
+                company_id: c.id,
+                company_name: c.name,
+                ticket: Some((t.id, t.title)),
+                project: None,
+            });
+        }
+        if let Some(id) = input.project_id {
+            let p = self
+                .get_project(id)
+                .await
+                .map_err(|_| Error::validation("project_id", "No project has this id."))?;
+            let c = self.get_company(p.company_id).await?;
+            return Ok(Target {
+                company_id: c.id,
+                company_name: c.name,
+                ticket: None,
+                project: Some((p.id, p.name)),
+            });
+        }
+        let c = self
+            .get_company(input.company_id.unwrap_or_default())
+            .await
+            .map_err(|_| Error::validation("company_id", "No company has this id."))?;
+        Ok(Target {
+            company_id: c.id,
+            company_name: c.name,
+            ticket: None,
+            project: None,
+        })
+    }
+
+    /// Checks everything a create or edit depends on; returns what to store.
+    async fn checked_input(&self, input: &PoInput) -> Result<(Target, crate::reference::Vendor, Vec<LineInput>, String)> {
+        let vendor = self
+            .get_vendor(input.vendor_id)
+            .await
+            .map_err(|_| Error::validation("vendor_id", "Choose a vendor: no vendor has this id."))?;
+        let target = self.resolve_target(input).await?;
+        let lines = rules::validate_lines(&input.lines)?;
+        for (i, l) in lines.iter().enumerate() {
+            if let Some(p) = l.product_id {
+                self.get_product(p)
+                    .await
+                    .map_err(|_| Error::validation(format!("lines[{i}].product_id"), "No product has this id."))?;
+            }
+            if let Some(cl) = l.contract_line_id {
+                let line = self
+                    .get_contract_line(cl)
+                    .await
+                    .map_err(|_| Error::validation(format!("lines[{i}].contract_line_id"), "No contract line has this id."))?;
+                let contract = self.get_contract(line.contract_id).await?;
+                if contract.company_id != target.company_id {
+                    return Err(Error::validation(
+                        format!("lines[{i}].contract_line_id"),
+                        "This contract line belongs to another company's contract.",
+                    ));
+                }
+            }
+        }
+        let notes = crate::validate::optional_text("notes", input.notes.as_deref(), rules::MAX_NOTES)?.unwrap_or_default();
+        Ok((target, vendor, lines, notes))
+    }
+
+    fn search_text(number: &str, vendor: &str, target: &Target, lines: &[LineInput]) -> String {
+        let mut s = format!("{number} {vendor} {}", target.company_name);
+        for (_, t) in target.ticket.iter().chain(target.project.iter()) {
+            s.push(' ');
+            s.push_str(t);
+        }
+        for l in lines {
+            s.push(' ');
+            s.push_str(&l.description);
+        }
+        s.to_lowercase()
+    }
+
+    async fn insert_lines(tx: &mut Tx, po_id: i64, lines: &[LineInput]) -> Result<()> {
+        for (i, l) in lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details)
+                 VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(po_id)
+            .bind(i as i64 + 1)
+            .bind(&l.description)
+            .bind(l.quantity)
+            .bind(l.unit_cost_cents)
+            .bind(l.product_id)
+            .bind(l.contract_line_id)
+            .bind(&l.billing_term)
+            .bind(&l.commitment_term_id)
+            .bind(serde_json::to_string(&l.provisioning_details).unwrap_or_else(|_| "[]".into()))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Raises a PO with the next number of the year; submits it when asked.
+    pub async fn create_po(&self, actor: &User, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
+        let (target, vendor, lines, notes) = self.checked_input(input).await?;
+        let total = rules::po_total(lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default();
+        let currency = self.settings().await?.currency;
+        let now = clock::now();
+        let year = chrono::Utc::now().year();
+        let mut tx = self.begin_write().await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO po_counters (year, last) VALUES ($1, 1) ON CONFLICT (year) DO UPDATE SET last = po_counters.last + 1 RETURNING last",
+        )
+        .bind(year as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = rules::format_number(year, seq);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO purchase_orders (number, status, version, vendor_id, company_id, ticket_id, project_id, currency, notes, total_cents, search_text, created_by, created_at, updated_at)
+             VALUES ($1, 'draft', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        )
+        .bind(&number)
+        .bind(vendor.id)
+        .bind(target.company_id)
+        .bind(target.ticket.as_ref().map(|t| t.0))
+        .bind(target.project.as_ref().map(|p| p.0))
+        .bind(&currency)
+        .bind(&notes)
+        .bind(total)
+        .bind(Self::search_text(&number, &vendor.name, &target, &lines))
+        .bind(actor.id)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        Self::insert_lines(&mut tx, id, &lines).await?;
+        event(
+            &mut tx,
+            id,
+            Some(actor),
+            "created",
+            &format!("Raised {number} for {} ({} lines, {})", vendor.name, lines.len(), dollars(total)),
+            json!({"total_cents": total}),
+        )
+        .await?;
+        if submit {
+            self.submit_locked(&mut tx, actor, id, total).await?;
+        }
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    /// Replaces a draft or rejected PO's content; `version` must match.
+    pub async fn update_po(&self, actor: &User, id: i64, version: i64, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
+        let (target, vendor, lines, notes) = self.checked_input(input).await?;
+        let total = rules::po_total(lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default();
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Edit, locked.anything_received, locked.dispatched)?;
+        if locked.version != version {
+            return Err(Error::conflict(format!(
+                "Someone changed this purchase order since you opened it (version {} now, yours {version}). Reload and edit again.",
+                locked.version
+            ))
+            .with_field("version"));
+        }
+        let number: String = sqlx::query_scalar("SELECT number FROM purchase_orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE purchase_orders SET vendor_id = $1, company_id = $2, ticket_id = $3, project_id = $4, notes = $5, total_cents = $6, search_text = $7,
+                version = version + 1, updated_at = $8 WHERE id = $9",
+        )
+        .bind(vendor.id)
+        .bind(target.company_id)
+        .bind(target.ticket.as_ref().map(|t| t.0))
+        .bind(target.project.as_ref().map(|p| p.0))
+        .bind(&notes)
+        .bind(total)
+        .bind(Self::search_text(&number, &vendor.name, &target, &lines))
+        .bind(clock::now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM po_lines WHERE po_id = $1").bind(id).execute(&mut *tx).await?;
+        Self::insert_lines(&mut tx, id, &lines).await?;
+        event(
+            &mut tx,
+            id,
+            Some(actor),
+            "edited",
+            &format!("Edited ({} lines, {})", lines.len(), dollars(total)),
+            json!({"total_cents": total}),
+        )
+        .await?;
+        if submit {
+            self.submit_locked(&mut tx, actor, id, total).await?;
+        }
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    /// Locks a PO for a change and reads what the rules need.
+    async fn lock(&self, tx: &mut Tx, id: i64) -> Result<Locked> {
+        let r = sqlx::query(&format!(
+            "SELECT status, version, procurement_status FROM purchase_orders WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let received: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(received_quantity), 0) AS BIGINT) FROM po_lines WHERE po_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let procurement: Option<String> = r.try_get("procurement_status")?;
+        Ok(Locked {
+            status: status_of(&r.try_get::<String, _>("status")?)?,
+            version: r.try_get("version")?,
+            anything_received: received > 0,
+            dispatched: procurement
+                .as_deref()
+                .is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned")),
+        })
+    }
+
+    /// Submit inside a transaction that holds the PO: auto-approves under the limit.
+    async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<()> {
+        let limit: i64 = sqlx::query_scalar("SELECT auto_approve_limit_cents FROM settings WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+        let now = clock::now();
+        if rules::auto_approves(total, limit) {
+            sqlx::query(
+                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL,
+                    rejected_by = NULL, rejected_at = NULL, rejection_reason = NULL, version = version + 1, updated_at = $1 WHERE id = $3",
+            )
+            .bind(&now)
+            .bind(limit)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            event(tx, id, Some(actor), "submitted", "Submitted for approval", json!({})).await?;
+            event(
+                tx,
+                id,
+                None,
+                "auto_approved",
+                &format!("Approved automatically (under {} limit)", dollars(limit)),
+                json!({"limit_cents": limit, "total_cents": total}),
+            )
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL,
+                    version = version + 1, updated_at = $1 WHERE id = $2",
+            )
+            .bind(&now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            let why = if limit == 0 {
+                "auto-approval is off".to_string()
+            } else {
+                format!("{} is not under the {} limit", dollars(total), dollars(limit))
+            };
+            event(
+                tx,
+                id,
+                Some(actor),
+                "submitted",
+                &format!("Submitted for approval ({why})"),
+                json!({"limit_cents": limit, "total_cents": total}),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn submit_po(&self, actor: &User, id: i64) -> Result<PurchaseOrder> {
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Submit, locked.anything_received, locked.dispatched)?;
+        let total: i64 = sqlx::query_scalar("SELECT total_cents FROM purchase_orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        self.submit_locked(&mut tx, actor, id, total).await?;
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    /// Approves a PO waiting for approval. `signature` is a checked PNG.
+    pub async fn approve_po(&self, actor: &User, id: i64, signature: Option<Vec<u8>>) -> Result<PurchaseOrder> {
+        let require = self.settings().await?.require_signature;
+        if require && signature.is_none() {
+            return Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad."));
+        }
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Approve, locked.anything_received, locked.dispatched)?;
+        let now = clock::now();
+        let (signature_id, sha) = match &signature {
+            Some(png) => {
+                let sha = super::signature::sha256_hex(png);
+                let sid: i64 =
+                    sqlx::query_scalar("INSERT INTO po_signatures (po_id, png, sha256, signed_by, signed_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                        .bind(id)
+                        .bind(png.clone())
+                        .bind(&sha)
+                        .bind(actor.id)
+                        .bind(&now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                (Some(sid), Some(sha))
+            }
+            None => (None, None),
+        };
+        sqlx::query(
+            "UPDATE purchase_orders SET status = 'approved', approval_kind = 'manual', approved_by = $1, approved_at = $2, approval_limit_cents = NULL, signature_id = $3,
+                version = version + 1, updated_at = $2 WHERE id = $4",
+        )
+        .bind(actor.id)
+        .bind(&now)
+        .bind(signature_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let message = if sha.is_some() { "Approved with signature" } else { "Approved" };
+        event(
+            &mut tx,
+            id,
+            Some(actor),
+            "approved",
+            message,
+            json!({"signature_sha256": sha, "signature_url": signature_id.map(|_| format!("/purchase-orders/{id}/signature.png"))}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    pub async fn reject_po(&self, actor: &User, id: i64, reason: &str) -> Result<PurchaseOrder> {
+        let reason = rules::reason("reason", Some(reason), true)?.unwrap_or_default();
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Reject, locked.anything_received, locked.dispatched)?;
+        let now = clock::now();
+        sqlx::query("UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
+            .bind(actor.id)
+            .bind(&now)
+            .bind(&reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        event(&mut tx, id, Some(actor), "rejected", &format!("Rejected: {reason}"), json!({"reason": reason})).await?;
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    pub async fn cancel_po(&self, actor: &User, id: i64, reason: Option<&str>) -> Result<PurchaseOrder> {
+        let reason = rules::reason("reason", reason, false)?;
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Cancel, locked.anything_received, locked.dispatched)?;
+        let now = clock::now();
+        sqlx::query("UPDATE purchase_orders SET status = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
+            .bind(actor.id)
+            .bind(&now)
+            .bind(&reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let message = match &reason {
+            Some(r) => format!("Cancelled: {r}"),
+            None => "Cancelled".to_string(),
+        };
+        event(&mut tx, id, Some(actor), "cancelled", &message, json!({"reason": reason})).await?;
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    /// Records goods received now, per line, added to what came before.
+    pub async fn receive_po(&self, actor: &User, id: i64, receipt: &[ReceiptLine]) -> Result<PurchaseOrder> {
+        if receipt.is_empty() {
+            return Err(Error::validation("lines", "Say which lines arrived and how many."));
+        }
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, Action::Receive, locked.anything_received, locked.dispatched)?;
+        let rows = sqlx::query("SELECT id, line_no, description, quantity, received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut lines: Vec<(i64, i64, String, i64, i64)> = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("line_no")?,
+                    r.try_get("description")?,
+                    r.try_get("quantity")?,
+                    r.try_get("received_quantity")?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let mut received_now = Vec::new();
+        for (i, rl) in receipt.iter().enumerate() {
+            if receipt[..i].iter().any(|o| o.line_id == rl.line_id) {
+                return Err(Error::validation(
+                    format!("lines[{i}].line_id"),
+                    "This line is listed twice; give its quantity once.",
+                ));
+            }
+            let Some(line) = lines.iter_mut().find(|l| l.0 == rl.line_id) else {
+                return Err(Error::validation(format!("lines[{i}].line_id"), "This line is not on the purchase order."));
+            };
+            rules::check_receipt(i, line.3, line.4, rl.quantity)?;
+            line.4 += rl.quantity;
+            received_now.push(
+                json!({"line_id": line.0, "line_no": line.1, "description": line.2, "quantity": rl.quantity, "received_total": line.4, "ordered": line.3}),
+            );
+        }
+        for l in &lines {
+            sqlx::query("UPDATE po_lines SET received_quantity = $1 WHERE id = $2")
+                .bind(l.4)
+                .bind(l.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
+        let now = clock::now();
+        sqlx::query("UPDATE purchase_orders SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let summary = receipt.iter().map(|r| r.quantity).sum::<i64>();
+        let message = format!(
+            "Received {summary} item{} ({})",
+            if summary == 1 { "" } else { "s" },
+            status.label().to_lowercase()
+        );
+        event(
+            &mut tx,
+            id,
+            Some(actor),
+            "received",
+            &message,
+            json!({"lines": received_now, "status": status.as_str()}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_po(id).await
+    }
+
+    pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
+        let row = sqlx::query(&format!("{PO_SELECT} WHERE p.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let lines = sqlx::query(&format!("SELECT {LINE_COLS} FROM po_lines WHERE po_id = $1 ORDER BY line_no"))
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        po_from_row(&row, lines.iter().map(line_from_row).collect::<Result<_>>()?)
+    }
+
+    /// Newest first, by keyset on id; filters use their indexes.
+    pub async fn list_pos(&self, f: &PoFilter) -> Result<PoPage> {
+        let limit = f.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation("limit", format!("Limit must be between 1 and {MAX_PAGE}.")));
+        }
+        let cursor = match f.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| Error::validation("cursor", "The cursor is not one this API gave out."))?,
+            ),
+            None => None,
+        };
+        // Clauses with numbered placeholders, built from the filters given, so
+        // that each query uses the index of its filter.
+        let filter_count = [f.company_id, f.vendor_id, f.ticket_id, f.project_id].iter().flatten().count();
+        let mut clauses: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let mut push = |sql: &str, arg: Arg| {
+            args.push(arg);
+            clauses.push(sql.replace('?', &format!("${}", args.len())));
+        };
+        for (sql, v) in [
+            ("p.company_id = ?", f.company_id),
+            ("p.vendor_id = ?", f.vendor_id),
+            ("p.ticket_id = ?", f.ticket_id),
+            ("p.project_id = ?", f.project_id),
+        ] {
+            if let Some(v) = v {
+                push(sql, Arg::Int(v));
+            }
+        }
+        if let Some(c) = cursor {
+            push("p.id < ?", Arg::Int(c));
+        }
+        if let Some(s) = f.status {
+            push("p.status = ?", Arg::Text(s.as_str().to_string()));
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            push("p.search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(q)));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
+                    p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
+             FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
+             {where_sql} ORDER BY p.id DESC LIMIT ${}",
+            args.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for a in &args {
+            query = a.bind(query);
+        }
+        let rows = query.bind(limit + 1).fetch_all(self.pool()).await?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                Ok(PurchaseOrderSummary {
+                    id: r.try_get("id")?,
+                    number: r.try_get("number")?,
+                    status: status_of(&r.try_get::<String, _>("status")?)?,
+                    vendor: Named {
+                        id: r.try_get("vendor_id")?,
+                        name: r.try_get("vendor_name")?,
+                    },
+                    company: Named {
+                        id: r.try_get("company_id")?,
+                        name: r.try_get("company_name")?,
+                    },
+                    ticket_id: r.try_get("ticket_id")?,
+                    project_id: r.try_get("project_id")?,
+                    total_cents: r.try_get("total_cents")?,
+                    currency: r.try_get("currency")?,
+                    created_at: r.try_get("created_at")?,
+                    created_by: Person {
+                        id: r.try_get("created_by")?,
+                        name: r.try_get("created_by_name")?,
+                    },
+                    procurement_status: r.try_get("procurement_status")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|i| i.id.to_string())
+        } else {
+            None
+        };
+        // Committed cost of what the company/ticket/project/vendor filters select.
+        let committed_cents = if filter_count == 0 {
+            0
+        } else {
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE {} AND p.status IN ('approved', 'partially_received', 'received')",
+                clauses[..filter_count].join(" AND ")
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for a in &args[..filter_count] {
+                if let Arg::Int(v) = a {
+                    q = q.bind(*v);
+                }
+            }
+            q.fetch_one(self.pool()).await?
+        };
+        Ok(PoPage {
+            items,
+            next_cursor,
+            committed_cents,
+        })
+    }
+
+    pub async fn po_timeline(&self, id: i64) -> Result<Vec<TimelineEvent>> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM purchase_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        exists.ok_or_else(|| Error::not_found("The purchase order"))?;
+        let rows = sqlx::query("SELECT id, at, actor_id, actor_name, kind, message, data FROM po_events WHERE po_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(TimelineEvent {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: Person {
+                        id: r.try_get("actor_id")?,
+                        name: r.try_get("actor_name")?,
+                    },
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// The PNG of the PO's current approval signature.
+    pub async fn po_signature(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT s.png FROM purchase_orders p JOIN po_signatures s ON s.id = p.signature_id WHERE p.id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,390 @@
+//! The PO lifecycle in the store, on SQLite and PostgreSQL.
+
+use super::*;
+use crate::reference::{CompanyInput, VendorInput};
+use crate::settings::SettingsUpdate;
+use crate::testing::{store, BACKENDS};
+use crate::users::{NewUser, Role, User};
+use crate::{ErrorCode, Store};
+
+pub(crate) struct Fixture {
+    pub s: Store,
+    pub tech: User,
+    pub approver: User,
+    pub company: i64,
+    pub other_company: i64,
+    pub vendor: i64,
+    pub ticket: i64,
+    pub project: i64,
+}
+
+pub(crate) async fn fixture(backend: &str) -> Fixture {
+    let s = store(backend).await;
+    let user = |email: &str, role| NewUser {
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        password: "a long password".into(),
+        role,
+    };
+    let tech = s.create_user(user("tech@x.test", Role::Technician)).await.unwrap();
+    let approver = s.create_user(user("appr@x.test", Role::Approver)).await.unwrap();
+    let company = s
+        .create_company(&CompanyInput {
+            name: Some("Harbor Dental".into()),
+            pax8_company_id: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let other_company = s
+        .create_company(&CompanyInput {
+            name: Some("Northwind".into()),
+            pax8_company_id: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let vendor = s
+        .create_vendor(&VendorInput {
+            name: Some("CDW".into()),
+            distributor: None,
+            qbo_vendor_id: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let ticket = s.create_ticket(company, "Laptop for new hire").await.unwrap().id;
+    let project = s.create_project(other_company, "Wi-Fi refresh").await.unwrap().id;
+    s.update_settings(&SettingsUpdate {
+        auto_approve_limit_cents: Some(50_000),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    Fixture {
+        s,
+        tech,
+        approver,
+        company,
+        other_company,
+        vendor,
+        ticket,
+        project,
+    }
+}
+
+pub(crate) fn input(f: &Fixture, qty: i64, cents: i64) -> PoInput {
+    PoInput {
+        vendor_id: f.vendor,
+        company_id: Some(f.company),
+        lines: vec![LineInput {
+            description: "Dell Latitude 5450".into(),
+            quantity: qty,
+            unit_cost_cents: cents,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_with_auto_approval_rejection_and_receipts() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        // Under the limit: approved on submit, recorded as automatic with the limit.
+        let small = f.s.create_po(&f.tech, &input(&f, 2, 10_000), true).await.unwrap();
+        assert_eq!(small.number, format!("PO-{year}-001"));
+        assert_eq!(small.status, PoStatus::Approved, "{b}");
+        let a = small.approval.clone().unwrap();
+        assert_eq!((a.kind, a.limit_cents), (ApprovalKind::Auto, Some(50_000)));
+        let tl = f.s.po_timeline(small.id).await.unwrap();
+        assert_eq!(
+            tl.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["created", "submitted", "auto_approved"]
+        );
+        assert_eq!(tl[2].message, "Approved automatically (under $500.00 limit)");
+
+        // Exactly the limit is not under it.
+        let big = f.s.create_po(&f.tech, &input(&f, 5, 10_000), true).await.unwrap();
+        assert_eq!(
+            (big.number.as_str(), big.status),
+            (format!("PO-{year}-002").as_str(), PoStatus::PendingApproval)
+        );
+        let e = f.s.update_po(&f.tech, big.id, big.version, &input(&f, 1, 100), false).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict, "{b}: pending POs are not editable");
+        assert_eq!(f.s.reject_po(&f.approver, big.id, "  ").await.unwrap_err().field.as_deref(), Some("reason"));
+        let rejected = f.s.reject_po(&f.approver, big.id, "Too many laptops").await.unwrap();
+        assert_eq!(rejected.rejection.as_ref().unwrap().reason, "Too many laptops");
+        // Edit the rejected PO (stale version refused), then submit again.
+        let stale = f.s.update_po(&f.tech, big.id, big.version, &input(&f, 6, 10_000), false).await.unwrap_err();
+        assert_eq!((stale.code, stale.field.as_deref()), (ErrorCode::Conflict, Some("version")));
+        let edited = f.s.update_po(&f.tech, big.id, rejected.version, &input(&f, 6, 10_000), true).await.unwrap();
+        assert_eq!((edited.status, edited.total_cents), (PoStatus::PendingApproval, 60_000));
+        let approved = f.s.approve_po(&f.approver, big.id, Some(signature::sample_png(300, 100, true))).await.unwrap();
+        let a = approved.approval.clone().unwrap();
+        assert_eq!((a.kind, a.by.unwrap().id), (ApprovalKind::Manual, Some(f.approver.id)));
+        assert_eq!(a.signature_url.as_deref(), Some(format!("/purchase-orders/{}/signature.png", big.id).as_str()));
+        assert!(f.s.po_signature(big.id).await.unwrap().is_some());
+        assert_eq!(
+            f.s.update_po(&f.tech, big.id, approved.version, &input(&f, 1, 1), false)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Conflict,
+            "{b}: approved is locked"
+        );
+
+        // Receive in steps, never above what was ordered.
+        let line = approved.lines[0].id;
+        let over =
+            f.s.receive_po(&f.approver, big.id, &[ReceiptLine { line_id: line, quantity: 7 }])
+                .await
+                .unwrap_err();
+        assert_eq!((over.code, over.field.as_deref()), (ErrorCode::Conflict, Some("lines[0].quantity")));
+        let part =
+            f.s.receive_po(&f.approver, big.id, &[ReceiptLine { line_id: line, quantity: 4 }])
+                .await
+                .unwrap();
+        assert_eq!((part.status, part.lines[0].received_quantity), (PoStatus::PartiallyReceived, 4));
+        assert_eq!(
+            f.s.cancel_po(&f.tech, big.id, Some("changed mind")).await.unwrap_err().code,
+            ErrorCode::Conflict
+        );
+        assert!(f
+            .s
+            .receive_po(&f.approver, big.id, &[ReceiptLine { line_id: line, quantity: 3 }])
+            .await
+            .is_err());
+        let full =
+            f.s.receive_po(&f.approver, big.id, &[ReceiptLine { line_id: line, quantity: 2 }])
+                .await
+                .unwrap();
+        assert_eq!((full.status, full.lines[0].received_quantity), (PoStatus::Received, 6));
+        let kinds: Vec<String> = f.s.po_timeline(big.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            ["created", "submitted", "rejected", "edited", "submitted", "approved", "received", "received"],
+            "{b}"
+        );
+
+        // Limit 0 turns auto-approval off; drafts stay drafts.
+        f.s.update_settings(&SettingsUpdate {
+            auto_approve_limit_cents: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let draft = f.s.create_po(&f.tech, &input(&f, 1, 1), false).await.unwrap();
+        assert_eq!(draft.status, PoStatus::Draft);
+        assert_eq!(
+            f.s.approve_po(&f.approver, draft.id, None).await.unwrap_err().code,
+            ErrorCode::Conflict,
+            "{b}: approving a draft"
+        );
+        assert_eq!(f.s.submit_po(&f.tech, draft.id).await.unwrap().status, PoStatus::PendingApproval);
+        let cancelled = f.s.cancel_po(&f.tech, draft.id, None).await.unwrap();
+        assert_eq!(cancelled.status, PoStatus::Cancelled);
+    }
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let mut two_targets = input(&f, 1, 100);
+        two_targets.ticket_id = Some(f.ticket);
+        assert_eq!(
+            f.s.create_po(&f.tech, &two_targets, true).await.unwrap_err().field.as_deref(),
+            Some("company_id")
+        );
+        let mut no_lines = input(&f, 1, 100);
+        no_lines.lines.clear();
+        assert_eq!(f.s.create_po(&f.tech, &no_lines, true).await.unwrap_err().field.as_deref(), Some("lines"));
+        let mut bad_vendor = input(&f, 1, 100);
+        bad_vendor.vendor_id = 999;
+        assert_eq!(f.s.create_po(&f.tech, &bad_vendor, true).await.unwrap_err().field.as_deref(), Some("vendor_id"));
+        assert_eq!(
+            f.s.create_po(&f.tech, &input(&f, 0, 100), true).await.unwrap_err().field.as_deref(),
+            Some("lines[0].quantity")
+        );
+        f.s.update_settings(&SettingsUpdate {
+            require_signature: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let po = f.s.create_po(&f.tech, &input(&f, 100, 100_000), true).await.unwrap();
+        assert_eq!(po.number.rsplit('-').next(), Some("001"), "{b}: refused creates use no number");
+        assert_eq!(
+            f.s.approve_po(&f.approver, po.id, None).await.unwrap_err().field.as_deref(),
+            Some("signature_png")
+        );
+        assert_eq!(f.s.get_po(po.id).await.unwrap().status, PoStatus::PendingApproval);
+        assert_eq!(f.s.list_pos(&PoFilter::default()).await.unwrap().items.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_or_project_implies_its_company_and_committed_cost_adds_up() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let mut on_ticket = input(&f, 1, 20_000);
+        on_ticket.company_id = None;
+        on_ticket.ticket_id = Some(f.ticket);
+        let t = f.s.create_po(&f.tech, &on_ticket, true).await.unwrap();
+        assert_eq!((t.company.id, t.ticket.as_ref().map(|t| t.id)), (f.company, Some(f.ticket)));
+        let mut on_project = input(&f, 10, 20_000);
+        on_project.company_id = None;
+        on_project.project_id = Some(f.project);
+        let p = f.s.create_po(&f.tech, &on_project, true).await.unwrap();
+        assert_eq!((p.company.id, p.status), (f.other_company, PoStatus::PendingApproval));
+        f.s.create_po(&f.tech, &input(&f, 1, 100), false).await.unwrap();
+
+        let page =
+            f.s.list_pos(&PoFilter {
+                company_id: Some(f.company),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((page.items.len(), page.committed_cents), (2, 20_000), "{b}: drafts are not committed");
+        let page =
+            f.s.list_pos(&PoFilter {
+                project_id: Some(f.project),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((page.items.len(), page.committed_cents), (1, 0), "{b}: pending is not committed");
+        f.s.approve_po(&f.approver, p.id, None).await.unwrap();
+        let page =
+            f.s.list_pos(&PoFilter {
+                project_id: Some(f.project),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.committed_cents, 200_000);
+        let found =
+            f.s.list_pos(&PoFilter {
+                q: Some("LATITUDE".into()),
+                status: Some(PoStatus::Approved),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![p.id, t.id], "{b}: newest first");
+        let by_number =
+            f.s.list_pos(&PoFilter {
+                q: Some(t.number.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_number.items.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_everything_once() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        for _ in 0..7 {
+            f.s.create_po(&f.tech, &input(&f, 1, 100), false).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page =
+                f.s.list_pos(&PoFilter {
+                    limit: Some(3),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|i| i.id));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!((seen.len(), seen.clone()), (7, sorted), "{b}");
+        assert_eq!(
+            f.s.list_pos(&PoFilter {
+                cursor: Some("x".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+            Some("cursor")
+        );
+        assert_eq!(
+            f.s.list_pos(&PoFilter {
+                limit: Some(0),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+            Some("limit")
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_get_unique_consecutive_numbers() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let mut handles = Vec::new();
+        for _ in 0..200 {
+            let (s, tech, inp) = (f.s.clone(), f.tech.clone(), input(&f, 1, 100));
+            handles.push(tokio::spawn(async move { s.create_po(&tech, &inp, false).await.map(|p| p.number) }));
+        }
+        let mut numbers = Vec::new();
+        for h in handles {
+            numbers.push(h.await.unwrap().unwrap());
+        }
+        let mut seqs: Vec<i64> = numbers.iter().map(|n| n.rsplit('-').next().unwrap().parse().unwrap()).collect();
+        seqs.sort();
+        assert_eq!(seqs, (1..=200).collect::<Vec<_>>(), "{b}: 200 unique numbers, none skipped");
+    }
+}
+
+#[tokio::test]
+async fn racing_approve_reject_and_cancel_leave_one_result() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        for _ in 0..5 {
+            let po = f.s.create_po(&f.tech, &input(&f, 10, 100_000), true).await.unwrap();
+            let (s1, s2, s3) = (f.s.clone(), f.s.clone(), f.s.clone());
+            let (a1, a2, t1) = (f.approver.clone(), f.approver.clone(), f.tech.clone());
+            let (r1, r2, r3) = tokio::join!(
+                tokio::spawn(async move { s1.approve_po(&a1, po.id, None).await }),
+                tokio::spawn(async move { s2.reject_po(&a2, po.id, "no").await }),
+                tokio::spawn(async move { s3.cancel_po(&t1, po.id, Some("dup")).await }),
+            );
+            let results = [r1.unwrap().map(|p| p.status), r2.unwrap().map(|p| p.status), r3.unwrap().map(|p| p.status)];
+            let final_po = f.s.get_po(po.id).await.unwrap();
+            let events = f.s.po_timeline(po.id).await.unwrap();
+            let decisive = events
+                .iter()
+                .filter(|e| matches!(e.kind.as_str(), "approved" | "rejected" | "cancelled"))
+                .count();
+            // Cancel may follow approve or reject; approve and reject never both.
+            assert!(!(results[0].is_ok() && results[1].is_ok()), "{b}: {results:?}");
+            assert_eq!(decisive, results.iter().filter(|r| r.is_ok()).count(), "{b}: one event per success");
+            assert!(
+                results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code == ErrorCode::Conflict),
+                "{b}: {results:?}"
+            );
+            assert_eq!(final_po.version, 2 + decisive as i64, "{b}");
+        }
+    }
+}
