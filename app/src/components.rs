@@ -29,9 +29,10 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoVi
 
 /// The message under a field when the error names it.
 #[component]
-pub fn FieldError(#[prop(into)] error: Signal<Option<ApiError>>, field: &'static str) -> impl IntoView {
+pub fn FieldError(#[prop(into)] error: Signal<Option<ApiError>>, #[prop(into)] field: String) -> impl IntoView {
     move || {
-        error.get().filter(|e| e.field() == Some(field)).map(|e| {
+        let field = field.clone();
+        error.get().filter(|e| e.field() == Some(field.as_str())).map(|e| {
             view! { <p class="field-error" data-field=field>{e.message().to_string()}</p> }
         })
     }

@@ -32,11 +32,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
                 password: password.clone(),
                 role: domain::users::Role::Admin,
             };
-            store
-                .create_user(new)
-                .await
-                .map_err(|e| anyhow::anyhow!("NEXOS_ADMIN_EMAIL/NEXOS_ADMIN_PASSWORD: {}", e.message))?;
-            tracing::info!(email = %email, "created the first admin from NEXOS_ADMIN_EMAIL");
+            match store.create_user(new).await {
+                Ok(_) => tracing::info!(email = %email, "created the first admin from NEXOS_ADMIN_EMAIL"),
+                // Another instance starting at the same time created it first.
+                Err(e) if e.field.as_deref() == Some("email") && store.user_count().await? > 0 => {
+                    tracing::info!(email = %email, "the first admin exists already")
+                }
+                Err(e) => anyhow::bail!("NEXOS_ADMIN_EMAIL/NEXOS_ADMIN_PASSWORD: {}", e.message),
+            }
         }
     }
     if config.demo && domain::demo::seed(&store).await? {
@@ -67,7 +70,12 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
     let health_state = state.clone();
     let state_for_gate = state.clone();
     let fn_state = state.clone();
+    let sig_state = state.clone();
     let pages = Router::new()
+        .route(
+            "/purchase-orders/{id}/signature.png",
+            get(move |path| middleware::signature_png(sig_state.clone(), path)),
+        )
         .leptos_routes_with_context(&options, routes, move || provide_context(ctx_state.clone()), {
             let options = options.clone();
             move || app::shell(options.clone())

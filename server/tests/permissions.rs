@@ -52,6 +52,7 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ),
         ("products/update", Perm(ManageCatalog), json!({"id": ids.product, "unit_cost_cents": 150})),
         ("contracts/list", Perm(View), json!({})),
+        ("contracts/lines", Perm(View), json!({"company_id": ids.company})),
         ("contracts/get", Perm(View), json!({"id": ids.contract})),
         ("contracts/create", Perm(ManageCatalog), json!({"company_id": ids.company, "name": "C"})),
         (
@@ -59,10 +60,36 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
             Perm(ManageCatalog),
             json!({"contract_id": ids.contract, "description": "Seats", "quantity": 1, "unit_price_cents": 100}),
         ),
+        (
+            "purchase-orders/create",
+            Perm(Create),
+            json!({"vendor_id": ids.vendor, "company_id": ids.company, "lines": [{"description": "Laptop", "quantity": 1, "unit_cost_cents": 100}], "submit": false}),
+        ),
+        ("purchase-orders/get", Perm(View), json!({"id": ids.po})),
+        ("purchase-orders/list", Perm(View), json!({})),
+        ("purchase-orders/timeline", Perm(View), json!({"id": ids.po})),
+        ("purchase-orders/approval-settings", Perm(View), json!({})),
+        // Callers with the permission get past it and meet the state rules
+        // (409 on a draft) or a missing PO (404).
+        (
+            "purchase-orders/update",
+            Perm(Create),
+            json!({"id": 999999, "version": 1, "vendor_id": ids.vendor, "company_id": ids.company, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 1}]}),
+        ),
+        ("purchase-orders/submit", Perm(Create), json!({"id": 999999})),
+        ("purchase-orders/approve", Perm(Approve), json!({"id": ids.po})),
+        ("purchase-orders/reject", Perm(Approve), json!({"id": ids.po, "reason": "no"})),
+        ("purchase-orders/cancel", Perm(Create), json!({"id": 999999})),
+        (
+            "purchase-orders/receive",
+            Perm(Receive),
+            json!({"id": ids.po, "lines": [{"line_id": 999999, "quantity": 1}]}),
+        ),
     ]
 }
 
 struct Ids {
+    po: i64,
     viewer: i64,
     company: i64,
     vendor: i64,
@@ -86,7 +113,18 @@ async fn fixtures(s: &TestServer) -> Ids {
         .as_i64()
         .unwrap();
     let viewer = s.ok(Role::Viewer, "auth/me", json!({})).await["id"].as_i64().unwrap();
+    // A draft: approve and reject answer 409 (not pending), receive 409 (not approved).
+    let po = s
+        .ok(
+            Role::Admin,
+            "purchase-orders/create",
+            json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "Laptop", "quantity": 1, "unit_cost_cents": 100}], "submit": false}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     Ids {
+        po,
         viewer,
         company,
         vendor,

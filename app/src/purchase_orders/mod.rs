@@ -1,12 +1,16 @@
-//! Purchase orders: the order lifecycle (its own issue fills this in).
+//! Purchase orders: list, raise and edit, the PO page with its actions and
+//! timeline, the signature pad, and the printed form.
 
-use crate::components::{EmptyState, PageHeader};
-use leptos::prelude::*;
+mod api;
+mod detail_page;
+mod editor;
+mod list_page;
+mod print_page;
+mod signature_pad;
+mod widgets;
 
-#[component]
-pub fn PurchaseOrdersPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project." />
-        <EmptyState title="No purchase orders yet" text="Raising purchase orders arrives with the purchase-order release. Companies, vendors, products and contracts can be set up now." />
-    }
-}
+pub use api::*;
+pub use detail_page::PoPage;
+pub use editor::{EditPoPage, NewPoPage};
+pub use list_page::{PoTable, PurchaseOrdersPage};
+pub use print_page::PoPrintPage;

@@ -55,9 +55,9 @@ pub async fn update_company(id: i64, name: Option<String>, pax8_company_id: Opti
 }
 
 #[server(endpoint = "tickets/list", input = Json, output = Json)]
-pub async fn list_tickets(company_id: Option<i64>) -> Result<Vec<Ticket>, ApiError> {
+pub async fn list_tickets(company_id: Option<i64>, q: Option<String>) -> Result<Vec<Ticket>, ApiError> {
     let (st, _) = authorized(View).await?;
-    Ok(st.store.list_tickets(company_id).await?)
+    Ok(st.store.list_tickets(company_id, q.as_deref()).await?)
 }
 
 #[server(endpoint = "tickets/create", input = Json, output = Json)]
@@ -67,9 +67,9 @@ pub async fn create_ticket(company_id: i64, title: String) -> Result<Ticket, Api
 }
 
 #[server(endpoint = "projects/list", input = Json, output = Json)]
-pub async fn list_projects(company_id: Option<i64>) -> Result<Vec<Project>, ApiError> {
+pub async fn list_projects(company_id: Option<i64>, q: Option<String>) -> Result<Vec<Project>, ApiError> {
     let (st, _) = authorized(View).await?;
-    Ok(st.store.list_projects(company_id).await?)
+    Ok(st.store.list_projects(company_id, q.as_deref()).await?)
 }
 
 #[server(endpoint = "projects/create", input = Json, output = Json)]
@@ -212,4 +212,11 @@ pub async fn add_contract_line(
             },
         )
         .await?)
+}
+
+/// The contract lines of a company's contracts (to link PO lines to).
+#[server(endpoint = "contracts/lines", input = Json, output = Json)]
+pub async fn list_contract_lines(company_id: i64) -> Result<Vec<CompanyContractLine>, ApiError> {
+    let (st, _) = authorized(View).await?;
+    Ok(st.store.contract_lines_of_company(company_id).await?)
 }

@@ -37,6 +37,10 @@ pub fn CompanyPage() -> impl IntoView {
             <ProjectsCard company_id=id />
         </div>
         <ContractsCard company_id=id />
+        <section class="card">
+            <h2>"Purchase orders"</h2>
+            <crate::purchase_orders::PoTable company_id=Signal::derive(move || Some(id.get())) />
+        </section>
     }
 }
 
@@ -62,7 +66,7 @@ fn Pax8LinkForm(id: i64, current: String, update: ServerAction<UpdateCompany>) -
 #[component]
 fn TicketsCard(company_id: Memo<i64>) -> impl IntoView {
     let create = ServerAction::<CreateTicket>::new();
-    let tickets = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_tickets(Some(id)));
+    let tickets = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_tickets(Some(id), None));
     let title = RwSignal::new(String::new());
     let error = last_error(create.value());
     Effect::new(move |_| {
@@ -78,7 +82,7 @@ fn TicketsCard(company_id: Memo<i64>) -> impl IntoView {
                     match tickets.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(l) if l.is_empty() => view! { <p class="muted">"No tickets."</p> }.into_any(),
-                        Ok(l) => view! { <ul class="plain-list" data-testid="tickets">{l.into_iter().map(|t| view! { <li><span class="muted">"#"{t.id}" "</span>{t.title}</li> }).collect_view()}</ul> }.into_any(),
+                        Ok(l) => view! { <ul class="plain-list" data-testid="tickets">{l.into_iter().map(|t| view! { <li><span class="muted">"#"{t.id}" "</span>{t.title}" "<a class="small" href=format!("/purchase-orders?ticket_id={}", t.id)>"POs"</a></li> }).collect_view()}</ul> }.into_any(),
                     }
                 })}
             </Transition>
@@ -102,7 +106,7 @@ fn TicketsCard(company_id: Memo<i64>) -> impl IntoView {
 #[component]
 fn ProjectsCard(company_id: Memo<i64>) -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let projects = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_projects(Some(id)));
+    let projects = Resource::new(move || (company_id.get(), create.version().get()), |(id, _)| list_projects(Some(id), None));
     let name = RwSignal::new(String::new());
     let error = last_error(create.value());
     Effect::new(move |_| {
@@ -118,7 +122,7 @@ fn ProjectsCard(company_id: Memo<i64>) -> impl IntoView {
                     match projects.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(l) if l.is_empty() => view! { <p class="muted">"No projects."</p> }.into_any(),
-                        Ok(l) => view! { <ul class="plain-list" data-testid="projects">{l.into_iter().map(|p| view! { <li>{p.name}</li> }).collect_view()}</ul> }.into_any(),
+                        Ok(l) => view! { <ul class="plain-list" data-testid="projects">{l.into_iter().map(|p| view! { <li>{p.name}" "<a class="small" href=format!("/purchase-orders?project_id={}", p.id)>"POs"</a></li> }).collect_view()}</ul> }.into_any(),
                     }
                 })}
             </Transition>

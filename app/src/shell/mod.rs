@@ -5,7 +5,7 @@ mod not_found;
 
 use crate::auth::LoginPage;
 use crate::procurement::ProcurementPage;
-use crate::purchase_orders::PurchaseOrdersPage;
+use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage, PurchaseOrdersPage};
 use crate::reference::{CompaniesPage, CompanyPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
 use crate::settings::SettingsPage;
 use layout::Layout;
@@ -60,9 +60,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/purchase-orders/:id/print") view=PoPrintPage />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=|| view! { <Redirect path="/purchase-orders" /> } />
                     <Route path=path!("purchase-orders") view=PurchaseOrdersPage />
+                    <Route path=path!("purchase-orders/new") view=NewPoPage />
+                    <Route path=path!("purchase-orders/:id") view=PoPage />
+                    <Route path=path!("purchase-orders/:id/edit") view=EditPoPage />
                     <Route path=path!("procurement") view=ProcurementPage />
                     <Route path=path!("companies") view=CompaniesPage />
                     <Route path=path!("companies/:id") view=CompanyPage />

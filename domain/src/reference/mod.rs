@@ -132,6 +132,17 @@ pub struct ContractLine {
     pub subscription_id: Option<String>,
 }
 
+/// A contract line with its contract's name, for pickers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyContractLine {
+    pub id: i64,
+    pub contract_id: i64,
+    pub contract_name: String,
+    pub description: String,
+    pub quantity: i64,
+    pub status: ContractLineStatus,
+}
+
 /// A contract in a list: with its company's name and line count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractSummary {

@@ -126,10 +126,12 @@ impl Store {
 
     // ---- tickets and projects ---------------------------------------------
 
-    pub async fn list_tickets(&self, company_id: Option<i64>) -> Result<Vec<Ticket>> {
-        let rows = sqlx::query("SELECT id, company_id, title FROM tickets WHERE ($1 = 0 OR company_id = $2) ORDER BY id DESC LIMIT $3")
+    pub async fn list_tickets(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Ticket>> {
+        let rows = sqlx::query("SELECT id, company_id, title FROM tickets WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(title) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
             .bind(i64::from(company_id.is_some()))
             .bind(company_id.unwrap_or(0))
+            .bind(q.unwrap_or("").trim())
+            .bind(like_pattern(q.unwrap_or("")))
             .bind(LIST_LIMIT)
             .fetch_all(self.pool())
             .await?;
@@ -169,10 +171,12 @@ impl Store {
         Ok(Ticket { id, company_id, title })
     }
 
-    pub async fn list_projects(&self, company_id: Option<i64>) -> Result<Vec<Project>> {
-        let rows = sqlx::query("SELECT id, company_id, name FROM projects WHERE ($1 = 0 OR company_id = $2) ORDER BY id DESC LIMIT $3")
+    pub async fn list_projects(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Project>> {
+        let rows = sqlx::query("SELECT id, company_id, name FROM projects WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
             .bind(i64::from(company_id.is_some()))
             .bind(company_id.unwrap_or(0))
+            .bind(q.unwrap_or("").trim())
+            .bind(like_pattern(q.unwrap_or("")))
             .bind(LIST_LIMIT)
             .fetch_all(self.pool())
             .await?;
@@ -439,6 +443,30 @@ impl Store {
         contract_line(&r.ok_or_else(|| Error::not_found("The contract line"))?)
     }
 
+    pub async fn contract_lines_of_company(&self, company_id: i64) -> Result<Vec<CompanyContractLine>> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.contract_id, c.name AS contract_name, l.description, l.quantity, l.status FROM contract_lines l JOIN contracts c ON c.id = l.contract_id
+             WHERE c.company_id = $1 ORDER BY c.id, l.id LIMIT $2",
+        )
+        .bind(company_id)
+        .bind(LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(CompanyContractLine {
+                    id: r.try_get("id")?,
+                    contract_id: r.try_get("contract_id")?,
+                    contract_name: r.try_get("contract_name")?,
+                    description: r.try_get("description")?,
+                    quantity: r.try_get("quantity")?,
+                    status: ContractLineStatus::parse(&status).ok_or_else(Error::internal)?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn add_contract_line(&self, contract_id: i64, input: &ContractLineInput) -> Result<ContractLine> {
         let i = input.validated()?;
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1")
@@ -533,10 +561,10 @@ mod tests {
             );
 
             let t = s.create_ticket(acme.id, "Laptop for new hire").await.unwrap();
-            assert_eq!(s.list_tickets(Some(acme.id)).await.unwrap(), vec![t]);
+            assert_eq!(s.list_tickets(Some(acme.id), None).await.unwrap(), vec![t]);
             assert_eq!(s.create_ticket(999, "x").await.unwrap_err().field.as_deref(), Some("company_id"));
             let p = s.create_project(acme.id, "M365 migration").await.unwrap();
-            assert_eq!(s.list_projects(None).await.unwrap(), vec![p]);
+            assert_eq!(s.list_projects(None, Some("MIGRATION")).await.unwrap(), vec![p]);
 
             let pax8 = s
                 .create_vendor(&VendorInput {

@@ -1,0 +1,294 @@
+//! The PO page: header, approval, lines, the actions this user may take, and
+//! the audit timeline.
+
+use super::signature_pad::{Pad, SignaturePad};
+use super::widgets::{when, StatusBadge};
+use super::{approval_settings, get_po, po_timeline, ApprovePo, CancelPo, ReceivePo, RejectPo, SubmitPo};
+use crate::components::{dollars, last_error, ErrorBanner, FieldError, LoadError, PageHeader};
+use crate::error::ApiError;
+use crate::shell::use_session;
+use domain::purchase_orders::rules::Action;
+use domain::purchase_orders::{ApprovalKind, PurchaseOrder, ReceiptLine};
+use domain::users::{Permission, User};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// Bumped by every action, to reload the PO and its timeline.
+#[derive(Clone, Copy)]
+struct Changed(RwSignal<u32>);
+
+#[component]
+pub fn PoPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+    let changed = Changed(RwSignal::new(0));
+    provide_context(changed);
+    let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| get_po(id));
+    let timeline = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| po_timeline(id));
+    let rules = Resource::new(|| (), |_| approval_settings());
+    let session = use_session();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let user = session.0.await.ok();
+                let require = rules.await.map(|s| s.require_signature).unwrap_or(false);
+                match po.await {
+                    Err(e) => view! { <PageHeader title="Purchase order" /><LoadError error=e /> }.into_any(),
+                    Ok(po) => view! { <PoView po user require_signature=require /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"Timeline"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match timeline.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(events) => view! {
+                            <ol class="timeline" data-testid="timeline">
+                                {events.into_iter().map(|e| {
+                                    let sig = e.data.get("signature_url").and_then(|v| v.as_str()).map(str::to_string);
+                                    view! {
+                                        <li class=format!("ev ev-{}", e.kind)>
+                                            <div class="ev-message">{e.message}</div>
+                                            <div class="muted small">{e.actor.name}" · "{when(&e.at)}</div>
+                                            {sig.map(|u| view! { <img class="sig-thumb" src=u alt="Approver's signature" /> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> impl IntoView {
+    let can = |p: Permission| user.as_ref().is_some_and(|u| u.can(p));
+    let mine = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id) || u.can(Permission::Admin));
+    let may_edit = mine && can(Permission::Create) && po.allows(Action::Edit);
+    let may_submit = may_edit;
+    let may_approve = can(Permission::Approve) && po.allows(Action::Approve);
+    let may_receive = can(Permission::Receive) && po.allows(Action::Receive);
+    let may_cancel = (mine || can(Permission::Approve)) && can(Permission::Create) && po.allows(Action::Cancel);
+    let target = match (&po.ticket, &po.project) {
+        (Some(t), _) => format!("Ticket #{} {}", t.id, t.name),
+        (_, Some(p)) => format!("Project {}", p.name),
+        _ => "Company".to_string(),
+    };
+    let id = po.id;
+    view! {
+        <PageHeader title=po.number.clone() subtitle=format!("{} · {}", po.vendor.name, po.company.name)>
+            <a class="button" href=format!("/purchase-orders/{id}/print") target="_blank">"Print"</a>
+            {may_edit.then(|| view! { <a class="button" href=format!("/purchase-orders/{id}/edit")>"Edit"</a> })}
+        </PageHeader>
+        <section class="card po-head">
+            <div class="po-facts">
+                <div><span class="muted small">"Status"</span><StatusBadge status=po.status /></div>
+                <div><span class="muted small">"Total"</span><strong data-testid="po-total">{dollars(po.total_cents)}</strong>" "<span class="muted small">{po.currency.clone()}</span></div>
+                <div><span class="muted small">"For"</span><a href=format!("/companies/{}", po.company.id)>{po.company.name.clone()}</a><div class="small">{target}</div></div>
+                <div><span class="muted small">"Raised by"</span>{po.created_by.name.clone()}<div class="muted small">{when(&po.created_at)}</div></div>
+            </div>
+            {po.approval.clone().map(|a| view! {
+                <div class="banner success" data-testid="approval">
+                    {match a.kind {
+                        ApprovalKind::Auto => format!("Approved automatically (under {} limit) on {}", dollars(a.limit_cents.unwrap_or(0)), when(&a.at)),
+                        ApprovalKind::Manual => format!("Approved by {} on {}", a.by.map(|b| b.name).unwrap_or_default(), when(&a.at)),
+                    }}
+                    {a.signature_url.map(|u| view! {
+                        <figure class="signature-shown">
+                            <img src=u alt="Approver's signature" data-testid="signature-image" />
+                            <figcaption class="muted small">"SHA-256 " {a.signature_sha256.unwrap_or_default()}</figcaption>
+                        </figure>
+                    })}
+                </div>
+            })}
+            {po.rejection.clone().map(|r| view! {
+                <div class="banner error" data-testid="rejection">{format!("Rejected by {} on {}: {}", r.by.name, when(&r.at), r.reason)}</div>
+            })}
+            {po.cancellation.clone().map(|c| view! {
+                <div class="banner warn">{format!("Cancelled by {} on {}{}", c.by.name, when(&c.at), c.reason.map(|r| format!(": {r}")).unwrap_or_default())}</div>
+            })}
+            {(!po.notes.is_empty()).then(|| view! { <p class="notes">{po.notes.clone()}</p> })}
+        </section>
+        <section class="card">
+            <h2>"Lines"</h2>
+            <table class="table" data-testid="po-lines">
+                <thead><tr><th>"#"</th><th>"Description"</th><th class="num">"Ordered"</th><th class="num">"Received"</th><th class="num">"Unit cost"</th><th class="num">"Total"</th></tr></thead>
+                <tbody>{po.lines.iter().map(|l| view! {
+                    <tr>
+                        <td>{l.line_no}</td>
+                        <td>{l.description.clone()}{l.billing_term.clone().map(|t| view! { <div class="muted small">{t}</div> })}</td>
+                        <td class="num">{l.quantity}</td>
+                        <td class="num" data-testid="received">{l.received_quantity}</td>
+                        <td class="num">{dollars(l.unit_cost_cents)}</td>
+                        <td class="num">{dollars(l.total_cents)}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table>
+        </section>
+        <div class="actions-grid">
+            {may_submit.then(|| view! { <SubmitCard id /> })}
+            {may_approve.then(|| view! { <ApproveCard id require_signature /> })}
+            {may_receive.then(|| view! { <ReceiveCard po=po.clone() /> })}
+            {may_cancel.then(|| view! { <CancelCard id /> })}
+        </div>
+    }
+}
+
+fn bump_on_success<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static) {
+    let changed = expect_context::<Changed>();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = value.get() {
+            changed.0.update(|n| *n += 1);
+        }
+    });
+}
+
+#[component]
+fn SubmitCard(id: i64) -> impl IntoView {
+    let submit = ServerAction::<SubmitPo>::new();
+    let error = last_error(submit.value());
+    bump_on_success(submit.value());
+    view! {
+        <section class="card action">
+            <h2>"Submit"</h2>
+            <p class="muted">"Send it for approval. Under the auto-approve limit it is approved at once."</p>
+            <ErrorBanner error />
+            <button class="button primary" on:click=move |_| { submit.dispatch(SubmitPo { id }); }>"Submit for approval"</button>
+        </section>
+    }
+}
+
+#[component]
+fn ApproveCard(id: i64, require_signature: bool) -> impl IntoView {
+    let approve = ServerAction::<ApprovePo>::new();
+    let reject = ServerAction::<RejectPo>::new();
+    let pad = Pad::new();
+    let reason = RwSignal::new(String::new());
+    let local = RwSignal::new(None::<ApiError>);
+    let approve_error = last_error(approve.value());
+    let reject_error = last_error(reject.value());
+    let error = Signal::derive(move || local.get().or_else(|| approve_error.get()).or_else(|| reject_error.get()));
+    bump_on_success(approve.value());
+    bump_on_success(reject.value());
+    let do_approve = move |_| {
+        local.set(None);
+        let sig = pad.png_data_url();
+        if require_signature && sig.is_none() {
+            local.set(Some(ApiError(domain::Error::validation(
+                "signature_png",
+                "Sign on the pad first: a signature is required.",
+            ))));
+            return;
+        }
+        approve.dispatch(ApprovePo { id, signature_png: sig });
+    };
+    view! {
+        <section class="card action" data-testid="approve-card">
+            <h2>"Approve or reject"</h2>
+            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field() != Some("reason"))) />
+            <p class="muted">{if require_signature { "A signature is required to approve." } else { "Signing is optional." }}</p>
+            <SignaturePad pad />
+            <button class="button primary" on:click=do_approve disabled=move || approve.pending().get()>"Approve"</button>
+            <hr />
+            <label>"Reason for rejecting"<textarea name="reject_reason" rows="2" bind:value=reason></textarea></label>
+            <FieldError error field="reason" />
+            <button class="button danger" on:click=move |_| { local.set(None); reject.dispatch(RejectPo { id, reason: reason.get_untracked() }); }>"Reject"</button>
+        </section>
+    }
+}
+
+#[component]
+fn ReceiveCard(po: PurchaseOrder) -> impl IntoView {
+    let receive = ServerAction::<ReceivePo>::new();
+    let error = last_error(receive.value());
+    bump_on_success(receive.value());
+    let id = po.id;
+    let rows: Vec<(i64, String, i64, RwSignal<String>)> = po
+        .lines
+        .iter()
+        .filter(|l| l.received_quantity < l.quantity)
+        .map(|l| (l.id, l.description.clone(), l.quantity - l.received_quantity, RwSignal::new(String::new())))
+        .collect();
+    let rows = StoredValue::new(rows);
+    let local = RwSignal::new(None::<ApiError>);
+    let all_error = Signal::derive(move || local.get().or_else(|| error.get()));
+    let send = move |all: bool| {
+        local.set(None);
+        let mut lines = Vec::new();
+        for (i, (line_id, _, outstanding, qty)) in rows.get_value().into_iter().enumerate() {
+            let text = qty.get_untracked();
+            let quantity = if all {
+                outstanding
+            } else if text.trim().is_empty() {
+                continue;
+            } else {
+                match text.trim().parse::<i64>() {
+                    Ok(q) => q,
+                    Err(_) => {
+                        local.set(Some(ApiError(domain::Error::validation(
+                            format!("lines[{i}].quantity"),
+                            "Enter a whole number.",
+                        ))));
+                        return;
+                    }
+                }
+            };
+            lines.push(ReceiptLine { line_id, quantity });
+        }
+        if lines.is_empty() {
+            local.set(Some(ApiError(domain::Error::validation(
+                "lines",
+                "Enter how many arrived on at least one line.",
+            ))));
+            return;
+        }
+        receive.dispatch(ReceivePo { id, lines });
+    };
+    view! {
+        <section class="card action" data-testid="receive-card">
+            <h2>"Receive goods"</h2>
+            <ErrorBanner error=all_error />
+            <table class="table">
+                <thead><tr><th>"Line"</th><th class="num">"Outstanding"</th><th>"Arrived now"</th></tr></thead>
+                <tbody>{rows.get_value().into_iter().map(|(_, d, outstanding, qty)| view! {
+                    <tr><td>{d}</td><td class="num">{outstanding}</td><td><input class="qty" inputmode="numeric" aria-label="Arrived now" bind:value=qty /></td></tr>
+                }).collect_view()}</tbody>
+            </table>
+            <div class="form-actions">
+                <button class="button" on:click=move |_| send(false)>"Receive entered"</button>
+                <button class="button primary" on:click=move |_| send(true)>"Receive all outstanding"</button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn CancelCard(id: i64) -> impl IntoView {
+    let cancel = ServerAction::<CancelPo>::new();
+    let error = last_error(cancel.value());
+    bump_on_success(cancel.value());
+    let reason = RwSignal::new(String::new());
+    let local = RwSignal::new(None::<ApiError>);
+    let all = Signal::derive(move || local.get().or_else(|| error.get()));
+    view! {
+        <section class="card action">
+            <h2>"Cancel"</h2>
+            <label>"Reason"<input name="cancel_reason" bind:value=reason /></label>
+            <FieldError error=all field="reason" />
+            <ErrorBanner error=Signal::derive(move || all.get().filter(|e| e.field().is_none())) />
+            <button class="button danger" on:click=move |_| {
+                if reason.get_untracked().trim().is_empty() {
+                    local.set(Some(ApiError(domain::Error::validation("reason", "Give a reason for cancelling."))));
+                } else {
+                    local.set(None);
+                    cancel.dispatch(CancelPo { id, reason: Some(reason.get_untracked()) });
+                }
+            }>"Cancel purchase order"</button>
+        </section>
+    }
+}

@@ -1,0 +1,148 @@
+use super::list_pos;
+use super::widgets::{when, StatusBadge};
+use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader};
+use crate::reference::{list_companies, list_vendors};
+use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};
+use domain::users::Permission;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn PurchaseOrdersPage() -> impl IntoView {
+    let query = use_query_map();
+    let initial = |k: &str| query.read_untracked().get(k).unwrap_or_default();
+    let status = RwSignal::new(initial("status"));
+    let company = RwSignal::new(initial("company_id"));
+    let vendor = RwSignal::new(initial("vendor_id"));
+    let q = RwSignal::new(initial("q"));
+    let ticket = initial("ticket_id").parse::<i64>().ok();
+    let project = initial("project_id").parse::<i64>().ok();
+    let companies = Resource::new(|| (), |_| list_companies(None));
+    let vendors = Resource::new(|| (), |_| list_vendors());
+    view! {
+        <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project.">
+            <IfCan permission=Permission::Create>
+                <a class="button primary" href="/purchase-orders/new">"New purchase order"</a>
+            </IfCan>
+        </PageHeader>
+        <div class="toolbar">
+            <input class="search" type="search" placeholder="Search number, vendor, company, lines" aria-label="Search purchase orders" bind:value=q />
+            <select aria-label="Status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
+                <option value="">"Any status"</option>
+                {PoStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+            </select>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let cs = companies.await.unwrap_or_default();
+                    let vs = vendors.await.unwrap_or_default();
+                    view! {
+                        <select aria-label="Company" on:change=move |ev| company.set(event_target_value(&ev)) prop:value=move || company.get()>
+                            <option value="">"Any company"</option>
+                            {cs.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
+                        </select>
+                        <select aria-label="Vendor" on:change=move |ev| vendor.set(event_target_value(&ev)) prop:value=move || vendor.get()>
+                            <option value="">"Any vendor"</option>
+                            {vs.into_iter().map(|v| view! { <option value=v.id.to_string()>{v.name}</option> }).collect_view()}
+                        </select>
+                    }
+                })}
+            </Transition>
+        </div>
+        <PoTable
+            status=Signal::derive(move || status.get())
+            company_id=Signal::derive(move || company.get().parse().ok())
+            vendor_id=Signal::derive(move || vendor.get().parse().ok())
+            q=Signal::derive(move || q.get())
+            ticket_id=ticket
+            project_id=project
+        />
+    }
+}
+
+/// A page of POs for a filter, with "Show more" and the committed cost.
+#[component]
+pub fn PoTable(
+    #[prop(into, optional)] status: Signal<String>,
+    #[prop(into, optional)] company_id: Signal<Option<i64>>,
+    #[prop(into, optional)] vendor_id: Signal<Option<i64>>,
+    #[prop(into, optional)] q: Signal<String>,
+    #[prop(default = None)] ticket_id: Option<i64>,
+    #[prop(default = None)] project_id: Option<i64>,
+) -> impl IntoView {
+    // Extra pages loaded with "Show more", reset when the filter changes.
+    let more = RwSignal::new(Vec::<PurchaseOrderSummary>::new());
+    let next = RwSignal::new(None::<String>);
+    let first = Resource::new(
+        move || (status.get(), company_id.get(), vendor_id.get(), q.get()),
+        move |(s, c, v, q)| list_pos(non_blank(s), c, v, ticket_id, project_id, non_blank(q), None, None),
+    );
+    let load_more = Action::new(move |cursor: &String| {
+        let cursor = cursor.clone();
+        async move {
+            list_pos(
+                non_blank(status.get_untracked()),
+                company_id.get_untracked(),
+                vendor_id.get_untracked(),
+                ticket_id,
+                project_id,
+                non_blank(q.get_untracked()),
+                Some(cursor),
+                None,
+            )
+            .await
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = load_more.value().get() {
+            more.update(|m| m.extend(page.items.clone()));
+            next.set(page.next_cursor.clone());
+        }
+    });
+    let filtered_by_owner = move || company_id.get().is_some() || ticket_id.is_some() || project_id.is_some();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match first.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! { <EmptyState title="No purchase orders" text="None match. Raise one, or change the filters." /> }.into_any(),
+                    Ok(page) => {
+                        more.set(Vec::new());
+                        next.set(page.next_cursor.clone());
+                        let committed = page.committed_cents;
+                        view! {
+                            <Show when=filtered_by_owner>
+                                <p class="committed" data-testid="committed">"Committed cost: " <strong>{dollars(committed)}</strong> <span class="muted">" (approved and later)"</span></p>
+                            </Show>
+                            <table class="table po-table" data-testid="po-list">
+                                <thead><tr><th>"Number"</th><th>"Status"</th><th>"Vendor"</th><th>"Company"</th><th>"Raised"</th><th class="num">"Total"</th></tr></thead>
+                                <tbody>
+                                    {page.items.into_iter().map(|p| view! { <PoRow p /> }).collect_view()}
+                                    <For each=move || more.get() key=|p| p.id let:p><PoRow p /></For>
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <Show when=move || next.get().is_some()>
+            <button class="button wide" data-testid="more" on:click=move |_| { if let Some(c) = next.get_untracked() { load_more.dispatch(c); } } disabled=move || load_more.pending().get()>
+                "Show more"
+            </button>
+        </Show>
+    }
+}
+
+#[component]
+fn PoRow(p: PurchaseOrderSummary) -> impl IntoView {
+    view! {
+        <tr>
+            <td><a href=format!("/purchase-orders/{}", p.id)>{p.number}</a></td>
+            <td><StatusBadge status=p.status /></td>
+            <td>{p.vendor.name}</td>
+            <td><a href=format!("/companies/{}", p.company.id)>{p.company.name}</a></td>
+            <td>{when(&p.created_at)}<div class="muted small">{p.created_by.name}</div></td>
+            <td class="num">{dollars(p.total_cents)}</td>
+        </tr>
+    }
+}

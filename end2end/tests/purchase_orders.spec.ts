@@ -1,0 +1,205 @@
+import { test, expect, Page, BrowserContext } from '@playwright/test';
+import { hydrated, signIn } from './helpers';
+
+type Line = { product?: string; description?: string; qty: string; cost?: string };
+
+/** Raises a PO in the editor and returns its page URL. */
+async function raisePo(page: Page, opts: { kind?: 'Company' | 'Ticket' | 'Project'; search: string; pick: string; vendor: string; lines: Line[]; submit?: boolean }) {
+  await page.goto('/purchase-orders/new');
+  await hydrated(page);
+  if (opts.kind && opts.kind !== 'Company') await page.getByRole('radio', { name: opts.kind }).click();
+  await page.locator('input[name="target"]').fill(opts.search);
+  await page.getByRole('button', { name: opts.pick }).click();
+  await expect(page.getByTestId('picked')).toContainText(opts.pick);
+  await page.locator('select[name="vendor_id"]').selectOption({ label: opts.vendor });
+  for (let i = 0; i < opts.lines.length; i++) {
+    if (i > 0) await page.getByRole('button', { name: '+ Add line' }).click();
+    const row = page.getByTestId('line').nth(i);
+    const l = opts.lines[i];
+    if (l.product) {
+      await expect(row.locator('select[name="product_id"] option', { hasText: l.product })).toHaveCount(1);
+      const value = await row.locator('select[name="product_id"] option', { hasText: l.product }).getAttribute('value');
+      await row.locator('select[name="product_id"]').selectOption(value!);
+      await expect(row.locator('input[name="description"]')).not.toHaveValue('');
+    }
+    if (l.description) await row.locator('input[name="description"]').fill(l.description);
+    await row.locator('input[name="quantity"]').fill(l.qty);
+    if (l.cost) await row.locator('input[name="unit_cost"]').fill(l.cost);
+  }
+  await page.getByRole('button', { name: opts.submit === false ? 'Save draft' : 'Submit for approval' }).click();
+  await page.waitForURL(/\/purchase-orders\/\d+$/);
+  await hydrated(page);
+  return page.url();
+}
+
+/** Draws a signature with the mouse. */
+async function signWithMouse(page: Page) {
+  const pad = page.getByTestId('signature-pad');
+  await pad.scrollIntoViewIfNeeded();
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + 20, box.y + box.height * 0.7);
+  await page.mouse.down();
+  for (let i = 1; i <= 24; i++) {
+    await page.mouse.move(box.x + 20 + i * 12, box.y + box.height * (0.7 - 0.4 * Math.sin(i / 3)));
+  }
+  await page.mouse.up();
+}
+
+/** Draws a signature with real touch events (Chromium turns them into pointer events). */
+async function signWithFinger(page: Page, context: BrowserContext) {
+  const pad = page.getByTestId('signature-pad');
+  await pad.scrollIntoViewIfNeeded();
+  const box = (await pad.boundingBox())!;
+  const cdp = await context.newCDPSession(page);
+  const y0 = box.y + box.height / 2;
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: box.x + 30, y: y0 }] });
+  for (let i = 1; i <= 20; i++) {
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: box.x + 30 + i * 14, y: y0 + 30 * Math.sin(i / 2) }] });
+  }
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+}
+
+async function setRequireSignature(page: Page, on: boolean) {
+  const res = await page.request.post('/api/auth/login', { data: { email: 'admin@demo.msp', password: 'demo-password' } });
+  expect(res.status()).toBe(200);
+  const upd = await page.request.post('/api/settings/update', { data: { require_signature: on } });
+  expect(upd.status()).toBe(200);
+}
+
+test('a PO under the limit is approved automatically', async ({ page }) => {
+  await signIn(page, 'tech@demo.msp');
+  await raisePo(page, { search: 'harb', pick: 'Harbor Dental Group', vendor: 'CDW', lines: [{ product: 'HP 58A toner', qty: '2' }] });
+  await expect(page.getByTestId('po-status').first()).toHaveText('Approved');
+  await expect(page.getByTestId('po-total')).toHaveText('$258.00');
+  await expect(page.getByTestId('timeline')).toContainText('Approved automatically (under $500.00 limit)');
+});
+
+test('over the limit: an approver signs with the mouse; the signature shows on the PO, its timeline and the print', async ({ page, browser }) => {
+  await setRequireSignature(page, true);
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, {
+    kind: 'Ticket', search: 'laptop', pick: 'Laptop for new front-desk hire', vendor: 'CDW',
+    lines: [{ product: 'Dell Latitude 5450', qty: '2' }, { description: 'USB-C dock', qty: '2', cost: '189.99' }],
+  });
+  await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+  await expect(page.getByTestId('po-total')).toHaveText('$2,777.98');
+  await expect(page.getByTestId('approve-card')).toHaveCount(0);
+
+  const ctx = await browser.newContext();
+  const approver = await ctx.newPage();
+  await signIn(approver, 'approver@demo.msp');
+  await approver.goto(url);
+  await hydrated(approver);
+  // An empty pad is refused.
+  await approver.getByRole('button', { name: 'Approve' }).click();
+  await expect(approver.getByRole('alert')).toContainText('Sign on the pad first');
+  await signWithMouse(approver);
+  await approver.getByRole('button', { name: 'Approve' }).click();
+  await expect(approver.getByTestId('po-status').first()).toHaveText('Approved');
+  await expect(approver.getByTestId('approval')).toContainText('Approved by Avery Approver');
+  const img = approver.getByTestId('signature-image');
+  await expect(img).toBeVisible();
+  expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(100);
+  await expect(approver.getByTestId('timeline')).toContainText('Approved with signature');
+  await expect(approver.getByTestId('timeline').locator('img.sig-thumb')).toHaveCount(1);
+  await approver.goto(url + '/print');
+  await expect(approver.getByTestId('print-signature')).toBeVisible();
+  expect(await approver.getByTestId('print-signature').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(100);
+  await ctx.close();
+});
+
+test('on a tablet an approver signs with a finger', async ({ page, browser }) => {
+  await setRequireSignature(page, true);
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, { search: 'north', pick: 'Northwind Logistics', vendor: 'CDW', lines: [{ product: 'Ubiquiti UniFi Switch', qty: '3' }] });
+  const ctx = await browser.newContext({ viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  const tablet = await ctx.newPage();
+  await signIn(tablet, 'approver@demo.msp');
+  await tablet.goto(url);
+  await hydrated(tablet);
+  const before = await tablet.evaluate(() => window.scrollY);
+  await signWithFinger(tablet, ctx);
+  expect(await tablet.evaluate(() => window.scrollY)).toBe(before);
+  await expect(tablet.getByText('Signed.')).toBeVisible();
+  // The backing store follows devicePixelRatio, so strokes stay sharp.
+  const dims = await tablet.getByTestId('signature-pad').evaluate((c: HTMLCanvasElement) => [c.width, c.getBoundingClientRect().width]);
+  expect(dims[0]).toBeGreaterThanOrEqual(dims[1] * 2 - 1);
+  await tablet.getByRole('button', { name: 'Approve' }).click();
+  await expect(tablet.getByTestId('po-status').first()).toHaveText('Approved');
+  await expect(tablet.getByTestId('signature-image')).toBeVisible();
+  await ctx.close();
+});
+
+test('reject with a reason, edit, submit again', async ({ page, browser }) => {
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, { kind: 'Project', search: 'wi-fi', pick: 'Warehouse Wi-Fi refresh', vendor: 'CDW', lines: [{ product: 'Ubiquiti UniFi Switch', qty: '4' }] });
+  const ctx = await browser.newContext();
+  const approver = await ctx.newPage();
+  await signIn(approver, 'approver@demo.msp');
+  await approver.goto(url);
+  await hydrated(approver);
+  await approver.getByRole('button', { name: 'Reject' }).click();
+  await expect(approver.locator('[data-field="reason"]')).toContainText('Give a reason');
+  await approver.getByLabel('Reason for rejecting').fill('Two switches are enough');
+  await approver.getByRole('button', { name: 'Reject' }).click();
+  await expect(approver.getByTestId('rejection')).toContainText('Two switches are enough');
+  await ctx.close();
+
+  await page.goto(url);
+  await hydrated(page);
+  await expect(page.getByTestId('po-status').first()).toHaveText('Rejected');
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.waitForURL(/\/edit$/);
+  await hydrated(page);
+  await page.getByTestId('line').first().locator('input[name="quantity"]').fill('2');
+  await expect(page.getByTestId('po-total')).toHaveText('$758.00');
+  await page.getByRole('button', { name: 'Submit for approval' }).click();
+  await page.waitForURL(/\/purchase-orders\/\d+$/);
+  await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+  await expect(page.getByTestId('timeline')).toContainText('Rejected: Two switches are enough');
+  await expect(page.getByTestId('timeline')).toContainText('Edited');
+});
+
+test('receive part, then the rest', async ({ page, browser }) => {
+  await setRequireSignature(page, false);
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, { search: 'cedar', pick: 'Cedar & Pine Law', vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '3' }] });
+  const ctx = await browser.newContext();
+  const purchaser = await ctx.newPage();
+  await signIn(purchaser, 'approver@demo.msp');
+  await purchaser.goto(url);
+  await hydrated(purchaser);
+  await purchaser.getByRole('button', { name: 'Approve' }).click();
+  await expect(purchaser.getByTestId('po-status').first()).toHaveText('Approved');
+  const card = purchaser.getByTestId('receive-card');
+  await card.getByLabel('Arrived now').fill('5');
+  await card.getByRole('button', { name: 'Receive entered' }).click();
+  await expect(purchaser.getByRole('alert')).toContainText('only 3 of 3 are still outstanding');
+  await card.getByLabel('Arrived now').fill('1');
+  await card.getByRole('button', { name: 'Receive entered' }).click();
+  await expect(purchaser.getByTestId('po-status').first()).toHaveText('Partially received');
+  await expect(purchaser.getByTestId('received')).toHaveText('1');
+  await purchaser.getByTestId('receive-card').getByRole('button', { name: 'Receive all outstanding' }).click();
+  await expect(purchaser.getByTestId('po-status').first()).toHaveText('Received');
+  await expect(purchaser.getByTestId('received')).toHaveText('3');
+  await expect(purchaser.getByTestId('receive-card')).toHaveCount(0);
+  await ctx.close();
+
+  // The company page lists the PO and its committed cost.
+  await page.goto('/companies');
+  await page.getByRole('link', { name: 'Cedar & Pine Law' }).click();
+  await expect(page.getByTestId('committed')).toContainText('$3,597.00');
+});
+
+test('the list filters, searches and pages', async ({ page }) => {
+  await signIn(page, 'viewer@demo.msp');
+  await page.goto('/purchase-orders');
+  await hydrated(page);
+  await expect(page.getByTestId('po-list').locator('tbody tr').first()).toBeVisible();
+  await page.getByRole('searchbox', { name: 'Search purchase orders' }).fill('toner');
+  await expect(page.getByTestId('po-list').locator('tbody tr')).toHaveCount(1);
+  await page.getByRole('searchbox', { name: 'Search purchase orders' }).fill('');
+  await page.getByLabel('Status').selectOption('received');
+  await expect(page.getByTestId('po-list').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByRole('link', { name: 'New purchase order' })).toHaveCount(0);
+});

@@ -1,0 +1,349 @@
+//! The purchase-order API over real HTTP: every function, bad inputs that
+//! change nothing, the signature image, and numbering across two server
+//! processes on one PostgreSQL.
+
+mod common;
+
+use base64::Engine;
+use common::TestServer;
+use domain::users::Role;
+use serde_json::{json, Value};
+
+async fn setup(s: &TestServer) -> (i64, i64) {
+    let company = s.ok(Role::Admin, "companies/create", json!({"name": "Harbor Dental"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let vendor = s.ok(Role::Admin, "vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
+    (company, vendor)
+}
+
+fn po(vendor: i64, company: i64, qty: i64, cents: i64) -> Value {
+    json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "Dell Latitude", "quantity": qty, "unit_cost_cents": cents}]})
+}
+
+fn png_b64(ink: bool) -> String {
+    base64::engine::general_purpose::STANDARD.encode(domain::purchase_orders::signature::sample_png(400, 150, ink))
+}
+
+#[tokio::test]
+async fn bad_inputs_get_400_with_the_field_and_change_nothing() {
+    for backend in domain::testing::BACKENDS {
+        let s = TestServer::start(backend).await;
+        let (company, vendor) = setup(&s).await;
+        let ticket = s.ok(Role::Admin, "tickets/create", json!({"company_id": company, "title": "T"})).await["id"]
+            .as_i64()
+            .unwrap();
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"vendor_id": vendor, "company_id": company, "lines": []}), "lines"),
+            (po(vendor, company, 0, 100), "lines[0].quantity"),
+            (po(vendor, company, -2, 100), "lines[0].quantity"),
+            (po(vendor, company, 1, -1), "lines[0].unit_cost_cents"),
+            (po(vendor, company, 1, 9_000_000_000_000), "lines[0].unit_cost_cents"),
+            (po(9999, company, 1, 100), "vendor_id"),
+            (po(vendor, 9999, 1, 100), "company_id"),
+            (
+                json!({"vendor_id": vendor, "company_id": company, "ticket_id": ticket, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 1}]}),
+                "company_id",
+            ),
+            (
+                json!({"vendor_id": vendor, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 1}]}),
+                "company_id",
+            ),
+            (
+                json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": " ", "quantity": 1, "unit_cost_cents": 1}]}),
+                "lines[0].description",
+            ),
+        ];
+        for (body, field) in cases {
+            let (status, v) = s.call(Some(Role::Technician), "purchase-orders/create", body.clone()).await;
+            assert_eq!(
+                (status, v["code"].as_str(), v["field"].as_str()),
+                (400, Some("validation"), Some(field)),
+                "{backend}: {body} → {v}"
+            );
+        }
+        let (status, v) = s
+            .call(
+                Some(Role::Technician),
+                "purchase-orders/create",
+                json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "x", "quantity": "two", "unit_cost_cents": 1}]}),
+            )
+            .await;
+        assert_eq!((status, v["code"].as_str()), (400, Some("validation")), "{v}");
+        let list = s.ok(Role::Viewer, "purchase-orders/list", json!({})).await;
+        assert!(list["items"].as_array().unwrap().is_empty(), "{backend}: nothing was created");
+
+        // Approve with bad signatures, and reject with a 10 kB reason.
+        s.ok(Role::Admin, "settings/update", json!({"require_signature": true})).await;
+        let id = s.ok(Role::Technician, "purchase-orders/create", po(vendor, company, 10, 100_000)).await["id"]
+            .as_i64()
+            .unwrap();
+        for (sig, what) in [
+            (png_b64(false), "empty"),
+            (base64::engine::general_purpose::STANDARD.encode(b"GIF89a not a png"), "PNG"),
+            ("A".repeat(2_000_000), "larger"),
+        ] {
+            let (status, v) = s
+                .call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id, "signature_png": sig}))
+                .await;
+            assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "{v}");
+            assert!(v["message"].as_str().unwrap().contains(what), "{v}");
+        }
+        let (status, v) = s.call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id})).await;
+        assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "a signature is required: {v}");
+        let (status, v) = s
+            .call(Some(Role::Approver), "purchase-orders/reject", json!({"id": id, "reason": "x".repeat(10_000)}))
+            .await;
+        assert_eq!((status, v["field"].as_str()), (400, Some("reason")), "{v}");
+        let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": id})).await;
+        assert_eq!(
+            (got["status"].as_str(), got["version"].as_i64()),
+            (Some("pending_approval"), Some(2)),
+            "{backend}: unchanged"
+        );
+        let (status, _) = s.call(Some(Role::Viewer), "purchase-orders/get", json!({"id": 4242})).await;
+        assert_eq!(status, 404);
+        let (status, v) = s.call(Some(Role::Viewer), "purchase-orders/list", json!({"status": "lost"})).await;
+        assert_eq!((status, v["field"].as_str()), (400, Some("status")));
+    }
+}
+
+#[tokio::test]
+async fn the_whole_lifecycle_through_the_api() {
+    for backend in domain::testing::BACKENDS {
+        let s = TestServer::start(backend).await;
+        let (company, vendor) = setup(&s).await;
+        // Auto-approval under the limit ($500 by default).
+        let small = s.ok(Role::Technician, "purchase-orders/create", po(vendor, company, 1, 49_999)).await;
+        assert_eq!(
+            (
+                small["status"].as_str(),
+                small["approval"]["kind"].as_str(),
+                small["approval"]["limit_cents"].as_i64()
+            ),
+            (Some("approved"), Some("auto"), Some(50_000))
+        );
+        assert!(small["number"].as_str().unwrap().starts_with("PO-20"));
+
+        // Over the limit: an approver signs; a technician may not approve.
+        s.ok(Role::Admin, "settings/update", json!({"require_signature": true})).await;
+        let big = s.ok(Role::Technician, "purchase-orders/create", po(vendor, company, 3, 120_000)).await;
+        let id = big["id"].as_i64().unwrap();
+        assert_eq!(big["status"], "pending_approval");
+        let (status, _) = s
+            .call(
+                Some(Role::Technician),
+                "purchase-orders/approve",
+                json!({"id": id, "signature_png": png_b64(true)}),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let rejected = s
+            .ok(Role::Approver, "purchase-orders/reject", json!({"id": id, "reason": "Get three quotes"}))
+            .await;
+        assert_eq!(rejected["rejection"]["reason"], "Get three quotes");
+        let body = |version: &Value| json!({"id": id, "version": version, "vendor_id": vendor, "company_id": company, "lines": [{"description": "Dell Latitude", "quantity": 2, "unit_cost_cents": 110_000}], "submit": true});
+        let (status, v) = s.call(Some(Role::Technician), "purchase-orders/update", body(&big["version"])).await;
+        assert_eq!((status, v["code"].as_str()), (409, Some("conflict")), "stale version: {v}");
+        let (status, _) = s.call(Some(Role::Purchaser), "purchase-orders/update", body(&rejected["version"])).await;
+        assert_eq!(status, 403, "only the creator (or an admin) edits");
+        let resubmitted = s.ok(Role::Technician, "purchase-orders/update", body(&rejected["version"])).await;
+        assert_eq!(
+            (resubmitted["status"].as_str(), resubmitted["total_cents"].as_i64()),
+            (Some("pending_approval"), Some(220_000))
+        );
+        let approved = s
+            .ok(
+                Role::Approver,
+                "purchase-orders/approve",
+                json!({"id": id, "signature_png": format!("data:image/png;base64,{}", png_b64(true))}),
+            )
+            .await;
+        let url = approved["approval"]["signature_url"].as_str().unwrap().to_string();
+        assert_eq!(url, format!("/purchase-orders/{id}/signature.png"));
+        assert_eq!(approved["approval"]["by"]["name"], "Approver user");
+        let (status, _) = s.call(Some(Role::Technician), "purchase-orders/update", body(&approved["version"])).await;
+        assert_eq!(status, 409, "approved POs are locked");
+
+        // The signature image, for signed-in users only.
+        let res = s.http.get(format!("{}{url}", s.base)).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let viewer = s.browser("viewer@msp.test").await;
+        let res = viewer.get(format!("{}{url}", s.base)).send().await.unwrap();
+        assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()), (200, "image/png"));
+        let png = res.bytes().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        assert_eq!(
+            domain::purchase_orders::signature::sha256_hex(&png),
+            approved["approval"]["signature_sha256"].as_str().unwrap()
+        );
+
+        // Receive in two steps; never more than ordered.
+        let line = approved["lines"][0]["id"].as_i64().unwrap();
+        let (status, v) = s
+            .call(
+                Some(Role::Approver),
+                "purchase-orders/receive",
+                json!({"id": id, "lines": [{"line_id": line, "quantity": 3}]}),
+            )
+            .await;
+        assert_eq!((status, v["field"].as_str()), (409, Some("lines[0].quantity")), "{v}");
+        let (status, _) = s
+            .call(
+                Some(Role::Technician),
+                "purchase-orders/receive",
+                json!({"id": id, "lines": [{"line_id": line, "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let part = s
+            .ok(
+                Role::Purchaser,
+                "purchase-orders/receive",
+                json!({"id": id, "lines": [{"line_id": line, "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(
+            (part["status"].as_str(), part["lines"][0]["received_quantity"].as_i64()),
+            (Some("partially_received"), Some(1))
+        );
+        let (status, _) = s
+            .call(Some(Role::Technician), "purchase-orders/cancel", json!({"id": id, "reason": "late"}))
+            .await;
+        assert_eq!(status, 409, "nothing received may be cancelled");
+        let full = s
+            .ok(
+                Role::Purchaser,
+                "purchase-orders/receive",
+                json!({"id": id, "lines": [{"line_id": line, "quantity": 1}]}),
+            )
+            .await;
+        assert_eq!(full["status"], "received");
+
+        let timeline = s.ok(Role::Viewer, "purchase-orders/timeline", json!({"id": id})).await;
+        let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            ["created", "submitted", "rejected", "edited", "submitted", "approved", "received", "received"],
+            "{backend}"
+        );
+        assert_eq!(timeline[5]["actor"]["name"], "Approver user");
+        assert!(timeline[5]["data"]["signature_sha256"].is_string());
+
+        // Lists: filters, search, committed cost, newest first.
+        let page = s.ok(Role::Viewer, "purchase-orders/list", json!({"company_id": company})).await;
+        assert_eq!(page["items"][0]["id"].as_i64(), Some(id));
+        assert_eq!(page["committed_cents"].as_i64(), Some(49_999 + 220_000));
+        let page = s
+            .ok(Role::Viewer, "purchase-orders/list", json!({"q": "latitude", "status": "received", "limit": 1}))
+            .await;
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert!(page["next_cursor"].is_null());
+
+        // Cancel a draft with a reason.
+        let draft = s.ok(Role::Technician, "purchase-orders/create", json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "Mouse", "quantity": 1, "unit_cost_cents": 1500}], "submit": false})).await;
+        assert_eq!(draft["status"], "draft");
+        let cancelled = s
+            .ok(
+                Role::Technician,
+                "purchase-orders/cancel",
+                json!({"id": draft["id"], "reason": "Ordered by mistake"}),
+            )
+            .await;
+        assert_eq!(cancelled["status"], "cancelled");
+    }
+}
+
+/// Two server processes on one PostgreSQL database, 100 creates each at the
+/// same time: 200 unique numbers, none skipped.
+#[tokio::test]
+async fn two_server_processes_share_numbering() {
+    let url = domain::testing::fresh_database_url("postgres").await;
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("DATABASE_URL", &url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("NEXOS_ADMIN_EMAIL", "admin@msp.test")
+            .env("NEXOS_ADMIN_PASSWORD", common::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the server binary");
+        children.push(child);
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
+    let http = reqwest::Client::new();
+    for base in &bases {
+        for _ in 0..100 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    // Sign in on the first process; the session lives in the database, so the
+    // token works on both.
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = c
+        .post(format!("{}/api/auth/login", bases[0]))
+        .json(&json!({"email": "admin@msp.test", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let token = c
+        .post(format!("{}/api/tokens/create", bases[0]))
+        .json(&json!({"name": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let call = |base: String, endpoint: &'static str, body: Value| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/api/{endpoint}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let company = call(bases[1].clone(), "companies/create", json!({"name": "Acme"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let vendor = call(bases[1].clone(), "vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let base = bases[i % 2].clone();
+        tasks.push(tokio::spawn(call(
+            base,
+            "purchase-orders/create",
+            json!({"vendor_id": vendor, "company_id": company, "submit": false, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 100}]}),
+        )));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        let v = t.await.unwrap();
+        let number = v["number"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
+        seqs.push(number.rsplit('-').next().unwrap().parse::<i64>().unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    drop(children);
+}
