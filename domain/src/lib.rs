@@ -14,6 +14,8 @@ pub use error::{Error, ErrorCode, Result};
 #[cfg(feature = "server")]
 pub mod clock;
 #[cfg(feature = "server")]
+pub mod crypto;
+#[cfg(feature = "server")]
 pub mod demo;
 #[cfg(feature = "server")]
 pub mod store;

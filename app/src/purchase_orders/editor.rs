@@ -239,6 +239,11 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                 }
             }
         }
+        // The same rules the server applies, for instant feedback.
+        if let Err(e) = rules::validate_lines(&input) {
+            local_error.set(Some(ApiError(e)));
+            return;
+        }
         let k = kind.get_untracked();
         let (company_id, ticket_id, project_id) = match k {
             Kind::Company => (Some(target_id), None, None),
