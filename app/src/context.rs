@@ -14,7 +14,14 @@ pub struct AppState {
     pub store: Store,
     /// Cookies get `Secure` when users reach the server over https.
     pub secure_cookies: bool,
-    pub encryption_configured: bool,
+    /// The platform's encryption key; without it procurement is unavailable.
+    pub encryption_key: Option<domain::crypto::EncryptionKey>,
+}
+
+impl AppState {
+    pub fn encryption_configured(&self) -> bool {
+        self.encryption_key.is_some()
+    }
 }
 
 pub fn state() -> Result<AppState, ApiError> {

@@ -28,6 +28,8 @@ pub enum Command {
     },
     /// Load the demo MSP into an empty database, then exit.
     SeedDemo,
+    /// Print a new random encryption key (base64 of 32 bytes) for NEXOS_ENCRYPTION_KEY.
+    GenKey,
 }
 
 #[derive(Args, Debug, Clone)]

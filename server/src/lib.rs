@@ -117,7 +117,10 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let state = AppState {
         store,
         secure_cookies: config.public_url().starts_with("https://"),
-        encryption_configured: config.encryption_key.as_deref().is_some_and(|k| !k.trim().is_empty()),
+        encryption_key: match config.encryption_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) => Some(domain::crypto::EncryptionKey::from_base64(k).map_err(|e| anyhow::anyhow!(e))?),
+            None => None,
+        },
     };
     Ok((router(state.clone(), leptos_options(config)), state))
 }

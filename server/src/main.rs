@@ -12,6 +12,11 @@ async fn main() -> anyhow::Result<()> {
     let config = cli.config.clone();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::GenKey => {
+            println!("{}", domain::crypto::EncryptionKey::generate());
+            eprintln!("Set it as NEXOS_ENCRYPTION_KEY (keep it secret and backed up: credentials stored with it cannot be read without it).");
+            Ok(())
+        }
         Command::SeedDemo => {
             let store = server::open_store(&config).await?;
             if domain::demo::seed(&store).await? {
@@ -76,7 +81,7 @@ async fn serve(config: server::config::Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let url = config.public_url();
     tracing::info!(database = %domain::store::redact_url(&config.database_url), "listening on {url}");
-    if !state.encryption_configured {
+    if !state.encryption_configured() {
         tracing::warn!("NEXOS_ENCRYPTION_KEY is not set: procurement is unavailable until it is (see README)");
     }
     let users = state.store.user_count().await?;

@@ -234,3 +234,24 @@ async fn health_and_first_admin_from_the_environment() {
         .await;
     assert_eq!((status, v["role"].as_str()), (200, Some("admin")), "{v}");
 }
+
+#[tokio::test]
+async fn procurement_needs_the_encryption_key() {
+    let s = TestServer::start("sqlite").await;
+    let v = s.ok(Role::Viewer, "procurement/status", json!({})).await;
+    assert_eq!(v["available"], false);
+    assert!(v["reason"].as_str().unwrap().contains("server gen-key"));
+    let settings = s.ok(Role::Admin, "settings/get", json!({})).await;
+    assert_eq!(settings["encryption_configured"], false);
+
+    let key = domain::crypto::EncryptionKey::generate();
+    let s = TestServer::start_with("sqlite", &["--encryption-key", &key]).await;
+    let v = s.ok(Role::Viewer, "procurement/status", json!({})).await;
+    assert_eq!((v["available"].as_bool(), v["reason"].is_null()), (Some(true), true));
+
+    // A key that is not 32 bytes of base64 stops the server from starting.
+    let url = domain::testing::fresh_database_url("sqlite").await;
+    let config = server::config::Config::from_args(["--database-url".to_string(), url, "--encryption-key".into(), "too-short".into()]);
+    let err = server::build(&config).await.err().expect("a bad key is refused");
+    assert!(err.to_string().contains("gen-key"), "{err}");
+}

@@ -69,6 +69,7 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("purchase-orders/list", Perm(View), json!({})),
         ("purchase-orders/timeline", Perm(View), json!({"id": ids.po})),
         ("purchase-orders/approval-settings", Perm(View), json!({})),
+        ("procurement/status", Perm(View), json!({})),
         // Callers with the permission get past it and meet the state rules
         // (409 on a draft) or a missing PO (404).
         (

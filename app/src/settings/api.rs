@@ -11,7 +11,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         require_signature: s.require_signature,
         qbo_auto_push: s.qbo_auto_push,
         currency: s.currency,
-        encryption_configured: st.encryption_configured,
+        encryption_configured: st.encryption_configured(),
         pax8_configured: false,
         qbo_connected: false,
     })
