@@ -252,6 +252,8 @@ async fn procurement_needs_the_encryption_key() {
     // A key that is not 32 bytes of base64 stops the server from starting.
     let url = domain::testing::fresh_database_url("sqlite").await;
     let config = server::config::Config::from_args(["--database-url".to_string(), url, "--encryption-key".into(), "too-short".into()]);
-    let err = server::build(&config).await.err().expect("a bad key is refused");
+    let Err(err) = server::build(&config).await else {
+        panic!("a bad key must be refused")
+    };
     assert!(err.to_string().contains("gen-key"), "{err}");
 }
