@@ -374,9 +374,7 @@ impl Store {
     pub async fn update_po(&self, actor: &User, id: i64, version: i64, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
         let (target, vendor, lines, notes) = self.checked_input(input).await?;
         let total = rules::po_total(lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default();
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Edit, locked.anything_received, locked.dispatched)?;
+        let (mut tx, locked) = self.begin_change(id, Action::Edit).await?;
         if locked.version != version {
             return Err(Error::conflict(format!(
                 "Someone changed this purchase order since you opened it (version {} now, yours {version}). Reload and edit again.",
@@ -419,6 +417,15 @@ impl Store {
         }
         tx.commit().await?;
         self.get_po(id).await
+    }
+
+    /// Begins a change of PO `id`: takes the lock and checks that `action`
+    /// fits the PO's state (409 otherwise).
+    async fn begin_change(&self, id: i64, action: Action) -> Result<(Tx, Locked)> {
+        let mut tx = self.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        rules::check(locked.status, action, locked.anything_received, locked.dispatched)?;
+        Ok((tx, locked))
     }
 
     /// Locks a PO for a change and reads what the rules need.
@@ -500,9 +507,7 @@ impl Store {
     }
 
     pub async fn submit_po(&self, actor: &User, id: i64) -> Result<PurchaseOrder> {
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Submit, locked.anything_received, locked.dispatched)?;
+        let (mut tx, _) = self.begin_change(id, Action::Submit).await?;
         let total: i64 = sqlx::query_scalar("SELECT total_cents FROM purchase_orders WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -518,9 +523,7 @@ impl Store {
         if require && signature.is_none() {
             return Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad."));
         }
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Approve, locked.anything_received, locked.dispatched)?;
+        let (mut tx, _) = self.begin_change(id, Action::Approve).await?;
         let now = clock::now();
         let (signature_id, sha) = match &signature {
             Some(png) => {
@@ -564,9 +567,7 @@ impl Store {
 
     pub async fn reject_po(&self, actor: &User, id: i64, reason: &str) -> Result<PurchaseOrder> {
         let reason = rules::reason("reason", Some(reason), true)?.unwrap_or_default();
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Reject, locked.anything_received, locked.dispatched)?;
+        let (mut tx, _) = self.begin_change(id, Action::Reject).await?;
         let now = clock::now();
         sqlx::query("UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
             .bind(actor.id)
@@ -582,9 +583,7 @@ impl Store {
 
     pub async fn cancel_po(&self, actor: &User, id: i64, reason: Option<&str>) -> Result<PurchaseOrder> {
         let reason = rules::reason("reason", reason, false)?;
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Cancel, locked.anything_received, locked.dispatched)?;
+        let (mut tx, _) = self.begin_change(id, Action::Cancel).await?;
         let now = clock::now();
         sqlx::query("UPDATE purchase_orders SET status = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
             .bind(actor.id)
@@ -607,9 +606,7 @@ impl Store {
         if receipt.is_empty() {
             return Err(Error::validation("lines", "Say which lines arrived and how many."));
         }
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, Action::Receive, locked.anything_received, locked.dispatched)?;
+        let (mut tx, _) = self.begin_change(id, Action::Receive).await?;
         let rows = sqlx::query("SELECT id, line_no, description, quantity, received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
             .bind(id)
             .fetch_all(&mut *tx)
