@@ -62,6 +62,24 @@ pub fn SignaturePad(pad: Pad) -> impl IntoView {
             fit(&c);
         }
     });
+    // A new size (a tablet turned, a window resized) needs a new backing
+    // store, or strokes would land off the finger; that clears the pad.
+    let last_width = StoredValue::new(0.0f64);
+    let handle = window_event_listener(leptos::ev::resize, move |_| {
+        let Some(c) = pad.canvas.get_untracked() else { return };
+        let w = c.get_bounding_client_rect().width();
+        if (w - last_width.get_value()).abs() > 0.5 {
+            last_width.set_value(w);
+            fit(&c);
+            pad.empty.set(true);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    Effect::new(move |_| {
+        if let Some(c) = pad.canvas.get() {
+            last_width.set_value(c.get_bounding_client_rect().width());
+        }
+    });
 
     let pos = move |ev: &web_sys::PointerEvent| (ev.offset_x() as f64, ev.offset_y() as f64);
     let width_for = |ev: &web_sys::PointerEvent| {
