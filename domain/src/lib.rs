@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod money;
+pub mod procurement;
 pub mod purchase_orders;
 pub mod reference;
 pub mod settings;
