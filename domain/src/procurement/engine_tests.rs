@@ -1,0 +1,326 @@
+//! The engine against the fake Pax8, on SQLite and PostgreSQL: one order per
+//! dispatch through double requests, lost replies, 5xx, refusals, a worker
+//! killed mid-call, and two workers at once.
+
+use super::distributor::{BoxFuture, DistError, Distributor, PlacedOrder, SubscriptionState};
+use super::engine::{Engine, Timing};
+use super::pax8::{Pax8, Pax8Config};
+use super::*;
+use crate::purchase_orders::{LineInput, PoInput};
+use crate::reference::{CompanyInput, ContractLineInput, ContractLineStatus, Distributor as Kind, ProductInput, VendorInput};
+use crate::settings::SettingsUpdate;
+use crate::testing::{store, BACKENDS};
+use crate::users::{NewUser, Role, User};
+use crate::Store;
+use chrono::Duration;
+use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
+use std::sync::Arc;
+
+struct World {
+    s: Store,
+    fake: FakePax8,
+    pax8: Arc<Pax8>,
+    buyer: User,
+    po: i64,
+    contract_line: i64,
+}
+
+fn timing() -> Timing {
+    Timing {
+        lease: Duration::seconds(1),
+        reconcile_grace: Duration::zero(),
+        poll_every: Duration::zero(),
+        retry_after: Duration::zero(),
+    }
+}
+
+fn engine(w: &World, owner: &str, d: Arc<dyn Distributor>) -> Engine {
+    Engine {
+        store: w.s.clone(),
+        distributor: d,
+        owner: owner.into(),
+        timing: timing(),
+    }
+}
+
+async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World {
+    let s = store(backend).await;
+    let fake = FakePax8::start(0, "id", "secret").await.unwrap();
+    fake.add_company("c-1");
+    fake.add_product(
+        "p-m365",
+        ProductRule {
+            requires_commitment: true,
+            required_details: vec![],
+        },
+    );
+    fake.activate_after(1);
+    let pax8 = Arc::new(Pax8::new(Pax8Config {
+        api_url: fake.base.clone(),
+        token_url: fake.token_url(),
+        client_id: "id".into(),
+        client_secret: "secret".into(),
+        timeout: std::time::Duration::from_millis(700),
+        max_wait: std::time::Duration::from_secs(2),
+    }));
+    let user = |e: &str, role| NewUser {
+        email: e.into(),
+        name: e.into(),
+        password: "a long password".into(),
+        role,
+    };
+    let buyer = s.create_user(user("buyer@x.test", Role::Purchaser)).await.unwrap();
+    let approver = s.create_user(user("appr@x.test", Role::Approver)).await.unwrap();
+    let company = s
+        .create_company(&CompanyInput {
+            name: Some("Harbor".into()),
+            pax8_company_id: Some("c-1".into()),
+        })
+        .await
+        .unwrap();
+    let vendor = s
+        .create_vendor(&VendorInput {
+            name: Some("Pax8".into()),
+            distributor: Some(vendor_kind),
+            qbo_vendor_id: None,
+        })
+        .await
+        .unwrap();
+    let product = s
+        .create_product(&ProductInput {
+            vendor_id: Some(vendor.id),
+            name: Some("M365 BP".into()),
+            sku: Some("BP".into()),
+            unit_cost_cents: Some(2200),
+            distributor_product_id: Some("p-m365".into()),
+            billing_term: Some("Monthly".into()),
+            commitment_term_id: with_commitment.then(|| "ct-1".to_string()),
+            qbo_item_id: None,
+        })
+        .await
+        .unwrap();
+    let contract = s.create_contract(company.id, "Managed M365").await.unwrap();
+    let cl = s
+        .add_contract_line(
+            contract.id,
+            &ContractLineInput {
+                product_id: Some(product.id),
+                description: "Seats".into(),
+                quantity: 10,
+                unit_price_cents: 2600,
+            },
+        )
+        .await
+        .unwrap();
+    s.update_settings(&SettingsUpdate {
+        auto_approve_limit_cents: Some(0),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let input = PoInput {
+        vendor_id: vendor.id,
+        company_id: Some(company.id),
+        lines: vec![LineInput {
+            description: "M365 BP".into(),
+            quantity: 10,
+            unit_cost_cents: 2200,
+            product_id: Some(product.id),
+            contract_line_id: Some(cl.id),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let po = s.create_po(&buyer, &input, true).await.unwrap();
+    s.approve_po(&approver, po.id, None).await.unwrap();
+    World {
+        s,
+        fake,
+        pax8,
+        buyer,
+        po: po.id,
+        contract_line: cl.id,
+    }
+}
+
+#[tokio::test]
+async fn fifty_requests_one_order_then_provisioned_and_the_contract_line_active() {
+    for b in BACKENDS {
+        let w = world(b, true, Kind::Pax8).await;
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let (s, u, po) = (w.s.clone(), w.buyer.clone(), w.po);
+            tasks.push(tokio::spawn(async move { s.request_dispatch(&u, po).await }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().po_id, w.po);
+        }
+        let e = engine(&w, "w1", w.pax8.clone());
+        e.drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!((d.status, d.attempts, w.fake.orders().len()), (DispatchStatus::Provisioned, 1, 1), "{b}");
+        assert_eq!(d.subscriptions.len(), 1);
+        let line = w.s.get_contract_line(w.contract_line).await.unwrap();
+        assert_eq!(line.status, ContractLineStatus::Active);
+        assert_eq!(line.subscription_id.as_deref(), Some(d.subscriptions[0].subscription_id.as_str()));
+        assert!(line.activated_at.is_some());
+        let kinds: Vec<String> = w.s.po_timeline(w.po).await.unwrap().into_iter().map(|e| e.kind).collect();
+        for k in [
+            "dispatch_requested",
+            "dispatch_sent",
+            "dispatch_submitted",
+            "contract_line_activated",
+            "dispatch_provisioned",
+        ] {
+            assert!(kinds.contains(&k.to_string()), "{b}: {k} in {kinds:?}");
+        }
+        assert_eq!(kinds.iter().filter(|k| *k == "dispatch_requested").count(), 1);
+        assert_eq!(w.s.get_po(w.po).await.unwrap().procurement_status.as_deref(), Some("provisioned"));
+        // Asking again returns the same dispatch and sends nothing.
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        e.drain().await.unwrap();
+        assert_eq!(w.fake.orders().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_lost_reply_is_reconciled_and_adopted() {
+    for b in BACKENDS {
+        let w = world(b, true, Kind::Pax8).await;
+        w.fake.fault(Route::CreateOrder, Fault::LoseReply(std::time::Duration::from_secs(2)));
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        let e = engine(&w, "w1", w.pax8.clone());
+        e.run_once().await.unwrap();
+        assert_eq!(w.s.get_dispatch(w.po).await.unwrap().status, DispatchStatus::Reconciling, "{b}");
+        e.drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!(
+            (d.status, d.attempts, w.fake.orders().len()),
+            (DispatchStatus::Provisioned, 1, 1),
+            "{b}: adopted, not re-sent"
+        );
+        assert_eq!(d.order_id.as_deref(), w.fake.orders()[0]["id"].as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_5xx_without_an_order_is_sent_again_once() {
+    for b in BACKENDS {
+        let w = world(b, true, Kind::Pax8).await;
+        w.fake.fault(Route::CreateOrder, Fault::Status(503, None));
+        w.fake.fault(Route::CreateOrder, Fault::Status(429, Some(1)));
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!((d.status, d.attempts, w.fake.orders().len()), (DispatchStatus::Provisioned, 2, 1), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_opens_remediation_then_edit_and_retry_provisions() {
+    for b in BACKENDS {
+        let w = world(b, false, Kind::Pax8).await;
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        let e = engine(&w, "w1", w.pax8.clone());
+        e.drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!(d.status, DispatchStatus::Failed, "{b}");
+        let rem = d.remediation.unwrap();
+        assert_eq!(rem.problems[0].field, "lineItems[0].commitmentTermId");
+        assert!(rem.message.contains("commitment term is required"), "{}", rem.message);
+        assert!(w.fake.orders().is_empty());
+        // Retrying as is would fail again; edit the commitment term and the quantity.
+        let line_id = d.request.lines[0].po_line_id;
+        let edits = RetryEdits {
+            pax8_company_id: None,
+            lines: vec![LineEdit {
+                po_line_id: line_id,
+                commitment_term_id: Some("ct-9".into()),
+                quantity: Some(12),
+                ..Default::default()
+            }],
+        };
+        let retried = w.s.retry_dispatch(&w.buyer, rem.id, Some(&edits)).await.unwrap();
+        assert_eq!(retried.status, DispatchStatus::Queued);
+        assert_eq!(
+            w.s.retry_dispatch(&w.buyer, rem.id, None).await.unwrap_err().code,
+            crate::ErrorCode::Conflict,
+            "{b}: a remediation is resolved once"
+        );
+        e.drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!(d.status, DispatchStatus::Provisioned, "{b}");
+        let sent = &w.fake.orders()[0]["lineItems"][0];
+        assert_eq!(
+            (sent["quantity"].as_i64(), w.fake.orders().len()),
+            (Some(12), 1),
+            "{b}: the edit changed what was sent"
+        );
+        let tl = w.s.po_timeline(w.po).await.unwrap();
+        assert!(tl.iter().any(|e| e.kind == "dispatch_edited" && e.message.contains("commitment term → ct-9")));
+    }
+}
+
+#[tokio::test]
+async fn abandon_and_not_provisionable() {
+    for b in BACKENDS {
+        let w = world(b, false, Kind::Pax8).await;
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+        let rem = w.s.get_dispatch(w.po).await.unwrap().remediation.unwrap();
+        assert_eq!(w.s.abandon_dispatch(&w.buyer, rem.id, " ").await.unwrap_err().field.as_deref(), Some("reason"));
+        let r = w.s.abandon_dispatch(&w.buyer, rem.id, "Customer changed their mind").await.unwrap();
+        assert_eq!(r.status, "abandoned");
+        assert_eq!(w.s.get_dispatch(w.po).await.unwrap().status, DispatchStatus::Abandoned);
+
+        let other = world(b, true, Kind::IngramMicro).await;
+        let d = other.s.request_dispatch(&other.buyer, other.po).await.unwrap();
+        assert_eq!(d.status, DispatchStatus::NotProvisionable, "{b}");
+        engine(&other, "w1", other.pax8.clone()).drain().await.unwrap();
+        assert_eq!(other.fake.requests(Route::CreateOrder), 0, "{b}: nothing sent");
+    }
+}
+
+/// Sends the order, then never returns: a worker killed mid-call.
+struct DiesAfterSending(Arc<Pax8>);
+
+impl Distributor for DiesAfterSending {
+    fn name(&self) -> &'static str {
+        "Pax8"
+    }
+    fn test_connection(&self) -> BoxFuture<'_, Result<(), DistError>> {
+        self.0.test_connection()
+    }
+    fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
+        Box::pin(async move {
+            let _ = self.0.place_order(order).await;
+            std::future::pending().await
+        })
+    }
+    fn orders_since<'a>(&'a self, c: &'a str, s: &'a str) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
+        self.0.orders_since(c, s)
+    }
+    fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
+        self.0.subscription(id)
+    }
+}
+
+#[tokio::test]
+async fn a_worker_dying_mid_call_is_recovered_by_another_without_a_second_order() {
+    for b in BACKENDS {
+        let w = world(b, true, Kind::Pax8).await;
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        let dying = engine(&w, "dies", Arc::new(DiesAfterSending(w.pax8.clone())));
+        let task = tokio::spawn(async move { dying.run_once().await });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        task.abort();
+        assert_eq!(w.fake.orders().len(), 1);
+        assert_eq!(w.s.get_dispatch(w.po).await.unwrap().status, DispatchStatus::Submitting, "{b}");
+        let other = engine(&w, "survivor", w.pax8.clone());
+        assert!(!other.run_once().await.unwrap(), "{b}: the lease still holds");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        other.drain().await.unwrap();
+        let d = w.s.get_dispatch(w.po).await.unwrap();
+        assert_eq!((d.status, w.fake.orders().len()), (DispatchStatus::Provisioned, 1), "{b}");
+    }
+}
