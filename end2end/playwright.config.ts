@@ -37,6 +37,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${db}`,
       NEXOS_DEMO: 'true',
+      NEXOS_SUBSCRIPTION_POLL_SECONDS: '0.3',
+      NEXOS_RECONCILE_GRACE_SECONDS: '0.5',
       RUST_LOG: 'warn',
     },
   },

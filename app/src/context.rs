@@ -16,11 +16,41 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The platform's encryption key; without it procurement is unavailable.
     pub encryption_key: Option<domain::crypto::EncryptionKey>,
+    /// Pax8 partner API base and token endpoint.
+    pub pax8_api_url: String,
+    pub pax8_token_url: String,
+    /// Shown in the UI when Pax8 is the project's fake (demo mode).
+    pub pax8_sandbox: bool,
 }
 
 impl AppState {
     pub fn encryption_configured(&self) -> bool {
         self.encryption_key.is_some()
+    }
+
+    /// The key, or 503 `encryption_key_missing` saying how to fix it.
+    pub fn key(&self) -> Result<&domain::crypto::EncryptionKey, ApiError> {
+        self.encryption_key
+            .as_ref()
+            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::EncryptionKeyMissing, crate::procurement::NO_KEY)))
+    }
+
+    /// A Pax8 client with the stored credentials.
+    pub async fn pax8(&self) -> Result<domain::procurement::pax8::Pax8, ApiError> {
+        let creds = self.store.pax8_credentials(self.key()?).await?.ok_or_else(|| {
+            ApiError(Error::validation(
+                "client_id",
+                "Pax8 is not connected yet: enter the client id and secret in Settings.",
+            ))
+        })?;
+        Ok(domain::procurement::pax8::Pax8::new(domain::procurement::pax8::Pax8Config {
+            api_url: self.pax8_api_url.clone(),
+            token_url: self.pax8_token_url.clone(),
+            client_id: creds.client_id,
+            client_secret: creds.client_secret,
+            timeout: std::time::Duration::from_secs(20),
+            max_wait: std::time::Duration::from_secs(60),
+        }))
     }
 }
 

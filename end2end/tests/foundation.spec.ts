@@ -135,11 +135,3 @@ test('unknown pages answer 404 with a way back', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });
 
-test('without an encryption key the procurement queue says it is unavailable and how to fix it', async ({ page }) => {
-  await signIn(page, 'purchaser@demo.msp');
-  await page.goto('/procurement');
-  await expect(page.getByTestId('procurement-unavailable')).toContainText('server gen-key');
-  // Purchase orders keep working.
-  await page.goto('/purchase-orders');
-  await expect(page.getByRole('heading', { name: 'Purchase orders' })).toBeVisible();
-});

@@ -162,8 +162,11 @@ test('reject with a reason, edit, submit again', async ({ page, browser }) => {
 
 test('receive part, then the rest', async ({ page, browser }) => {
   await setRequireSignature(page, false);
+  // A company of its own, so that its committed cost is this PO's alone.
+  const name = `Oakridge Clinic ${Date.now()}`;
+  expect((await page.request.post('/api/companies/create', { data: { name } })).status()).toBe(200);
   await signIn(page, 'tech@demo.msp');
-  const url = await raisePo(page, { search: 'cedar', pick: 'Cedar & Pine Law', vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '3' }] });
+  const url = await raisePo(page, { search: 'oakridge', pick: name, vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '3' }] });
   const ctx = await browser.newContext();
   const purchaser = await ctx.newPage();
   await signIn(purchaser, 'approver@demo.msp');
@@ -187,7 +190,7 @@ test('receive part, then the rest', async ({ page, browser }) => {
 
   // The company page lists the PO and its committed cost.
   await page.goto('/companies');
-  await page.getByRole('link', { name: 'Cedar & Pine Law' }).click();
+  await page.getByRole('link', { name }).click();
   await expect(page.getByTestId('committed')).toContainText('$3,597.00');
 });
 

@@ -3,6 +3,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 
+pub const DEFAULT_PAX8_API: &str = "https://api.pax8.com/v1";
+
 #[derive(Parser, Debug, Clone)]
 #[command(name = "server", version, about = "NEXOS purchasing and procurement server")]
 pub struct Cli {
@@ -62,8 +64,8 @@ pub struct Config {
     #[arg(long, env = "NEXOS_DEMO", global = true)]
     pub demo: bool,
 
-    /// Pax8 partner API base.
-    #[arg(long, env = "PAX8_API_URL", default_value = "https://api.pax8.com/v1", global = true)]
+    /// Pax8 partner API base. With --demo and this left as is, a local sandbox Pax8 is used.
+    #[arg(long, env = "PAX8_API_URL", default_value = DEFAULT_PAX8_API, global = true)]
     pub pax8_api_url: String,
 
     /// Pax8 token endpoint.
@@ -107,6 +109,18 @@ pub struct Config {
     /// The built site (wasm, JS, CSS), as `cargo leptos build` writes it.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
+
+    /// Seconds to wait after an unclear answer from Pax8 before checking its orders.
+    #[arg(long, env = "NEXOS_RECONCILE_GRACE_SECONDS", default_value_t = 20.0, global = true)]
+    pub reconcile_grace_seconds: f64,
+
+    /// Seconds between checks of subscriptions that are not active yet.
+    #[arg(long, env = "NEXOS_SUBSCRIPTION_POLL_SECONDS", default_value_t = 15.0, global = true)]
+    pub subscription_poll_seconds: f64,
+
+    /// Seconds a worker may hold a dispatch step before another instance may take it over.
+    #[arg(long, env = "NEXOS_DISPATCH_LEASE_SECONDS", default_value_t = 60.0, global = true)]
+    pub dispatch_lease_seconds: f64,
 
     /// Database connections in the pool.
     #[arg(long, env = "NEXOS_DB_CONNECTIONS", default_value_t = 16, global = true)]

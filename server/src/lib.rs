@@ -2,7 +2,9 @@
 //! router (pages, API, health, static files), and graceful shutdown.
 
 pub mod config;
+pub mod demo;
 mod middleware;
+pub mod worker;
 
 use anyhow::Context;
 use app::context::AppState;
@@ -113,16 +115,58 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
 
 /// Builds the app state and router for a config.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
+    let (router, state, _) = build_with_sandbox(config).await?;
+    Ok((router, state))
+}
+
+/// [`build`], also returning the demo's sandbox Pax8 (which lives as long as it is kept).
+pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppState, Option<fakes::pax8::FakePax8>)> {
     let store = open_store(config).await?;
-    let state = AppState {
+    let key = match (&config.encryption_key, config.demo) {
+        (Some(k), _) if !k.trim().is_empty() => Some(k.clone()),
+        (_, true) => Some(demo::demo_key()?),
+        _ => None,
+    };
+    let mut state = AppState {
         store,
         secure_cookies: config.public_url().starts_with("https://"),
-        encryption_key: match config.encryption_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        encryption_key: match key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             Some(k) => Some(domain::crypto::EncryptionKey::from_base64(k).map_err(|e| anyhow::anyhow!(e))?),
             None => None,
         },
+        pax8_api_url: config.pax8_api_url.clone(),
+        pax8_token_url: config.pax8_token_url.clone(),
+        pax8_sandbox: false,
     };
-    Ok((router(state.clone(), leptos_options(config)), state))
+    let sandbox = if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
+        Some(demo::sandbox_pax8(&mut state).await?)
+    } else {
+        None
+    };
+    Ok((router(state.clone(), leptos_options(config)), state, sandbox))
+}
+
+/// Starts the dispatch worker; send `true` on the returned channel to stop it.
+pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    // The demo's sandbox answers at once; follow it briskly.
+    let (grace, poll) = if config.demo {
+        (config.reconcile_grace_seconds.min(2.0), config.subscription_poll_seconds.min(2.0))
+    } else {
+        (config.reconcile_grace_seconds, config.subscription_poll_seconds)
+    };
+    let timing = domain::procurement::engine::Timing {
+        lease: chrono::Duration::milliseconds((config.dispatch_lease_seconds * 1000.0) as i64),
+        reconcile_grace: chrono::Duration::milliseconds((grace * 1000.0) as i64),
+        poll_every: chrono::Duration::milliseconds((poll * 1000.0) as i64),
+        retry_after: chrono::Duration::seconds(30),
+    };
+    let worker = worker::Worker {
+        state,
+        timing,
+        every: std::time::Duration::from_millis(500),
+    };
+    (tx, tokio::spawn(worker.run(rx)))
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

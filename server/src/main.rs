@@ -75,7 +75,7 @@ fn prompt_password() -> anyhow::Result<String> {
 }
 
 async fn serve(config: server::config::Config) -> anyhow::Result<()> {
-    let (router, state) = server::build(&config).await?;
+    let (router, state, _sandbox) = server::build_with_sandbox(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -90,6 +90,9 @@ async fn serve(config: server::config::Config) -> anyhow::Result<()> {
     if config.demo {
         println!("  Demo sign-in: admin@demo.msp, approver@demo.msp, purchaser@demo.msp, tech@demo.msp, viewer@demo.msp");
         println!("  Password for every demo user: {}", domain::demo::DEMO_PASSWORD);
+        if state.pax8_sandbox {
+            println!("  Pax8 is a local sandbox here: dispatch from /procurement; nothing reaches the real Pax8.");
+        }
     } else if users == 0 {
         println!("  No users yet: set NEXOS_ADMIN_EMAIL and NEXOS_ADMIN_PASSWORD and restart,");
         println!("  or run `server create-admin --email you@example.com`, or start with --demo.");
@@ -97,7 +100,10 @@ async fn serve(config: server::config::Config) -> anyhow::Result<()> {
         println!("  Sign in at {url}/login");
     }
     println!();
+    let (stop_worker, worker) = server::spawn_worker(state.clone(), &config);
     server::serve(listener, router, server::shutdown_signal()).await?;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     state.store.close().await;
     Ok(())
 }

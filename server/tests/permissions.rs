@@ -70,6 +70,14 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("purchase-orders/timeline", Perm(View), json!({"id": ids.po})),
         ("purchase-orders/approval-settings", Perm(View), json!({})),
         ("procurement/status", Perm(View), json!({})),
+        // Without the encryption key, callers with the permission get 503.
+        ("procurement/queue", Perm(View), json!({})),
+        ("procurement/dispatch", Perm(Dispatch), json!({"po_id": ids.po})),
+        ("procurement/get", Perm(View), json!({"po_id": ids.po})),
+        ("procurement/retry", Perm(Remediate), json!({"remediation_id": 1})),
+        ("procurement/abandon", Perm(Remediate), json!({"remediation_id": 1, "reason": "x"})),
+        ("integrations/pax8/configure", Perm(Admin), json!({"client_id": "a", "client_secret": "b"})),
+        ("integrations/pax8/test", Perm(Admin), json!({})),
         // Callers with the permission get past it and meet the state rules
         // (409 on a draft) or a missing PO (404).
         (

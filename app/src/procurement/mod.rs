@@ -1,12 +1,66 @@
-//! Procurement: dispatch approved POs to distributors. So far: whether it can
-//! run (the encryption key); the queue arrives with the procurement engine.
+//! Procurement: the queue of approved distributor POs with their live
+//! dispatch state, the per-PO procurement panel with remediation, and the
+//! Pax8 connection in Settings.
 
 mod api;
+mod panel;
+mod pax8_settings;
 
 pub use api::*;
+pub use panel::ProcurementPanel;
+pub use pax8_settings::Pax8Settings;
 
-use crate::components::{EmptyState, LoadError, PageHeader};
+use crate::components::{last_error, EmptyState, ErrorBanner, LoadError, PageHeader};
+use crate::shell::use_session;
+use domain::procurement::{DispatchStatus, QueueItem};
+use domain::users::Permission;
 use leptos::prelude::*;
+
+pub fn status_label(s: DispatchStatus) -> &'static str {
+    match s {
+        DispatchStatus::Ready => "Ready",
+        DispatchStatus::Queued => "Queued",
+        DispatchStatus::Submitting => "Submitting",
+        DispatchStatus::Reconciling => "Reconciling",
+        DispatchStatus::Submitted => "Submitted",
+        DispatchStatus::Provisioned => "Provisioned",
+        DispatchStatus::Failed => "Failed",
+        DispatchStatus::Abandoned => "Abandoned",
+        DispatchStatus::NotProvisionable => "Not provisionable",
+    }
+}
+
+#[component]
+pub fn DispatchBadge(status: DispatchStatus) -> impl IntoView {
+    view! { <span class=format!("badge ds-{}", status.as_str()) data-testid="dispatch-status">{status_label(status)}</span> }
+}
+
+/// Re-runs `f` every `ms` milliseconds in the browser (not on the server).
+pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
+    Effect::new(move |_| {
+        let f = f.clone();
+        if let Ok(handle) = set_interval_with_handle(move || f(), std::time::Duration::from_millis(ms)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+const GROUPS: [(&str, &[DispatchStatus]); 6] = [
+    ("Ready to dispatch", &[DispatchStatus::Ready]),
+    (
+        "In flight",
+        &[
+            DispatchStatus::Queued,
+            DispatchStatus::Submitting,
+            DispatchStatus::Reconciling,
+            DispatchStatus::Submitted,
+        ],
+    ),
+    ("Failed: remediation", &[DispatchStatus::Failed]),
+    ("Provisioned", &[DispatchStatus::Provisioned]),
+    ("Abandoned", &[DispatchStatus::Abandoned]),
+    ("Not provisionable", &[DispatchStatus::NotProvisionable]),
+];
 
 #[component]
 pub fn ProcurementPage() -> impl IntoView {
@@ -23,7 +77,63 @@ pub fn ProcurementPage() -> impl IntoView {
                             <p>{s.reason.unwrap_or_default()}</p>
                         </div>
                     }.into_any(),
-                    Ok(_) => view! { <EmptyState title="Nothing to dispatch" text="Approved purchase orders with distributor lines will queue here." /> }.into_any(),
+                    Ok(s) => view! {
+                        {s.sandbox.then(|| view! { <p class="banner warn" data-testid="sandbox">"Sandbox: Pax8 here is a local simulation (demo mode). Nothing reaches the real Pax8."</p> })}
+                        <Queue />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Queue() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let dispatch = ServerAction::<DispatchPo>::new();
+    let queue = Resource::new(move || (tick.get(), dispatch.version().get()), |_| procurement_queue(None));
+    // Live: the queue follows dispatches as the worker moves them on.
+    every(1500, move || tick.update(|t| *t += 1));
+    let error = last_error(dispatch.value());
+    let session = use_session();
+    view! {
+        <ErrorBanner error />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <EmptyState title="Nothing to dispatch" text="Approved purchase orders of distributor vendors queue here." /> }.into_any(),
+                    Ok(items) => GROUPS.iter().filter_map(|(title, states)| {
+                        let rows: Vec<QueueItem> = items.iter().filter(|i| states.contains(&i.dispatch_status)).cloned().collect();
+                        (!rows.is_empty()).then(|| view! {
+                            <section class="card">
+                                <h2>{*title}" "<span class="muted small">{rows.len()}</span></h2>
+                                <table class="table" data-testid=format!("queue-{}", states[0].as_str())>
+                                    <thead><tr><th>"PO"</th><th>"Company"</th><th>"Vendor"</th><th>"State"</th><th>"Updated"</th><th></th></tr></thead>
+                                    <tbody>{rows.into_iter().map(|i| {
+                                        let po_id = i.po_id;
+                                        let can_dispatch = i.dispatch_status == DispatchStatus::Ready;
+                                        let number = i.po_number.clone();
+                                        view! {
+                                            <tr data-po=number>
+                                                <td><a href=format!("/purchase-orders/{po_id}")>{i.po_number}</a></td>
+                                                <td>{i.company}</td>
+                                                <td>{i.vendor}</td>
+                                                <td><DispatchBadge status=i.dispatch_status /></td>
+                                                <td class="small muted">{crate::purchase_orders::when(&i.updated_at)}</td>
+                                                <td class="row-actions">
+                                                    <Show when=move || can_dispatch && session.can(Permission::Dispatch)>
+                                                        <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch"</button>
+                                                    </Show>
+                                                    {i.remediation_id.map(|_| view! { <a class="button" href=format!("/purchase-orders/{po_id}#procurement")>"Remediate"</a> })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}</tbody>
+                                </table>
+                            </section>
+                        })
+                    }).collect_view().into_any(),
                 }
             })}
         </Transition>

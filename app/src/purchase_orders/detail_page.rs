@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 
 /// Bumped by every action, to reload the PO and its timeline.
 #[derive(Clone, Copy)]
-struct Changed(RwSignal<u32>);
+pub struct Changed(pub RwSignal<u32>);
 
 #[component]
 pub fn PoPage() -> impl IntoView {
@@ -130,6 +130,7 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
                 }).collect_view()}</tbody>
             </table>
         </section>
+        {(po.vendor.distributor.is_some() && po.status.is_committed()).then(|| view! { <crate::procurement::ProcurementPanel po_id=id /> })}
         <div class="actions-grid">
             {may_submit.then(|| view! { <SubmitCard id /> })}
             {may_approve.then(|| view! { <ApproveCard id require_signature /> })}

@@ -12,7 +12,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         qbo_auto_push: s.qbo_auto_push,
         currency: s.currency,
         encryption_configured: st.encryption_configured(),
-        pax8_configured: false,
+        pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: false,
     })
 }

@@ -30,7 +30,11 @@ fn ApprovalSettings() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(s) => view! { <ApprovalForm s update /> }.into_any(),
+                        Ok(s) => {
+                            let pax8 = s.pax8_configured;
+                            let key = s.encryption_configured;
+                            view! { <ApprovalForm s update /> {key.then(|| view! { <crate::procurement::Pax8Settings configured=pax8 /> })} }.into_any()
+                        }
                     }
                 })}
             </Transition>

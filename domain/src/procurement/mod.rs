@@ -6,6 +6,8 @@ use crate::reference::Distributor;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+pub mod credentials;
+#[cfg(feature = "server")]
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;

@@ -15,6 +15,7 @@ pub struct TestServer {
     pub tokens: HashMap<Role, String>,
     pub http: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    worker: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl TestServer {
@@ -28,6 +29,11 @@ impl TestServer {
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = server::config::Config::from_args(args);
         let (router, state) = server::build(&config).await.expect("build");
+        let worker = if extra.contains(&"--encryption-key") {
+            Some(server::spawn_worker(state.clone(), &config).0)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -54,6 +60,7 @@ impl TestServer {
             tokens,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             shutdown: Some(tx),
+            worker,
         }
     }
 
@@ -96,6 +103,9 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            let _ = w.send(true);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

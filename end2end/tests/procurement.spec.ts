@@ -1,0 +1,69 @@
+import { test, expect, Page } from '@playwright/test';
+import { hydrated, signIn } from './helpers';
+
+/** A PO under the auto-approve limit (approved at once) for the Pax8 vendor. */
+async function approvedPax8Po(page: Page, company: string, search: string, product: string, qty: string) {
+  await page.goto('/purchase-orders/new');
+  await hydrated(page);
+  await page.locator('input[name="target"]').fill(search);
+  await page.getByRole('button', { name: company }).click();
+  await page.locator('select[name="vendor_id"]').selectOption({ label: 'Pax8 (Pax8)' });
+  const row = page.getByTestId('line').first();
+  await expect(row.locator('select[name="product_id"] option', { hasText: product })).toHaveCount(1);
+  const value = await row.locator('select[name="product_id"] option', { hasText: product }).getAttribute('value');
+  await row.locator('select[name="product_id"]').selectOption(value!);
+  await row.locator('input[name="quantity"]').fill(qty);
+  await page.getByRole('button', { name: 'Submit for approval' }).click();
+  await page.waitForURL(/\/purchase-orders\/\d+$/);
+  await expect(page.getByTestId('po-status').first()).toHaveText('Approved');
+  return page.url();
+}
+
+test('dispatch from the queue: it moves to provisioned without a reload', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  const url = await approvedPax8Po(page, 'Harbor Dental Group', 'harbor', 'Microsoft 365 Business Premium', '3');
+  const number = (await page.getByRole('heading', { level: 1 }).textContent())!.trim();
+  await page.goto('/procurement');
+  await hydrated(page);
+  await expect(page.getByTestId('sandbox')).toBeVisible();
+  const row = page.locator(`tr[data-po="${number}"]`);
+  await expect(row.getByTestId('dispatch-status')).toHaveText('Ready');
+  await row.getByRole('button', { name: 'Dispatch' }).click();
+  // The queue follows the dispatch live.
+  await expect(page.locator(`tr[data-po="${number}"]`).getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
+  await page.goto(url);
+  await expect(page.getByTestId('procurement-panel').getByTestId('dispatch-status')).toHaveText('Provisioned');
+  await expect(page.getByTestId('subscriptions')).toContainText('Active');
+  await expect(page.getByTestId('timeline')).toContainText('Provisioned: 1 subscription active');
+});
+
+test('a failed dispatch is abandoned with a reason', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  await approvedPax8Po(page, 'Cedar & Pine Law', 'cedar', 'Acronis Cyber Protect Cloud', '2');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Dispatch to distributor' }).click();
+  const panel = page.getByTestId('procurement-panel');
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Failed', { timeout: 30_000 });
+  await expect(panel.getByTestId('remediation')).toContainText('pax8_company_id');
+  await panel.getByLabel('Reason to abandon').fill('Customer buys it directly');
+  await panel.getByRole('button', { name: 'Abandon' }).click();
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Abandoned');
+  await expect(page.getByTestId('timeline')).toContainText('Dispatch abandoned: Customer buys it directly');
+});
+
+test('a failed dispatch is fixed with edit and retry, then provisioned', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  await approvedPax8Po(page, 'Cedar & Pine Law', 'cedar', 'Acronis Cyber Protect Cloud', '4');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Dispatch to distributor' }).click();
+  const panel = page.getByTestId('procurement-panel');
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Failed', { timeout: 30_000 });
+  await expect(panel.getByTestId('remediation')).toContainText('not linked to a Pax8 company');
+  await panel.getByText('Edit and retry').click();
+  await panel.locator('input[name="pax8_company_id"]').fill('3c9d2e4f-8a7b-4e21-b5c3-9d1e2f3a4b02');
+  await panel.locator('input[name="edit_quantity"]').fill('5');
+  await panel.getByRole('button', { name: 'Save and retry' }).click();
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
+  await expect(panel.getByTestId('subscriptions')).toContainText('5');
+  await expect(page.getByTestId('timeline')).toContainText('edited and retried');
+});

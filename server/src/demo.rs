@@ -1,0 +1,62 @@
+//! Demo mode: a sandbox Pax8 (the project's fake) in the same process, and
+//! an encryption key kept in the data folder, so that a new user can
+//! dispatch end to end without any account anywhere.
+
+use app::context::AppState;
+use fakes::pax8::{FakePax8, ProductRule};
+
+const DEMO_KEY_FILE: &str = "data/demo-encryption.key";
+pub const DEMO_CLIENT_ID: &str = "demo-client";
+const DEMO_CLIENT_SECRET: &str = "demo-secret";
+
+/// The demo's encryption key: the one in the data folder, or a new one.
+pub fn demo_key() -> anyhow::Result<String> {
+    if let Ok(k) = std::fs::read_to_string(DEMO_KEY_FILE) {
+        return Ok(k.trim().to_string());
+    }
+    let key = domain::crypto::EncryptionKey::generate();
+    if let Some(dir) = std::path::Path::new(DEMO_KEY_FILE).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(DEMO_KEY_FILE, &key)?;
+    tracing::warn!("demo mode: generated an encryption key in {DEMO_KEY_FILE} (for trying the product only)");
+    Ok(key)
+}
+
+/// Starts the sandbox Pax8 with the demo's companies and products, points
+/// the state at it and stores the demo credentials.
+pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
+    let fake = FakePax8::start(0, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).await?;
+    fake.activate_after(2);
+    for c in state.store.list_companies(None).await? {
+        if let Some(id) = c.pax8_company_id {
+            fake.add_company(&id);
+        }
+    }
+    for p in state.store.list_products(None, None).await? {
+        if let Some(id) = p.distributor_product_id {
+            // Products sold with a commitment term require one, as at Pax8.
+            fake.add_product(
+                &id,
+                ProductRule {
+                    requires_commitment: p.commitment_term_id.is_some(),
+                    required_details: vec![],
+                },
+            );
+        }
+    }
+    state.pax8_api_url = fake.base.clone();
+    state.pax8_token_url = fake.token_url();
+    state.pax8_sandbox = true;
+    if let Some(key) = &state.encryption_key {
+        if state.store.pax8_sealed().await?.is_none() {
+            let creds = domain::procurement::credentials::Pax8Credentials {
+                client_id: DEMO_CLIENT_ID.into(),
+                client_secret: DEMO_CLIENT_SECRET.into(),
+            };
+            state.store.save_pax8_credentials(key, &creds).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        }
+    }
+    tracing::info!(url = %fake.base, "demo mode: Pax8 is a local sandbox");
+    Ok(fake)
+}

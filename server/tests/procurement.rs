@@ -1,0 +1,407 @@
+//! Procurement through the API against the fake Pax8 with the real worker:
+//! 50 concurrent dispatches make one order, 503 without the key, a server
+//! killed (SIGKILL) mid-dispatch and restarted, two instances on one
+//! PostgreSQL.
+
+mod common;
+
+use common::TestServer;
+use domain::users::Role;
+use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+async fn fake() -> FakePax8 {
+    let f = FakePax8::start(0, "cid", "csecret").await.unwrap();
+    f.add_company("pax8-c-1");
+    f.add_product(
+        "pax8-p-1",
+        ProductRule {
+            requires_commitment: true,
+            required_details: vec![],
+        },
+    );
+    f.activate_after(1);
+    f
+}
+
+fn args<'a>(key: &'a str, f: &'a FakePax8, token: &'a str) -> Vec<&'a str> {
+    vec![
+        "--encryption-key",
+        key,
+        "--pax8-api-url",
+        &f.base,
+        "--pax8-token-url",
+        token,
+        "--reconcile-grace-seconds",
+        "0",
+        "--subscription-poll-seconds",
+        "0",
+    ]
+}
+
+/// A Pax8 PO for a linked company with a contract line, approved. Returns (po id, contract id).
+async fn approved_pax8_po(call: &(impl AsyncCall + ?Sized)) -> (i64, i64) {
+    let company = call
+        .call(
+            "companies/create",
+            json!({"name": format!("Harbor {}", rand_suffix()), "pax8_company_id": "pax8-c-1"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let vendor = match call.call("vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await["id"].as_i64() {
+        Some(v) => v,
+        None => call
+            .call("vendors/list", json!({}))
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "Pax8")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap(),
+    };
+    let product = call
+        .call("products/create", json!({"vendor_id": vendor, "name": "M365", "sku": format!("M-{}", rand_suffix()), "unit_cost_cents": 2200, "distributor_product_id": "pax8-p-1", "billing_term": "Monthly", "commitment_term_id": "ct-1"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let contract = call.call("contracts/create", json!({"company_id": company, "name": "Managed"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let line = call
+        .call(
+            "contracts/add-line",
+            json!({"contract_id": contract, "description": "Seats", "quantity": 5, "unit_price_cents": 2600}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let po = call
+        .call("purchase-orders/create", json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "M365", "quantity": 5, "unit_cost_cents": 2200, "product_id": product, "contract_line_id": line}]}))
+        .await;
+    assert_eq!(po["status"], "approved", "{po}");
+    (po["id"].as_i64().unwrap(), contract)
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+trait AsyncCall {
+    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>>;
+}
+
+impl AsyncCall for TestServer {
+    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
+        Box::pin(async move { TestServer::call(self, Some(Role::Admin), endpoint, body).await.1 })
+    }
+}
+
+async fn wait_for(call: &(impl AsyncCall + ?Sized), po: i64, status: &str) -> Value {
+    for _ in 0..100 {
+        let d = call.call("procurement/get", json!({"po_id": po})).await;
+        if d["status"] == status {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "dispatch of PO {po} never reached {status}: {}",
+        call.call("procurement/get", json!({"po_id": po})).await
+    );
+}
+
+#[tokio::test]
+async fn fifty_dispatch_calls_make_one_order_and_activate_the_contract_line() {
+    for backend in domain::testing::BACKENDS {
+        let f = fake().await;
+        let key = domain::crypto::EncryptionKey::generate();
+        let token = f.token_url();
+        let s = TestServer::start_with(backend, &args(&key, &f, &token)).await;
+        let (status, v) = s
+            .call(
+                Some(Role::Purchaser),
+                "integrations/pax8/configure",
+                json!({"client_id": "cid", "client_secret": "csecret"}),
+            )
+            .await;
+        assert_eq!(status, 403, "admins only: {v}");
+        let v = s
+            .ok(
+                Role::Admin,
+                "integrations/pax8/configure",
+                json!({"client_id": "cid", "client_secret": "csecret"}),
+            )
+            .await;
+        assert_eq!(v, json!({"configured": true}));
+        s.ok(Role::Admin, "integrations/pax8/test", json!({})).await;
+        let settings = s.ok(Role::Admin, "settings/get", json!({})).await;
+        assert!(!settings.to_string().contains("csecret"), "the secret is never returned");
+        assert_eq!(
+            (settings["pax8_configured"].as_bool(), settings["encryption_configured"].as_bool()),
+            (Some(true), Some(true))
+        );
+
+        s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+        let (po, contract) = approved_pax8_po(&s).await;
+        let queue = s.ok(Role::Viewer, "procurement/queue", json!({"state": "ready"})).await;
+        assert!(queue.as_array().unwrap().iter().any(|q| q["po_id"] == po), "{queue}");
+        let (status, _) = s.call(Some(Role::Approver), "procurement/dispatch", json!({"po_id": po})).await;
+        assert_eq!(status, 403, "approvers do not dispatch");
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let http = s.http.clone();
+            let url = format!("{}/api/procurement/dispatch", s.base);
+            let token = s.tokens[&Role::Purchaser].clone();
+            tasks.push(tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"po_id": po}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200);
+        }
+        let d = wait_for(&s, po, "provisioned").await;
+        assert_eq!((f.orders().len(), d["attempts"].as_i64()), (1, Some(1)), "{backend}: {d}");
+        let c = s.ok(Role::Viewer, "contracts/get", json!({"id": contract})).await;
+        assert_eq!(c["lines"][0]["status"], "active");
+        assert_eq!(c["lines"][0]["subscription_id"], d["subscriptions"][0]["subscription_id"]);
+        let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
+        assert_eq!(got["procurement_status"], "provisioned");
+    }
+}
+
+#[tokio::test]
+async fn refusal_then_edit_and_retry_or_abandon_through_the_api() {
+    let f = fake().await;
+    let key = domain::crypto::EncryptionKey::generate();
+    let token = f.token_url();
+    let s = TestServer::start_with("sqlite", &args(&key, &f, &token)).await;
+    s.ok(
+        Role::Admin,
+        "integrations/pax8/configure",
+        json!({"client_id": "cid", "client_secret": "csecret"}),
+    )
+    .await;
+    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let (po, _) = approved_pax8_po(&s).await;
+    f.fault(Route::CreateOrder, Fault::Status(422, None));
+    s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po})).await;
+    let d = wait_for(&s, po, "failed").await;
+    let rid = d["remediation"]["id"].as_i64().unwrap();
+    let (status, v) = s.call(Some(Role::Technician), "procurement/retry", json!({"remediation_id": rid})).await;
+    assert_eq!(status, 403, "{v}");
+    let (status, v) = s
+        .call(
+            Some(Role::Purchaser),
+            "procurement/retry",
+            json!({"remediation_id": rid, "edits": {"lines": [{"po_line_id": 999, "quantity": 2}]}}),
+        )
+        .await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("edits.lines[0].po_line_id")), "{v}");
+    let line = d["request"]["lines"][0]["po_line_id"].as_i64().unwrap();
+    s.ok(
+        Role::Purchaser,
+        "procurement/retry",
+        json!({"remediation_id": rid, "edits": {"lines": [{"po_line_id": line, "quantity": 7}]}}),
+    )
+    .await;
+    wait_for(&s, po, "provisioned").await;
+    assert_eq!(f.orders()[0]["lineItems"][0]["quantity"], 7);
+    let timeline = s.ok(Role::Viewer, "purchase-orders/timeline", json!({"id": po})).await;
+    assert!(timeline.as_array().unwrap().iter().any(|e| e["kind"] == "dispatch_edited"));
+
+    let (po2, _) = approved_pax8_po(&s).await;
+    f.fault(Route::CreateOrder, Fault::Status(422, None));
+    s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po2})).await;
+    let d = wait_for(&s, po2, "failed").await;
+    let rem = s
+        .ok(
+            Role::Purchaser,
+            "procurement/abandon",
+            json!({"remediation_id": d["remediation"]["id"], "reason": "Customer cancelled"}),
+        )
+        .await;
+    assert_eq!(rem["status"], "abandoned");
+    assert_eq!(s.ok(Role::Viewer, "procurement/get", json!({"po_id": po2})).await["status"], "abandoned");
+}
+
+#[tokio::test]
+async fn without_the_key_procurement_answers_503_and_the_page_says_how_to_fix_it() {
+    let s = TestServer::start("sqlite").await;
+    let (status, v) = s.call(Some(Role::Purchaser), "procurement/dispatch", json!({"po_id": 1})).await;
+    assert_eq!((status, v["code"].as_str()), (503, Some("encryption_key_missing")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("server gen-key"));
+    let (status, _) = s
+        .call(
+            Some(Role::Admin),
+            "integrations/pax8/configure",
+            json!({"client_id": "a", "client_secret": "b"}),
+        )
+        .await;
+    assert_eq!(status, 503);
+    let c = s.browser("purchaser@msp.test").await;
+    let html = c.get(format!("{}/procurement", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("The procurement queue is unavailable") && html.contains("server gen-key"),
+        "the page explains it"
+    );
+    // Purchase orders keep working.
+    let (status, _) = s.call(Some(Role::Viewer), "purchase-orders/list", json!({})).await;
+    assert_eq!(status, 200);
+}
+
+/// The server binary, started on a free port against `db`.
+fn spawn_server(db: &str, key: &str, f: &FakePax8, lease: &str) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", db)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("NEXOS_ADMIN_EMAIL", "admin@msp.test")
+        .env("NEXOS_ADMIN_PASSWORD", common::PASSWORD)
+        .env("NEXOS_ENCRYPTION_KEY", key)
+        .env("PAX8_API_URL", &f.base)
+        .env("PAX8_TOKEN_URL", f.token_url())
+        .env("NEXOS_RECONCILE_GRACE_SECONDS", "0")
+        .env("NEXOS_SUBSCRIPTION_POLL_SECONDS", "0")
+        .env("NEXOS_DISPATCH_LEASE_SECONDS", lease)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start the server binary");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+struct Remote {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Remote {
+    async fn connect(base: &str) -> Remote {
+        let http = reqwest::Client::new();
+        for _ in 0..150 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = c
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": "admin@msp.test", "password": common::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let token = c
+            .post(format!("{base}/api/tokens/create"))
+            .json(&json!({"name": "t"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Remote {
+            base: base.into(),
+            token,
+            http,
+        }
+    }
+}
+
+impl AsyncCall for Remote {
+    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
+        Box::pin(async move {
+            self.http
+                .post(format!("{}/api/{endpoint}", self.base))
+                .bearer_auth(&self.token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order() {
+    for backend in domain::testing::BACKENDS {
+        let f = fake().await;
+        let key = domain::crypto::EncryptionKey::generate();
+        let db = domain::testing::fresh_database_url(backend).await;
+        let (mut first, base) = spawn_server(&db, &key, &f, "2");
+        let r = Remote::connect(&base).await;
+        r.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
+            .await;
+        r.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+        let (po, _) = approved_pax8_po(&r).await;
+        // Pax8 makes the order, then the reply hangs: the server is mid-call when killed.
+        f.fault(Route::CreateOrder, Fault::LoseReply(Duration::from_secs(30)));
+        r.call("procurement/dispatch", json!({"po_id": po})).await;
+        for _ in 0..100 {
+            if !f.orders().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.orders().len(), 1);
+        first.start_kill().unwrap(); // SIGKILL
+        first.wait().await.unwrap();
+
+        let (_second, base) = spawn_server(&db, &key, &f, "2");
+        let r = Remote::connect(&base).await;
+        let d = wait_for(&r, po, "provisioned").await;
+        assert_eq!(
+            (f.orders().len(), d["order_id"].as_str()),
+            (1, f.orders()[0]["id"].as_str()),
+            "{backend}: adopted after the crash, not sent again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgresql_send_each_order_once() {
+    let f = fake().await;
+    let key = domain::crypto::EncryptionKey::generate();
+    let db = domain::testing::fresh_database_url("postgres").await;
+    let (_a, base_a) = spawn_server(&db, &key, &f, "5");
+    let (_b, base_b) = spawn_server(&db, &key, &f, "5");
+    let ra = Remote::connect(&base_a).await;
+    let rb = Remote::connect(&base_b).await;
+    ra.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
+        .await;
+    ra.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let mut pos = Vec::new();
+    for _ in 0..8 {
+        pos.push(approved_pax8_po(&ra).await.0);
+    }
+    for (i, po) in pos.iter().enumerate() {
+        // Both instances are asked, and both run workers.
+        let (x, y) = if i % 2 == 0 { (&ra, &rb) } else { (&rb, &ra) };
+        x.call("procurement/dispatch", json!({"po_id": po})).await;
+        y.call("procurement/dispatch", json!({"po_id": po})).await;
+    }
+    for po in &pos {
+        wait_for(&ra, *po, "provisioned").await;
+    }
+    assert_eq!(f.orders().len(), pos.len(), "one order per dispatch");
+}
