@@ -39,7 +39,7 @@ pub fn DispatchBadge(status: DispatchStatus) -> impl IntoView {
 pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
     Effect::new(move |_| {
         let f = f.clone();
-        if let Ok(handle) = set_interval_with_handle(move || f(), std::time::Duration::from_millis(ms)) {
+        if let Ok(handle) = set_interval_with_handle(f, std::time::Duration::from_millis(ms)) {
             on_cleanup(move || handle.clear());
         }
     });

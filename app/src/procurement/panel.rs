@@ -5,7 +5,7 @@ use super::{every, get_dispatch, procurement_status, AbandonDispatch, DispatchBa
 use crate::components::{last_error, ErrorBanner, FieldError};
 use crate::error::ApiError;
 use crate::shell::use_session;
-use domain::procurement::{Detail, Dispatch, DispatchStatus, LineEdit, RetryEdits};
+use domain::procurement::{Dispatch, DispatchStatus, LineEdit, RetryEdits};
 use domain::users::Permission;
 use leptos::prelude::*;
 
@@ -110,6 +110,17 @@ fn DispatchView(d: Dispatch, retry: ServerAction<RetryDispatch>, abandon: Server
     }
 }
 
+/// The editable fields of one order line.
+#[derive(Clone, Copy)]
+struct LineFields {
+    id: i64,
+    quantity: RwSignal<String>,
+    product: RwSignal<String>,
+    term: RwSignal<String>,
+    commitment: RwSignal<String>,
+    details: RwSignal<String>,
+}
+
 #[component]
 fn EditRetry(
     rid: i64,
@@ -119,23 +130,15 @@ fn EditRetry(
     error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
     let company = RwSignal::new(company);
-    let fields: Vec<(i64, RwSignal<String>, RwSignal<String>, RwSignal<String>, RwSignal<String>, RwSignal<String>)> = lines
+    let fields: Vec<LineFields> = lines
         .iter()
-        .map(|l| {
-            (
-                l.po_line_id,
-                RwSignal::new(l.quantity.to_string()),
-                RwSignal::new(l.product_id.clone().unwrap_or_default()),
-                RwSignal::new(l.billing_term.clone().unwrap_or_default()),
-                RwSignal::new(l.commitment_term_id.clone().unwrap_or_default()),
-                RwSignal::new(
-                    l.provisioning_details
-                        .iter()
-                        .map(|d| format!("{}={}", d.key, d.values.join(", ")))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
-            )
+        .map(|l| LineFields {
+            id: l.po_line_id,
+            quantity: RwSignal::new(l.quantity.to_string()),
+            product: RwSignal::new(l.product_id.clone().unwrap_or_default()),
+            term: RwSignal::new(l.billing_term.clone().unwrap_or_default()),
+            commitment: RwSignal::new(l.commitment_term_id.clone().unwrap_or_default()),
+            details: RwSignal::new(domain::purchase_orders::format_details(&l.provisioning_details)),
         })
         .collect();
     let fields = StoredValue::new(fields);
@@ -148,7 +151,18 @@ fn EditRetry(
             pax8_company_id: Some(company.get_untracked()),
             lines: vec![],
         };
-        for (i, (id, q, p, t, c, d)) in fields.get_value().into_iter().enumerate() {
+        for (
+            i,
+            LineFields {
+                id,
+                quantity: q,
+                product: p,
+                term: t,
+                commitment: c,
+                details: d,
+            },
+        ) in fields.get_value().into_iter().enumerate()
+        {
             let Ok(quantity) = q.get_untracked().trim().parse::<i64>() else {
                 local.set(Some(ApiError(domain::Error::validation(
                     format!("edits.lines[{i}].quantity"),
@@ -156,18 +170,7 @@ fn EditRetry(
                 ))));
                 return;
             };
-            let details = d
-                .get_untracked()
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| {
-                    let (k, v) = l.split_once('=').unwrap_or((l, ""));
-                    Detail {
-                        key: k.trim().into(),
-                        values: v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-                    }
-                })
-                .collect();
+            let details = domain::purchase_orders::parse_details(&d.get_untracked());
             edits.lines.push(LineEdit {
                 po_line_id: id,
                 quantity: Some(quantity),
@@ -188,7 +191,7 @@ fn EditRetry(
             <form class="po-editor" on:submit=submit>
                 <div class="fields"><label>"Company's Pax8 id"<input name="pax8_company_id" bind:value=company /></label></div>
                 <FieldError error=all field="edits.pax8_company_id" />
-                {fields.get_value().into_iter().enumerate().map(|(i, (id, q, p, t, c, d))| view! {
+                {fields.get_value().into_iter().enumerate().map(|(i, LineFields { id, quantity: q, product: p, term: t, commitment: c, details: d })| view! {
                     <div class="line">
                         <div class="line-head"><span class="line-no">{format!("PO line {id}")}</span></div>
                         <div class="fields">

@@ -6,7 +6,7 @@ use crate::components::{dollars, last_error, non_blank, ErrorBanner, FieldError,
 use crate::error::ApiError;
 use crate::reference::{list_companies, list_contract_lines, list_products, list_projects, list_tickets, list_vendors};
 use domain::money::{format_cents, parse_dollars};
-use domain::purchase_orders::{rules, LineInput, ProvisioningDetail, PurchaseOrder};
+use domain::purchase_orders::{rules, LineInput, PurchaseOrder};
 use domain::reference::{Product, BILLING_TERMS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -53,13 +53,7 @@ impl LineState {
             contract_line_id: RwSignal::new(l.contract_line_id.map(|p| p.to_string()).unwrap_or_default()),
             billing_term: RwSignal::new(l.billing_term.clone().unwrap_or_default()),
             commitment_term_id: RwSignal::new(l.commitment_term_id.clone().unwrap_or_default()),
-            details: RwSignal::new(
-                l.provisioning_details
-                    .iter()
-                    .map(|d| format!("{}={}", d.key, d.values.join(", ")))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
+            details: RwSignal::new(domain::purchase_orders::format_details(&l.provisioning_details)),
         }
     }
 
@@ -83,19 +77,7 @@ impl LineState {
                 "Enter the unit cost in dollars, like 1199.00.",
             ))
         })?;
-        let provisioning_details = self
-            .details
-            .get_untracked()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let (k, v) = l.split_once('=').unwrap_or((l, ""));
-                ProvisioningDetail {
-                    key: k.trim().to_string(),
-                    values: v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-                }
-            })
-            .collect();
+        let provisioning_details = domain::purchase_orders::parse_details(&self.details.get_untracked());
         Ok(LineInput {
             description: self.description.get_untracked(),
             quantity,

@@ -50,20 +50,7 @@ pub enum DistError {
 impl std::fmt::Display for DistError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DistError::Rejected { problems, status } => {
-                write!(f, "refused ({status}): ")?;
-                let parts: Vec<String> = problems
-                    .iter()
-                    .map(|p| {
-                        if p.field.is_empty() {
-                            p.message.clone()
-                        } else {
-                            format!("{}: {}", p.field, p.message)
-                        }
-                    })
-                    .collect();
-                f.write_str(&parts.join("; "))
-            }
+            DistError::Rejected { problems, status } => write!(f, "refused ({status}): {}", super::in_words(problems)),
             DistError::Unknown(m) => write!(f, "no clear answer: {m}"),
             DistError::Unreachable(m) => write!(f, "unreachable: {m}"),
             DistError::Unauthorized(m) => write!(f, "credentials refused: {m}"),

@@ -79,19 +79,9 @@ fn later(d: Duration) -> String {
     clock::from_now(d)
 }
 
-/// Timeline entries of procurement steps.
+/// Timeline entries of procurement steps; the engine's own are signed by it.
 async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
-    sqlx::query("INSERT INTO po_events (po_id, at, actor_id, actor_name, kind, message, data) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(po_id)
-        .bind(clock::now())
-        .bind(actor.map(|a| a.id))
-        .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| "Procurement engine".into()))
-        .bind(kind)
-        .bind(message)
-        .bind(data.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    crate::purchase_orders::timeline_event(tx, po_id, actor, "Procurement engine", kind, message, data).await
 }
 
 async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status: DispatchStatus) -> Result<()> {
@@ -178,7 +168,7 @@ impl Store {
                 quantity: r.try_get("quantity")?,
                 billing_term: term.or(r.try_get("product_term")?),
                 commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
-                provisioning_details: details.into_iter().map(|d| Detail { key: d.key, values: d.values }).collect(),
+                provisioning_details: details,
             });
         }
         let request = OrderRequest {
@@ -806,17 +796,7 @@ impl Engine {
     }
 
     async fn fail(&self, c: &Claimed, message: &str, problems: &[Problem]) -> Result<()> {
-        let words: Vec<String> = problems
-            .iter()
-            .map(|p| {
-                if p.field.is_empty() {
-                    p.message.clone()
-                } else {
-                    format!("{}: {}", p.field, p.message)
-                }
-            })
-            .collect();
-        let full = format!("{message}. {}", words.join(" "));
+        let full = format!("{message}. {}", in_words(problems));
         let mut tx = self.store.begin_write().await?;
         sqlx::query("UPDATE dispatches SET last_error = $1 WHERE id = $2")
             .bind(&full)

@@ -78,11 +78,22 @@ pub fn provisionable(d: Distributor) -> bool {
     d == Distributor::Pax8
 }
 
-/// A provisioning detail of an order line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Detail {
-    pub key: String,
-    pub values: Vec<String>,
+/// A provisioning detail of an order line (the same as a PO line's).
+pub use crate::purchase_orders::ProvisioningDetail as Detail;
+
+/// Problems in plain words: `field: message; ...`.
+pub fn in_words(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            if p.field.is_empty() {
+                p.message.clone()
+            } else {
+                format!("{}: {}", p.field, p.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One line of the order sent to the distributor, from one PO line.

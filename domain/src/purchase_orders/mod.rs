@@ -5,6 +5,8 @@ pub mod rules;
 pub mod signature;
 #[cfg(feature = "server")]
 mod store;
+#[cfg(feature = "server")]
+pub(crate) use store::timeline_event;
 #[cfg(all(test, feature = "server"))]
 pub(crate) mod store_tests;
 
@@ -75,6 +77,29 @@ pub struct ProvisioningDetail {
     pub values: Vec<String>,
 }
 
+/// Reads provisioning details typed one `key=value, value` per line.
+pub fn parse_details(text: &str) -> Vec<ProvisioningDetail> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            ProvisioningDetail {
+                key: k.trim().to_string(),
+                values: v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The inverse of [`parse_details`].
+pub fn format_details(details: &[ProvisioningDetail]) -> String {
+    details
+        .iter()
+        .map(|d| format!("{}={}", d.key, d.values.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A line as a user or script enters it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineInput {
@@ -96,6 +121,25 @@ pub struct LineInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn details_parse_and_format() {
+        let d = parse_details("domain = harbor.example\n\nadmins=a@x.io, b@x.io\n");
+        assert_eq!(
+            d,
+            vec![
+                ProvisioningDetail {
+                    key: "domain".into(),
+                    values: vec!["harbor.example".into()]
+                },
+                ProvisioningDetail {
+                    key: "admins".into(),
+                    values: vec!["a@x.io".into(), "b@x.io".into()]
+                }
+            ]
+        );
+        assert_eq!(parse_details(&format_details(&d)), d);
+    }
 
     #[test]
     fn statuses_round_trip_and_commit() {

@@ -172,11 +172,24 @@ struct Locked {
 }
 
 async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
+    timeline_event(tx, po_id, actor, "System", kind, message, data).await
+}
+
+/// Appends to a PO's timeline; `system` names the actor when no user acted.
+pub(crate) async fn timeline_event(
+    tx: &mut Tx,
+    po_id: i64,
+    actor: Option<&User>,
+    system: &str,
+    kind: &str,
+    message: &str,
+    data: serde_json::Value,
+) -> Result<()> {
     sqlx::query("INSERT INTO po_events (po_id, at, actor_id, actor_name, kind, message, data) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(po_id)
         .bind(clock::now())
         .bind(actor.map(|a| a.id))
-        .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| "System".into()))
+        .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| system.to_string()))
         .bind(kind)
         .bind(message)
         .bind(data.to_string())
