@@ -91,6 +91,14 @@ pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] text: String) -> im
     }
 }
 
+/// `"false"` when rendered on the server, `"true"` once this part of the
+/// page is hydrated (its handlers work): for `data-ready` attributes.
+pub fn hydrated_flag() -> Signal<&'static str> {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    Signal::derive(move || if ready.get() { "true" } else { "false" })
+}
+
 /// Dollars as people read them: `$1,234.56`.
 pub fn dollars(cents: i64) -> String {
     format!("${}", domain::money::format_cents(cents))

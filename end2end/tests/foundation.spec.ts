@@ -90,6 +90,7 @@ test('admins manage users; everyone manages their API tokens', async ({ page, re
   await page.goto('/settings');
   await hydrated(page);
   const users = page.getByTestId('users');
+  await expect(users).toHaveAttribute('data-ready', 'true');
   await users.getByLabel('Name').fill('Jordan Field');
   await users.getByLabel('Email').fill('jordan@demo.msp');
   await users.getByLabel('Password').fill('jordan-password');
@@ -101,6 +102,7 @@ test('admins manage users; everyone manages their API tokens', async ({ page, re
   await expect(row).toContainText('Deactivated');
 
   const tokens = page.getByTestId('tokens');
+  await expect(tokens).toHaveAttribute('data-ready', 'true');
   await tokens.getByLabel('Token name').fill('nightly export');
   await tokens.getByRole('button', { name: 'Create token' }).click();
   const token = (await page.getByTestId('new-token').textContent())!.trim();

@@ -16,8 +16,9 @@ pub fn TokensPanel() -> impl IntoView {
             name.set(String::new());
         }
     });
+    let ready = crate::components::hydrated_flag();
     view! {
-        <section class="card" data-testid="tokens">
+        <section class="card" data-testid="tokens" data-ready=ready>
             <h2>"API tokens"</h2>
             <p class="muted">"Scripts call the API with " <code>"Authorization: Bearer <token>"</code> " and act as you, with your role."</p>
             {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {

@@ -17,8 +17,9 @@ pub fn UsersPanel() -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let users = Resource::new(move || (create.version().get(), update.version().get()), |_| list_users());
     let update_error = last_error(update.value());
+    let ready = crate::components::hydrated_flag();
     view! {
-        <section class="card" data-testid="users">
+        <section class="card" data-testid="users" data-ready=ready>
             <h2>"Users"</h2>
             <NewUserForm create />
             <ErrorBanner error=update_error />
