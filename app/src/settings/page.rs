@@ -9,13 +9,14 @@ use leptos::prelude::*;
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <PageHeader title="Settings" />
+        // One admin block: resources created inside two sibling suspense
+        // blocks would be numbered in whichever order they resolve, and
+        // hydration would then mismatch the server's page.
         <IfCan permission=Permission::Admin>
             <ApprovalSettings />
-        </IfCan>
-        <TokensPanel />
-        <IfCan permission=Permission::Admin>
             <UsersPanel />
         </IfCan>
+        <TokensPanel />
     }
 }
 
