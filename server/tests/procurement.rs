@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{Remote, TestServer};
 use domain::users::Role;
 use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
 use serde_json::{json, Value};
@@ -260,85 +260,24 @@ async fn without_the_key_procurement_answers_503_and_the_page_says_how_to_fix_it
     assert_eq!(status, 200);
 }
 
-/// The server binary, started on a free port against `db`.
+/// The server binary with the fake Pax8, the key and quick timings.
 fn spawn_server(db: &str, key: &str, f: &FakePax8, lease: &str) -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("DATABASE_URL", db)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("NEXOS_ADMIN_EMAIL", "admin@msp.test")
-        .env("NEXOS_ADMIN_PASSWORD", common::PASSWORD)
-        .env("NEXOS_ENCRYPTION_KEY", key)
-        .env("PAX8_API_URL", &f.base)
-        .env("PAX8_TOKEN_URL", f.token_url())
-        .env("NEXOS_RECONCILE_GRACE_SECONDS", "0")
-        .env("NEXOS_SUBSCRIPTION_POLL_SECONDS", "0")
-        .env("NEXOS_DISPATCH_LEASE_SECONDS", lease)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start the server binary");
-    (child, format!("http://127.0.0.1:{port}"))
-}
-
-struct Remote {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Remote {
-    async fn connect(base: &str) -> Remote {
-        let http = reqwest::Client::new();
-        for _ in 0..150 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let res = c
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({"email": "admin@msp.test", "password": common::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let token = c
-            .post(format!("{base}/api/tokens/create"))
-            .json(&json!({"name": "t"}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        Remote {
-            base: base.into(),
-            token,
-            http,
-        }
-    }
+    common::spawn_binary(
+        db,
+        &[
+            ("NEXOS_ENCRYPTION_KEY", key.to_string()),
+            ("PAX8_API_URL", f.base.clone()),
+            ("PAX8_TOKEN_URL", f.token_url()),
+            ("NEXOS_RECONCILE_GRACE_SECONDS", "0".into()),
+            ("NEXOS_SUBSCRIPTION_POLL_SECONDS", "0".into()),
+            ("NEXOS_DISPATCH_LEASE_SECONDS", lease.into()),
+        ],
+    )
 }
 
 impl AsyncCall for Remote {
     fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
-        Box::pin(async move {
-            self.http
-                .post(format!("{}/api/{endpoint}", self.base))
-                .bearer_auth(&self.token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        Box::pin(Remote::call(self, endpoint, body))
     }
 }
 

@@ -259,83 +259,19 @@ async fn the_whole_lifecycle_through_the_api() {
 #[tokio::test]
 async fn two_server_processes_share_numbering() {
     let url = domain::testing::fresh_database_url("postgres").await;
-    let mut children = Vec::new();
-    let mut bases = Vec::new();
-    for _ in 0..2 {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .env("DATABASE_URL", &url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("NEXOS_ADMIN_EMAIL", "admin@msp.test")
-            .env("NEXOS_ADMIN_PASSWORD", common::PASSWORD)
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start the server binary");
-        children.push(child);
-        bases.push(format!("http://127.0.0.1:{port}"));
-    }
-    let http = reqwest::Client::new();
-    for base in &bases {
-        for _ in 0..100 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-    // Sign in on the first process; the session lives in the database, so the
-    // token works on both.
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = c
-        .post(format!("{}/api/auth/login", bases[0]))
-        .json(&json!({"email": "admin@msp.test", "password": common::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let token = c
-        .post(format!("{}/api/tokens/create", bases[0]))
-        .json(&json!({"name": "t"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let call = |base: String, endpoint: &'static str, body: Value| {
-        let (http, token) = (http.clone(), token.clone());
-        async move {
-            http.post(format!("{base}/api/{endpoint}"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let company = call(bases[1].clone(), "companies/create", json!({"name": "Acme"})).await["id"]
-        .as_i64()
-        .unwrap();
-    let vendor = call(bases[1].clone(), "vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
+    let (_a, base_a) = common::spawn_binary(&url, &[]);
+    let (_b, base_b) = common::spawn_binary(&url, &[]);
+    let remotes = [
+        std::sync::Arc::new(common::Remote::connect(&base_a).await),
+        std::sync::Arc::new(common::Remote::connect(&base_b).await),
+    ];
+    let company = remotes[1].call("companies/create", json!({"name": "Acme"})).await["id"].as_i64().unwrap();
+    let vendor = remotes[0].call("vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
     let mut tasks = Vec::new();
     for i in 0..200 {
-        let base = bases[i % 2].clone();
-        tasks.push(tokio::spawn(call(
-            base,
-            "purchase-orders/create",
-            json!({"vendor_id": vendor, "company_id": company, "submit": false, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 100}]}),
-        )));
+        let remote = remotes[i % 2].clone();
+        let body = json!({"vendor_id": vendor, "company_id": company, "submit": false, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 100}]});
+        tasks.push(tokio::spawn(async move { remote.call("purchase-orders/create", body).await }));
     }
     let mut seqs = Vec::new();
     for t in tasks {
@@ -345,5 +281,4 @@ async fn two_server_processes_share_numbering() {
     }
     seqs.sort();
     assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
-    drop(children);
 }

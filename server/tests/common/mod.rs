@@ -111,3 +111,79 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// The server binary on a free port against `db` (admin `admin@msp.test`),
+/// with extra environment variables. Killed when the child is dropped.
+pub fn spawn_binary(db: &str, env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.env("DATABASE_URL", db)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("NEXOS_ADMIN_EMAIL", "admin@msp.test")
+        .env("NEXOS_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd.spawn().expect("start the server binary"), format!("http://127.0.0.1:{port}"))
+}
+
+/// A spawned server, signed in as its admin with an API token.
+pub struct Remote {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Remote {
+    /// Waits for `/healthz`, signs in, creates a token.
+    pub async fn connect(base: &str) -> Remote {
+        let http = reqwest::Client::new();
+        for _ in 0..150 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = c
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": "admin@msp.test", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let token = c
+            .post(format!("{base}/api/tokens/create"))
+            .json(&json!({"name": "t"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Remote {
+            base: base.into(),
+            token,
+            http,
+        }
+    }
+
+    pub async fn call(&self, endpoint: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
