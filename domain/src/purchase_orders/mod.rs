@@ -255,9 +255,7 @@ impl PurchaseOrder {
         self.lines.iter().any(|l| l.received_quantity > 0)
     }
     pub fn dispatched(&self) -> bool {
-        self.procurement_status
-            .as_deref()
-            .is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned"))
+        rules::dispatched(self.procurement_status.as_deref())
     }
     /// Whether `action` fits this PO now (permissions aside).
     pub fn allows(&self, action: rules::Action) -> bool {

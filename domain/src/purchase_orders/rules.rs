@@ -59,6 +59,13 @@ impl Action {
     }
 }
 
+/// Whether a PO with this procurement status went to a distributor (and so
+/// can no longer be cancelled): anything but nothing sent yet, not
+/// provisionable, or abandoned.
+pub fn dispatched(procurement_status: Option<&str>) -> bool {
+    procurement_status.is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned"))
+}
+
 /// Whether `action` fits a PO in `status` (`anything_received`: some goods
 /// arrived; `dispatched`: sent to a distributor).
 pub fn allowed(status: PoStatus, action: Action, anything_received: bool, dispatched: bool) -> bool {

@@ -460,9 +460,7 @@ impl Store {
             status: status_of(&r.try_get::<String, _>("status")?)?,
             version: r.try_get("version")?,
             anything_received: received > 0,
-            dispatched: procurement
-                .as_deref()
-                .is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned")),
+            dispatched: rules::dispatched(procurement.as_deref()),
         })
     }
 
