@@ -95,6 +95,10 @@ pub async fn user_from_headers(store: &Store, headers: &http::HeaderMap) -> Resu
 pub async fn signed_in() -> Result<(AppState, User), ApiError> {
     let st = state()?;
     let parts = parts().ok_or_else(|| ApiError(Error::internal()))?;
+    // A page render: the sign-in gate already found the user.
+    if let Some(user) = parts.extensions.get::<User>() {
+        return Ok((st, user.clone()));
+    }
     let user = user_from_headers(&st.store, &parts.headers)
         .await?
         .ok_or_else(|| ApiError(Error::unauthenticated()))?;

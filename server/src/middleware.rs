@@ -51,19 +51,24 @@ pub async fn api_errors(req: Request, next: Next) -> Response {
 }
 
 /// Pages other than `/login` need a signed-in user; others go to sign in.
-pub async fn require_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+/// The user found is kept in the request, so that the page's server
+/// functions (rendered with it) do not look the session up again.
+pub async fn require_sign_in(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
     // Server functions check the caller themselves (401 as JSON, not a redirect).
     if path == "/login" || path.starts_with("/pkg/") || path.starts_with("/api/") {
         return next.run(req).await;
     }
     match user_from_headers(&state.store, req.headers()).await {
-        Ok(Some(_)) => next.run(req).await,
+        Ok(Some(user)) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
         _ => {
             let target = if path == "/" {
                 "/login".to_string()
             } else {
-                format!("/login?next={}", urlencode(path))
+                format!("/login?next={}", urlencode(&path))
             };
             Redirect::to(&target).into_response()
         }
