@@ -375,16 +375,15 @@ impl Store {
              FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id
              LEFT JOIN dispatches d ON d.po_id = p.id
              WHERE v.distributor IS NOT NULL AND p.status IN ('approved', 'partially_received', 'received')
+               AND ($1 = '' OR COALESCE(d.status, 'ready') = $1)
              ORDER BY p.id DESC LIMIT 500",
         )
+        .bind(state.map(|s| s.as_str()).unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
         let mut out = Vec::new();
         for r in rows {
             let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-            if state.is_some_and(|s| s != status) {
-                continue;
-            }
             out.push(QueueItem {
                 po_id: r.try_get("id")?,
                 po_number: r.try_get("number")?,
