@@ -21,6 +21,8 @@ pub struct AppState {
     pub pax8_token_url: String,
     /// Shown in the UI when Pax8 is the project's fake (demo mode).
     pub pax8_sandbox: bool,
+    /// QuickBooks, when the server has an Intuit app and an encryption key.
+    pub qbo: Option<domain::quickbooks::Qbo>,
 }
 
 impl AppState {
@@ -33,6 +35,23 @@ impl AppState {
         self.encryption_key
             .as_ref()
             .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::EncryptionKeyMissing, crate::procurement::NO_KEY)))
+    }
+
+    /// QuickBooks, or why it is off here.
+    pub fn qbo(&self) -> Result<&domain::quickbooks::Qbo, ApiError> {
+        self.key()?;
+        self.qbo
+            .as_ref()
+            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::Conflict, crate::quickbooks::QBO_OFF)))
+    }
+
+    /// After a change that may have approved a PO: pushes it to QuickBooks
+    /// when the admin turned auto-push on (failures are kept on the PO).
+    pub async fn after_approval(&self, po: domain::purchase_orders::PurchaseOrder) -> domain::purchase_orders::PurchaseOrder {
+        match &self.qbo {
+            Some(q) if domain::quickbooks::pushable(po.status) => q.auto_push(po).await,
+            _ => po,
+        }
     }
 
     /// A Pax8 client with the stored credentials.

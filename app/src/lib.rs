@@ -7,6 +7,7 @@ pub mod components;
 pub mod error;
 pub mod procurement;
 pub mod purchase_orders;
+pub mod quickbooks;
 pub mod reference;
 pub mod settings;
 pub mod shell;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod money;
 pub mod procurement;
 pub mod purchase_orders;
+pub mod quickbooks;
 pub mod reference;
 pub mod settings;
 pub mod users;

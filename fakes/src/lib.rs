@@ -2,3 +2,4 @@
 //! on loopback, with faults scripted by tests.
 
 pub mod pax8;
+pub mod qbo;

@@ -219,7 +219,7 @@ fn new_id(st: &mut St, prefix: &str) -> String {
     )
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     // RFC 3339 UTC with microseconds, computed without a date library.
     let secs = d.as_secs() as i64;

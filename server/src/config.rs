@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 
 pub const DEFAULT_PAX8_API: &str = "https://api.pax8.com/v1";
+pub const DEFAULT_QBO_API: &str = "https://quickbooks.api.intuit.com";
 
 #[derive(Parser, Debug, Clone)]
 #[command(name = "server", version, about = "NEXOS purchasing and procurement server")]
@@ -72,9 +73,13 @@ pub struct Config {
     #[arg(long, env = "PAX8_TOKEN_URL", default_value = "https://api.pax8.com/v1/token", global = true)]
     pub pax8_token_url: String,
 
-    /// QuickBooks Online API base.
-    #[arg(long, env = "QBO_API_URL", default_value = "https://quickbooks.api.intuit.com", global = true)]
+    /// QuickBooks Online API base (production companies). With --demo and no QBO_CLIENT_ID, a local sandbox is used.
+    #[arg(long, env = "QBO_API_URL", default_value = DEFAULT_QBO_API, global = true)]
     pub qbo_api_url: String,
+
+    /// QuickBooks Online API base for sandbox companies.
+    #[arg(long, env = "QBO_SANDBOX_API_URL", default_value = "https://sandbox-quickbooks.api.intuit.com", global = true)]
+    pub qbo_sandbox_api_url: String,
 
     /// Intuit OAuth authorize URL.
     #[arg(long, env = "QBO_AUTH_URL", default_value = "https://appcenter.intuit.com/connect/oauth2", global = true)]
@@ -128,6 +133,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// The Intuit app, when its client id and secret are set.
+    pub fn qbo_app(&self) -> Option<domain::quickbooks::client::QboApp> {
+        let id = self.qbo_client_id.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        let secret = self.qbo_client_secret.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        Some(domain::quickbooks::client::QboApp {
+            api_url: self.qbo_api_url.clone(),
+            sandbox_api_url: self.qbo_sandbox_api_url.clone(),
+            auth_url: self.qbo_auth_url.clone(),
+            token_url: self.qbo_token_url.clone(),
+            revoke_url: self.qbo_revoke_url.clone(),
+            client_id: id.to_string(),
+            client_secret: secret.to_string(),
+            redirect_uri: format!("{}/integrations/qbo/callback", self.public_url()),
+            timeout: std::time::Duration::from_secs(30),
+        })
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()

@@ -4,6 +4,7 @@
 
 use app::context::AppState;
 use fakes::pax8::{FakePax8, ProductRule};
+use fakes::qbo::FakeQbo;
 
 const DEMO_KEY_FILE: &str = "data/demo-encryption.key";
 pub const DEMO_CLIENT_ID: &str = "demo-client";
@@ -59,4 +60,23 @@ pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
     }
     tracing::info!(url = %fake.base, "demo mode: Pax8 is a local sandbox");
     Ok(fake)
+}
+
+/// Starts the sandbox Intuit (OAuth and QuickBooks) for the demo, with the
+/// demo's vendors known to it, and the Intuit app pointing at it.
+pub async fn sandbox_qbo(config: &crate::config::Config) -> anyhow::Result<(FakeQbo, domain::quickbooks::client::QboApp)> {
+    let fake = FakeQbo::start(0, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).await?;
+    let app = domain::quickbooks::client::QboApp {
+        api_url: fake.api_url(),
+        sandbox_api_url: fake.api_url(),
+        auth_url: fake.auth_url(),
+        token_url: fake.token_url(),
+        revoke_url: fake.revoke_url(),
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: DEMO_CLIENT_SECRET.into(),
+        redirect_uri: format!("{}/integrations/qbo/callback", config.public_url()),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    tracing::info!(url = %fake.api_url(), "demo mode: QuickBooks is a local sandbox");
+    Ok((fake, app))
 }

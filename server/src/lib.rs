@@ -73,10 +73,15 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
     let state_for_gate = state.clone();
     let fn_state = state.clone();
     let sig_state = state.clone();
+    let qbo_state = state.clone();
     let pages = Router::new()
         .route(
             "/purchase-orders/{id}/signature.png",
             get(move |path| middleware::signature_png(sig_state.clone(), path)),
+        )
+        .route(
+            "/integrations/qbo/callback",
+            get(move |user, query| middleware::qbo_callback(qbo_state.clone(), user, query)),
         )
         .leptos_routes_with_context(&options, routes, move || provide_context(ctx_state.clone()), {
             let options = options.clone();
@@ -119,8 +124,15 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     Ok((router, state))
 }
 
-/// [`build`], also returning the demo's sandbox Pax8 (which lives as long as it is kept).
-pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppState, Option<fakes::pax8::FakePax8>)> {
+/// The demo's local sandboxes; they serve as long as this is kept.
+#[derive(Default)]
+pub struct Sandboxes {
+    pub pax8: Option<fakes::pax8::FakePax8>,
+    pub qbo: Option<fakes::qbo::FakeQbo>,
+}
+
+/// [`build`], also returning the demo's sandboxes.
+pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppState, Sandboxes)> {
     let store = open_store(config).await?;
     let key = match (&config.encryption_key, config.demo) {
         (Some(k), _) if !k.trim().is_empty() => Some(k.clone()),
@@ -137,13 +149,37 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         pax8_api_url: config.pax8_api_url.clone(),
         pax8_token_url: config.pax8_token_url.clone(),
         pax8_sandbox: false,
+        qbo: None,
     };
-    let sandbox = if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
-        Some(demo::sandbox_pax8(&mut state).await?)
+    let mut sandboxes = Sandboxes::default();
+    if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
+        sandboxes.pax8 = Some(demo::sandbox_pax8(&mut state).await?);
+    }
+    let mut qbo_app = config.qbo_app();
+    if config.demo && qbo_app.is_none() && config.qbo_api_url == config::DEFAULT_QBO_API {
+        let (fake, app) = demo::sandbox_qbo(config).await?;
+        sandboxes.qbo = Some(fake);
+        qbo_app = Some(app);
+    }
+    if let (Some(app), Some(key)) = (qbo_app, &state.encryption_key) {
+        for (name, url) in [
+            ("QBO_API_URL", &app.api_url),
+            ("QBO_AUTH_URL", &app.auth_url),
+            ("QBO_TOKEN_URL", &app.token_url),
+        ] {
+            reqwest_url_check(name, url)?;
+        }
+        state.qbo = Some(domain::quickbooks::Qbo::new(state.store.clone(), key.clone(), app, sandboxes.qbo.is_some()));
+    }
+    Ok((router(state.clone(), leptos_options(config)), state, sandboxes))
+}
+
+fn reqwest_url_check(name: &str, url: &str) -> anyhow::Result<()> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
     } else {
-        None
-    };
-    Ok((router(state.clone(), leptos_options(config)), state, sandbox))
+        anyhow::bail!("{name} must be an http(s) URL, not {url:?}")
+    }
 }
 
 /// Starts the dispatch worker; send `true` on the returned channel to stop it.

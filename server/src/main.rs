@@ -93,6 +93,9 @@ async fn serve(config: server::config::Config) -> anyhow::Result<()> {
         if state.pax8_sandbox {
             println!("  Pax8 is a local sandbox here: dispatch from /procurement; nothing reaches the real Pax8.");
         }
+        if state.qbo.as_ref().is_some_and(|q| q.sandbox) {
+            println!("  QuickBooks is a local sandbox here: connect it in Settings; nothing reaches Intuit.");
+        }
     } else if users == 0 {
         println!("  No users yet: set NEXOS_ADMIN_EMAIL and NEXOS_ADMIN_PASSWORD and restart,");
         println!("  or run `server create-admin --email you@example.com`, or start with --demo.");

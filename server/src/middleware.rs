@@ -101,3 +101,47 @@ pub async fn signature_png(state: AppState, axum::extract::Path(id): axum::extra
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
     }
 }
+
+#[derive(serde::Deserialize)]
+pub struct QboCallback {
+    code: Option<String>,
+    state: Option<String>,
+    #[serde(rename = "realmId")]
+    realm_id: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /integrations/qbo/callback`: Intuit sends the admin back here. The
+/// state is checked against the one this admin started with; the outcome is
+/// shown on Settings.
+pub async fn qbo_callback(
+    state: AppState,
+    user: Option<axum::Extension<domain::users::User>>,
+    axum::extract::Query(q): axum::extract::Query<QboCallback>,
+) -> Response {
+    let back = |error: Option<String>| match error {
+        None => Redirect::to("/settings?qbo=connected").into_response(),
+        Some(e) => Redirect::to(&format!("/settings?qbo_error={}", urlencode(&e))).into_response(),
+    };
+    let Some(axum::Extension(user)) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    if !user.can(domain::users::Permission::Admin) {
+        return back(Some("only an admin can connect QuickBooks.".into()));
+    }
+    let Some(qbo) = state.qbo.as_ref() else {
+        return back(Some(app::quickbooks::QBO_OFF.into()));
+    };
+    if let Some(e) = q.error {
+        return back(Some(if e == "access_denied" {
+            "access was not allowed at Intuit.".into()
+        } else {
+            format!("Intuit answered {e}.")
+        }));
+    }
+    let (code, st, realm) = (q.code.unwrap_or_default(), q.state.unwrap_or_default(), q.realm_id.unwrap_or_default());
+    match qbo.complete_connect(&user, &code, &st, &realm).await {
+        Ok(_) => back(None),
+        Err(e) => back(Some(e.message)),
+    }
+}

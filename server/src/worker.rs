@@ -53,6 +53,12 @@ impl Worker {
                     Err(e) => tracing::error!("dispatch worker: {}", e.message),
                 }
             }
+            // QuickBooks pushes whose transient failure is due for a retry.
+            if let Some(qbo) = &self.state.qbo {
+                if let Err(e) = qbo.retry_due().await {
+                    tracing::error!("QuickBooks retry: {}", e.message);
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.every) => {}
                 _ = stop.changed() => break,

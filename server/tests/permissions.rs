@@ -78,6 +78,13 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("procurement/abandon", Perm(Remediate), json!({"remediation_id": 1, "reason": "x"})),
         ("integrations/pax8/configure", Perm(Admin), json!({"client_id": "a", "client_secret": "b"})),
         ("integrations/pax8/test", Perm(Admin), json!({})),
+        // QuickBooks is not set up on this test server: 409 (or 503 without a key) past the check.
+        ("integrations/qbo/connect", Perm(Admin), json!({})),
+        ("integrations/qbo/status", Perm(Admin), json!({})),
+        ("integrations/qbo/disconnect", Perm(Admin), json!({})),
+        ("integrations/qbo/mapping", Perm(Admin), json!({"ap_account_id": "33"})),
+        ("integrations/qbo/lists", Perm(Admin), json!({})),
+        ("purchase-orders/push-qbo", Perm(Approve), json!({"id": ids.po})),
         // Callers with the permission get past it and meet the state rules
         // (409 on a draft) or a missing PO (404).
         (

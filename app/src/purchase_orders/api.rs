@@ -51,6 +51,7 @@ pub async fn create_po(
         notes,
     };
     let po = st.store.create_po(&user, &input, submit.unwrap_or(true)).await?;
+    let po = st.after_approval(po).await;
     tracing::info!(po = %po.number, by = user.id, status = po.status.as_str(), "purchase order created");
     Ok(po)
 }
@@ -119,14 +120,16 @@ pub async fn update_po(
         lines,
         notes,
     };
-    Ok(st.store.update_po(&user, id, version, &input, submit.unwrap_or(false)).await?)
+    let po = st.store.update_po(&user, id, version, &input, submit.unwrap_or(false)).await?;
+    Ok(st.after_approval(po).await)
 }
 
 #[server(endpoint = "purchase-orders/submit", input = Json, output = Json)]
 pub async fn submit_po(id: i64) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Create).await?;
     guard::own_or_admin(&user, &st.store.get_po(id).await?, "submit")?;
-    Ok(st.store.submit_po(&user, id).await?)
+    let po = st.store.submit_po(&user, id).await?;
+    Ok(st.after_approval(po).await)
 }
 
 #[server(endpoint = "purchase-orders/approve", input = Json, output = Json)]
@@ -138,7 +141,7 @@ pub async fn approve_po(id: i64, signature_png: Option<String>) -> Result<Purcha
     };
     let po = st.store.approve_po(&user, id, png).await?;
     tracing::info!(po = %po.number, by = user.id, "purchase order approved");
-    Ok(po)
+    Ok(st.after_approval(po).await)
 }
 
 #[server(endpoint = "purchase-orders/reject", input = Json, output = Json)]
@@ -158,6 +161,15 @@ pub async fn cancel_po(id: i64, reason: Option<String>) -> Result<PurchaseOrder,
 pub async fn receive_po(id: i64, lines: Vec<ReceiptLine>) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Receive).await?;
     Ok(st.store.receive_po(&user, id, &lines).await?)
+}
+
+/// Pushes an approved PO to QuickBooks (idempotent: a pushed PO is returned as is).
+#[server(endpoint = "purchase-orders/push-qbo", input = Json, output = Json)]
+pub async fn push_po_to_qbo(id: i64) -> Result<PurchaseOrder, ApiError> {
+    let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
+    let po = st.qbo()?.push(domain::quickbooks::push::Pusher::User(&user), id).await?;
+    tracing::info!(po = %po.number, by = user.id, "pushed to QuickBooks");
+    Ok(po)
 }
 
 #[server(endpoint = "purchase-orders/timeline", input = Json, output = Json)]

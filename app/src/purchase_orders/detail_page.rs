@@ -131,6 +131,9 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
             </table>
         </section>
         {(po.vendor.distributor.is_some() && po.status.is_committed()).then(|| view! { <crate::procurement::ProcurementPanel po_id=id /> })}
+        {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || can(Permission::Approve))).then(|| view! {
+            <crate::quickbooks::QboPoPanel po_id=id qbo=po.qbo.clone() can_push=can(Permission::Approve) />
+        })}
         <div class="actions-grid">
             {may_submit.then(|| view! { <SubmitCard id /> })}
             {may_approve.then(|| view! { <ApproveCard id require_signature /> })}

@@ -13,7 +13,10 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         currency: s.currency,
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
-        qbo_connected: false,
+        qbo_connected: match &st.qbo {
+            Some(q) if st.encryption_configured() => q.status().await?.connected,
+            _ => false,
+        },
     })
 }
 

@@ -34,7 +34,11 @@ fn ApprovalSettings() -> impl IntoView {
                         Ok(s) => {
                             let pax8 = s.pax8_configured;
                             let key = s.encryption_configured;
-                            view! { <ApprovalForm s update /> {key.then(|| view! { <crate::procurement::Pax8Settings configured=pax8 /> })} }.into_any()
+                            view! {
+                                <ApprovalForm s update />
+                                {key.then(|| view! { <crate::procurement::Pax8Settings configured=pax8 /> <crate::quickbooks::QboSettings /> })}
+                            }
+                            .into_any()
                         }
                     }
                 })}

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[cfg(feature = "server")]
-mod auth;
+pub(crate) mod auth;
 #[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]

@@ -1,0 +1,123 @@
+//! Settings → QuickBooks: connect by Intuit's OAuth (sandbox or
+//! production), the connected company, disconnect, and the A/P and expense
+//! accounts POs are booked to (picked from the company's own accounts).
+
+use super::{get_qbo_status, ConnectQbo, DisconnectQbo, LoadQboLists, MapQboAccounts};
+use crate::components::{last_error, non_blank, ErrorBanner, FieldError, LoadError};
+use crate::purchase_orders::when;
+use domain::quickbooks::{QboMapping, QboStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn QboSettings() -> impl IntoView {
+    let disconnect = ServerAction::<DisconnectQbo>::new();
+    let status = Resource::new(move || disconnect.version().get(), |_| get_qbo_status());
+    let query = use_query_map();
+    let returned = move || query.read().get("qbo").filter(|v| v == "connected");
+    let returned_error = move || query.read().get("qbo_error");
+    view! {
+        <section class="card" data-testid="qbo-settings">
+            <h2>"QuickBooks Online"</h2>
+            {move || returned().map(|_| view! { <p class="ok" data-testid="qbo-connected-notice">"QuickBooks is connected."</p> })}
+            {move || returned_error().map(|e| view! { <div class="banner error" role="alert">{format!("QuickBooks was not connected: {e}")}</div> })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(s) if !s.available => view! { <p class="muted">{s.reason.unwrap_or_default()}</p> }.into_any(),
+                        Ok(s) if s.connected => view! { <Connected s disconnect /> }.into_any(),
+                        Ok(s) => view! { <Connect sandbox=s.sandbox /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Connect(sandbox: bool) -> impl IntoView {
+    let connect = ServerAction::<ConnectQbo>::new();
+    let environment = RwSignal::new(if sandbox { "sandbox".to_string() } else { "production".to_string() });
+    let error = last_error(connect.value());
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = connect.value().get() {
+            let _ = window().location().set_href(&r.authorize_url);
+        }
+    });
+    view! {
+        <p class="muted">
+            "Not connected. Connecting sends you to Intuit to pick the company and allow access; you come back here after."
+            {sandbox.then_some(" (Demo: Intuit is a local sandbox.)")}
+        </p>
+        <ErrorBanner error />
+        <div class="fields">
+            <label>"Company type"
+                <select name="qbo_environment" on:change=move |ev| environment.set(event_target_value(&ev)) prop:value=move || environment.get()>
+                    <option value="production">"Production (your real books)"</option>
+                    <option value="sandbox">"Sandbox (an Intuit test company)"</option>
+                </select>
+            </label>
+            <button class="button primary" data-testid="qbo-connect" disabled=move || connect.pending().get()
+                on:click=move |_| { connect.dispatch(ConnectQbo { environment: Some(environment.get_untracked()) }); }>
+                "Connect QuickBooks"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn Connected(s: QboStatus, disconnect: ServerAction<DisconnectQbo>) -> impl IntoView {
+    let company = s.company_name.clone().unwrap_or_else(|| "a QuickBooks company".into());
+    let disconnect_error = last_error(disconnect.value());
+    view! {
+        <p data-testid="qbo-company">
+            "Connected to " <strong>{company}</strong> " (" {s.environment.label()} ", company id " {s.realm_id.clone().unwrap_or_default()} ")"
+            {s.connected_at.clone().map(|t| format!(", since {}", when(&t)))} "."
+        </p>
+        <ErrorBanner error=disconnect_error />
+        <MappingForm mapping=s.mapping.clone() />
+        <button class="button danger" data-testid="qbo-disconnect" on:click=move |_| { disconnect.dispatch(DisconnectQbo {}); }>"Disconnect"</button>
+    }
+}
+
+#[component]
+fn MappingForm(mapping: QboMapping) -> impl IntoView {
+    let save = ServerAction::<MapQboAccounts>::new();
+    let lists = ServerAction::<LoadQboLists>::new();
+    let ap = RwSignal::new(mapping.ap_account_id.unwrap_or_default());
+    let expense = RwSignal::new(mapping.expense_account_id.unwrap_or_default());
+    let error = last_error(save.value());
+    let lists_error = last_error(lists.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(_)));
+    let accounts = move |payable: bool| {
+        lists
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|l| l.accounts.into_iter().filter(|a| (a.kind == "Accounts Payable") == payable).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    view! {
+        <form class="inline-form" data-testid="qbo-mapping" on:submit=move |ev| {
+            ev.prevent_default();
+            save.dispatch(MapQboAccounts { ap_account_id: non_blank(ap.get_untracked()), expense_account_id: non_blank(expense.get_untracked()) });
+        }>
+            <p class="muted">"Purchase orders are booked to these accounts. Lines whose product is mapped to a QuickBooks item use the item instead. Vendors are mapped on the Vendors page."</p>
+            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
+            <div class="fields">
+                <label>"A/P account id"<input name="ap_account_id" list="qbo-ap-accounts" bind:value=ap /><FieldError error field="ap_account_id" /></label>
+                <label>"Expense account id"<input name="expense_account_id" list="qbo-expense-accounts" bind:value=expense /><FieldError error field="expense_account_id" /></label>
+                <button class="button primary" type="submit">"Save mapping"</button>
+                <Show when=saved><span class="ok">"Saved"</span></Show>
+            </div>
+            <datalist id="qbo-ap-accounts">{move || accounts(true).into_iter().map(|a| view! { <option value=a.id>{a.name}</option> }).collect_view()}</datalist>
+            <datalist id="qbo-expense-accounts">{move || accounts(false).into_iter().map(|a| view! { <option value=a.id>{format!("{} ({})", a.name, a.kind)}</option> }).collect_view()}</datalist>
+            <button class="button" type="button" on:click=move |_| { lists.dispatch(LoadQboLists {}); }>"Load accounts from QuickBooks"</button>
+            {move || lists.value().get().and_then(|r| r.ok()).map(|l| view! {
+                <p class="muted small" data-testid="qbo-lists">{format!("{} accounts, {} vendors, {} items loaded: pick from the suggestions.", l.accounts.len(), l.vendors.len(), l.items.len())}</p>
+            })}
+            <ErrorBanner error=lists_error />
+        </form>
+    }
+}

@@ -1,0 +1,373 @@
+//! The QuickBooks connection: OAuth states awaiting Intuit's callback, the
+//! realm and tokens sealed with the platform key (`integrations` row 'qbo'),
+//! access tokens refreshed under a lock so that the rotated refresh token is
+//! saved exactly once even with several server instances, and the mapping.
+
+use super::client::{QboApp, QboClient, QboError, Tokens};
+use super::{Environment, QboEntity, QboLists, QboMapping, QboStatus};
+use crate::crypto::EncryptionKey;
+use crate::users::User;
+use crate::{clock, Error, ErrorCode, Result, Store};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::sync::Arc;
+
+const QBO: &str = "qbo";
+/// How long an admin has to come back from Intuit.
+const STATE_MINUTES: i64 = 10;
+
+/// What is sealed in the database. Its `Debug` shows no token.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Stored {
+    pub realm_id: String,
+    pub environment: Environment,
+    pub company_name: String,
+    pub connected_at: String,
+    pub access_token: String,
+    pub access_expires_at: String,
+    pub refresh_token: String,
+    pub refresh_expires_at: String,
+}
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored").field("realm_id", &self.realm_id).finish_non_exhaustive()
+    }
+}
+
+impl Stored {
+    fn with_tokens(mut self, t: &Tokens) -> Stored {
+        self.access_token = t.access_token.clone();
+        self.access_expires_at = clock::from_now(chrono::Duration::seconds(t.expires_in as i64));
+        self.refresh_token = t.refresh_token.clone();
+        if t.x_refresh_token_expires_in > 0 {
+            self.refresh_expires_at = clock::from_now(chrono::Duration::seconds(t.x_refresh_token_expires_in as i64));
+        }
+        self
+    }
+
+    /// The access token is good for at least another minute.
+    fn fresh(&self) -> bool {
+        clock::parse(&self.access_expires_at).is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::seconds(60))
+    }
+}
+
+/// Where a call goes, with a token good for it.
+pub struct Access {
+    pub environment: Environment,
+    pub realm_id: String,
+    pub token: String,
+}
+
+/// QuickBooks for this server: the store, the key, the Intuit app.
+#[derive(Clone)]
+pub struct Qbo {
+    pub store: Store,
+    key: EncryptionKey,
+    client: Arc<QboClient>,
+    /// QuickBooks is the project's local fake (demo mode).
+    pub sandbox: bool,
+}
+
+impl std::fmt::Debug for Qbo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Qbo").field("app", self.client.app()).finish_non_exhaustive()
+    }
+}
+
+fn upstream(e: &QboError) -> Error {
+    Error::new(ErrorCode::Upstream, e.plain())
+}
+
+impl Qbo {
+    pub fn new(store: Store, key: EncryptionKey, app: QboApp, sandbox: bool) -> Qbo {
+        Qbo {
+            store,
+            key,
+            client: Arc::new(QboClient::new(app)),
+            sandbox,
+        }
+    }
+
+    pub fn client(&self) -> &QboClient {
+        &self.client
+    }
+
+    pub(crate) async fn load(&self) -> Result<Option<Stored>> {
+        let sealed: Option<String> = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
+            .bind(QBO)
+            .fetch_optional(self.store.pool())
+            .await?;
+        sealed.map(|s| self.open(&s)).transpose()
+    }
+
+    fn open(&self, sealed: &str) -> Result<Stored> {
+        let plain = self.key.open(sealed, QBO).map_err(|e| {
+            tracing::error!("stored QuickBooks connection cannot be read: {e}");
+            Error::new(
+                ErrorCode::EncryptionKeyMissing,
+                "The stored QuickBooks connection cannot be decrypted with the configured key; connect QuickBooks again in Settings.",
+            )
+        })?;
+        serde_json::from_slice(&plain).map_err(|_| Error::internal())
+    }
+
+    async fn save(&self, conn: &mut crate::store::Tx, stored: &Stored) -> Result<()> {
+        let plain = serde_json::to_vec(stored).map_err(|_| Error::internal())?;
+        sqlx::query("INSERT INTO integrations (name, sealed, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at")
+            .bind(QBO)
+            .bind(self.key.seal(&plain, QBO))
+            .bind(clock::now())
+            .execute(&mut **conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn mapping(&self) -> Result<QboMapping> {
+        let r = sqlx::query("SELECT qbo_ap_account_id, qbo_expense_account_id FROM settings WHERE id = 1")
+            .fetch_one(self.store.pool())
+            .await?;
+        Ok(QboMapping {
+            ap_account_id: r.try_get("qbo_ap_account_id")?,
+            expense_account_id: r.try_get("qbo_expense_account_id")?,
+        })
+    }
+
+    /// Sets the A/P and expense accounts (blank clears one).
+    pub async fn save_mapping(&self, m: &QboMapping) -> Result<QboMapping> {
+        let ap = crate::validate::optional_text("ap_account_id", m.ap_account_id.as_deref(), 50)?;
+        let expense = crate::validate::optional_text("expense_account_id", m.expense_account_id.as_deref(), 50)?;
+        sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2 WHERE id = 1")
+            .bind(ap)
+            .bind(expense)
+            .execute(self.store.pool())
+            .await?;
+        self.mapping().await
+    }
+
+    pub async fn status(&self) -> Result<QboStatus> {
+        let stored = self.load().await?;
+        Ok(QboStatus {
+            available: true,
+            reason: None,
+            connected: stored.is_some(),
+            realm_id: stored.as_ref().map(|s| s.realm_id.clone()),
+            company_name: stored.as_ref().map(|s| s.company_name.clone()).filter(|n| !n.is_empty()),
+            environment: stored.as_ref().map(|s| s.environment).unwrap_or_default(),
+            connected_at: stored.map(|s| s.connected_at),
+            mapping: self.mapping().await?,
+            sandbox: self.sandbox,
+        })
+    }
+
+    /// Starts the OAuth flow for `admin`: the URL their browser goes to.
+    pub async fn begin_connect(&self, admin: &User, environment: Environment) -> Result<String> {
+        let state = crate::users::auth::new_secret("");
+        let stale = clock::from_now(-chrono::Duration::minutes(STATE_MINUTES));
+        sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
+            .bind(&stale)
+            .execute(self.store.pool())
+            .await?;
+        sqlx::query("INSERT INTO oauth_states (state, user_id, environment, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&state)
+            .bind(admin.id)
+            .bind(environment.as_str())
+            .bind(clock::now())
+            .execute(self.store.pool())
+            .await?;
+        Ok(self.client.authorize_url(&state))
+    }
+
+    /// Intuit's callback: checks `state` (once, same admin, in time), trades
+    /// the code for tokens and stores the connection.
+    pub async fn complete_connect(&self, admin: &User, code: &str, state: &str, realm_id: &str) -> Result<QboStatus> {
+        let row = sqlx::query("DELETE FROM oauth_states WHERE state = $1 RETURNING user_id, environment, created_at")
+            .bind(state)
+            .fetch_optional(self.store.pool())
+            .await?;
+        let refused = || {
+            Error::validation(
+                "state",
+                "This QuickBooks sign-in link is not valid (expired, used already, or started by someone else). Start again with Connect QuickBooks.",
+            )
+        };
+        let Some(row) = row else { return Err(refused()) };
+        let user_id: i64 = row.try_get("user_id")?;
+        let created: String = row.try_get("created_at")?;
+        let in_time = clock::parse(&created).is_some_and(|t| t > chrono::Utc::now() - chrono::Duration::minutes(STATE_MINUTES));
+        if user_id != admin.id || !in_time {
+            return Err(refused());
+        }
+        let realm_id = crate::validate::required_text("realmId", realm_id, 40)?;
+        if code.trim().is_empty() {
+            return Err(Error::validation("code", "Intuit sent no authorization code."));
+        }
+        let environment = Environment::parse(&row.try_get::<String, _>("environment")?).unwrap_or_default();
+        let tokens = self.client.exchange_code(code.trim()).await.map_err(|e| upstream(&e))?;
+        let company_name = self
+            .client
+            .company_name(environment, &realm_id, &tokens.access_token)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("QuickBooks company name not read: {}", e.plain());
+                String::new()
+            });
+        let stored = Stored {
+            realm_id,
+            environment,
+            company_name,
+            connected_at: clock::now(),
+            access_token: String::new(),
+            access_expires_at: String::new(),
+            refresh_token: String::new(),
+            refresh_expires_at: String::new(),
+        }
+        .with_tokens(&tokens);
+        let mut tx = self.store.begin_write().await?;
+        self.save(&mut tx, &stored).await?;
+        tx.commit().await?;
+        tracing::info!(by = admin.id, realm = %stored.realm_id, environment = environment.as_str(), "QuickBooks connected");
+        self.status().await
+    }
+
+    /// Revokes the grant at Intuit and forgets the tokens. A revoke that
+    /// fails is logged; the tokens are forgotten either way.
+    pub async fn disconnect(&self) -> Result<QboStatus> {
+        if let Some(s) = self.load().await? {
+            if let Err(e) = self.client.revoke(&s.refresh_token).await {
+                tracing::warn!("QuickBooks revoke failed, forgetting the tokens anyway: {}", e.plain());
+            }
+            sqlx::query("DELETE FROM integrations WHERE name = $1")
+                .bind(QBO)
+                .execute(self.store.pool())
+                .await?;
+            tracing::info!(realm = %s.realm_id, "QuickBooks disconnected");
+        }
+        self.status().await
+    }
+
+    /// A token for the next call. `refused` is a token QBO just refused: it
+    /// is refreshed unless another caller already replaced it.
+    pub async fn access(&self, refused: Option<&str>) -> std::result::Result<Access, AccessError> {
+        let stored = self.load().await.map_err(AccessError::Store)?.ok_or(AccessError::NotConnected)?;
+        if stored.fresh() && refused != Some(stored.access_token.as_str()) {
+            return Ok(Access {
+                environment: stored.environment,
+                realm_id: stored.realm_id,
+                token: stored.access_token,
+            });
+        }
+        // Refresh under the lock: Intuit rotates the refresh token, and the
+        // new one must be saved before anyone else uses the old one.
+        let mut tx = self.store.begin_write().await.map_err(AccessError::Store)?;
+        let sealed: Option<String> = sqlx::query_scalar(&format!("SELECT sealed FROM integrations WHERE name = $1{}", self.store.for_update()))
+            .bind(QBO)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| AccessError::Store(e.into()))?;
+        let current = self.open(&sealed.ok_or(AccessError::NotConnected)?).map_err(AccessError::Store)?;
+        if current.fresh() && refused != Some(current.access_token.as_str()) {
+            return Ok(Access {
+                environment: current.environment,
+                realm_id: current.realm_id,
+                token: current.access_token,
+            });
+        }
+        let tokens = self.client.refresh(&current.refresh_token).await.map_err(AccessError::Qbo)?;
+        let renewed = current.with_tokens(&tokens);
+        self.save(&mut tx, &renewed).await.map_err(AccessError::Store)?;
+        tx.commit().await.map_err(|e| AccessError::Store(e.into()))?;
+        tracing::info!(realm = %renewed.realm_id, "QuickBooks access token refreshed");
+        Ok(Access {
+            environment: renewed.environment,
+            realm_id: renewed.realm_id,
+            token: renewed.access_token,
+        })
+    }
+
+    /// The company's accounts, vendors and items, for the mapping pickers.
+    pub async fn lists(&self) -> Result<QboLists> {
+        let entities = |v: &serde_json::Value, key: &str, name: &str, kind: &str| -> Vec<QboEntity> {
+            v.get(key)
+                .and_then(|a| a.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|e| QboEntity {
+                            id: e["Id"].as_str().unwrap_or_default().to_string(),
+                            name: e[name].as_str().unwrap_or_default().to_string(),
+                            kind: e.get(kind).and_then(|k| k.as_str()).unwrap_or_default().to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut out = QboLists::default();
+        for (entity, name) in [("Account", "Name"), ("Vendor", "DisplayName"), ("Item", "Name")] {
+            let q = format!("select * from {entity} maxresults 1000");
+            let q = &q;
+            let r = self
+                .authed(|a| async move { self.client.query(a.environment, &a.realm_id, &a.token, q).await })
+                .await?;
+            match entity {
+                "Account" => out.accounts = entities(&r, entity, name, "AccountType"),
+                "Vendor" => out.vendors = entities(&r, entity, name, ""),
+                _ => out.items = entities(&r, entity, name, ""),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `call` with a token; on 401 refreshes once and runs it again.
+    pub async fn authed<T, F, Fut>(&self, call: F) -> std::result::Result<T, Error>
+    where
+        F: Fn(Access) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, QboError>>,
+    {
+        self.authed_raw(call).await.map_err(|e| e.into_error())
+    }
+
+    /// [`authed`](Self::authed), keeping QBO's error as it came.
+    pub async fn authed_raw<T, F, Fut>(&self, call: F) -> std::result::Result<T, AccessError>
+    where
+        F: Fn(Access) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, QboError>>,
+    {
+        let a = self.access(None).await?;
+        let token = a.token.clone();
+        match call(a).await {
+            Err(QboError::Unauthorized(_)) => {
+                let again = self.access(Some(&token)).await?;
+                call(again).await.map_err(AccessError::Qbo)
+            }
+            other => other.map_err(AccessError::Qbo),
+        }
+    }
+}
+
+/// Why a QuickBooks call could not be made or failed.
+#[derive(Debug)]
+pub enum AccessError {
+    NotConnected,
+    Store(Error),
+    Qbo(QboError),
+}
+
+impl AccessError {
+    pub fn plain(&self) -> String {
+        match self {
+            AccessError::NotConnected => NOT_CONNECTED.to_string(),
+            AccessError::Store(e) => e.message.clone(),
+            AccessError::Qbo(e) => e.plain(),
+        }
+    }
+
+    pub fn into_error(self) -> Error {
+        match self {
+            AccessError::NotConnected => Error::validation("qbo", NOT_CONNECTED),
+            AccessError::Store(e) => e,
+            AccessError::Qbo(e) => upstream(&e),
+        }
+    }
+}
+
+pub const NOT_CONNECTED: &str = "QuickBooks is not connected: an admin connects it in Settings.";

@@ -1,0 +1,304 @@
+//! Pushing an approved PO to QuickBooks, idempotently.
+//!
+//! Each PO carries a `requestid` minted at its first push and sent again on
+//! every retry, so QBO answers a repeat with the purchase order it already
+//! made (a timeout, a lost reply, a double click). The id is replaced only
+//! after QBO gave a definite refusal (a `Fault`), because QBO would
+//! otherwise repeat that refusal forever. Before resending after an unclear
+//! outcome, and when QBO says the number is taken (6140), the PO is looked
+//! up by `DocNumber` and adopted when it is ours. Transient failures
+//! (throttling, 5xx, timeouts, unreachable) are retried by the worker with
+//! backoff; every push and failure lands on the PO's timeline.
+
+use super::client::{QboError, DUPLICATE_DOC_NUMBER};
+use super::connection::{AccessError, Qbo};
+use super::{purchase_order_body, PushInput, PushLine};
+use crate::purchase_orders::{timeline_event, PurchaseOrder};
+use crate::users::User;
+use crate::{clock, Error, ErrorCode, Result};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+/// Automatic retries of a transient failure before a person must press Retry.
+pub const MAX_AUTO_ATTEMPTS: i64 = 5;
+/// Throttling waits shorter than this are waited out inline.
+const INLINE_WAIT_SECS: u64 = 5;
+
+/// Who pushes: a person, or the server itself (named on the timeline).
+#[derive(Clone, Copy)]
+pub enum Pusher<'a> {
+    User(&'a User),
+    System(&'a str),
+}
+
+impl Pusher<'_> {
+    fn user(&self) -> Option<&User> {
+        match self {
+            Pusher::User(u) => Some(u),
+            Pusher::System(_) => None,
+        }
+    }
+    fn name(&self) -> &str {
+        match self {
+            Pusher::User(u) => &u.name,
+            Pusher::System(s) => s,
+        }
+    }
+}
+
+/// What a failed push means for the next one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Next {
+    /// QBO refused: the next push needs a new requestid.
+    NewRequest,
+    /// Nothing definite happened; keep the requestid, retry by itself later.
+    RetryLater,
+    /// Keep the requestid; a person must act (mapping, connection).
+    Wait,
+}
+
+fn minutes_for(attempt: i64) -> i64 {
+    1 << (attempt - 1).clamp(0, 6)
+}
+
+impl Qbo {
+    /// Pushes an approved PO. A PO already in QuickBooks is returned as it
+    /// is, nothing sent. A failure is recorded on the PO, then returned.
+    pub async fn push(&self, by: Pusher<'_>, po_id: i64) -> Result<PurchaseOrder> {
+        let po = self.store.get_po(po_id).await?;
+        if po.qbo.as_ref().is_some_and(|q| q.id.is_some()) {
+            return Ok(po);
+        }
+        if !super::pushable(po.status) {
+            return Err(Error::conflict(format!(
+                "Only approved purchase orders go to QuickBooks; {} is {}.",
+                po.number,
+                po.status.label().to_lowercase()
+            )));
+        }
+        let Some((request_id, attempt)) = self.claim(po_id).await? else {
+            return self.store.get_po(po_id).await;
+        };
+        let input = self.push_input(&po).await?;
+        let body = match purchase_order_body(&input, &self.mapping().await?) {
+            Ok(b) => b,
+            Err(e) => return self.failed(by, &po, &e.message, Next::Wait, e.clone()).await,
+        };
+        let vendor_ref = body["VendorRef"]["value"].as_str().unwrap_or_default().to_string();
+        // An earlier attempt with this requestid may have made it: look first.
+        if attempt > 1 {
+            match self.find_ours(&po.number, &vendor_ref).await {
+                Ok(Some(found)) => return self.pushed(by, &po, &found, &request_id, true).await,
+                Ok(None) => {}
+                Err(e) => return self.access_failed(by, &po, e).await,
+            }
+        }
+        let (body, rid) = (&body, &request_id);
+        let mut result = self
+            .authed_raw(|a| async move { self.client().create_purchase_order(a.environment, &a.realm_id, &a.token, body, rid).await })
+            .await;
+        if let Err(AccessError::Qbo(QboError::Throttled(Some(s)))) = &result {
+            if *s <= INLINE_WAIT_SECS {
+                tokio::time::sleep(std::time::Duration::from_secs(*s)).await;
+                result = self
+                    .authed_raw(|a| async move { self.client().create_purchase_order(a.environment, &a.realm_id, &a.token, body, rid).await })
+                    .await;
+            }
+        }
+        match result {
+            Ok(created) => self.pushed(by, &po, &created, &request_id, false).await,
+            Err(AccessError::Qbo(e)) if e.has_code(DUPLICATE_DOC_NUMBER) => match self.find_ours(&po.number, &vendor_ref).await {
+                Ok(Some(found)) => self.pushed(by, &po, &found, &request_id, true).await,
+                _ => self.access_failed(by, &po, AccessError::Qbo(e)).await,
+            },
+            Err(e) => self.access_failed(by, &po, e).await,
+        }
+    }
+
+    /// Pushes a PO just approved when the admin turned auto-push on and
+    /// QuickBooks is connected. Failures are on the PO (and retried).
+    pub async fn auto_push(&self, po: PurchaseOrder) -> PurchaseOrder {
+        let on = self.store.settings().await.map(|s| s.qbo_auto_push).unwrap_or(false);
+        if !on || !super::pushable(po.status) || po.qbo.as_ref().is_some_and(|q| q.id.is_some()) {
+            return po;
+        }
+        match self.push(Pusher::System("QuickBooks auto-push"), po.id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(po = po.id, "auto-push to QuickBooks failed: {}", e.message);
+                self.store.get_po(po.id).await.unwrap_or(po)
+            }
+        }
+    }
+
+    /// Retries pushes whose transient failure is due; returns how many ran.
+    pub async fn retry_due(&self) -> Result<usize> {
+        let due: Vec<(i64, String)> = sqlx::query("SELECT id, qbo_retry_at FROM purchase_orders WHERE qbo_retry_at IS NOT NULL AND qbo_retry_at <= $1 AND qbo_id IS NULL ORDER BY qbo_retry_at LIMIT 20")
+            .bind(clock::now())
+            .fetch_all(self.store.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("qbo_retry_at")?)))
+            .collect::<Result<_>>()?;
+        let mut ran = 0;
+        for (id, at) in due {
+            // Claimed by whoever clears the retry time first (several instances).
+            let claimed = sqlx::query("UPDATE purchase_orders SET qbo_retry_at = NULL WHERE id = $1 AND qbo_retry_at = $2")
+                .bind(id)
+                .bind(&at)
+                .execute(self.store.pool())
+                .await?;
+            if claimed.rows_affected() == 1 {
+                ran += 1;
+                let _ = self.push(Pusher::System("QuickBooks retry"), id).await;
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Mints or reuses the PO's requestid; `None` when it was pushed meanwhile.
+    async fn claim(&self, po_id: i64) -> Result<Option<(String, i64)>> {
+        let mut tx = self.store.begin_write().await?;
+        let r = sqlx::query(&format!(
+            "SELECT qbo_id, qbo_request_id, qbo_attempts FROM purchase_orders WHERE id = $1{}",
+            self.store.for_update()
+        ))
+        .bind(po_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if r.try_get::<Option<String>, _>("qbo_id")?.is_some() {
+            return Ok(None);
+        }
+        let (rid, attempt) = match r.try_get::<Option<String>, _>("qbo_request_id")? {
+            Some(rid) => (rid, r.try_get::<i64, _>("qbo_attempts")? + 1),
+            // QBO takes requestids of up to 50 characters.
+            None => (
+                format!("nexos-{po_id}-{}", crate::users::auth::new_secret("").chars().take(24).collect::<String>()),
+                1,
+            ),
+        };
+        sqlx::query("UPDATE purchase_orders SET qbo_request_id = $1, qbo_attempts = $2, qbo_retry_at = NULL WHERE id = $3")
+            .bind(&rid)
+            .bind(attempt)
+            .bind(po_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((rid, attempt)))
+    }
+
+    async fn push_input(&self, po: &PurchaseOrder) -> Result<PushInput> {
+        let vendor = self.store.get_vendor(po.vendor.id).await?;
+        let mut lines = Vec::with_capacity(po.lines.len());
+        for l in &po.lines {
+            let item = match l.product_id {
+                Some(p) => self.store.get_product(p).await.ok().and_then(|p| p.qbo_item_id),
+                None => None,
+            };
+            lines.push(PushLine {
+                description: l.description.clone(),
+                quantity: l.quantity,
+                unit_cost_cents: l.unit_cost_cents,
+                qbo_item_id: item,
+            });
+        }
+        Ok(PushInput {
+            number: po.number.clone(),
+            vendor_name: vendor.name,
+            qbo_vendor_id: vendor.qbo_vendor_id,
+            company: po.company.name.clone(),
+            ticket: po.ticket.as_ref().map(|t| t.name.clone()),
+            project: po.project.as_ref().map(|p| p.name.clone()),
+            notes: po.notes.clone(),
+            lines,
+        })
+    }
+
+    /// The QBO purchase order with this number, when it is for this vendor.
+    async fn find_ours(&self, number: &str, vendor_ref: &str) -> std::result::Result<Option<Value>, AccessError> {
+        let found = self
+            .authed_raw(|a| async move { self.client().find_purchase_order(a.environment, &a.realm_id, &a.token, number).await })
+            .await?;
+        Ok(found.filter(|f| f["VendorRef"]["value"].as_str() == Some(vendor_ref)))
+    }
+
+    async fn pushed(&self, by: Pusher<'_>, po: &PurchaseOrder, created: &Value, request_id: &str, adopted: bool) -> Result<PurchaseOrder> {
+        let qbo_id = created["Id"].as_str().unwrap_or_default().to_string();
+        let now = clock::now();
+        let mut tx = self.store.begin_write().await?;
+        let done =
+            sqlx::query("UPDATE purchase_orders SET qbo_id = $1, qbo_pushed_at = $2, qbo_error = NULL, qbo_retry_at = NULL WHERE id = $3 AND qbo_id IS NULL")
+                .bind(&qbo_id)
+                .bind(&now)
+                .bind(po.id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 1 {
+            let message = if adopted {
+                format!("In QuickBooks as purchase order {qbo_id} (found there from an earlier attempt; not sent again)")
+            } else {
+                format!("Pushed to QuickBooks as purchase order {qbo_id}")
+            };
+            let data = json!({"qbo_id": qbo_id, "request_id": request_id, "doc_number": po.number, "adopted": adopted});
+            timeline_event(&mut tx, po.id, by.user(), by.name(), "qbo_pushed", &message, data).await?;
+            tracing::info!(po = po.id, qbo_id = %qbo_id, adopted, "pushed to QuickBooks");
+        }
+        tx.commit().await?;
+        self.store.get_po(po.id).await
+    }
+
+    async fn access_failed(&self, by: Pusher<'_>, po: &PurchaseOrder, e: AccessError) -> Result<PurchaseOrder> {
+        let next = match &e {
+            AccessError::Store(err) => return Err(err.clone()),
+            AccessError::NotConnected => Next::Wait,
+            AccessError::Qbo(q) if q.transient() => Next::RetryLater,
+            AccessError::Qbo(QboError::Fault { .. }) => Next::NewRequest,
+            AccessError::Qbo(_) => Next::Wait,
+        };
+        let plain = e.plain();
+        self.failed(by, po, &plain, next, e.into_error()).await
+    }
+
+    /// Records a failed push on the PO and its timeline, then returns `err`.
+    async fn failed(&self, by: Pusher<'_>, po: &PurchaseOrder, message: &str, next: Next, err: Error) -> Result<PurchaseOrder> {
+        let mut tx = self.store.begin_write().await?;
+        let r = sqlx::query(&format!(
+            "SELECT qbo_id, qbo_attempts FROM purchase_orders WHERE id = $1{}",
+            self.store.for_update()
+        ))
+        .bind(po.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if r.try_get::<Option<String>, _>("qbo_id")?.is_some() {
+            // A concurrent push made it; this failure is moot.
+            tx.commit().await?;
+            return self.store.get_po(po.id).await;
+        }
+        let attempts: i64 = r.try_get("qbo_attempts")?;
+        let retry_at = (next == Next::RetryLater && attempts < MAX_AUTO_ATTEMPTS).then(|| clock::from_now(chrono::Duration::minutes(minutes_for(attempts))));
+        let rotate = next == Next::NewRequest;
+        sqlx::query(
+            "UPDATE purchase_orders SET qbo_error = $1, qbo_retry_at = $2,
+                qbo_request_id = CASE WHEN $3 = 1 THEN NULL ELSE qbo_request_id END,
+                qbo_attempts = CASE WHEN $3 = 1 THEN 0 ELSE qbo_attempts END WHERE id = $4",
+        )
+        .bind(message)
+        .bind(&retry_at)
+        .bind(i64::from(rotate))
+        .bind(po.id)
+        .execute(&mut *tx)
+        .await?;
+        let mut text = format!("Push to QuickBooks failed: {message}");
+        if let Some(at) = &retry_at {
+            text.push_str(&format!(" Retrying by itself at {} UTC.", &at[11..16]));
+        }
+        let data = json!({"error": message, "retry_at": retry_at, "attempt": attempts, "new_request_next": rotate});
+        timeline_event(&mut tx, po.id, by.user(), by.name(), "qbo_push_failed", &text, data).await?;
+        tx.commit().await?;
+        tracing::warn!(po = po.id, "push to QuickBooks failed: {message}");
+        Err(match err.code {
+            ErrorCode::Validation | ErrorCode::Upstream => err,
+            _ => Error::new(ErrorCode::Upstream, message),
+        })
+    }
+}
