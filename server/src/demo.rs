@@ -64,8 +64,12 @@ pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
 
 /// Starts the sandbox Intuit (OAuth and QuickBooks) for the demo, with the
 /// demo's vendors known to it, and the Intuit app pointing at it.
-pub async fn sandbox_qbo(config: &crate::config::Config) -> anyhow::Result<(FakeQbo, domain::quickbooks::client::QboApp)> {
+pub async fn sandbox_qbo(config: &crate::config::Config, store: &domain::Store) -> anyhow::Result<(FakeQbo, domain::quickbooks::client::QboApp)> {
     let fake = FakeQbo::start(0, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).await?;
+    // The sandbox company has a vendor for each of the demo's, to map to.
+    for v in store.list_vendors().await? {
+        fake.add_vendor(&(100 + v.id).to_string(), &v.name);
+    }
     let app = domain::quickbooks::client::QboApp {
         api_url: fake.api_url(),
         sandbox_api_url: fake.api_url(),

@@ -157,7 +157,7 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
     }
     let mut qbo_app = config.qbo_app();
     if config.demo && qbo_app.is_none() && config.qbo_api_url == config::DEFAULT_QBO_API {
-        let (fake, app) = demo::sandbox_qbo(config).await?;
+        let (fake, app) = demo::sandbox_qbo(config, &state.store).await?;
         sandboxes.qbo = Some(fake);
         qbo_app = Some(app);
     }

@@ -2,17 +2,18 @@
 //! production), the connected company, disconnect, and the A/P and expense
 //! accounts POs are booked to (picked from the company's own accounts).
 
-use super::{get_qbo_status, ConnectQbo, DisconnectQbo, LoadQboLists, MapQboAccounts};
+use super::{ConnectQbo, DisconnectQbo, LoadQboLists, MapQboAccounts};
 use crate::components::{last_error, non_blank, ErrorBanner, FieldError, LoadError};
 use crate::purchase_orders::when;
 use domain::quickbooks::{QboMapping, QboStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The QuickBooks card. Its status is loaded by the Settings page with the
+/// other settings (a resource created in here would be created inside the
+/// page's suspense, and hydrate out of step with the server's page).
 #[component]
-pub fn QboSettings() -> impl IntoView {
-    let disconnect = ServerAction::<DisconnectQbo>::new();
-    let status = Resource::new(move || disconnect.version().get(), |_| get_qbo_status());
+pub fn QboSettings(status: Result<QboStatus, crate::error::ApiError>, disconnect: ServerAction<DisconnectQbo>) -> impl IntoView {
     let query = use_query_map();
     let returned = move || query.read().get("qbo").filter(|v| v == "connected");
     let returned_error = move || query.read().get("qbo_error");
@@ -21,16 +22,15 @@ pub fn QboSettings() -> impl IntoView {
             <h2>"QuickBooks Online"</h2>
             {move || returned().map(|_| view! { <p class="ok" data-testid="qbo-connected-notice">"QuickBooks is connected."</p> })}
             {move || returned_error().map(|e| view! { <div class="banner error" role="alert">{format!("QuickBooks was not connected: {e}")}</div> })}
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(s) if !s.available => view! { <p class="muted">{s.reason.unwrap_or_default()}</p> }.into_any(),
-                        Ok(s) if s.connected => view! { <Connected s disconnect /> }.into_any(),
-                        Ok(s) => view! { <Connect sandbox=s.sandbox /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {match status {
+                Err(e) => view! { <LoadError error=e /> }.into_any(),
+                Ok(s) if !s.available => view! { <p class="muted">{s.reason.unwrap_or_default()}</p> }.into_any(),
+                Ok(s) if s.connected => view! { <Connected s disconnect /> }.into_any(),
+                Ok(s) => view! {
+                    {s.reason.map(|r| view! { <div class="banner warn">{r}</div> })}
+                    <Connect sandbox=s.sandbox />
+                }.into_any(),
+            }}
         </section>
     }
 }
@@ -115,7 +115,14 @@ fn MappingForm(mapping: QboMapping) -> impl IntoView {
             <datalist id="qbo-expense-accounts">{move || accounts(false).into_iter().map(|a| view! { <option value=a.id>{format!("{} ({})", a.name, a.kind)}</option> }).collect_view()}</datalist>
             <button class="button" type="button" on:click=move |_| { lists.dispatch(LoadQboLists {}); }>"Load accounts from QuickBooks"</button>
             {move || lists.value().get().and_then(|r| r.ok()).map(|l| view! {
-                <p class="muted small" data-testid="qbo-lists">{format!("{} accounts, {} vendors, {} items loaded: pick from the suggestions.", l.accounts.len(), l.vendors.len(), l.items.len())}</p>
+                <p class="muted small" data-testid="qbo-lists">{format!("{} accounts, {} vendors, {} items loaded: pick accounts from the suggestions.", l.accounts.len(), l.vendors.len(), l.items.len())}</p>
+                <details>
+                    <summary>"QuickBooks vendor and item ids (for the Vendors and Products pages)"</summary>
+                    <ul class="small">
+                        {l.vendors.into_iter().map(|v| view! { <li>{format!("Vendor {} — id {}", v.name, v.id)}</li> }).collect_view()}
+                        {l.items.into_iter().map(|i| view! { <li>{format!("Item {} — id {}", i.name, i.id)}</li> }).collect_view()}
+                    </ul>
+                </details>
             })}
             <ErrorBanner error=lists_error />
         </form>

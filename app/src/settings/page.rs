@@ -23,7 +23,9 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn ApprovalSettings() -> impl IntoView {
     let update = ServerAction::<UpdateSettings>::new();
+    let disconnect = ServerAction::<crate::quickbooks::DisconnectQbo>::new();
     let settings = Resource::new(move || update.version().get(), |_| get_settings());
+    let qbo = Resource::new(move || disconnect.version().get(), |_| crate::quickbooks::get_qbo_status());
     view! {
         <section class="card">
             <h2>"Approvals"</h2>
@@ -32,11 +34,12 @@ fn ApprovalSettings() -> impl IntoView {
                     match settings.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(s) => {
+                            let qbo_status = qbo.await;
                             let pax8 = s.pax8_configured;
                             let key = s.encryption_configured;
                             view! {
                                 <ApprovalForm s update />
-                                {key.then(|| view! { <crate::procurement::Pax8Settings configured=pax8 /> <crate::quickbooks::QboSettings /> })}
+                                {key.then(|| view! { <crate::procurement::Pax8Settings configured=pax8 /> <crate::quickbooks::QboSettings status=qbo_status disconnect /> })}
                             }
                             .into_any()
                         }

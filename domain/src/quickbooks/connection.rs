@@ -145,11 +145,17 @@ impl Qbo {
         self.mapping().await
     }
 
+    /// The connection. One stored under another key counts as not
+    /// connected (with the reason), so that an admin can connect again.
     pub async fn status(&self) -> Result<QboStatus> {
-        let stored = self.load().await?;
+        let (stored, reason) = match self.load().await {
+            Ok(s) => (s, None),
+            Err(e) if e.code == ErrorCode::EncryptionKeyMissing => (None, Some(e.message)),
+            Err(e) => return Err(e),
+        };
         Ok(QboStatus {
             available: true,
-            reason: None,
+            reason,
             connected: stored.is_some(),
             realm_id: stored.as_ref().map(|s| s.realm_id.clone()),
             company_name: stored.as_ref().map(|s| s.company_name.clone()).filter(|n| !n.is_empty()),

@@ -62,7 +62,8 @@ pub struct QboMapping {
 pub struct QboStatus {
     /// The server has an Intuit app (client id and secret) and an encryption key.
     pub available: bool,
-    /// Why not, in plain words, when not available.
+    /// Why not, in plain words, when not available (or when a stored
+    /// connection cannot be read and must be made again).
     pub reason: Option<String>,
     pub connected: bool,
     pub realm_id: Option<String>,

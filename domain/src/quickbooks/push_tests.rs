@@ -157,6 +157,11 @@ async fn connect_checks_state_and_stores_tokens_sealed() {
         assert_eq!(st.realm_id, Some(w.fake.realm_id()));
         assert_eq!(st.company_name, Some(w.fake.company_name()));
         assert_eq!(st.environment, Environment::Sandbox);
+        // Under another key the stored connection cannot be read: not
+        // connected, saying why, so that an admin can connect again.
+        let other = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
+        let elsewhere = Qbo::new(w.s.clone(), other, app(&w.fake), false).status().await.unwrap();
+        assert!(!elsewhere.connected && elsewhere.reason.unwrap().contains("connect QuickBooks again"), "{b}");
         let sealed: String = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = 'qbo'")
             .fetch_one(w.s.pool())
             .await
