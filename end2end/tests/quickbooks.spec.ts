@@ -61,8 +61,8 @@ test('connect QuickBooks by OAuth, map, and push an approved PO', async ({ page 
   await hydrated(page);
   const vendorRow = page.getByTestId('vendors').locator('tr', { hasText: 'CDW' });
   await vendorRow.getByRole('button', { name: 'Edit' }).click();
-  await page.getByLabel('QuickBooks vendor id').fill(cdwId);
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('vendors').getByLabel('QuickBooks vendor id').fill(cdwId);
+  await page.getByTestId('vendors').getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('vendors').locator('tr', { hasText: 'CDW' })).toContainText(cdwId);
 
   await page.goto(poUrl);
