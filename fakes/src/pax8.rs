@@ -4,6 +4,9 @@
 //! Pax8's body `{type, message, instance, status, details}`. Faults are
 //! scripted per route: a status (with Retry-After), a delay, a reply lost
 //! after the order was made, a body that is not JSON, an expired token.
+//! For load runs it can also add latency to every call, enforce a
+//! requests-per-minute rate limit (429 with Retry-After) and inject faults
+//! at random into a share of the calls.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]
@@ -38,6 +41,28 @@ pub enum Fault {
     BadBody,
     /// Answer 401 as for an expired token.
     ExpiredToken,
+    /// Make the order, then answer this status (a reply lost behind a proxy).
+    FailAfter(u16),
+}
+
+/// Conditions of every call, for load runs (the default adds nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// Requests admitted per minute (a token bucket holding one second's
+    /// worth); others answer 429 with Retry-After. `None`: no limit.
+    pub rate_per_minute: Option<u32>,
+    /// Share (0..1) of admitted order, order-list and subscription calls that
+    /// meet a random fault: half answer 503 having done nothing, half of the
+    /// orders are made and then answered 502.
+    pub fault_ratio: f64,
+}
+
+/// A token bucket: `rate` per second, holding at most `burst`.
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
 }
 
 /// What a product needs in an order.
@@ -70,6 +95,10 @@ struct St {
     activate_after: u32,
     requests: HashMap<Route, usize>,
     seq: u64,
+    conditions: Conditions,
+    bucket: Option<Bucket>,
+    throttled: usize,
+    injected: usize,
 }
 
 /// A running fake. Dropping it stops the server.
@@ -150,6 +179,26 @@ impl FakePax8 {
         self.st.lock().unwrap().requests.get(&route).copied().unwrap_or(0)
     }
 
+    /// Latency, rate limit and random faults for every later call.
+    pub fn set_conditions(&self, c: Conditions) {
+        let mut s = self.st.lock().unwrap();
+        s.bucket = c.rate_per_minute.map(|r| Bucket {
+            tokens: f64::from(r) / 60.0,
+            at: std::time::Instant::now(),
+        });
+        s.conditions = c;
+    }
+
+    /// Calls answered 429 by the rate limit of [`Conditions`].
+    pub fn throttled(&self) -> usize {
+        self.st.lock().unwrap().throttled
+    }
+
+    /// Calls that met a random fault of [`Conditions`].
+    pub fn injected(&self) -> usize {
+        self.st.lock().unwrap().injected
+    }
+
     /// Forgets issued tokens (as if they all expired).
     pub fn expire_tokens(&self) {
         self.st.lock().unwrap().tokens.clear();
@@ -167,16 +216,59 @@ fn pax8_error(status: u16, message: &str, instance: &str, details: Value) -> Res
         .into_response()
 }
 
-/// Counts the request and takes the next fault for the route.
-fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Option<Fault> {
-    let mut s = st.lock().unwrap();
-    *s.requests.entry(route).or_default() += 1;
-    s.faults.get_mut(&route).and_then(|q| q.pop_front())
+/// What happens to a call under the [`Conditions`]: admitted (perhaps with a
+/// random fault), or refused by the rate limit after this many seconds.
+enum Admission {
+    Admitted(Option<Fault>),
+    Throttled(u64),
+}
+
+fn admit(s: &mut St, route: Route) -> Admission {
+    if let (Some(rate), Some(b)) = (s.conditions.rate_per_minute, s.bucket.as_mut()) {
+        let per_sec = f64::from(rate.max(1)) / 60.0;
+        let now = std::time::Instant::now();
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(per_sec.max(1.0));
+        b.at = now;
+        if b.tokens < 1.0 {
+            s.throttled += 1;
+            return Admission::Throttled(((1.0 - b.tokens) / per_sec).ceil().max(1.0) as u64);
+        }
+        b.tokens -= 1.0;
+    }
+    let ratio = s.conditions.fault_ratio;
+    if route != Route::Token && ratio > 0.0 && rand::random::<f64>() < ratio {
+        s.injected += 1;
+        let after = route == Route::CreateOrder && rand::random::<bool>();
+        return Admission::Admitted(Some(if after { Fault::FailAfter(502) } else { Fault::Status(503, None) }));
+    }
+    Admission::Admitted(None)
+}
+
+/// Counts the request and takes the next fault for the route (scripted
+/// faults first, then those of the conditions).
+async fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
+    let (latency, admission, scripted) = {
+        let mut s = st.lock().unwrap();
+        *s.requests.entry(route).or_default() += 1;
+        let scripted = s.faults.get_mut(&route).and_then(|q| q.pop_front());
+        (s.conditions.latency, admit(&mut s, route), scripted)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match admission {
+        Admission::Throttled(secs) => {
+            let mut res = pax8_error(429, "Rate limit exceeded", "/v1", json!([]));
+            res.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
+            Err(res)
+        }
+        Admission::Admitted(random) => Ok(scripted.or(random)),
+    }
 }
 
 /// Applies the faults that happen before any work; returns the rest.
 async fn before(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
-    match next_fault(st, route) {
+    match next_fault(st, route).await? {
         Some(Fault::Status(code, retry)) => {
             let mut res = pax8_error(code, "Injected fault", "/v1", json!([]));
             if let Some(r) = retry {
@@ -357,6 +449,7 @@ async fn create_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Json
             Json(order).into_response()
         }
         Some(Fault::BadBody) => (StatusCode::OK, "<html>upstream proxy error</html>").into_response(),
+        Some(Fault::FailAfter(code)) => pax8_error(code, "Bad gateway", "/v1/orders", json!([])),
         _ => Json(order).into_response(),
     }
 }

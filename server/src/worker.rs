@@ -2,12 +2,21 @@
 //! credentials. Every server instance runs one; leases in the database keep
 //! them from stepping on each other, and in-flight work is picked up again
 //! after a restart.
+//!
+//! A Pax8 call takes a round trip of a few hundred milliseconds and Pax8
+//! limits calls per minute, so one step at a time would leave most of the
+//! rate limit unused: the worker runs [`SLOTS`] steps at once. Each slot is
+//! its own lease owner, so the per-company lock still lets only one step of
+//! a company run at a time, across slots as across instances.
 
 use app::context::AppState;
 use domain::procurement::engine::{Engine, Timing};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// Dispatch steps run at once by one server instance.
+pub const SLOTS: usize = 8;
 
 pub struct Worker {
     pub state: AppState,
@@ -21,31 +30,45 @@ impl Worker {
         let owner = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "nexos".into()), std::process::id());
         // The engine is rebuilt only when the stored credentials change, so
         // that the Pax8 token stays cached.
-        let mut current: Option<(String, Engine)> = None;
+        let mut current: Option<(String, Vec<Arc<Engine>>)> = None;
         loop {
             if self.state.encryption_configured() {
                 match self.state.store.pax8_sealed().await {
                     Ok(Some(sealed)) => {
                         if current.as_ref().is_none_or(|(s, _)| *s != sealed) {
                             current = match self.state.pax8().await {
-                                Ok(pax8) => Some((
-                                    sealed,
-                                    Engine {
-                                        store: self.state.store.clone(),
-                                        distributor: Arc::new(pax8),
-                                        owner: owner.clone(),
-                                        timing: self.timing.clone(),
-                                    },
-                                )),
+                                Ok(pax8) => {
+                                    let pax8: Arc<dyn domain::procurement::distributor::Distributor> = Arc::new(pax8);
+                                    let engines = (0..SLOTS)
+                                        .map(|slot| {
+                                            Arc::new(Engine {
+                                                store: self.state.store.clone(),
+                                                distributor: pax8.clone(),
+                                                owner: format!("{owner}-{slot}"),
+                                                timing: self.timing.clone(),
+                                            })
+                                        })
+                                        .collect();
+                                    Some((sealed, engines))
+                                }
                                 Err(e) => {
                                     tracing::warn!("dispatch worker idle: {}", e.0.message);
                                     None
                                 }
                             };
                         }
-                        if let Some((_, engine)) = &current {
-                            if let Err(e) = engine.drain().await {
-                                tracing::error!("dispatch step failed: {}", e.message);
+                        if let Some((_, engines)) = &current {
+                            let mut slots = tokio::task::JoinSet::new();
+                            for engine in engines {
+                                let engine = engine.clone();
+                                slots.spawn(async move { engine.drain().await });
+                            }
+                            while let Some(done) = slots.join_next().await {
+                                match done {
+                                    Ok(Err(e)) => tracing::error!("dispatch step failed: {}", e.message),
+                                    Err(e) => tracing::error!("dispatch slot ended: {e}"),
+                                    Ok(Ok(_)) => {}
+                                }
                             }
                         }
                     }

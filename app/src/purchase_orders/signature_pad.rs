@@ -60,6 +60,8 @@ pub fn SignaturePad(pad: Pad) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(c) = pad.canvas.get() {
             fit(&c);
+            // Ready to draw on (for the browser tests and benchmarks).
+            let _ = c.set_attribute("data-ready", "true");
         }
     });
     // A new size (a tablet turned, a window resized) needs a new backing

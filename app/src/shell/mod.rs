@@ -3,17 +3,25 @@
 mod layout;
 mod not_found;
 
+#[cfg(not(feature = "split"))]
 use crate::auth::LoginPage;
+#[cfg(not(feature = "split"))]
 use crate::procurement::ProcurementPage;
-use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage, PurchaseOrdersPage};
+use crate::purchase_orders::PurchaseOrdersPage;
+#[cfg(not(feature = "split"))]
+use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
+#[cfg(not(feature = "split"))]
 use crate::reference::{CompaniesPage, CompanyPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
+#[cfg(not(feature = "split"))]
 use crate::settings::SettingsPage;
 use layout::Layout;
 pub use layout::{use_session, Session};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
+#[cfg(feature = "split")]
+use leptos_router::Lazy;
 pub use not_found::NotFound;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -26,6 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
+                // The stylesheet's name carries a hash of its contents
+                // (cargo-leptos `hash-files`), read on the server only.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -36,47 +47,176 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Marks the page as hydrated (`data-hydrated` on <body>), for browser tests
+/// and benchmarks; the browser entry point calls it once the page has
+/// hydrated. Suspense contents hydrate asynchronously after; a frame and a
+/// macrotask later they are done (their data came with the page).
+pub fn mark_hydrated() {
+    request_animation_frame(|| {
+        set_timeout(
+            || {
+                if let Some(body) = document().body() {
+                    let _ = body.set_attribute("data-hydrated", "true");
+                }
+            },
+            std::time::Duration::from_millis(0),
+        )
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the page as hydrated, for browser tests. Suspense contents
-    // hydrate asynchronously after this effect; a frame and a macrotask later
-    // they are done (their data came with the page).
-    Effect::new(move |_| {
-        request_animation_frame(|| {
-            set_timeout(
-                || {
-                    if let Some(body) = document().body() {
-                        let _ = body.set_attribute("data-hydrated", "true");
-                    }
-                },
-                std::time::Duration::from_millis(0),
-            )
-        });
-    });
     view! {
-        <Stylesheet id="leptos" href="/pkg/nexos.css" />
         <Title formatter=|t: String| if t.is_empty() { "NEXOS Purchasing".to_string() } else { format!("{t} · NEXOS Purchasing") } />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/purchase-orders/:id/print") view=PoPrintPage />
+                <Route path=path!("/login") view={page!(LoginRoute, LoginPage)} />
+                <Route path=path!("/purchase-orders/:id/print") view={page!(PoPrintRoute, PoPrintPage)} />
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=|| view! { <Redirect path="/purchase-orders" /> } />
                     <Route path=path!("purchase-orders") view=PurchaseOrdersPage />
-                    <Route path=path!("purchase-orders/new") view=NewPoPage />
-                    <Route path=path!("purchase-orders/:id") view=PoPage />
-                    <Route path=path!("purchase-orders/:id/edit") view=EditPoPage />
-                    <Route path=path!("procurement") view=ProcurementPage />
-                    <Route path=path!("companies") view=CompaniesPage />
-                    <Route path=path!("companies/:id") view=CompanyPage />
-                    <Route path=path!("vendors") view=VendorsPage />
-                    <Route path=path!("products") view=ProductsPage />
-                    <Route path=path!("contracts") view=ContractsPage />
-                    <Route path=path!("contracts/:id") view=ContractPage />
-                    <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("purchase-orders/new") view={page!(NewPoRoute, NewPoPage)} />
+                    <Route path=path!("purchase-orders/:id") view={page!(PoRoute, PoPage)} />
+                    <Route path=path!("purchase-orders/:id/edit") view={page!(EditPoRoute, EditPoPage)} />
+                    <Route path=path!("procurement") view={page!(ProcurementRoute, ProcurementPage)} />
+                    <Route path=path!("companies") view={page!(CompaniesRoute, CompaniesPage)} />
+                    <Route path=path!("companies/:id") view={page!(CompanyRoute, CompanyPage)} />
+                    <Route path=path!("vendors") view={page!(VendorsRoute, VendorsPage)} />
+                    <Route path=path!("products") view={page!(ProductsRoute, ProductsPage)} />
+                    <Route path=path!("contracts") view={page!(ContractsRoute, ContractsPage)} />
+                    <Route path=path!("contracts/:id") view={page!(ContractRoute, ContractPage)} />
+                    <Route path=path!("settings") view={page!(SettingsRoute, SettingsPage)} />
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+// With the `split` feature (release builds: `cargo leptos build --split
+// --features split`), the pages other than the list of purchase orders (the
+// landing page) are lazily loaded, in three groups: the pages of one PO
+// (view, new, edit, print), the other pages of the app, and sign-in. The code
+// of each group goes to wasm chunks the browser fetches only when it shows a
+// page of that group; the server names the chunks of the page it renders in
+// the page head, so they load alongside the main wasm. Few groups, because
+// wasm-split makes a chunk for each set of groups sharing code: one lazy
+// route per page made 130 chunks (requests) for the list alone. Pages load
+// their own data, as before. Without the feature (a build without `--split`)
+// every page is in the one wasm.
+#[cfg(feature = "split")]
+macro_rules! page {
+    ($route:ident, $page:ident) => {
+        Lazy::<lazy_pages::$route>::new()
+    };
+}
+#[cfg(not(feature = "split"))]
+macro_rules! page {
+    ($route:ident, $page:ident) => {
+        $page
+    };
+}
+use page;
+
+#[cfg(feature = "split")]
+mod lazy_pages {
+    use crate::auth::LoginPage;
+    use crate::procurement::ProcurementPage;
+    use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
+    use crate::reference::{CompaniesPage, CompanyPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
+    use crate::settings::SettingsPage;
+    use leptos::prelude::*;
+    use leptos_router::LazyRoute;
+
+    /// A lazily loaded page; its group's function renders it.
+    #[derive(Clone, Copy)]
+    #[repr(u8)]
+    pub enum Page {
+        Login,
+        Po,
+        NewPo,
+        EditPo,
+        PoPrint,
+        Procurement,
+        Companies,
+        Company,
+        Vendors,
+        Products,
+        Contracts,
+        Contract,
+        Settings,
+    }
+
+    #[leptos::lazy]
+    fn sign_in_pages(page: Page) -> AnyView {
+        match page {
+            Page::Login => view! { <LoginPage /> }.into_any(),
+            _ => ().into_any(),
+        }
+    }
+
+    #[leptos::lazy]
+    fn po_pages(page: Page) -> AnyView {
+        match page {
+            Page::Po => view! { <PoPage /> }.into_any(),
+            Page::NewPo => view! { <NewPoPage /> }.into_any(),
+            Page::EditPo => view! { <EditPoPage /> }.into_any(),
+            Page::PoPrint => view! { <PoPrintPage /> }.into_any(),
+            _ => ().into_any(),
+        }
+    }
+
+    #[leptos::lazy]
+    fn other_pages(page: Page) -> AnyView {
+        match page {
+            Page::Procurement => view! { <ProcurementPage /> }.into_any(),
+            Page::Companies => view! { <CompaniesPage /> }.into_any(),
+            Page::Company => view! { <CompanyPage /> }.into_any(),
+            Page::Vendors => view! { <VendorsPage /> }.into_any(),
+            Page::Products => view! { <ProductsPage /> }.into_any(),
+            Page::Contracts => view! { <ContractsPage /> }.into_any(),
+            Page::Contract => view! { <ContractPage /> }.into_any(),
+            Page::Settings => view! { <SettingsPage /> }.into_any(),
+            _ => ().into_any(),
+        }
+    }
+
+    // The router loads a lazy route's code (`preload`) before it renders or
+    // hydrates the route, so that hydration finds the page's view ready.
+    macro_rules! lazy_route {
+        ($($route:ident => $group:ident($page:ident) $preload:ident,)*) => {$(
+            pub struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn preload() {
+                    #[cfg(target_arch = "wasm32")]
+                    $preload().await;
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $group(Page::$page).await
+                }
+            }
+        )*};
+    }
+
+    lazy_route! {
+        LoginRoute => sign_in_pages(Login) __preload_sign_in_pages,
+        PoRoute => po_pages(Po) __preload_po_pages,
+        NewPoRoute => po_pages(NewPo) __preload_po_pages,
+        EditPoRoute => po_pages(EditPo) __preload_po_pages,
+        PoPrintRoute => po_pages(PoPrint) __preload_po_pages,
+        ProcurementRoute => other_pages(Procurement) __preload_other_pages,
+        CompaniesRoute => other_pages(Companies) __preload_other_pages,
+        CompanyRoute => other_pages(Company) __preload_other_pages,
+        VendorsRoute => other_pages(Vendors) __preload_other_pages,
+        ProductsRoute => other_pages(Products) __preload_other_pages,
+        ContractsRoute => other_pages(Contracts) __preload_other_pages,
+        ContractRoute => other_pages(Contract) __preload_other_pages,
+        SettingsRoute => other_pages(Settings) __preload_other_pages,
     }
 }

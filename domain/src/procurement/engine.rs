@@ -430,12 +430,20 @@ impl Engine {
         } else {
             ""
         };
+        // Only steps that can run now: not a queued dispatch whose company has
+        // an unknown outcome, nor one whose company another worker holds.
+        // Filtering after the LIMIT instead let 20 such waiting dispatches
+        // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query(&format!(
-            "SELECT id, po_id, status, company_key, request, intent_at, attempts FROM dispatches
-             WHERE status IN ('queued', 'submitting', 'reconciling', 'submitted') AND next_run_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-             ORDER BY next_run_at, id LIMIT 20{skip_locked}"
+            "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts FROM dispatches d
+             WHERE d.status IN ('queued', 'submitting', 'reconciling', 'submitted') AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+               AND NOT (d.status = 'queued' AND EXISTS (SELECT 1 FROM dispatches o WHERE o.company_key = d.company_key AND o.id <> d.id
+                                                        AND o.status IN ('submitting', 'reconciling')))
+               AND NOT EXISTS (SELECT 1 FROM company_locks l WHERE l.company_key = d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
+             ORDER BY d.next_run_at, d.id LIMIT 20{skip_locked}"
         ))
         .bind(&now)
+        .bind(&self.owner)
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {

@@ -324,3 +324,47 @@ async fn a_worker_dying_mid_call_is_recovered_by_another_without_a_second_order(
         assert_eq!((d.status, w.fake.orders().len()), (DispatchStatus::Provisioned, 1), "{b}");
     }
 }
+
+#[tokio::test]
+async fn many_dispatches_waiting_on_one_unknown_outcome_do_not_stall_the_queue() {
+    for b in BACKENDS {
+        let w = world(b, true, Kind::Pax8).await;
+        let first = w.s.get_po(w.po).await.unwrap();
+        w.s.update_settings(&SettingsUpdate {
+            auto_approve_limit_cents: Some(100_000_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        w.fake.fault(Route::CreateOrder, Fault::LoseReply(std::time::Duration::from_secs(2)));
+        w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+        // More dispatches of the same company than one claim looks at, all
+        // due before the first one's reconciliation.
+        let mut pos = vec![w.po];
+        for i in 0..25 {
+            let input = PoInput {
+                vendor_id: first.vendor.id,
+                company_id: Some(first.company.id),
+                lines: vec![LineInput {
+                    description: "M365 BP".into(),
+                    quantity: i + 1,
+                    unit_cost_cents: 2200,
+                    product_id: first.lines[0].product_id,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let po = w.s.create_po(&w.buyer, &input, true).await.unwrap();
+            w.s.request_dispatch(&w.buyer, po.id).await.unwrap();
+            pos.push(po.id);
+        }
+        let e = engine(&w, "w1", w.pax8.clone());
+        e.run_once().await.unwrap();
+        assert_eq!(w.s.get_dispatch(w.po).await.unwrap().status, DispatchStatus::Reconciling, "{b}");
+        e.drain().await.unwrap();
+        for po in &pos {
+            assert_eq!(w.s.get_dispatch(*po).await.unwrap().status, DispatchStatus::Provisioned, "{b}: PO {po}");
+        }
+        assert_eq!(w.fake.orders().len(), pos.len(), "{b}: one order each");
+    }
+}
