@@ -105,15 +105,7 @@ struct St {
 pub struct FakePax8 {
     pub base: String,
     st: Arc<Mutex<St>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for FakePax8 {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    _served: crate::Served,
 }
 
 impl FakePax8 {
@@ -131,20 +123,11 @@ impl FakePax8 {
             .route("/v1/subscriptions/{id}", get(get_subscription))
             .route("/v1/companies/{id}", get(get_company))
             .with_state(st.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (addr, served) = crate::serve(port, app).await?;
         Ok(FakePax8 {
             base: format!("http://{addr}/v1"),
             st,
-            stop: Some(tx),
+            _served: served,
         })
     }
 

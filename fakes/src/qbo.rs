@@ -106,15 +106,7 @@ fn lock(st: &Shared) -> MutexGuard<'_, St> {
 pub struct FakeQbo {
     pub base: String,
     st: Shared,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for FakeQbo {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    _served: crate::Served,
 }
 
 impl FakeQbo {
@@ -146,20 +138,11 @@ impl FakeQbo {
             .route("/v3/company/{realm}/query", get(query))
             .route("/v3/company/{realm}/companyinfo/{id}", get(company_info))
             .with_state(st.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (addr, served) = crate::serve(port, app).await?;
         Ok(FakeQbo {
             base: format!("http://{addr}"),
             st,
-            stop: Some(tx),
+            _served: served,
         })
     }
 
