@@ -1,7 +1,8 @@
 //! Distributor credentials, stored sealed with the platform's key.
 
 use crate::crypto::EncryptionKey;
-use crate::{clock, Error, Result, Store};
+use crate::store::integrations::{open_sealed, put_sealed};
+use crate::{Error, Result, Store};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -23,32 +24,22 @@ impl Store {
         let client_id = crate::validate::required_text("client_id", &creds.client_id, 200)?;
         let client_secret = crate::validate::required_text("client_secret", &creds.client_secret, 500)?;
         let plain = serde_json::to_vec(&Pax8Credentials { client_id, client_secret }).map_err(|_| Error::internal())?;
-        sqlx::query("INSERT INTO integrations (name, sealed, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at")
-            .bind(PAX8)
-            .bind(key.seal(&plain, PAX8))
-            .bind(clock::now())
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        put_sealed(self.pool(), key, PAX8, &plain).await
     }
 
     /// The sealed value, to notice changes without decrypting.
     pub async fn pax8_sealed(&self) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
-            .bind(PAX8)
-            .fetch_optional(self.pool())
-            .await?)
+        self.sealed_integration(PAX8).await
     }
 
     pub async fn pax8_credentials(&self, key: &EncryptionKey) -> Result<Option<Pax8Credentials>> {
         let Some(sealed) = self.pax8_sealed().await? else { return Ok(None) };
-        let plain = key.open(&sealed, PAX8).map_err(|e| {
-            tracing::error!("stored Pax8 credentials cannot be read: {e}");
-            Error::new(
-                crate::ErrorCode::EncryptionKeyMissing,
-                "The stored Pax8 credentials cannot be decrypted with the configured key; enter them again in Settings.",
-            )
-        })?;
+        let plain = open_sealed(
+            key,
+            PAX8,
+            &sealed,
+            "The stored Pax8 credentials cannot be decrypted with the configured key; enter them again in Settings.",
+        )?;
         Ok(serde_json::from_slice(&plain).ok())
     }
 }

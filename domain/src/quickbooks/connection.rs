@@ -6,6 +6,7 @@
 use super::client::{QboApp, QboClient, QboError, Tokens};
 use super::{Environment, QboEntity, QboLists, QboMapping, QboStatus};
 use crate::crypto::EncryptionKey;
+use crate::store::integrations::{open_sealed, put_sealed};
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result, Store};
 use serde::{Deserialize, Serialize};
@@ -94,33 +95,22 @@ impl Qbo {
     }
 
     pub(crate) async fn load(&self) -> Result<Option<Stored>> {
-        let sealed: Option<String> = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
-            .bind(QBO)
-            .fetch_optional(self.store.pool())
-            .await?;
-        sealed.map(|s| self.open(&s)).transpose()
+        self.store.sealed_integration(QBO).await?.map(|s| self.open(&s)).transpose()
     }
 
     fn open(&self, sealed: &str) -> Result<Stored> {
-        let plain = self.key.open(sealed, QBO).map_err(|e| {
-            tracing::error!("stored QuickBooks connection cannot be read: {e}");
-            Error::new(
-                ErrorCode::EncryptionKeyMissing,
-                "The stored QuickBooks connection cannot be decrypted with the configured key; connect QuickBooks again in Settings.",
-            )
-        })?;
+        let plain = open_sealed(
+            &self.key,
+            QBO,
+            sealed,
+            "The stored QuickBooks connection cannot be decrypted with the configured key; connect QuickBooks again in Settings.",
+        )?;
         serde_json::from_slice(&plain).map_err(|_| Error::internal())
     }
 
     async fn save(&self, conn: &mut crate::store::Tx, stored: &Stored) -> Result<()> {
         let plain = serde_json::to_vec(stored).map_err(|_| Error::internal())?;
-        sqlx::query("INSERT INTO integrations (name, sealed, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at")
-            .bind(QBO)
-            .bind(self.key.seal(&plain, QBO))
-            .bind(clock::now())
-            .execute(&mut **conn)
-            .await?;
-        Ok(())
+        put_sealed(&mut **conn, &self.key, QBO, &plain).await
     }
 
     pub async fn mapping(&self) -> Result<QboMapping> {
@@ -143,6 +133,11 @@ impl Qbo {
             .execute(self.store.pool())
             .await?;
         self.mapping().await
+    }
+
+    /// Whether a connection is stored and readable (as [`status`](Self::status) counts it).
+    pub async fn connected(&self) -> bool {
+        matches!(self.load().await, Ok(Some(_)))
     }
 
     /// The connection. One stored under another key counts as not

@@ -3,6 +3,8 @@
 //! which both databases accept; the few statements that differ by nature ask
 //! [`Store::backend`].
 
+pub(crate) mod integrations;
+
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
