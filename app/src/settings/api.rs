@@ -14,7 +14,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: match &st.qbo {
-            Some(q) if st.encryption_configured() => q.status().await.is_ok_and(|s| s.connected),
+            Some(q) if st.encryption_configured() => q.connected().await,
             _ => false,
         },
     })

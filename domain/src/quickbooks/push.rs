@@ -94,15 +94,12 @@ impl Qbo {
             }
         }
         let (body, rid) = (&body, &request_id);
-        let mut result = self
-            .authed_raw(|a| async move { self.client().create_purchase_order(a.environment, &a.realm_id, &a.token, body, rid).await })
-            .await;
+        let send = || self.authed_raw(|a| async move { self.client().create_purchase_order(a.environment, &a.realm_id, &a.token, body, rid).await });
+        let mut result = send().await;
         if let Err(AccessError::Qbo(QboError::Throttled(Some(s)))) = &result {
             if *s <= INLINE_WAIT_SECS {
                 tokio::time::sleep(std::time::Duration::from_secs(*s)).await;
-                result = self
-                    .authed_raw(|a| async move { self.client().create_purchase_order(a.environment, &a.realm_id, &a.token, body, rid).await })
-                    .await;
+                result = send().await;
             }
         }
         match result {
