@@ -53,3 +53,13 @@ pub async fn store(backend: &str) -> Store {
 
 /// The backends every store test runs on.
 pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+/// A user to create in a test, named by its email.
+pub fn new_user(email: &str, role: crate::users::Role) -> crate::users::NewUser {
+    crate::users::NewUser {
+        email: email.into(),
+        name: email.into(),
+        password: "a long password".into(),
+        role,
+    }
+}

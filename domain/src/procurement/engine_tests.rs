@@ -9,8 +9,8 @@ use super::*;
 use crate::purchase_orders::{LineInput, PoInput};
 use crate::reference::{CompanyInput, ContractLineInput, ContractLineStatus, Distributor as Kind, ProductInput, VendorInput};
 use crate::settings::SettingsUpdate;
-use crate::testing::{store, BACKENDS};
-use crate::users::{NewUser, Role, User};
+use crate::testing::{new_user, store, BACKENDS};
+use crate::users::{Role, User};
 use crate::Store;
 use chrono::Duration;
 use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
@@ -63,14 +63,8 @@ async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World
         timeout: std::time::Duration::from_millis(700),
         max_wait: std::time::Duration::from_secs(2),
     }));
-    let user = |e: &str, role| NewUser {
-        email: e.into(),
-        name: e.into(),
-        password: "a long password".into(),
-        role,
-    };
-    let buyer = s.create_user(user("buyer@x.test", Role::Purchaser)).await.unwrap();
-    let approver = s.create_user(user("appr@x.test", Role::Approver)).await.unwrap();
+    let buyer = s.create_user(new_user("buyer@x.test", Role::Purchaser)).await.unwrap();
+    let approver = s.create_user(new_user("appr@x.test", Role::Approver)).await.unwrap();
     let company = s
         .create_company(&CompanyInput {
             name: Some("Harbor".into()),

@@ -9,8 +9,8 @@ use crate::crypto::EncryptionKey;
 use crate::purchase_orders::{LineInput, PoInput, PurchaseOrder};
 use crate::reference::{CompanyInput, ProductInput, VendorInput};
 use crate::settings::SettingsUpdate;
-use crate::testing::{store, BACKENDS};
-use crate::users::{NewUser, Role, User};
+use crate::testing::{new_user, store, BACKENDS};
+use crate::users::{Role, User};
 use crate::{ErrorCode, Store};
 use fakes::qbo::{FakeQbo, QboFault, QboRoute};
 use std::time::Duration;
@@ -63,14 +63,8 @@ async fn world(backend: &str) -> World {
     let fake = FakeQbo::start(0, "app-id", "app-secret").await.unwrap();
     let key = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
     let qbo = Qbo::new(s.clone(), key, app(&fake), false);
-    let user = |e: &str, role| NewUser {
-        email: e.into(),
-        name: e.into(),
-        password: "a long password".into(),
-        role,
-    };
-    let admin = s.create_user(user("admin@x.test", Role::Admin)).await.unwrap();
-    let approver = s.create_user(user("appr@x.test", Role::Approver)).await.unwrap();
+    let admin = s.create_user(new_user("admin@x.test", Role::Admin)).await.unwrap();
+    let approver = s.create_user(new_user("appr@x.test", Role::Approver)).await.unwrap();
     let company = s
         .create_company(&CompanyInput {
             name: Some("Harbor Dental".into()),
