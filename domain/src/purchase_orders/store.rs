@@ -4,7 +4,7 @@
 
 use super::rules::{self, Action};
 use super::*;
-use crate::store::{like_pattern, Tx};
+use crate::store::{like_pattern, Backend, Tx};
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
 use chrono::Datelike;
@@ -21,8 +21,9 @@ const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id
     p.approval_kind, p.approved_by, au.name AS approved_by_name, p.approved_at, p.approval_limit_cents, p.signature_id, s.sha256 AS signature_sha256,
     p.rejected_by, ru.name AS rejected_by_name, p.rejected_at, p.rejection_reason,
     p.cancelled_by, xu.name AS cancelled_by_name, p.cancelled_at, p.cancel_reason,
-    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status
-  FROM purchase_orders p
+    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status";
+
+const PO_FROM: &str = "FROM purchase_orders p
   JOIN vendors v ON v.id = p.vendor_id
   JOIN companies c ON c.id = p.company_id
   LEFT JOIN tickets t ON t.id = p.ticket_id
@@ -33,8 +34,32 @@ const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id
   LEFT JOIN users xu ON xu.id = p.cancelled_by
   LEFT JOIN po_signatures s ON s.id = p.signature_id";
 
-const LINE_COLS: &str =
-    "id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details";
+/// A PO's lines as one JSON array (in line order), so that a PO and its lines
+/// are one query.
+const LINES_JSON_SQLITE: &str = "(SELECT json_group_array(json_object('id', id, 'line_no', line_no, 'description', description,
+    'quantity', quantity, 'received_quantity', received_quantity, 'unit_cost_cents', unit_cost_cents, 'product_id', product_id,
+    'contract_line_id', contract_line_id, 'billing_term', billing_term, 'commitment_term_id', commitment_term_id,
+    'provisioning_details', provisioning_details) ORDER BY line_no) FROM po_lines WHERE po_id = p.id)";
+const LINES_JSON_POSTGRES: &str = "(SELECT COALESCE(json_agg(json_build_object('id', id, 'line_no', line_no, 'description', description,
+    'quantity', quantity, 'received_quantity', received_quantity, 'unit_cost_cents', unit_cost_cents, 'product_id', product_id,
+    'contract_line_id', contract_line_id, 'billing_term', billing_term, 'commitment_term_id', commitment_term_id,
+    'provisioning_details', provisioning_details) ORDER BY line_no), '[]')::text FROM po_lines WHERE po_id = p.id)";
+
+/// One line as [`LINES_JSON_SQLITE`] and [`LINES_JSON_POSTGRES`] give it.
+#[derive(serde::Deserialize)]
+struct LineRow {
+    id: i64,
+    line_no: i64,
+    description: String,
+    quantity: i64,
+    received_quantity: i64,
+    unit_cost_cents: i64,
+    product_id: Option<i64>,
+    contract_line_id: Option<i64>,
+    billing_term: Option<String>,
+    commitment_term_id: Option<String>,
+    provisioning_details: String,
+}
 
 fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
     name.map(|name| Person { id, name })
@@ -135,24 +160,25 @@ fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
     })
 }
 
-fn line_from_row(r: &AnyRow) -> Result<PoLine> {
-    let quantity: i64 = r.try_get("quantity")?;
-    let unit: i64 = r.try_get("unit_cost_cents")?;
-    let details: String = r.try_get("provisioning_details")?;
-    Ok(PoLine {
-        id: r.try_get("id")?,
-        line_no: r.try_get("line_no")?,
-        description: r.try_get("description")?,
-        quantity,
-        received_quantity: r.try_get("received_quantity")?,
-        unit_cost_cents: unit,
-        total_cents: quantity * unit,
-        product_id: r.try_get("product_id")?,
-        contract_line_id: r.try_get("contract_line_id")?,
-        billing_term: r.try_get("billing_term")?,
-        commitment_term_id: r.try_get("commitment_term_id")?,
-        provisioning_details: serde_json::from_str(&details).unwrap_or_default(),
-    })
+fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
+    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(|_| Error::internal())?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PoLine {
+            id: r.id,
+            line_no: r.line_no,
+            description: r.description,
+            quantity: r.quantity,
+            received_quantity: r.received_quantity,
+            unit_cost_cents: r.unit_cost_cents,
+            total_cents: r.quantity * r.unit_cost_cents,
+            product_id: r.product_id,
+            contract_line_id: r.contract_line_id,
+            billing_term: r.billing_term,
+            commitment_term_id: r.commitment_term_id,
+            provisioning_details: serde_json::from_str(&r.provisioning_details).unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// The company, ticket and project a PO is raised against, checked.
@@ -686,16 +712,16 @@ impl Store {
     }
 
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
-        let row = sqlx::query(&format!("{PO_SELECT} WHERE p.id = $1"))
+        let lines = match self.backend() {
+            Backend::Sqlite => LINES_JSON_SQLITE,
+            Backend::Postgres => LINES_JSON_POSTGRES,
+        };
+        let row = sqlx::query(&format!("{PO_SELECT}, {lines} AS lines_json {PO_FROM} WHERE p.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The purchase order"))?;
-        let lines = sqlx::query(&format!("SELECT {LINE_COLS} FROM po_lines WHERE po_id = $1 ORDER BY line_no"))
-            .bind(id)
-            .fetch_all(self.pool())
-            .await?;
-        po_from_row(&row, lines.iter().map(line_from_row).collect::<Result<_>>()?)
+        po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)
     }
 
     /// Newest first, by keyset on id; filters use their indexes.

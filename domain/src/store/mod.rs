@@ -6,10 +6,46 @@
 pub(crate) mod integrations;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::AnyConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub type Tx = Transaction<'static, Any>;
+/// How long a writer waits for its turn before giving up (the same bound as
+/// SQLite's `busy_timeout`).
+const WRITE_WAIT: Duration = Duration::from_secs(15);
+
+/// A transaction that will write. On SQLite it also holds the process's
+/// turn in the writers' queue until it ends; `&mut *tx` is its connection.
+pub struct Tx {
+    // Dropped first: an unfinished transaction rolls back before the turn passes on.
+    tx: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -21,6 +57,11 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's writers, queued in arrival order (SQLite has one writer; its
+    /// busy handler would make them retry in growing sleeps instead).
+    writers: Option<Arc<Mutex<()>>>,
+    /// Who holds a session or token, for a few seconds (`users::callers`).
+    pub(crate) callers: Arc<crate::users::callers::Callers>,
 }
 
 impl std::fmt::Debug for Store {
@@ -70,7 +111,13 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        Ok(Store { pool, backend })
+        let writers = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store {
+            pool,
+            backend,
+            writers,
+            callers: Arc::default(),
+        })
     }
 
     /// Applies the migrations of this backend.
@@ -98,16 +145,26 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write
-    /// lock first (waiting on `busy_timeout`), so that a read followed by a
-    /// write never fails to upgrade; on PostgreSQL callers lock the rows they
-    /// change (`SELECT ... FOR UPDATE`, see [`Store::for_update`]).
+    /// Begins a transaction that will write. On SQLite it first waits for
+    /// its turn among this process's writers (first come, first served, and
+    /// before taking a connection, so waiting writers hold none), then takes
+    /// SQLite's write lock, so that a read followed by a write never fails to
+    /// upgrade; on PostgreSQL callers lock the rows they change
+    /// (`SELECT ... FOR UPDATE`, see [`Store::for_update`]).
     pub async fn begin_write(&self) -> crate::Result<Tx> {
+        let turn = match &self.writers {
+            Some(queue) => Some(
+                tokio::time::timeout(WRITE_WAIT, queue.clone().lock_owned())
+                    .await
+                    .map_err(|_| crate::Error::new(crate::ErrorCode::Internal, "The database is busy; try again in a moment."))?,
+            ),
+            None => None,
+        };
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Sqlite {
             sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
         }
-        Ok(tx)
+        Ok(Tx { tx, _turn: turn })
     }
 
     /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write lock is
@@ -188,5 +245,31 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
         assert_eq!(like_pattern(" 50%_off "), "%50\\%\\_off%");
+    }
+
+    /// SQLite's writers take turns in arrival order: the second waits for the
+    /// first to end, and gets its turn (and a connection) when it does.
+    #[tokio::test]
+    async fn sqlite_writers_take_turns() {
+        let s = crate::testing::store("sqlite").await;
+        let first = s.begin_write().await.unwrap();
+        let s2 = s.clone();
+        let mut second = tokio::spawn(async move {
+            let mut tx = s2.begin_write().await.unwrap();
+            sqlx::query("UPDATE write_lock SET n = n + 100 WHERE id = 1").execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), &mut second).await.is_err(),
+            "the second writer went ahead while the first held its turn"
+        );
+        // The waiting writer holds no connection (without the queue it would
+        // hold one, sleeping in SQLite's busy handler).
+        let in_use = s.pool().size() as usize - s.pool().num_idle();
+        assert_eq!(in_use, 1, "connections in use while the second writer waits");
+        first.commit().await.unwrap();
+        second.await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT n FROM write_lock WHERE id = 1").fetch_one(s.pool()).await.unwrap();
+        assert!(n >= 101, "{n}");
     }
 }

@@ -48,8 +48,14 @@ pub(crate) fn new_secret(prefix: &str) -> String {
 
 /// Secrets are stored only as their SHA-256.
 pub(crate) fn secret_hash(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha256::digest(secret.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// After `MAX_FAILURES` failed logins in a row, an account or an address is

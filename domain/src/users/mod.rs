@@ -6,6 +6,8 @@ use std::fmt;
 #[cfg(feature = "server")]
 pub(crate) mod auth;
 #[cfg(feature = "server")]
+pub(crate) mod callers;
+#[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
 pub use auth::{hash_password, verify_password, LoginThrottle, SESSION_DAYS};

@@ -1,6 +1,7 @@
 //! Users, sessions, API tokens and login failures in the store.
 
 use super::auth::{dummy_hash, hash_password, new_secret, secret_hash, verify_password, LoginThrottle, SESSION_DAYS};
+use super::callers::REMEMBER;
 use super::{ApiToken, CreatedToken, NewUser, Role, User, UserUpdate};
 use crate::store::{affected, is_unique_violation, to_bool};
 use crate::{clock, Error, Result, Store};
@@ -117,6 +118,7 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.callers.forget_all();
         self.get_user(id).await
     }
 
@@ -202,14 +204,26 @@ impl Store {
     }
 
     pub async fn user_by_session(&self, secret: &str) -> Result<Option<User>> {
+        let hash = secret_hash(secret);
+        let key = format!("s:{hash}");
+        if let Some(u) = self.callers.get(&key) {
+            return Ok(Some(u));
+        }
+        // Remembered only when the session outlives the memory of it.
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.active FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            "SELECT u.id, u.email, u.name, u.role, u.active, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
-        .bind(secret_hash(secret))
+        .bind(&hash)
         .bind(clock::now())
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let user = user_from_row(&row)?;
+        let expires: String = row.try_get("expires_at")?;
+        if expires > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()) {
+            self.callers.put(key, user.clone());
+        }
+        Ok(Some(user))
     }
 
     pub async fn delete_session(&self, secret: &str) -> Result<()> {
@@ -217,6 +231,7 @@ impl Store {
             .bind(secret_hash(secret))
             .execute(self.pool())
             .await?;
+        self.callers.forget_all();
         Ok(())
     }
 
@@ -263,11 +278,16 @@ impl Store {
         if affected(&r) == 0 {
             return Err(Error::not_found("The token"));
         }
+        self.callers.forget_all();
         Ok(())
     }
 
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
         let hash = secret_hash(token);
+        let key = format!("t:{hash}");
+        if let Some(u) = self.callers.get(&key) {
+            return Ok(Some(u));
+        }
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, u.active, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
@@ -287,7 +307,9 @@ impl Store {
                 .execute(self.pool())
                 .await?;
         }
-        Ok(Some(user_from_row(&row)?))
+        let user = user_from_row(&row)?;
+        self.callers.put(key, user.clone());
+        Ok(Some(user))
     }
 }
 
@@ -355,6 +377,9 @@ mod tests {
 
             let t2 = s.create_token(tech.id, "other").await.unwrap();
             let cookie = s.create_session(tech.id).await.unwrap();
+            // Looked up (and remembered) before the change, refused after it.
+            assert!(s.user_by_token(&t2.token).await.unwrap().is_some());
+            assert!(s.user_by_session(&cookie).await.unwrap().is_some());
             let upd = s
                 .update_user(
                     &admin,
@@ -385,6 +410,26 @@ mod tests {
                 Some("role")
             );
             assert_eq!(s.get_user(admin.id).await.unwrap().role, Role::Admin);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_change_reaches_a_remembered_caller_at_once() {
+        for b in BACKENDS {
+            let s = store(b).await;
+            let admin = s.create_user(new_user("admin@msp.test", Role::Admin)).await.unwrap();
+            let tech = s.create_user(new_user("tech@msp.test", Role::Technician)).await.unwrap();
+            let t = s.create_token(tech.id, "script").await.unwrap();
+            let cookie = s.create_session(tech.id).await.unwrap();
+            assert_eq!(s.user_by_token(&t.token).await.unwrap().unwrap().role, Role::Technician);
+            assert_eq!(s.user_by_session(&cookie).await.unwrap().unwrap().role, Role::Technician);
+            let upd = UserUpdate {
+                role: Some(Role::Viewer),
+                ..Default::default()
+            };
+            s.update_user(&admin, tech.id, upd).await.unwrap();
+            assert_eq!(s.user_by_token(&t.token).await.unwrap().unwrap().role, Role::Viewer, "{b}");
+            assert_eq!(s.user_by_session(&cookie).await.unwrap().unwrap().role, Role::Viewer, "{b}");
         }
     }
 }
