@@ -206,3 +206,28 @@ test('the list filters, searches and pages', async ({ page }) => {
   await expect(page.getByTestId('po-list').locator('tbody tr')).toHaveCount(1);
   await expect(page.getByRole('link', { name: 'New purchase order' })).toHaveCount(0);
 });
+
+test('the list filters by a company found by typing', async ({ page }) => {
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, { search: 'cedar', pick: 'Cedar & Pine Law', vendor: 'CDW', lines: [{ description: 'Filter test cable', qty: '1', cost: '5.00' }] });
+  const number = (await page.getByRole('heading', { level: 1 }).textContent())!.trim();
+  await page.goto('/purchase-orders');
+  await hydrated(page);
+  const rows = page.getByTestId('po-list').locator('tbody tr');
+  await page.getByRole('searchbox', { name: 'Company' }).fill('ced');
+  await page.getByRole('button', { name: 'Cedar & Pine Law' }).click();
+  await expect(page.getByTestId('committed')).toBeVisible();
+  await expect(rows.filter({ hasText: number })).toHaveCount(1);
+  await expect(rows.filter({ hasNotText: 'Cedar & Pine Law' })).toHaveCount(0);
+  // Given in the address, the company's name fills the filter.
+  const companyHref = await rows.first().locator('a[href^="/companies/"]').getAttribute('href');
+  await page.goto(`/purchase-orders?company_id=${companyHref!.split('/').pop()}`);
+  await hydrated(page);
+  await expect(page.getByRole('searchbox', { name: 'Company' })).toHaveValue('Cedar & Pine Law');
+  await expect(rows.filter({ hasNotText: 'Cedar & Pine Law' })).toHaveCount(0);
+  // × goes back to every company.
+  await page.getByRole('button', { name: 'Any company' }).click();
+  await expect(page.getByRole('searchbox', { name: 'Company' })).toHaveValue('');
+  await expect(page.getByTestId('committed')).toHaveCount(0);
+  expect(url).toMatch(/\/purchase-orders\/\d+$/);
+});

@@ -4,9 +4,18 @@ use server::config::{Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
+    // Log lines go through a thread of their own that writes them in batches,
+    // so a request never waits on the terminal or the log file. Not lossy:
+    // when that thread falls behind, logging waits rather than drops lines.
+    // The guard flushes what is left when main returns.
+    let (log_writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("nexos-log")
+        .finish(std::io::BufWriter::new(std::io::stdout()));
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .with_target(false)
+        .with_writer(log_writer)
         .init();
     let cli = Cli::parse();
     let config = cli.config.clone();

@@ -1,7 +1,7 @@
 use super::list_pos;
 use super::widgets::{when, StatusBadge};
 use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader};
-use crate::reference::{list_companies, list_vendors};
+use crate::reference::{get_company, list_companies, list_vendors};
 use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};
 use domain::users::Permission;
 use leptos::prelude::*;
@@ -17,7 +17,6 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
     let q = RwSignal::new(initial("q"));
     let ticket = initial("ticket_id").parse::<i64>().ok();
     let project = initial("project_id").parse::<i64>().ok();
-    let companies = Resource::new(|| (), |_| list_companies(None));
     let vendors = Resource::new(|| (), |_| list_vendors());
     view! {
         <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project.">
@@ -31,15 +30,11 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
                 <option value="">"Any status"</option>
                 {PoStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
             </select>
+            <CompanyFilter company />
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let cs = companies.await.unwrap_or_default();
                     let vs = vendors.await.unwrap_or_default();
                     view! {
-                        <select aria-label="Company" on:change=move |ev| company.set(event_target_value(&ev)) prop:value=move || company.get()>
-                            <option value="">"Any company"</option>
-                            {cs.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
-                        </select>
                         <select aria-label="Vendor" on:change=move |ev| vendor.set(event_target_value(&ev)) prop:value=move || vendor.get()>
                             <option value="">"Any vendor"</option>
                             {vs.into_iter().map(|v| view! { <option value=v.id.to_string()>{v.name}</option> }).collect_view()}
@@ -56,6 +51,88 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
             ticket_id=ticket
             project_id=project
         />
+    }
+}
+
+/// The company filter: search as you type. An MSP has hundreds of clients;
+/// a select holding every one of them would weigh on every load of the list.
+#[component]
+fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    // The name of a company given in the address (`?company_id=`), in the browser.
+    if let Some(id) = company.get_untracked().parse::<i64>().ok() {
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                if let Ok(c) = get_company(id).await {
+                    if text.get_untracked().is_empty() {
+                        text.set(c.name);
+                    }
+                }
+            });
+        });
+    }
+    let open = RwSignal::new(false);
+    let matches = Resource::new(
+        move || (text.get(), open.get()),
+        |(q, open)| async move {
+            if !open {
+                return Vec::new();
+            }
+            let found = list_companies(non_blank(q)).await.unwrap_or_default();
+            found.into_iter().take(8).map(|c| (c.id, c.name)).collect::<Vec<_>>()
+        },
+    );
+    let clear = move || {
+        company.set(String::new());
+        text.set(String::new());
+        open.set(false);
+    };
+    view! {
+        <div class="picker filter-picker">
+            <input
+                type="search"
+                name="company_filter"
+                autocomplete="off"
+                aria-label="Company"
+                placeholder="Any company"
+                bind:value=text
+                on:focus=move |_| open.set(true)
+                on:input=move |_| {
+                    open.set(true);
+                    if text.get_untracked().trim().is_empty() {
+                        company.set(String::new());
+                    }
+                }
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            />
+            <Show when=move || !company.get().is_empty()>
+                <button type="button" class="picker-clear" aria-label="Any company" on:click=move |_| clear()>"×"</button>
+            </Show>
+            <Show when=move || open.get()>
+                <ul class="picker-menu" role="listbox">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let items = matches.await;
+                            if items.is_empty() {
+                                return view! { <li class="muted picker-empty">"No matches"</li> }.into_any();
+                            }
+                            items.into_iter().map(|(id, name)| {
+                                let label = name.clone();
+                                view! {
+                                    <li role="option">
+                                        <button type="button" class="picker-item" on:click=move |_| {
+                                            company.set(id.to_string());
+                                            text.set(label.clone());
+                                            open.set(false);
+                                        }>{name}</button>
+                                    </li>
+                                }
+                            }).collect_view().into_any()
+                        })}
+                    </Transition>
+                </ul>
+            </Show>
+        </div>
     }
 }
 

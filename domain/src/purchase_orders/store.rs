@@ -34,6 +34,44 @@ const PO_FROM: &str = "FROM purchase_orders p
   LEFT JOIN users xu ON xu.id = p.cancelled_by
   LEFT JOIN po_signatures s ON s.id = p.signature_id";
 
+/// A list row's fields, as the list's JSON page names them.
+const SUMMARY_FIELDS: [&str; 15] = [
+    "id",
+    "number",
+    "status",
+    "vendor_id",
+    "vendor_name",
+    "company_id",
+    "company_name",
+    "ticket_id",
+    "project_id",
+    "total_cents",
+    "currency",
+    "created_at",
+    "created_by",
+    "created_by_name",
+    "procurement_status",
+];
+
+#[derive(serde::Deserialize)]
+struct SummaryRow {
+    id: i64,
+    number: String,
+    status: String,
+    vendor_id: i64,
+    vendor_name: String,
+    company_id: i64,
+    company_name: String,
+    ticket_id: Option<i64>,
+    project_id: Option<i64>,
+    total_cents: i64,
+    currency: String,
+    created_at: String,
+    created_by: i64,
+    created_by_name: String,
+    procurement_status: Option<String>,
+}
+
 /// A PO's lines as one JSON array (in line order), so that a PO and its lines
 /// are one query.
 const LINES_JSON_SQLITE: &str = "(SELECT json_group_array(json_object('id', id, 'line_no', line_no, 'description', description,
@@ -231,7 +269,10 @@ enum Arg {
 }
 
 impl Arg {
-    fn bind<'q>(&self, q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind<'q, O>(
+        &self,
+        q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
         match self {
             Arg::Int(v) => q.bind(*v),
             Arg::Text(v) => q.bind(v.clone()),
@@ -770,43 +811,52 @@ impl Store {
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        let sql = format!(
+        let inner = format!(
             "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
                     p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
              FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
              {where_sql} ORDER BY p.id DESC LIMIT ${}",
             args.len() + 1
         );
-        let mut query = sqlx::query(&sql);
+        // The page as one JSON array in one row: sqlx hands each row of a
+        // SQLite result from the connection's thread to the caller on its
+        // own, and those hand-offs cost more than the query.
+        let fields = SUMMARY_FIELDS.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
+        let sql = match self.backend() {
+            Backend::Sqlite => format!("SELECT json_group_array(json_object({fields}) ORDER BY x.id DESC) FROM ({inner}) x"),
+            Backend::Postgres => format!("SELECT COALESCE(json_agg(json_build_object({fields}) ORDER BY x.id DESC), '[]')::text FROM ({inner}) x"),
+        };
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
         for a in &args {
             query = a.bind(query);
         }
-        let rows = query.bind(limit + 1).fetch_all(self.pool()).await?;
+        let json = query.bind(limit + 1).fetch_one(self.pool()).await?;
+        let rows: Vec<SummaryRow> = serde_json::from_str(&json).map_err(|_| Error::internal())?;
         let mut items = rows
-            .iter()
+            .into_iter()
             .map(|r| {
                 Ok(PurchaseOrderSummary {
-                    id: r.try_get("id")?,
-                    number: r.try_get("number")?,
-                    status: status_of(&r.try_get::<String, _>("status")?)?,
+                    id: r.id,
+                    number: r.number,
+                    status: status_of(&r.status)?,
                     vendor: Named {
-                        id: r.try_get("vendor_id")?,
-                        name: r.try_get("vendor_name")?,
+                        id: r.vendor_id,
+                        name: r.vendor_name,
                     },
                     company: Named {
-                        id: r.try_get("company_id")?,
-                        name: r.try_get("company_name")?,
+                        id: r.company_id,
+                        name: r.company_name,
                     },
-                    ticket_id: r.try_get("ticket_id")?,
-                    project_id: r.try_get("project_id")?,
-                    total_cents: r.try_get("total_cents")?,
-                    currency: r.try_get("currency")?,
-                    created_at: r.try_get("created_at")?,
+                    ticket_id: r.ticket_id,
+                    project_id: r.project_id,
+                    total_cents: r.total_cents,
+                    currency: r.currency,
+                    created_at: r.created_at,
                     created_by: Person {
-                        id: r.try_get("created_by")?,
-                        name: r.try_get("created_by_name")?,
+                        id: Some(r.created_by),
+                        name: r.created_by_name,
                     },
-                    procurement_status: r.try_get("procurement_status")?,
+                    procurement_status: r.procurement_status,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
