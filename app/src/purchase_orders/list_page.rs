@@ -60,7 +60,7 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
 fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
     let text = RwSignal::new(String::new());
     // The name of a company given in the address (`?company_id=`), in the browser.
-    if let Some(id) = company.get_untracked().parse::<i64>().ok() {
+    if let Ok(id) = company.get_untracked().parse::<i64>() {
         Effect::new(move |_| {
             leptos::task::spawn_local(async move {
                 if let Ok(c) = get_company(id).await {

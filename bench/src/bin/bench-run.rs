@@ -418,9 +418,11 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
         .context("no draft")?;
     let submit = save("submit.json", &api.post("/api/purchase-orders/submit", &json!({"id": draft})).await?.body)?;
     let approve = save("approve.json", &api.post("/api/purchase-orders/approve", &json!({"id": draft})).await?.body)?;
+    let me = save("me.json", &api.post("/api/auth/me", &json!({})).await?.body)?;
     let bport = bench::free_port();
     let bbase = format!("http://127.0.0.1:{bport}");
     let routes = [
+        ("/api/auth/me", me),
         ("/api/purchase-orders/get", get),
         ("/api/purchase-orders/list", list),
         ("/purchase-orders", page),
@@ -450,6 +452,17 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
     let real = flow(&base, &token, sz.run_s, false)?;
     let bare = flow(&bbase, &token, sz.run_s, true)?;
     rows.push(("submit + approve (two calls, per pair)".to_string(), real, bare));
+    // The caller (remembered) and nothing else: what a server function
+    // costs before it reads the database.
+    let me = Target {
+        method: "POST",
+        path: "/api/auth/me".into(),
+        body: Body::Json("{}".into()),
+        compressed: false,
+    };
+    let real = measure(&base, &token, &me, sz.warm_s, sz.run_s)?;
+    let bare = measure(&bbase, &token, &me, sz.warm_s, sz.run_s)?;
+    rows.push(("`auth/me` (reads no table: a server function's own cost)".to_string(), real, bare));
     let rss_peak_kb = bench::proc_kb(pid, "VmHWM").unwrap_or(0);
     eprintln!("==> {backend}: peak RSS {} MB", rss_peak_kb / 1024);
     let mut compressed = Vec::new();
@@ -706,7 +719,8 @@ fn method(sz: &Sizes) -> String {
          `get` takes its ids in turn from 5,000 spread over the whole table; `list` is the first page (50, newest first); the page is \
          `GET /purchase-orders` as a signed-in browser gets it; answers are asked for uncompressed (identity, the same bytes the baseline sends), and get, list and the page once more compressed as browsers ask; `create` sends 5 lines and submits (no auto-approval at \
          that total: it waits for approval). submit + approve is measured by `bench-flow` ({CLIENTS} clients, each taking the next \
-         draft and calling submit then approve), since each pair needs its own draft.\n\n\
+         draft and calling submit then approve), since each pair needs its own draft. `auth/me` answers who the token belongs to \
+         and reads no table (the caller is remembered): it is what a server function costs before any query, for scale.\n\n\
          The baseline is `bench-baseline`, a bare axum server answering the same bytes (captured from the server in the same run) from \
          memory with the same content type, measured right after each endpoint with the same tool and settings. Ratio = NEXOS \
          throughput ÷ baseline throughput. Memory is the server's `VmRSS` after seeding and a short warm-up (idle) and its `VmHWM` \
