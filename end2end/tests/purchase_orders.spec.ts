@@ -219,8 +219,15 @@ test('the list filters by a company found by typing', async ({ page }) => {
   await expect(page.getByTestId('committed')).toBeVisible();
   await expect(rows.filter({ hasText: number })).toHaveCount(1);
   await expect(rows.filter({ hasNotText: 'Cedar & Pine Law' })).toHaveCount(0);
-  // Given in the address, the company's name fills the filter.
   const companyHref = await rows.first().locator('a[href^="/companies/"]').getAttribute('href');
+  // Typing again starts a new choice: no company until one is picked; the
+  // matches close when the focus leaves the filter.
+  await page.getByRole('searchbox', { name: 'Company' }).fill('harb');
+  await expect(page.getByRole('button', { name: 'Harbor Dental Group' })).toBeVisible();
+  await expect(page.getByTestId('committed')).toHaveCount(0);
+  await page.getByRole('heading', { level: 1 }).click();
+  await expect(page.getByRole('listbox')).toHaveCount(0);
+  // Given in the address, the company's name fills the filter.
   await page.goto(`/purchase-orders?company_id=${companyHref!.split('/').pop()}`);
   await hydrated(page);
   await expect(page.getByRole('searchbox', { name: 'Company' })).toHaveValue('Cedar & Pine Law');

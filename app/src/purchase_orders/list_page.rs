@@ -75,10 +75,11 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
     let matches = Resource::new(
         move || (text.get(), open.get()),
         |(q, open)| async move {
-            if !open {
+            // Nothing asked for until something is typed.
+            let Some(q) = non_blank(q).filter(|_| open) else {
                 return Vec::new();
-            }
-            let found = list_companies(non_blank(q)).await.unwrap_or_default();
+            };
+            let found = list_companies(Some(q)).await.unwrap_or_default();
             found.into_iter().take(8).map(|c| (c.id, c.name)).collect::<Vec<_>>()
         },
     );
@@ -88,7 +89,17 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
         open.set(false);
     };
     view! {
-        <div class="picker filter-picker">
+        <div class="picker filter-picker" on:focusout=move |ev| {
+            // Closes when the focus leaves the picker (not when it moves to a match).
+            use wasm_bindgen::JsCast;
+            let inside = ev
+                .related_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| el.closest(".filter-picker").ok().flatten().is_some());
+            if !inside {
+                open.set(false);
+            }
+        }>
             <input
                 type="search"
                 name="company_filter"
@@ -98,10 +109,9 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
                 bind:value=text
                 on:focus=move |_| open.set(true)
                 on:input=move |_| {
+                    // Typing starts a new choice: until one is picked, any company.
                     open.set(true);
-                    if text.get_untracked().trim().is_empty() {
-                        company.set(String::new());
-                    }
+                    company.set(String::new());
                 }
                 on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
             />
@@ -114,7 +124,8 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
                         {move || Suspend::new(async move {
                             let items = matches.await;
                             if items.is_empty() {
-                                return view! { <li class="muted picker-empty">"No matches"</li> }.into_any();
+                                let hint = if text.get_untracked().trim().is_empty() { "Type a company's name" } else { "No matches" };
+                                return view! { <li class="muted picker-empty">{hint}</li> }.into_any();
                             }
                             items.into_iter().map(|(id, name)| {
                                 let label = name.clone();

@@ -199,7 +199,10 @@ fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
 }
 
 fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
-    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(|_| Error::internal())?;
+    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, "a PO's lines did not read back from their JSON");
+        Error::internal()
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| PoLine {
@@ -856,7 +859,10 @@ impl Store {
             query = a.bind(query);
         }
         let json = query.bind(limit + 1).fetch_one(self.pool()).await?;
-        let rows: Vec<SummaryRow> = serde_json::from_str(&json).map_err(|_| Error::internal())?;
+        let rows: Vec<SummaryRow> = serde_json::from_str(&json).map_err(|e| {
+            tracing::error!(error = %e, "a page of POs did not read back from its JSON");
+            Error::internal()
+        })?;
         let mut items = rows
             .into_iter()
             .map(|r| {

@@ -19,7 +19,11 @@ const WRITE_WAIT: Duration = Duration::from_secs(15);
 /// A transaction that will write. On SQLite it also holds the process's
 /// turn in the writers' queue until it ends; `&mut *tx` is its connection.
 pub struct Tx {
-    // Dropped first: an unfinished transaction rolls back before the turn passes on.
+    // Dropped first: an unfinished transaction asks for its rollback, then
+    // the turn passes on. The rollback runs on the connection's thread soon
+    // after; a writer that comes in before it ends waits in SQLite's busy
+    // handler (`busy_timeout`), which stays set for that and for writes
+    // made outside `begin_write`.
     tx: Transaction<'static, Any>,
     _turn: Option<OwnedMutexGuard<()>>,
 }

@@ -10,6 +10,7 @@
 
 use super::User;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -21,16 +22,28 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Default)]
 pub(crate) struct Callers {
     map: Mutex<HashMap<String, (User, Instant)>>,
+    /// Bumped by [`Callers::forget_all`]: a lookup that began before a
+    /// change must not put back what the change made the store forget.
+    generation: AtomicU64,
 }
 
 impl Callers {
+    /// Taken before reading the database; handed to [`Callers::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     pub fn get(&self, key: &str) -> Option<User> {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key).filter(|(_, until)| *until > Instant::now()).map(|(u, _)| u.clone())
     }
 
-    pub fn put(&self, key: String, user: User) {
+    /// Remembers `user` unless something was forgotten since `generation`.
+    pub fn put(&self, generation: u64, key: String, user: User) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() != generation {
+            return;
+        }
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
@@ -38,7 +51,9 @@ impl Callers {
     }
 
     pub fn forget_all(&self) {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        map.clear();
     }
 }
 
@@ -59,9 +74,27 @@ mod tests {
             permissions: Role::Viewer.permissions().to_vec(),
         };
         assert!(c.get("k").is_none());
-        c.put("k".into(), u);
+        c.put(c.generation(), "k".into(), u.clone());
         assert_eq!(c.get("k").map(|u| u.id), Some(7));
         c.forget_all();
+        assert!(c.get("k").is_none());
+    }
+
+    #[test]
+    fn a_lookup_older_than_a_change_is_not_remembered() {
+        let c = Callers::default();
+        let u = User {
+            id: 7,
+            email: "a@b.c".into(),
+            name: "A".into(),
+            role: Role::Viewer,
+            active: true,
+            permissions: Role::Viewer.permissions().to_vec(),
+        };
+        let before = c.generation();
+        // A sign-out (say) lands while the lookup reads the database.
+        c.forget_all();
+        c.put(before, "k".into(), u);
         assert!(c.get("k").is_none());
     }
 }

@@ -209,6 +209,7 @@ impl Store {
         if let Some(u) = self.callers.get(&key) {
             return Ok(Some(u));
         }
+        let generation = self.callers.generation();
         // Remembered only when the session outlives the memory of it.
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, u.active, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
@@ -221,7 +222,7 @@ impl Store {
         let user = user_from_row(&row)?;
         let expires: String = row.try_get("expires_at")?;
         if expires > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()) {
-            self.callers.put(key, user.clone());
+            self.callers.put(generation, key, user.clone());
         }
         Ok(Some(user))
     }
@@ -288,6 +289,7 @@ impl Store {
         if let Some(u) = self.callers.get(&key) {
             return Ok(Some(u));
         }
+        let generation = self.callers.generation();
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, u.active, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
@@ -308,7 +310,7 @@ impl Store {
                 .await?;
         }
         let user = user_from_row(&row)?;
-        self.callers.put(key, user.clone());
+        self.callers.put(generation, key, user.clone());
         Ok(Some(user))
     }
 }
