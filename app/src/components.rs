@@ -114,3 +114,48 @@ pub fn non_blank(s: String) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
+
+/// One match offered by a search-as-you-type picker.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PickerMatch {
+    pub id: i64,
+    pub label: String,
+    /// The company the match belongs to (a company's own id for a company).
+    pub company_id: i64,
+}
+
+/// The open list of a search-as-you-type picker: its matches as buttons, or
+/// `empty` when there are none.
+#[component]
+pub fn PickerMenu(
+    open: RwSignal<bool>,
+    matches: Resource<Result<Vec<PickerMatch>, ApiError>>,
+    #[prop(into)] empty: Signal<&'static str>,
+    on_pick: Callback<PickerMatch>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || open.get()>
+            <ul class="picker-menu" role="listbox">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let items = matches.await.unwrap_or_default();
+                        if items.is_empty() {
+                            return view! { <li class="muted picker-empty">{empty.get_untracked()}</li> }.into_any();
+                        }
+                        items.into_iter().map(|m| {
+                            let label = m.label.clone();
+                            view! {
+                                <li role="option">
+                                    <button type="button" class="picker-item" on:click=move |_| {
+                                        on_pick.run(m.clone());
+                                        open.set(false);
+                                    }>{label}</button>
+                                </li>
+                            }
+                        }).collect_view().into_any()
+                    })}
+                </Transition>
+            </ul>
+        </Show>
+    }
+}

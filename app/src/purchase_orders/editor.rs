@@ -2,7 +2,7 @@
 //! as you type, vendor, a line editor with running totals, notes.
 
 use super::{get_po, CreatePo, UpdatePo};
-use crate::components::{dollars, last_error, non_blank, ErrorBanner, FieldError, LoadError, PageHeader};
+use crate::components::{dollars, last_error, non_blank, ErrorBanner, FieldError, LoadError, PageHeader, PickerMatch, PickerMenu};
 use crate::error::ApiError;
 use crate::reference::{list_companies, list_contract_lines, list_products, list_projects, list_tickets, list_vendors};
 use domain::money::{format_cents, parse_dollars};
@@ -438,14 +438,15 @@ fn TargetPicker(kind: RwSignal<Kind>, target: RwSignal<Option<i64>>, target_labe
                 return Ok(Vec::new());
             }
             let q = non_blank(q);
-            let items: Vec<(i64, String, i64)> = match k {
-                Kind::Company => list_companies(q).await?.into_iter().map(|c| (c.id, c.name, c.id)).collect(),
+            let m = |id, label, company_id| PickerMatch { id, label, company_id };
+            let items: Vec<PickerMatch> = match k {
+                Kind::Company => list_companies(q).await?.into_iter().map(|c| m(c.id, c.name, c.id)).collect(),
                 Kind::Ticket => list_tickets(None, q)
                     .await?
                     .into_iter()
-                    .map(|t| (t.id, format!("#{} {}", t.id, t.title), t.company_id))
+                    .map(|t| m(t.id, format!("#{} {}", t.id, t.title), t.company_id))
                     .collect(),
-                Kind::Project => list_projects(None, q).await?.into_iter().map(|p| (p.id, p.name, p.company_id)).collect(),
+                Kind::Project => list_projects(None, q).await?.into_iter().map(|p| m(p.id, p.name, p.company_id)).collect(),
             };
             Ok::<_, ApiError>(items.into_iter().take(8).collect::<Vec<_>>())
         },
@@ -470,31 +471,16 @@ fn TargetPicker(kind: RwSignal<Kind>, target: RwSignal<Option<i64>>, target_labe
             <Show when=move || target.get().is_some()>
                 <span class="picked" data-testid="picked">"✓ " {move || target_label.get()}</span>
             </Show>
-            <Show when=move || open.get()>
-                <ul class="picker-menu" role="listbox">
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let items = matches.await.unwrap_or_default();
-                            if items.is_empty() {
-                                return view! { <li class="muted picker-empty">"No matches"</li> }.into_any();
-                            }
-                            items.into_iter().map(|(id, label, company)| {
-                                let l2 = label.clone();
-                                view! {
-                                    <li role="option">
-                                        <button type="button" class="picker-item" on:click=move |_| {
-                                            target.set(Some(id));
-                                            target_label.set(l2.clone());
-                                            company_id.set(Some(company));
-                                            open.set(false);
-                                        }>{label}</button>
-                                    </li>
-                                }
-                            }).collect_view().into_any()
-                        })}
-                    </Transition>
-                </ul>
-            </Show>
+            <PickerMenu
+                open
+                matches
+                empty=Signal::stored("No matches")
+                on_pick=Callback::new(move |m: PickerMatch| {
+                    target.set(Some(m.id));
+                    target_label.set(m.label);
+                    company_id.set(Some(m.company_id));
+                })
+            />
         </div>
     }
 }

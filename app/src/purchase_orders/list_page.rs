@@ -1,6 +1,6 @@
 use super::list_pos;
 use super::widgets::{when, StatusBadge};
-use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader};
+use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader, PickerMatch, PickerMenu};
 use crate::reference::{get_company, list_companies, list_vendors};
 use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};
 use domain::users::Permission;
@@ -77,10 +77,18 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
         |(q, open)| async move {
             // Nothing asked for until something is typed.
             let Some(q) = non_blank(q).filter(|_| open) else {
-                return Vec::new();
+                return Ok(Vec::new());
             };
-            let found = list_companies(Some(q)).await.unwrap_or_default();
-            found.into_iter().take(8).map(|c| (c.id, c.name)).collect::<Vec<_>>()
+            let found = list_companies(Some(q)).await?;
+            Ok(found
+                .into_iter()
+                .take(8)
+                .map(|c| PickerMatch {
+                    id: c.id,
+                    label: c.name,
+                    company_id: c.id,
+                })
+                .collect())
         },
     );
     let clear = move || {
@@ -118,31 +126,15 @@ fn CompanyFilter(company: RwSignal<String>) -> impl IntoView {
             <Show when=move || !company.get().is_empty()>
                 <button type="button" class="picker-clear" aria-label="Any company" on:click=move |_| clear()>"×"</button>
             </Show>
-            <Show when=move || open.get()>
-                <ul class="picker-menu" role="listbox">
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let items = matches.await;
-                            if items.is_empty() {
-                                let hint = if text.get_untracked().trim().is_empty() { "Type a company's name" } else { "No matches" };
-                                return view! { <li class="muted picker-empty">{hint}</li> }.into_any();
-                            }
-                            items.into_iter().map(|(id, name)| {
-                                let label = name.clone();
-                                view! {
-                                    <li role="option">
-                                        <button type="button" class="picker-item" on:click=move |_| {
-                                            company.set(id.to_string());
-                                            text.set(label.clone());
-                                            open.set(false);
-                                        }>{name}</button>
-                                    </li>
-                                }
-                            }).collect_view().into_any()
-                        })}
-                    </Transition>
-                </ul>
-            </Show>
+            <PickerMenu
+                open
+                matches
+                empty=Signal::derive(move || if text.get().trim().is_empty() { "Type a company's name" } else { "No matches" })
+                on_pick=Callback::new(move |m: PickerMatch| {
+                    company.set(m.id.to_string());
+                    text.set(m.label);
+                })
+            />
         </div>
     }
 }

@@ -62,19 +62,23 @@ mod tests {
     use super::*;
     use crate::users::Role;
 
-    #[test]
-    fn remembers_until_forgotten() {
-        let c = Callers::default();
-        let u = User {
+    fn viewer() -> User {
+        User {
             id: 7,
             email: "a@b.c".into(),
             name: "A".into(),
             role: Role::Viewer,
             active: true,
             permissions: Role::Viewer.permissions().to_vec(),
-        };
+        }
+    }
+
+    #[test]
+    fn remembers_until_forgotten() {
+        let c = Callers::default();
+        let u = viewer();
         assert!(c.get("k").is_none());
-        c.put(c.generation(), "k".into(), u.clone());
+        c.put(c.generation(), "k".into(), u);
         assert_eq!(c.get("k").map(|u| u.id), Some(7));
         c.forget_all();
         assert!(c.get("k").is_none());
@@ -83,14 +87,7 @@ mod tests {
     #[test]
     fn a_lookup_older_than_a_change_is_not_remembered() {
         let c = Callers::default();
-        let u = User {
-            id: 7,
-            email: "a@b.c".into(),
-            name: "A".into(),
-            role: Role::Viewer,
-            active: true,
-            permissions: Role::Viewer.permissions().to_vec(),
-        };
+        let u = viewer();
         let before = c.generation();
         // A sign-out (say) lands while the lookup reads the database.
         c.forget_all();
