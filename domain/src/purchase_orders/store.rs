@@ -72,18 +72,33 @@ struct SummaryRow {
     procurement_status: Option<String>,
 }
 
-/// A PO's lines as one JSON array (in line order), so that a PO and its lines
-/// are one query.
-const LINES_JSON_SQLITE: &str = "(SELECT json_group_array(json_object('id', id, 'line_no', line_no, 'description', description,
-    'quantity', quantity, 'received_quantity', received_quantity, 'unit_cost_cents', unit_cost_cents, 'product_id', product_id,
-    'contract_line_id', contract_line_id, 'billing_term', billing_term, 'commitment_term_id', commitment_term_id,
-    'provisioning_details', provisioning_details) ORDER BY line_no) FROM po_lines WHERE po_id = p.id)";
-const LINES_JSON_POSTGRES: &str = "(SELECT COALESCE(json_agg(json_build_object('id', id, 'line_no', line_no, 'description', description,
-    'quantity', quantity, 'received_quantity', received_quantity, 'unit_cost_cents', unit_cost_cents, 'product_id', product_id,
-    'contract_line_id', contract_line_id, 'billing_term', billing_term, 'commitment_term_id', commitment_term_id,
-    'provisioning_details', provisioning_details) ORDER BY line_no), '[]')::text FROM po_lines WHERE po_id = p.id)";
+/// A line's fields, as [`LineRow`] reads them back.
+const LINE_FIELDS: [&str; 11] = [
+    "id",
+    "line_no",
+    "description",
+    "quantity",
+    "received_quantity",
+    "unit_cost_cents",
+    "product_id",
+    "contract_line_id",
+    "billing_term",
+    "commitment_term_id",
+    "provisioning_details",
+];
 
-/// One line as [`LINES_JSON_SQLITE`] and [`LINES_JSON_POSTGRES`] give it.
+/// `SELECT` of the rows of `source` (aliased `x`) as one JSON array of
+/// objects with `fields`, in `order`: one row to hand over instead of many
+/// (sqlx passes each row of a SQLite result between threads on its own).
+fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, order: &str) -> String {
+    let pairs = fields.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
+    match backend {
+        Backend::Sqlite => format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) FROM {source}"),
+        Backend::Postgres => format!("SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]')::text FROM {source}"),
+    }
+}
+
+/// One line as [`LINE_FIELDS`] give it.
 #[derive(serde::Deserialize)]
 struct LineRow {
     id: i64,
@@ -781,11 +796,9 @@ impl Store {
     }
 
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
-        let lines = match self.backend() {
-            Backend::Sqlite => LINES_JSON_SQLITE,
-            Backend::Postgres => LINES_JSON_POSTGRES,
-        };
-        let row = sqlx::query(&format!("{PO_SELECT}, {lines} AS lines_json {PO_FROM} WHERE p.id = $1"))
+        // The PO and its lines (as one JSON array) in one query.
+        let lines = json_rows_sql(self.backend(), &LINE_FIELDS, "po_lines x WHERE x.po_id = p.id", "x.line_no");
+        let row = sqlx::query(&format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -846,14 +859,8 @@ impl Store {
              {where_sql} ORDER BY p.id DESC LIMIT ${}",
             args.len() + 1
         );
-        // The page as one JSON array in one row: sqlx hands each row of a
-        // SQLite result from the connection's thread to the caller on its
-        // own, and those hand-offs cost more than the query.
-        let fields = SUMMARY_FIELDS.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
-        let sql = match self.backend() {
-            Backend::Sqlite => format!("SELECT json_group_array(json_object({fields}) ORDER BY x.id DESC) FROM ({inner}) x"),
-            Backend::Postgres => format!("SELECT COALESCE(json_agg(json_build_object({fields}) ORDER BY x.id DESC), '[]')::text FROM ({inner}) x"),
-        };
+        // The page as one JSON array in one row.
+        let sql = json_rows_sql(self.backend(), &SUMMARY_FIELDS, &format!("({inner}) x"), "x.id DESC");
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for a in &args {
             query = a.bind(query);
