@@ -1,6 +1,6 @@
 //! The QuickBooks connection: OAuth states awaiting Intuit's callback, the
 //! realm and tokens sealed with the platform key (`integrations` row 'qbo'),
-//! access tokens refreshed under a lock so that the rotated refresh token is
+//! access tokens refreshed under a lease so that the rotated refresh token is
 //! saved exactly once even with several server instances, and the mapping.
 
 use super::client::{QboApp, QboClient, QboError, Tokens};
@@ -16,6 +16,8 @@ use std::sync::Arc;
 const QBO: &str = "qbo";
 /// How long an admin has to come back from Intuit.
 const STATE_MINUTES: i64 = 10;
+/// The lease under which one caller at a time renews the access token.
+const REFRESH_LEASE: &str = "qbo-token-refresh";
 
 /// What is sealed in the database. Its `Debug` shows no token.
 #[derive(Clone, Serialize, Deserialize)]
@@ -50,6 +52,15 @@ impl Stored {
     /// The access token is good for at least another minute.
     fn fresh(&self) -> bool {
         clock::parse(&self.access_expires_at).is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::seconds(60))
+    }
+
+    /// Its access token, if good for at least another minute and not the one QBO just refused.
+    fn usable(&self, refused: Option<&str>) -> Option<Access> {
+        (self.fresh() && refused != Some(self.access_token.as_str())).then(|| Access {
+            environment: self.environment,
+            realm_id: self.realm_id.clone(),
+            token: self.access_token.clone(),
+        })
     }
 }
 
@@ -251,31 +262,59 @@ impl Qbo {
     /// is refreshed unless another caller already replaced it.
     pub async fn access(&self, refused: Option<&str>) -> std::result::Result<Access, AccessError> {
         let stored = self.load().await.map_err(AccessError::Store)?.ok_or(AccessError::NotConnected)?;
-        if stored.fresh() && refused != Some(stored.access_token.as_str()) {
-            return Ok(Access {
-                environment: stored.environment,
-                realm_id: stored.realm_id,
-                token: stored.access_token,
-            });
+        if let Some(a) = stored.usable(refused) {
+            return Ok(a);
         }
-        // Refresh under the lock: Intuit rotates the refresh token, and the
-        // new one must be saved before anyone else uses the old one.
+        // One refresh at a time, under a lease rather than a transaction:
+        // Intuit rotates the refresh token, and the new one must be saved
+        // before anyone uses the old one; but a transaction held while
+        // Intuit answers would stall every other write (SQLite has one
+        // writer). Whoever waits takes the token the holder saved.
+        let ttl = chrono::Duration::from_std(self.client.app().timeout).unwrap_or_default() + chrono::Duration::seconds(30);
+        let give_up = std::time::Instant::now() + ttl.to_std().unwrap_or_default();
+        let lease = loop {
+            if let Some(lease) = self.store.take_lease(REFRESH_LEASE, ttl).await.map_err(AccessError::Store)? {
+                break lease;
+            }
+            if std::time::Instant::now() > give_up {
+                return Err(AccessError::Store(Error::new(
+                    ErrorCode::Upstream,
+                    "QuickBooks is slow to renew its token; try again in a minute.",
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let seen = self.load().await.map_err(AccessError::Store)?.ok_or(AccessError::NotConnected)?;
+            if let Some(a) = seen.usable(refused) {
+                return Ok(a);
+            }
+        };
+        let renewed = self.refresh_with(refused).await;
+        if let Err(e) = self.store.release_lease(lease).await {
+            tracing::warn!("QuickBooks refresh lease not released (it expires by itself): {}", e.message);
+        }
+        renewed
+    }
+
+    /// The refresh itself, by the lease's holder: reads the connection again
+    /// (another holder may have just renewed it), asks Intuit, and saves the
+    /// tokens unless the connection was removed or replaced meanwhile.
+    async fn refresh_with(&self, refused: Option<&str>) -> std::result::Result<Access, AccessError> {
+        let current = self.load().await.map_err(AccessError::Store)?.ok_or(AccessError::NotConnected)?;
+        if let Some(a) = current.usable(refused) {
+            return Ok(a);
+        }
+        let tokens = self.client.refresh(&current.refresh_token).await.map_err(AccessError::Qbo)?;
+        let renewed = current.clone().with_tokens(&tokens);
         let mut tx = self.store.begin_write().await.map_err(AccessError::Store)?;
-        let sealed: Option<String> = sqlx::query_scalar(&format!("SELECT sealed FROM integrations WHERE name = $1{}", self.store.for_update()))
+        let sealed: Option<String> = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
             .bind(QBO)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| AccessError::Store(e.into()))?;
-        let current = self.open(&sealed.ok_or(AccessError::NotConnected)?).map_err(AccessError::Store)?;
-        if current.fresh() && refused != Some(current.access_token.as_str()) {
-            return Ok(Access {
-                environment: current.environment,
-                realm_id: current.realm_id,
-                token: current.access_token,
-            });
+        let now = self.open(&sealed.ok_or(AccessError::NotConnected)?).map_err(AccessError::Store)?;
+        if now.realm_id != current.realm_id || now.connected_at != current.connected_at {
+            return Err(AccessError::NotConnected);
         }
-        let tokens = self.client.refresh(&current.refresh_token).await.map_err(AccessError::Qbo)?;
-        let renewed = current.with_tokens(&tokens);
         self.save(&mut tx, &renewed).await.map_err(AccessError::Store)?;
         tx.commit().await.map_err(|e| AccessError::Store(e.into()))?;
         tracing::info!(realm = %renewed.realm_id, "QuickBooks access token refreshed");

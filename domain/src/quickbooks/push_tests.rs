@@ -25,7 +25,7 @@ struct World {
     company: i64,
 }
 
-fn app(fake: &FakeQbo) -> QboApp {
+fn app(fake: &FakeQbo, timeout: Duration) -> QboApp {
     QboApp {
         api_url: fake.api_url(),
         sandbox_api_url: fake.api_url(),
@@ -35,7 +35,7 @@ fn app(fake: &FakeQbo) -> QboApp {
         client_id: "app-id".into(),
         client_secret: "app-secret".into(),
         redirect_uri: "http://127.0.0.1:9/integrations/qbo/callback".into(),
-        timeout: Duration::from_millis(700),
+        timeout,
     }
 }
 
@@ -59,10 +59,15 @@ async fn connect(w: &World) {
 }
 
 async fn world(backend: &str) -> World {
+    world_with(backend, Duration::from_millis(700)).await
+}
+
+/// A world whose QBO calls time out after `timeout`.
+async fn world_with(backend: &str, timeout: Duration) -> World {
     let s = store(backend).await;
     let fake = FakeQbo::start(0, "app-id", "app-secret").await.unwrap();
     let key = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
-    let qbo = Qbo::new(s.clone(), key, app(&fake), false);
+    let qbo = Qbo::new(s.clone(), key, app(&fake, timeout), false);
     let admin = s.create_user(new_user("admin@x.test", Role::Admin)).await.unwrap();
     let approver = s.create_user(new_user("appr@x.test", Role::Approver)).await.unwrap();
     let company = s
@@ -154,7 +159,10 @@ async fn connect_checks_state_and_stores_tokens_sealed() {
         // Under another key the stored connection cannot be read: not
         // connected, saying why, so that an admin can connect again.
         let other = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
-        let elsewhere = Qbo::new(w.s.clone(), other, app(&w.fake), false).status().await.unwrap();
+        let elsewhere = Qbo::new(w.s.clone(), other, app(&w.fake, Duration::from_millis(700)), false)
+            .status()
+            .await
+            .unwrap();
         assert!(!elsewhere.connected && elsewhere.reason.unwrap().contains("connect QuickBooks again"), "{b}");
         let sealed: String = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = 'qbo'")
             .fetch_one(w.s.pool())
@@ -379,6 +387,35 @@ async fn expired_tokens_are_refreshed_and_the_rotated_one_saved() {
         w.qbo.access(None).await.ok().unwrap();
         assert_eq!(w.fake.requests(QboRoute::Token), n + 1, "{b}: a 30 s token is not trusted");
         assert_eq!(w.fake.purchase_orders().len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn a_slow_refresh_happens_once_and_holds_up_no_other_write() {
+    for b in BACKENDS {
+        let w = world_with(b, Duration::from_secs(10)).await;
+        let refused = w.qbo.access(None).await.ok().unwrap().token;
+        w.fake.fault(QboRoute::Token, QboFault::Delay(Duration::from_secs(4)));
+        // Five callers had the same token refused; they need one new token.
+        let callers: Vec<_> = (0..5)
+            .map(|_| {
+                let (qbo, refused) = (w.qbo.clone(), refused.clone());
+                tokio::spawn(async move { qbo.access(Some(&refused)).await.ok().map(|a| a.token) })
+            })
+            .collect();
+        while w.fake.requests(QboRoute::Token) < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Intuit is still answering: other writes go on meanwhile.
+        let po = approved_po(&w).await;
+        assert!(callers.iter().all(|c| !c.is_finished()), "{b}: the write waited for Intuit");
+        let mut tokens = Vec::new();
+        for c in callers {
+            tokens.push(c.await.unwrap().expect("a token"));
+        }
+        assert_eq!(w.fake.requests(QboRoute::Token), 2, "{b}: the code exchange and one refresh");
+        assert!(tokens.iter().all(|t| *t == tokens[0] && *t != refused), "{b}: all take the renewed token");
+        w.qbo.push(Pusher::User(&w.admin), po.id).await.unwrap();
     }
 }
 

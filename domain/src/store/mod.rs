@@ -4,6 +4,7 @@
 //! [`Store::backend`].
 
 pub(crate) mod integrations;
+pub mod leases;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::AnyConnection;
