@@ -342,6 +342,8 @@ struct ScaleRow {
     list: M,
     list_company: M,
     list_deep: M,
+    /// `q` = the number of the PO in the middle: a handful of matches.
+    list_search: M,
 }
 
 async fn warm(api: &bench::Api, max_id: i64) -> anyhow::Result<()> {
@@ -354,7 +356,11 @@ async fn warm(api: &bench::Api, max_id: i64) -> anyhow::Result<()> {
 }
 
 /// List and get at one size (the server is running on a database of `pos` POs).
-fn scale_point(base: &str, token: &str, pos: i64, sz: &Sizes, label: &str) -> anyhow::Result<(M, M, M, M)> {
+async fn scale_point(api: &bench::Api, base: &str, token: &str, pos: i64, seed_s: f64, sz: &Sizes, label: &str) -> anyhow::Result<ScaleRow> {
+    let number = api.call("purchase-orders/get", json!({"id": pos / 2})).await?["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let ids = id_lines(&format!("ids-{label}-{pos}.txt"), pos)?;
     let t = |path: &str, body: Body| Target {
         method: "POST",
@@ -378,7 +384,22 @@ fn scale_point(base: &str, token: &str, pos: i64, sz: &Sizes, label: &str) -> an
         sz.warm_s,
         sz.scale_s,
     )?;
-    Ok((get, list, list_company, list_deep))
+    let list_search = measure(
+        base,
+        token,
+        &t("/api/purchase-orders/list", Body::Json(json!({ "q": number }).to_string())),
+        sz.warm_s,
+        sz.scale_s,
+    )?;
+    Ok(ScaleRow {
+        pos,
+        seed_s,
+        get,
+        list,
+        list_company,
+        list_deep,
+        list_search,
+    })
 }
 
 async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, ScaleRow)> {
@@ -474,7 +495,7 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
     eprintln!("==> {backend}: peak RSS with compression {} MB", rss_peak_compressed_kb / 1024);
 
     eprintln!("==> {backend}: scaling point at {} POs", sz.main);
-    let (g, l, lc, ld) = scale_point(&base, &token, sz.main, sz, backend)?;
+    let scale = scale_point(&api, &base, &token, sz.main, seed_s, sz, backend).await?;
     drop(server);
     db.drop_now().await?;
     Ok((
@@ -486,14 +507,7 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
             rss_peak_compressed_kb,
             seed_s,
         },
-        ScaleRow {
-            pos: sz.main,
-            seed_s,
-            get: g,
-            list: l,
-            list_company: lc,
-            list_deep: ld,
-        },
+        scale,
     ))
 }
 
@@ -503,22 +517,13 @@ async fn scaling(args: &Args, backend: &str, sz: &Sizes, pos: i64) -> anyhow::Re
     let plans = plans(&db.url, pos).await.unwrap_or_else(|e| format!("(query plans unavailable: {e})\n"));
     let (server, base) = start_server(args, &db, &format!("{WORK}/server-{backend}-{pos}.log"))?;
     bench::wait_healthy(&base, Duration::from_secs(120)).await?;
-    warm(&bench::Api::new(&base, &token), pos).await?;
+    let api = bench::Api::new(&base, &token);
+    warm(&api, pos).await?;
     eprintln!("==> {backend}: scaling point at {pos} POs");
-    let (get, list, list_company, list_deep) = scale_point(&base, &token, pos, sz, backend)?;
+    let row = scale_point(&api, &base, &token, pos, seed_s, sz, backend).await?;
     drop(server);
     db.drop_now().await?;
-    Ok((
-        ScaleRow {
-            pos,
-            seed_s,
-            get,
-            list,
-            list_company,
-            list_deep,
-        },
-        plans,
-    ))
+    Ok((row, plans))
 }
 
 /// The plans of the queries behind get and list (as `domain` writes them).
@@ -526,12 +531,24 @@ async fn plans(url: &str, pos: i64) -> anyhow::Result<String> {
     let store = domain::Store::connect(url, 1).await?;
     let sqlite = store.backend() == domain::store::Backend::Sqlite;
     let id = pos / 2;
+    let number: String = sqlx::query_scalar(&format!("SELECT number FROM purchase_orders WHERE id = {id}"))
+        .fetch_one(store.pool())
+        .await?;
+    let like = domain::store::like_pattern(&number);
+    let search = match domain::store::fts_trigrams(&number) {
+        Some(t) if sqlite => format!(
+            "SELECT p.id, p.number, v.name, c.name, u.name FROM po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE po_search MATCH '{}' AND p.search_text LIKE '{like}' ESCAPE '\\' ORDER BY po_search.rowid DESC LIMIT 51",
+            t.replace('\'', "''")
+        ),
+        _ => format!("SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.search_text LIKE '{like}' ESCAPE '\\' ORDER BY p.id DESC LIMIT 51"),
+    };
     let queries = [
         ("get: the PO", format!("SELECT p.id, v.name, c.name, t.title, pr.name, cu.name, au.name, s.sha256 FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id LEFT JOIN tickets t ON t.id = p.ticket_id LEFT JOIN projects pr ON pr.id = p.project_id JOIN users cu ON cu.id = p.created_by LEFT JOIN users au ON au.id = p.approved_by LEFT JOIN po_signatures s ON s.id = p.signature_id WHERE p.id = {id}")),
         ("get: its lines", format!("SELECT id, line_no, description FROM po_lines WHERE po_id = {id} ORDER BY line_no")),
         ("list: first page", "SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by ORDER BY p.id DESC LIMIT 51".to_string()),
         ("list: a later page (keyset)", format!("SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.id < {id} ORDER BY p.id DESC LIMIT 51")),
         ("list: one company", "SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.company_id = 7 ORDER BY p.id DESC LIMIT 51".to_string()),
+        ("list: search for a PO number", search),
         ("list: one company's committed cost", "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE p.company_id = 7 AND p.status IN ('approved', 'partially_received', 'received')".to_string()),
     ];
     let mut out = String::new();
@@ -813,13 +830,13 @@ fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], plans: &str,
     let _ = writeln!(s, "### Scaling\n");
     let _ = writeln!(
         s,
-        "| POs | seeded in | get req/s | get p50 / p99 ms | list req/s | list p50 / p99 ms | list, one company: req/s, p50 / p99 ms | list, page at the middle (keyset): req/s, p50 / p99 ms |"
+        "| POs | seeded in | get req/s | get p50 / p99 ms | list req/s | list p50 / p99 ms | list, one company: req/s, p50 / p99 ms | list, page at the middle (keyset): req/s, p50 / p99 ms | list, search for a PO number: req/s, p50 / p99 ms |"
     );
-    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in scale {
         let _ = writeln!(
             s,
-            "| {} | {:.0} s | {} | {} / {} | {} | {} / {} | {}: {} / {} | {}: {} / {} |",
+            "| {} | {:.0} s | {} | {} / {} | {} | {} / {} | {}: {} / {} | {}: {} / {} | {}: {} / {} |",
             r.pos,
             r.seed_s,
             f(r.get.rps),
@@ -833,7 +850,10 @@ fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], plans: &str,
             f(r.list_company.p99),
             f(r.list_deep.rps),
             f(r.list_deep.p50),
-            f(r.list_deep.p99)
+            f(r.list_deep.p99),
+            f(r.list_search.rps),
+            f(r.list_search.p50),
+            f(r.list_search.p99)
         );
     }
     if let (Some(a), Some(b)) = (scale.first(), scale.last()) {
@@ -842,7 +862,7 @@ fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], plans: &str,
         let _ = writeln!(
             s,
             "\nCost from {} to {} POs (throughput at {} ÷ throughput at {}; target at most 2×): get {:.2}× ({}), list {:.2}× ({}); \
-             one company's list {:.2}×, middle page {:.2}×.\n",
+             one company's list {:.2}×, middle page {:.2}×, search for a PO number {:.2}×.\n",
             a.pos,
             b.pos,
             a.pos,
@@ -852,7 +872,8 @@ fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], plans: &str,
             l,
             mark(l <= 2.0),
             cost(&a.list_company, &b.list_company),
-            cost(&a.list_deep, &b.list_deep)
+            cost(&a.list_deep, &b.list_deep),
+            cost(&a.list_search, &b.list_search)
         );
     }
     if !plans.is_empty() {

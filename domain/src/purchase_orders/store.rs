@@ -4,7 +4,7 @@
 
 use super::rules::{self, Action};
 use super::*;
-use crate::store::{like_pattern, Backend, Tx};
+use crate::store::{fts_trigrams, like_pattern, Backend, Tx};
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
 use chrono::Datelike;
@@ -838,13 +838,26 @@ impl Store {
                 push(sql, Arg::Int(v));
             }
         }
+        // `q` is a substring of the search text. Three characters or more
+        // and SQLite's trigram index (po_search) finds the candidates, newest
+        // first, and LIKE confirms each; PostgreSQL's trigram index serves
+        // the LIKE itself.
+        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let trigrams = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite);
+        let (from, key) = match &trigrams {
+            Some(t) => {
+                push("po_search MATCH ?", Arg::Text(t.clone()));
+                ("po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid", "po_search.rowid")
+            }
+            None => ("purchase_orders p", "p.id"),
+        };
         if let Some(c) = cursor {
-            push("p.id < ?", Arg::Int(c));
+            push(&format!("{key} < ?"), Arg::Int(c));
         }
         if let Some(s) = f.status {
             push("p.status = ?", Arg::Text(s.as_str().to_string()));
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(q) = q {
             push("p.search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(q)));
         }
         let where_sql = if clauses.is_empty() {
@@ -855,8 +868,8 @@ impl Store {
         let inner = format!(
             "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
                     p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
-             FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
-             {where_sql} ORDER BY p.id DESC LIMIT ${}",
+             FROM {from} JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
+             {where_sql} ORDER BY {key} DESC LIMIT ${}",
             args.len() + 1
         );
         // The page as one JSON array in one row.

@@ -388,3 +388,53 @@ async fn racing_approve_reject_and_cancel_leave_one_result() {
         }
     }
 }
+
+#[tokio::test]
+async fn search_finds_any_substring_and_follows_edits() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let with_line = |text: &str| {
+            let mut i = input(&f, 1, 100);
+            i.lines[0].description = text.into();
+            i
+        };
+        let serial = f.s.create_po(&f.tech, &with_line("Dock SN 4XK-77_Q"), false).await.unwrap();
+        let promo = f.s.create_po(&f.tech, &with_line("Monitor at 50% off"), false).await.unwrap();
+        for _ in 0..5 {
+            f.s.create_po(&f.tech, &with_line("Dock stand"), false).await.unwrap();
+        }
+        let ids = |q: &str, cursor: Option<String>| {
+            let s = f.s.clone();
+            let q = q.to_string();
+            async move {
+                let page = s
+                    .list_pos(&PoFilter {
+                        q: Some(q),
+                        cursor,
+                        limit: Some(3),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                (page.items.iter().map(|i| i.id).collect::<Vec<_>>(), page.next_cursor)
+            }
+        };
+        assert_eq!(ids("4xk-77_q", None).await.0, vec![serial.id], "{b}: case and '_' as written");
+        assert_eq!(ids("4xk-77%q", None).await.0, Vec::<i64>::new(), "{b}: '%' is not a wildcard");
+        assert_eq!(ids("50% OFF", None).await.0, vec![promo.id], "{b}");
+        assert_eq!(ids("SN 4", None).await.0, vec![serial.id], "{b}: spaces belong to the text");
+        assert_eq!(ids("4X", None).await.0, vec![serial.id], "{b}: under three characters, still found");
+        assert_eq!(ids("stand dock", None).await.0, Vec::<i64>::new(), "{b}: the pieces must be in one run");
+        // Newest first, page by page, each dock once.
+        let (first, next) = ids("dock", None).await;
+        let (second, last) = ids("dock", next).await;
+        let all: Vec<i64> = [first, second].concat();
+        assert_eq!((all.len(), last), (6, None), "{b}");
+        assert!(all.windows(2).all(|w| w[0] > w[1]) && all.last() == Some(&serial.id), "{b}: {all:?}");
+        // An edit replaces what the PO is found by.
+        f.s.update_po(&f.tech, serial.id, serial.version, &with_line("Keyboard"), false).await.unwrap();
+        assert_eq!(ids("4xk", None).await.0, Vec::<i64>::new(), "{b}: the old text is gone");
+        assert_eq!(ids("keyboard", None).await.0, vec![serial.id], "{b}");
+        assert_eq!(ids(&serial.number, None).await.0, vec![serial.id], "{b}: the number stays");
+    }
+}

@@ -236,6 +236,22 @@ pub fn like_pattern(q: &str) -> String {
     s
 }
 
+/// An FTS5 query for a trigram index that matches the rows holding every
+/// three-character piece of `q` (each quoted, so taken literally); `None`
+/// under three characters, which a trigram index cannot look up. A match is
+/// a candidate: [`like_pattern`] confirms the pieces are in one run.
+pub fn fts_trigrams(q: &str) -> Option<String> {
+    let chars: Vec<char> = q.trim().to_lowercase().chars().collect();
+    let mut seen = std::collections::HashSet::new();
+    let pieces: Vec<String> = chars
+        .windows(3)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|t| seen.insert(t.clone()))
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
+    (!pieces.is_empty()).then(|| pieces.join(" "))
+}
+
 pub fn affected(r: &AnyQueryResult) -> u64 {
     r.rows_affected()
 }
@@ -247,6 +263,13 @@ pub fn to_bool(v: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigram_queries_quote_every_piece() {
+        assert_eq!(fts_trigrams(" ab "), None);
+        assert_eq!(fts_trigrams("Dell").as_deref(), Some(r#""del" "ell""#));
+        assert_eq!(fts_trigrams("a\"b\"a\"b").as_deref(), Some(r#""a""b" """b""" "b""a" """a""""#));
+    }
 
     #[test]
     fn urls() {
