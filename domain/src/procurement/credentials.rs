@@ -24,6 +24,7 @@ impl Store {
         let client_id = crate::validate::required_text("client_id", &creds.client_id, 200)?;
         let client_secret = crate::validate::required_text("client_secret", &creds.client_secret, 500)?;
         let plain = serde_json::to_vec(&Pax8Credentials { client_id, client_secret }).map_err(|_| Error::internal())?;
+        let _turn = self.write_turn().await?;
         put_sealed(self.pool(), key, PAX8, &plain).await
     }
 

@@ -741,11 +741,13 @@ impl Engine {
             let sub_id: String = s.try_get("subscription_id")?;
             match self.distributor.subscription(&sub_id).await {
                 Ok(state) => {
-                    sqlx::query("UPDATE dispatch_subscriptions SET status = $1, updated_at = $2 WHERE id = $3")
-                        .bind(&state.status)
-                        .bind(clock::now())
-                        .bind(s.try_get::<i64, _>("id")?)
-                        .execute(self.store.pool())
+                    self.store
+                        .execute_write(
+                            sqlx::query("UPDATE dispatch_subscriptions SET status = $1, updated_at = $2 WHERE id = $3")
+                                .bind(&state.status)
+                                .bind(clock::now())
+                                .bind(s.try_get::<i64, _>("id")?),
+                        )
                         .await?;
                     all_active &= state.active();
                 }

@@ -138,10 +138,12 @@ impl Qbo {
     pub async fn save_mapping(&self, m: &QboMapping) -> Result<QboMapping> {
         let ap = crate::validate::optional_text("ap_account_id", m.ap_account_id.as_deref(), 50)?;
         let expense = crate::validate::optional_text("expense_account_id", m.expense_account_id.as_deref(), 50)?;
-        sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2 WHERE id = 1")
-            .bind(ap)
-            .bind(expense)
-            .execute(self.store.pool())
+        self.store
+            .execute_write(
+                sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2 WHERE id = 1")
+                    .bind(ap)
+                    .bind(expense),
+            )
             .await?;
         self.mapping().await
     }
@@ -176,16 +178,17 @@ impl Qbo {
     pub async fn begin_connect(&self, admin: &User, environment: Environment) -> Result<String> {
         let state = crate::users::auth::new_secret("");
         let stale = clock::from_now(-chrono::Duration::minutes(STATE_MINUTES));
-        sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
-            .bind(&stale)
-            .execute(self.store.pool())
+        self.store
+            .execute_write(sqlx::query("DELETE FROM oauth_states WHERE created_at < $1").bind(&stale))
             .await?;
-        sqlx::query("INSERT INTO oauth_states (state, user_id, environment, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&state)
-            .bind(admin.id)
-            .bind(environment.as_str())
-            .bind(clock::now())
-            .execute(self.store.pool())
+        self.store
+            .execute_write(
+                sqlx::query("INSERT INTO oauth_states (state, user_id, environment, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&state)
+                    .bind(admin.id)
+                    .bind(environment.as_str())
+                    .bind(clock::now()),
+            )
             .await?;
         Ok(self.client.authorize_url(&state))
     }
@@ -249,9 +252,8 @@ impl Qbo {
             if let Err(e) = self.client.revoke(&s.refresh_token).await {
                 tracing::warn!("QuickBooks revoke failed, forgetting the tokens anyway: {}", e.plain());
             }
-            sqlx::query("DELETE FROM integrations WHERE name = $1")
-                .bind(QBO)
-                .execute(self.store.pool())
+            self.store
+                .execute_write(sqlx::query("DELETE FROM integrations WHERE name = $1").bind(QBO))
                 .await?;
             tracing::info!(realm = %s.realm_id, "QuickBooks disconnected");
         }

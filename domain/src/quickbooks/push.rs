@@ -140,10 +140,13 @@ impl Qbo {
         let mut ran = 0;
         for (id, at) in due {
             // Claimed by whoever clears the retry time first (several instances).
-            let claimed = sqlx::query("UPDATE purchase_orders SET qbo_retry_at = NULL WHERE id = $1 AND qbo_retry_at = $2")
-                .bind(id)
-                .bind(&at)
-                .execute(self.store.pool())
+            let claimed = self
+                .store
+                .execute_write(
+                    sqlx::query("UPDATE purchase_orders SET qbo_retry_at = NULL WHERE id = $1 AND qbo_retry_at = $2")
+                        .bind(id)
+                        .bind(&at),
+                )
                 .await?;
             if claimed.rows_affected() == 1 {
                 ran += 1;

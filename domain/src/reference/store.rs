@@ -98,6 +98,7 @@ impl Store {
 
     pub async fn create_company(&self, input: &CompanyInput) -> Result<Company> {
         let i = input.validated(false)?;
+        let _turn = self.write_turn().await?;
         let r = sqlx::query("INSERT INTO companies (name, pax8_company_id, created_at) VALUES ($1, $2, $3) RETURNING id, name, pax8_company_id")
             .bind(i.name)
             .bind(i.pax8_company_id.filter(|s| !s.is_empty()))
@@ -111,6 +112,7 @@ impl Store {
     pub async fn update_company(&self, id: i64, input: &CompanyInput) -> Result<Company> {
         let i = input.validated(true)?;
         let pax8 = blank_to_null(i.pax8_company_id);
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(
             "UPDATE companies SET name = COALESCE($1, name), pax8_company_id = CASE WHEN $2 = 1 THEN $3 ELSE pax8_company_id END WHERE id = $4 RETURNING id, name, pax8_company_id",
         )
@@ -162,6 +164,7 @@ impl Store {
     pub async fn create_ticket(&self, company_id: i64, title: &str) -> Result<Ticket> {
         let title = crate::validate::required_text("title", title, MAX_NAME)?;
         self.company_exists(company_id).await?;
+        let _turn = self.write_turn().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO tickets (company_id, title, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(company_id)
             .bind(&title)
@@ -207,6 +210,7 @@ impl Store {
     pub async fn create_project(&self, company_id: i64, name: &str) -> Result<Project> {
         let name = crate::validate::required_text("name", name, MAX_NAME)?;
         self.company_exists(company_id).await?;
+        let _turn = self.write_turn().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO projects (company_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(company_id)
             .bind(&name)
@@ -243,6 +247,7 @@ impl Store {
 
     pub async fn create_vendor(&self, input: &VendorInput) -> Result<Vendor> {
         let i = input.validated(false)?;
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(
             "INSERT INTO vendors (name, distributor, qbo_vendor_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, distributor, qbo_vendor_id",
         )
@@ -261,6 +266,7 @@ impl Store {
     pub async fn update_vendor(&self, id: i64, input: &VendorInput, set_distributor: bool) -> Result<Vendor> {
         let i = input.validated(true)?;
         let qbo = blank_to_null(i.qbo_vendor_id);
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(
             "UPDATE vendors SET name = COALESCE($1, name),
                 distributor = CASE WHEN $2 = 1 THEN $3 ELSE distributor END,
@@ -311,6 +317,7 @@ impl Store {
             return Err(Error::validation("vendor_id", "No vendor has this id."));
         }
         let nonblank = |v: Option<String>| v.filter(|s| !s.is_empty());
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(&format!(
             "INSERT INTO products (vendor_id, name, sku, unit_cost_cents, distributor_product_id, billing_term, commitment_term_id, qbo_item_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PRODUCT_COLS}"
@@ -343,6 +350,7 @@ impl Store {
             blank_to_null(i.commitment_term_id),
             blank_to_null(i.qbo_item_id),
         );
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(&format!(
             "UPDATE products SET vendor_id = COALESCE($1, vendor_id), name = COALESCE($2, name), sku = COALESCE($3, sku),
                 unit_cost_cents = COALESCE($4, unit_cost_cents),
@@ -376,6 +384,7 @@ impl Store {
     pub async fn create_contract(&self, company_id: i64, name: &str) -> Result<Contract> {
         let name = crate::validate::required_text("name", name, MAX_NAME)?;
         self.company_exists(company_id).await?;
+        let _turn = self.write_turn().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO contracts (company_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(company_id)
             .bind(&name)
@@ -481,6 +490,7 @@ impl Store {
                 return Err(Error::validation("product_id", "No product has this id."));
             }
         }
+        let _turn = self.write_turn().await?;
         let r = sqlx::query(&format!(
             "INSERT INTO contract_lines (contract_id, product_id, description, quantity, unit_price_cents, status, created_at)
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING {LINE_COLS}"

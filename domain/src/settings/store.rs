@@ -18,14 +18,15 @@ impl Store {
 
     pub async fn update_settings(&self, upd: &SettingsUpdate) -> Result<Settings> {
         upd.validated()?;
-        sqlx::query(
-            "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
+        self.execute_write(
+            sqlx::query(
+                "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
                 require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push) WHERE id = 1",
+            )
+            .bind(upd.auto_approve_limit_cents)
+            .bind(upd.require_signature.map(i64::from))
+            .bind(upd.qbo_auto_push.map(i64::from)),
         )
-        .bind(upd.auto_approve_limit_cents)
-        .bind(upd.require_signature.map(i64::from))
-        .bind(upd.qbo_auto_push.map(i64::from))
-        .execute(self.pool())
         .await?;
         self.settings().await
     }

@@ -6,7 +6,8 @@
 pub(crate) mod integrations;
 pub mod leases;
 
-use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
+use sqlx::query::Query;
 use sqlx::AnyConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::sync::Arc;
@@ -160,19 +161,32 @@ impl Store {
     /// upgrade; on PostgreSQL callers lock the rows they change
     /// (`SELECT ... FOR UPDATE`, see [`Store::for_update`]).
     pub async fn begin_write(&self) -> crate::Result<Tx> {
-        let turn = match &self.writers {
-            Some(queue) => Some(
-                tokio::time::timeout(WRITE_WAIT, queue.clone().lock_owned())
-                    .await
-                    .map_err(|_| crate::Error::new(crate::ErrorCode::Internal, "The database is busy; try again in a moment."))?,
-            ),
-            None => None,
-        };
+        let turn = self.write_turn().await?;
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Sqlite {
             sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
         }
         Ok(Tx { tx, _turn: turn })
+    }
+
+    /// Runs one statement that writes, outside any transaction, in its turn
+    /// among this process's writers on SQLite (see [`Store::begin_write`]).
+    pub async fn execute_write<'q>(&self, statement: Query<'q, Any, AnyArguments<'q>>) -> crate::Result<AnyQueryResult> {
+        let _turn = self.write_turn().await?;
+        Ok(statement.execute(&self.pool).await?)
+    }
+
+    /// This writer's turn on SQLite (first come, first served); nothing to
+    /// wait for on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> crate::Result<Option<OwnedMutexGuard<()>>> {
+        match &self.writers {
+            Some(queue) => {
+                Ok(Some(tokio::time::timeout(WRITE_WAIT, queue.clone().lock_owned()).await.map_err(|_| {
+                    crate::Error::new(crate::ErrorCode::Internal, "The database is busy; try again in a moment.")
+                })?))
+            }
+            None => Ok(None),
+        }
     }
 
     /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write lock is

@@ -37,6 +37,7 @@ impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         let new = new.validated()?;
         let hash = hash_password(&new.password).await?;
+        let _turn = self.write_turn().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO users (email, name, role, active, password_hash, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING {USER_COLS}"
         ))
@@ -156,7 +157,7 @@ impl Store {
         match user {
             Some(u) => {
                 for key in &keys {
-                    let _ = sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(self.pool()).await;
+                    let _ = self.execute_write(sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key)).await;
                 }
                 Ok(u)
             }
@@ -193,13 +194,14 @@ impl Store {
     /// Starts a session; returns the cookie value (only its hash is stored).
     pub async fn create_session(&self, user_id: i64) -> Result<String> {
         let secret = new_secret("");
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(secret_hash(&secret))
-            .bind(user_id)
-            .bind(clock::now())
-            .bind(clock::from_now(chrono::Duration::days(SESSION_DAYS)))
-            .execute(self.pool())
-            .await?;
+        self.execute_write(
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(secret_hash(&secret))
+                .bind(user_id)
+                .bind(clock::now())
+                .bind(clock::from_now(chrono::Duration::days(SESSION_DAYS))),
+        )
+        .await?;
         Ok(secret)
     }
 
@@ -228,9 +230,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, secret: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(secret_hash(secret))
-            .execute(self.pool())
+        self.execute_write(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secret_hash(secret)))
             .await?;
         self.callers.forget_all();
         Ok(())
@@ -239,6 +239,7 @@ impl Store {
     pub async fn create_token(&self, user_id: i64, name: &str) -> Result<CreatedToken> {
         let name = crate::validate::required_text("name", name, 80)?;
         let token = new_secret("nxs_");
+        let _turn = self.write_turn().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user_id)
             .bind(&name)
@@ -269,12 +270,14 @@ impl Store {
     /// Revokes one of `user_id`'s tokens (admins may revoke anyone's).
     pub async fn revoke_token(&self, acting: &User, id: i64) -> Result<()> {
         let any_owner = acting.can(crate::users::Permission::Admin);
-        let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND (user_id = $3 OR $4 = 1)")
-            .bind(clock::now())
-            .bind(id)
-            .bind(acting.id)
-            .bind(i64::from(any_owner))
-            .execute(self.pool())
+        let r = self
+            .execute_write(
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND (user_id = $3 OR $4 = 1)")
+                    .bind(clock::now())
+                    .bind(id)
+                    .bind(acting.id)
+                    .bind(i64::from(any_owner)),
+            )
             .await?;
         if affected(&r) == 0 {
             return Err(Error::not_found("The token"));
@@ -303,11 +306,12 @@ impl Store {
         let minute_ago = clock::from_now(chrono::Duration::seconds(-60));
         if last.is_none_or(|l| l < minute_ago) {
             let token_id: i64 = row.try_get("token_id")?;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(clock::now())
-                .bind(token_id)
-                .execute(self.pool())
-                .await?;
+            self.execute_write(
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(clock::now())
+                    .bind(token_id),
+            )
+            .await?;
         }
         let user = user_from_row(&row)?;
         self.callers.put(generation, key, user.clone());
