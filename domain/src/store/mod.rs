@@ -24,8 +24,8 @@ pub struct Tx {
     // Dropped first: an unfinished transaction asks for its rollback, then
     // the turn passes on. The rollback runs on the connection's thread soon
     // after; a writer that comes in before it ends waits in SQLite's busy
-    // handler (`busy_timeout`), which stays set for that and for writes
-    // made outside `begin_write`.
+    // handler (`busy_timeout`), which stays set for that and for other
+    // processes writing to the same file.
     tx: Transaction<'static, Any>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
