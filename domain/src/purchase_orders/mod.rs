@@ -2,6 +2,8 @@
 
 pub mod rules;
 #[cfg(feature = "server")]
+pub(crate) mod search;
+#[cfg(feature = "server")]
 pub mod signature;
 #[cfg(feature = "server")]
 mod store;

@@ -90,7 +90,7 @@ const LINE_FIELDS: [&str; 11] = [
 /// `SELECT` of the rows of `source` (aliased `x`) as one JSON array of
 /// objects with `fields`, in `order`: one row to hand over instead of many
 /// (sqlx passes each row of a SQLite result between threads on its own).
-fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, order: &str) -> String {
+pub(super) fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, order: &str) -> String {
     let pairs = fields.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
     match backend {
         Backend::Sqlite => format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) FROM {source}"),
@@ -385,16 +385,13 @@ impl Store {
     }
 
     fn search_text(number: &str, vendor: &str, target: &Target, lines: &[LineInput]) -> String {
-        let mut s = format!("{number} {vendor} {}", target.company_name);
-        for (_, t) in target.ticket.iter().chain(target.project.iter()) {
-            s.push(' ');
-            s.push_str(t);
-        }
-        for l in lines {
-            s.push(' ');
-            s.push_str(&l.description);
-        }
-        s.to_lowercase()
+        let titles = target.ticket.iter().chain(target.project.iter()).map(|(_, t)| t.as_str());
+        super::search::search_text(
+            [number, vendor, &target.company_name]
+                .into_iter()
+                .chain(titles)
+                .chain(lines.iter().map(|l| l.description.as_str())),
+        )
     }
 
     /// All the lines in one statement (at most `MAX_LINES` × 10 values, within

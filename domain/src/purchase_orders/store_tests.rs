@@ -438,3 +438,57 @@ async fn search_finds_any_substring_and_follows_edits() {
         assert_eq!(ids(&serial.number, None).await.0, vec![serial.id], "{b}: the number stays");
     }
 }
+
+#[tokio::test]
+async fn renaming_a_vendor_or_company_renames_what_its_pos_are_found_by() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let po = f.s.create_po(&f.tech, &input(&f, 1, 100), false).await.unwrap();
+        let mut on_ticket = input(&f, 1, 100);
+        on_ticket.company_id = None;
+        on_ticket.ticket_id = Some(f.ticket);
+        let ticketed = f.s.create_po(&f.tech, &on_ticket, false).await.unwrap();
+        let found = |q: &str| {
+            let (s, q) = (f.s.clone(), q.to_string());
+            async move {
+                let page = s
+                    .list_pos(&PoFilter {
+                        q: Some(q),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                page.items.iter().map(|i| i.id).collect::<Vec<_>>()
+            }
+        };
+        let both = vec![ticketed.id, po.id];
+        assert_eq!(found("harbor dental").await, both, "{b}");
+        f.s.update_company(
+            f.company,
+            &CompanyInput {
+                name: Some("Bayside Dental Group".into()),
+                pax8_company_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        f.s.update_vendor(
+            f.vendor,
+            &VendorInput {
+                name: Some("Ingram Micro".into()),
+                distributor: None,
+                qbo_vendor_id: None,
+            },
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found("harbor").await, Vec::<i64>::new(), "{b}: the old name is gone");
+        assert_eq!(found("bayside dental").await, both, "{b}");
+        assert_eq!(found("ingram micro").await, both, "{b}");
+        // The rest of the text is as it was.
+        assert_eq!(found("laptop for new hire").await, vec![ticketed.id], "{b}: the ticket");
+        assert_eq!(found(&po.number).await, vec![po.id], "{b}: the number");
+        assert_eq!(found("latitude 5450").await, both, "{b}: the lines");
+    }
+}

@@ -1,6 +1,7 @@
 //! Reference data in the store.
 
 use super::*;
+use crate::purchase_orders::search::Renamed;
 use crate::store::{is_unique_violation, like_pattern};
 use crate::{clock, Error, Store};
 use sqlx::any::AnyRow;
@@ -112,7 +113,8 @@ impl Store {
     pub async fn update_company(&self, id: i64, input: &CompanyInput) -> Result<Company> {
         let i = input.validated(true)?;
         let pax8 = blank_to_null(i.pax8_company_id);
-        let _turn = self.write_turn().await?;
+        let renamed = i.name.is_some();
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE companies SET name = COALESCE($1, name), pax8_company_id = CASE WHEN $2 = 1 THEN $3 ELSE pax8_company_id END WHERE id = $4 RETURNING id, name, pax8_company_id",
         )
@@ -120,10 +122,15 @@ impl Store {
         .bind(i64::from(pax8.is_some()))
         .bind(pax8.flatten())
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(duplicate("name", "A company with this name"))?;
-        company(&r.ok_or_else(|| Error::not_found("The company"))?)
+        let c = company(&r.ok_or_else(|| Error::not_found("The company"))?)?;
+        if renamed {
+            self.refresh_search_text(&mut tx, Renamed::Company(id)).await?;
+        }
+        tx.commit().await?;
+        Ok(c)
     }
 
     // ---- tickets and projects ---------------------------------------------
@@ -266,7 +273,8 @@ impl Store {
     pub async fn update_vendor(&self, id: i64, input: &VendorInput, set_distributor: bool) -> Result<Vendor> {
         let i = input.validated(true)?;
         let qbo = blank_to_null(i.qbo_vendor_id);
-        let _turn = self.write_turn().await?;
+        let renamed = i.name.is_some();
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE vendors SET name = COALESCE($1, name),
                 distributor = CASE WHEN $2 = 1 THEN $3 ELSE distributor END,
@@ -279,10 +287,15 @@ impl Store {
         .bind(i64::from(qbo.is_some()))
         .bind(qbo.flatten())
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(duplicate("name", "A vendor with this name"))?;
-        vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)
+        let v = vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)?;
+        if renamed {
+            self.refresh_search_text(&mut tx, Renamed::Vendor(id)).await?;
+        }
+        tx.commit().await?;
+        Ok(v)
     }
 
     // ---- products ----------------------------------------------------------
