@@ -290,11 +290,19 @@ impl Qbo {
                 return Ok(a);
             }
         };
-        let renewed = self.refresh_with(refused).await;
-        if let Err(e) = self.store.release_lease(lease).await {
-            tracing::warn!("QuickBooks refresh lease not released (it expires by itself): {}", e.message);
-        }
-        renewed
+        // Run to the end even if the caller goes away (a closed page):
+        // Intuit may already have rotated the refresh token, which must be
+        // saved, and the lease must be given back.
+        let (this, refused) = (self.clone(), refused.map(str::to_string));
+        tokio::spawn(async move {
+            let renewed = this.refresh_with(refused.as_deref()).await;
+            if let Err(e) = this.store.release_lease(lease).await {
+                tracing::warn!("QuickBooks refresh lease not released (it expires by itself): {}", e.message);
+            }
+            renewed
+        })
+        .await
+        .map_err(|_| AccessError::Store(Error::internal()))?
     }
 
     /// The refresh itself, by the lease's holder: reads the connection again

@@ -420,6 +420,28 @@ async fn a_slow_refresh_happens_once_and_holds_up_no_other_write() {
 }
 
 #[tokio::test]
+async fn a_refresh_whose_caller_goes_away_still_ends_and_frees_the_lease() {
+    for b in BACKENDS {
+        let w = world_with(b, Duration::from_secs(10)).await;
+        let refused = w.qbo.access(None).await.ok().unwrap().token;
+        w.fake.fault(QboRoute::Token, QboFault::Delay(Duration::from_secs(1)));
+        let gone = {
+            let (qbo, refused) = (w.qbo.clone(), refused.clone());
+            tokio::spawn(async move { qbo.access(Some(&refused)).await.ok().map(|a| a.token) })
+        };
+        while w.fake.requests(QboRoute::Token) < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        gone.abort();
+        // The next caller gets the token that refresh saved, without asking
+        // Intuit again and without waiting out the lease.
+        let next = w.qbo.access(Some(&refused)).await.expect("a token").token;
+        assert_ne!(next, refused, "{b}");
+        assert_eq!(w.fake.requests(QboRoute::Token), 2, "{b}: one refresh");
+    }
+}
+
+#[tokio::test]
 async fn duplicate_numbers_are_adopted_only_when_ours() {
     for b in BACKENDS {
         let w = world(b).await;
