@@ -549,7 +549,7 @@ async fn plans(url: &str, pos: i64) -> anyhow::Result<String> {
         ("list: a later page (keyset)", format!("SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.id < {id} ORDER BY p.id DESC LIMIT 51")),
         ("list: one company", "SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.company_id = 7 ORDER BY p.id DESC LIMIT 51".to_string()),
         ("list: search for a PO number", search),
-        ("list: one company's committed cost", "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE p.company_id = 7 AND p.status IN ('approved', 'partially_received', 'received')".to_string()),
+        ("list: one company's committed cost (kept total)", "SELECT cents FROM committed_totals WHERE scope = 'company' AND scope_id = 7".to_string()),
     ];
     let mut out = String::new();
     for (label, sql) in queries {

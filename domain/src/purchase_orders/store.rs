@@ -914,21 +914,37 @@ impl Store {
         } else {
             None
         };
-        // Committed cost of what the company/ticket/project/vendor filters select.
-        let committed_cents = if filter_count == 0 {
-            0
-        } else {
-            let sql = format!(
-                "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE {} AND p.status IN ('approved', 'partially_received', 'received')",
-                clauses[..filter_count].join(" AND ")
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for a in &args[..filter_count] {
-                if let Arg::Int(v) = a {
-                    q = q.bind(*v);
+        // Committed cost of what the company/ticket/project/vendor filters
+        // select: one filter reads the total kept for it (migration 0008),
+        // several are summed from the index.
+        let scopes = [
+            ("company", f.company_id),
+            ("vendor", f.vendor_id),
+            ("ticket", f.ticket_id),
+            ("project", f.project_id),
+        ];
+        let given: Vec<(&str, i64)> = scopes.iter().filter_map(|(s, v)| v.map(|v| (*s, v))).collect();
+        let committed_cents = match given.as_slice() {
+            [] => 0,
+            [(scope, id)] => sqlx::query_scalar::<_, i64>("SELECT cents FROM committed_totals WHERE scope = $1 AND scope_id = $2")
+                .bind(*scope)
+                .bind(*id)
+                .fetch_optional(self.pool())
+                .await?
+                .unwrap_or(0),
+            _ => {
+                let sql = format!(
+                    "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE {} AND p.status IN ('approved', 'partially_received', 'received')",
+                    clauses[..filter_count].join(" AND ")
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for a in &args[..filter_count] {
+                    if let Arg::Int(v) = a {
+                        q = q.bind(*v);
+                    }
                 }
+                q.fetch_one(self.pool()).await?
             }
-            q.fetch_one(self.pool()).await?
         };
         Ok(PoPage {
             items,

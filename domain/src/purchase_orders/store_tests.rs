@@ -492,3 +492,103 @@ async fn renaming_a_vendor_or_company_renames_what_its_pos_are_found_by() {
         assert_eq!(found("latitude 5450").await, both, "{b}: the lines");
     }
 }
+
+#[tokio::test]
+async fn kept_committed_totals_equal_the_sums_through_every_change() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let mut on_project = input(&f, 3, 40_000);
+        on_project.company_id = None;
+        on_project.project_id = Some(f.project);
+        let mut on_ticket = input(&f, 2, 30_000);
+        on_ticket.company_id = None;
+        on_ticket.ticket_id = Some(f.ticket);
+        // Under the limit: approved at once; over it: waits for approval.
+        let auto = f.s.create_po(&f.tech, &input(&f, 1, 20_000), true).await.unwrap();
+        let project = f.s.create_po(&f.tech, &on_project, true).await.unwrap();
+        let ticket = f.s.create_po(&f.tech, &on_ticket, true).await.unwrap();
+        let rejected = f.s.create_po(&f.tech, &input(&f, 9, 10_000), true).await.unwrap();
+        let draft = f.s.create_po(&f.tech, &input(&f, 5, 100), false).await.unwrap();
+        f.s.approve_po(&f.approver, project.id, None).await.unwrap();
+        f.s.approve_po(&f.approver, ticket.id, None).await.unwrap();
+        f.s.reject_po(&f.approver, rejected.id, "too much").await.unwrap();
+        let line = project.lines[0].id;
+        f.s.receive_po(&f.approver, project.id, &[ReceiptLine { line_id: line, quantity: 1 }])
+            .await
+            .unwrap();
+        f.s.cancel_po(&f.approver, auto.id, Some("not needed")).await.unwrap();
+        f.s.update_po(&f.tech, draft.id, draft.version, &input(&f, 6, 100), true).await.unwrap();
+
+        let kept = |filter: PoFilter| {
+            let s = f.s.clone();
+            async move { s.list_pos(&filter).await.unwrap().committed_cents }
+        };
+        let summed = |column: &'static str, id: i64| {
+            let s = f.s.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!(
+                    "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM purchase_orders WHERE {column} = $1 AND status IN ('approved', 'partially_received', 'received')"
+                ))
+                .bind(id)
+                .fetch_one(s.pool())
+                .await
+                .unwrap()
+            }
+        };
+        let company = kept(PoFilter {
+            company_id: Some(f.company),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(company, summed("company_id", f.company).await, "{b}");
+        assert_eq!(company, 60_000 + 600, "{b}: the ticket's PO and the draft approved on submit");
+        let other = kept(PoFilter {
+            company_id: Some(f.other_company),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!((other, summed("company_id", f.other_company).await), (120_000, 120_000), "{b}");
+        let vendor = kept(PoFilter {
+            vendor_id: Some(f.vendor),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(vendor, summed("vendor_id", f.vendor).await, "{b}");
+        assert_eq!(vendor, 180_600, "{b}");
+        let t = kept(PoFilter {
+            ticket_id: Some(f.ticket),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!((t, summed("ticket_id", f.ticket).await), (60_000, 60_000), "{b}");
+        let p = kept(PoFilter {
+            project_id: Some(f.project),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!((p, summed("project_id", f.project).await), (120_000, 120_000), "{b}");
+        // The list read them from the kept totals, not from sums.
+        for (scope, id, cents) in [
+            ("company", f.company, company),
+            ("vendor", f.vendor, vendor),
+            ("ticket", f.ticket, t),
+            ("project", f.project, p),
+        ] {
+            let table: i64 = sqlx::query_scalar("SELECT cents FROM committed_totals WHERE scope = $1 AND scope_id = $2")
+                .bind(scope)
+                .bind(id)
+                .fetch_one(f.s.pool())
+                .await
+                .unwrap();
+            assert_eq!(table, cents, "{b}: {scope}");
+        }
+        // Two filters at once are summed.
+        let both = kept(PoFilter {
+            company_id: Some(f.company),
+            vendor_id: Some(f.vendor),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(both, company, "{b}");
+    }
+}
