@@ -19,6 +19,16 @@ pub fn format_number(year: i32, seq: i64) -> String {
     format!("PO-{year}-{seq:03}")
 }
 
+/// `q` written as a whole PO number (any case, e.g. pasted from an email):
+/// the number as stored, to look up by its index.
+pub fn as_po_number(q: &str) -> Option<String> {
+    let upper = q.trim().to_uppercase();
+    let rest = upper.strip_prefix("PO-")?;
+    let (year, seq) = rest.split_once('-')?;
+    let digits = |s: &str, min: usize| s.len() >= min && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(year, 4) && year.len() == 4 && digits(seq, 3)).then_some(upper)
+}
+
 /// A line's total in cents; `None` when it would overflow.
 pub fn line_total(quantity: i64, unit_cost_cents: i64) -> Option<i64> {
     quantity.checked_mul(unit_cost_cents)
@@ -201,6 +211,15 @@ mod tests {
             quantity: q,
             unit_cost_cents: c,
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn whole_numbers_are_recognised() {
+        assert_eq!(as_po_number(" po-2026-007 ").as_deref(), Some("PO-2026-007"));
+        assert_eq!(as_po_number("PO-2026-1000").as_deref(), Some("PO-2026-1000"));
+        for partial in ["PO-2026-07", "PO-2026-", "PO-26-007", "2026-007", "PO-2026-007x", "PO-2026-0 7"] {
+            assert_eq!(as_po_number(partial), None, "{partial}");
         }
     }
 

@@ -840,6 +840,13 @@ impl Store {
         // first, and LIKE confirms each; PostgreSQL's trigram index serves
         // the LIKE itself.
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        // A whole PO number finds that PO by its index (its pieces `po-`,
+        // `-20`, `202` are in every PO, which costs a trigram index dearly).
+        let number = q.and_then(rules::as_po_number);
+        let q = q.filter(|_| number.is_none());
+        if let Some(n) = number {
+            push("p.number = ?", Arg::Text(n));
+        }
         let trigrams = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite);
         let (from, key) = match &trigrams {
             Some(t) => {

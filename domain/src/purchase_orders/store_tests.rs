@@ -436,6 +436,11 @@ async fn search_finds_any_substring_and_follows_edits() {
         assert_eq!(ids("4xk", None).await.0, Vec::<i64>::new(), "{b}: the old text is gone");
         assert_eq!(ids("keyboard", None).await.0, vec![serial.id], "{b}");
         assert_eq!(ids(&serial.number, None).await.0, vec![serial.id], "{b}: the number stays");
+        let pasted = format!(" {} ", serial.number.to_lowercase());
+        assert_eq!(ids(&pasted, None).await.0, vec![serial.id], "{b}: a whole number, pasted");
+        let piece = &serial.number[..serial.number.len() - 1];
+        let (found, more) = ids(piece, None).await;
+        assert!(found.len() == 3 && more.is_some(), "{b}: a piece of a number is in every number: {found:?}");
     }
 }
 
