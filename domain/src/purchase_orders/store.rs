@@ -14,6 +14,9 @@ use sqlx::Row;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
+/// How many of the newest POs a search on SQLite reads before it asks the
+/// trigram index (see `list_pos`).
+const NEWEST_FIRST: i64 = 1000;
 
 const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
     p.company_id, c.name AS company_name, p.ticket_id, t.title AS ticket_title, p.project_id, pr.name AS project_name,
@@ -835,10 +838,6 @@ impl Store {
                 push(sql, Arg::Int(v));
             }
         }
-        // `q` is a substring of the search text. Three characters or more
-        // and SQLite's trigram index (po_search) finds the candidates, newest
-        // first, and LIKE confirms each; PostgreSQL's trigram index serves
-        // the LIKE itself.
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         // A whole PO number finds that PO by its index (its pieces `po-`,
         // `-20`, `202` are in every PO, which costs a trigram index dearly).
@@ -847,42 +846,85 @@ impl Store {
         if let Some(n) = number {
             push("p.number = ?", Arg::Text(n));
         }
-        let trigrams = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite);
-        let (from, key) = match &trigrams {
-            Some(t) => {
-                push("po_search MATCH ?", Arg::Text(t.clone()));
-                ("po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid", "po_search.rowid")
-            }
-            None => ("purchase_orders p", "p.id"),
-        };
-        if let Some(c) = cursor {
-            push(&format!("{key} < ?"), Arg::Int(c));
-        }
         if let Some(s) = f.status {
             push("p.status = ?", Arg::Text(s.as_str().to_string()));
         }
-        if let Some(q) = q {
-            push("p.search_text LIKE ? ESCAPE '\\'", Arg::Text(like_pattern(q)));
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
+        // The cursor's clause names the column the page is walked by.
+        let cursor_at = cursor.map(|c| {
+            args.push(Arg::Int(c));
+            args.len()
+        });
+        let base = clauses.clone();
+        let with_cursor = |key: &str, mut c: Vec<String>| {
+            c.extend(cursor_at.map(|n| format!("{key} < ${n}")));
+            c
         };
-        let inner = format!(
-            "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
-                    p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
-             FROM {from} JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
-             {where_sql} ORDER BY {key} DESC LIMIT ${}",
-            args.len() + 1
-        );
-        // The page as one JSON array in one row.
-        let sql = json_rows_sql(self.backend(), &SUMMARY_FIELDS, &format!("({inner}) x"), "x.id DESC");
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for a in &args {
-            query = a.bind(query);
+        let mut like = None;
+        if let Some(q) = q {
+            args.push(Arg::Text(like_pattern(q)));
+            like = Some(format!("p.search_text LIKE ${} ESCAPE '\\'", args.len()));
         }
-        let json = query.bind(limit + 1).fetch_one(self.pool()).await?;
+        // `q` is a substring of the search text. On SQLite, three characters
+        // or more: the newest POs are read first, and only when they do not
+        // fill the page does the trigram index (po_search) find the rest,
+        // newest first (a common word is found at once; a rare one would
+        // read every PO). PostgreSQL's trigram index serves the LIKE itself.
+        let mut fts = None;
+        if let Some(t) = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite) {
+            args.push(Arg::Text(t));
+            fts = Some(format!("po_search MATCH ${}", args.len()));
+        }
+        let limit_at = args.len() + 1;
+        let where_of = |c: Vec<String>| if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
+        let page_sql = |from: &str, key: &str, clauses: Vec<String>| {
+            let inner = format!(
+                "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
+                        p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
+                 FROM {from} JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
+                 {} ORDER BY {key} DESC LIMIT ${limit_at}",
+                where_of(clauses)
+            );
+            // The page as one JSON array in one row.
+            json_rows_sql(self.backend(), &SUMMARY_FIELDS, &format!("({inner}) x"), "x.id DESC")
+        };
+        let plain = page_sql(
+            "purchase_orders p",
+            "p.id",
+            with_cursor("p.id", base.iter().cloned().chain(like.clone()).collect()),
+        );
+        let attempts = match &fts {
+            None => vec![plain],
+            Some(m) => vec![
+                page_sql(
+                    &format!(
+                        "(SELECT * FROM purchase_orders p {} ORDER BY p.id DESC LIMIT {NEWEST_FIRST}) p",
+                        where_of(with_cursor("p.id", base.clone()))
+                    ),
+                    "p.id",
+                    like.iter().cloned().collect(),
+                ),
+                page_sql(
+                    "po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid",
+                    "po_search.rowid",
+                    with_cursor(
+                        "po_search.rowid",
+                        [m.clone()].into_iter().chain(base.iter().cloned()).chain(like.clone()).collect(),
+                    ),
+                ),
+            ],
+        };
+        let mut json = String::new();
+        for (i, sql) in attempts.iter().enumerate() {
+            let mut query = sqlx::query_scalar::<_, String>(sql);
+            for a in &args {
+                query = a.bind(query);
+            }
+            json = query.bind(limit + 1).fetch_one(self.pool()).await?;
+            // The newest POs filled the page: no need to ask the index.
+            if i == 0 && attempts.len() > 1 && serde_json::from_str::<Vec<serde_json::Value>>(&json).map_or(0, |v| v.len()) as i64 > limit {
+                break;
+            }
+        }
         let rows: Vec<SummaryRow> = serde_json::from_str(&json).map_err(|e| {
             tracing::error!(error = %e, "a page of POs did not read back from its JSON");
             Error::internal()
