@@ -887,13 +887,12 @@ impl Store {
             // The page as one JSON array in one row.
             json_rows_sql(self.backend(), &SUMMARY_FIELDS, &format!("({inner}) x"), "x.id DESC")
         };
-        let plain = page_sql(
-            "purchase_orders p",
-            "p.id",
-            with_cursor("p.id", base.iter().cloned().chain(like.clone()).collect()),
-        );
         let attempts = match &fts {
-            None => vec![plain],
+            None => vec![page_sql(
+                "purchase_orders p",
+                "p.id",
+                with_cursor("p.id", base.iter().cloned().chain(like.clone()).collect()),
+            )],
             Some(m) => vec![
                 page_sql(
                     &format!(
@@ -915,6 +914,7 @@ impl Store {
         };
         let mut json = String::new();
         for (i, sql) in attempts.iter().enumerate() {
+            // (On SQLite with a trigram query: the newest POs, then the index.)
             let mut query = sqlx::query_scalar::<_, String>(sql);
             for a in &args {
                 query = a.bind(query);
