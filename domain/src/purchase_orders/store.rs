@@ -16,7 +16,7 @@ const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 /// How many of the newest POs a search on SQLite reads before it asks the
 /// trigram index (see `list_pos`).
-const NEWEST_FIRST: i64 = 1000;
+const NEWEST_FIRST: i64 = 500;
 
 const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
     p.company_id, c.name AS company_name, p.ticket_id, t.title AS ticket_title, p.project_id, pr.name AS project_name,
@@ -865,7 +865,7 @@ impl Store {
             like = Some(format!("p.search_text LIKE ${} ESCAPE '\\'", args.len()));
         }
         // `q` is a substring of the search text. On SQLite, three characters
-        // or more: the newest POs are read first, and only when they do not
+        // or more: the newest 500 POs are read first, and only when they do not
         // fill the page does the trigram index (po_search) find the rest,
         // newest first (a common word is found at once; a rare one would
         // read every PO). PostgreSQL's trigram index serves the LIKE itself.
@@ -895,12 +895,19 @@ impl Store {
             )],
             Some(m) => vec![
                 page_sql(
-                    &format!(
-                        "(SELECT * FROM purchase_orders p {} ORDER BY p.id DESC LIMIT {NEWEST_FIRST}) p",
-                        where_of(with_cursor("p.id", base.clone()))
-                    ),
+                    "purchase_orders p",
                     "p.id",
-                    like.iter().cloned().collect(),
+                    with_cursor(
+                        "p.id",
+                        base.iter()
+                            .cloned()
+                            .chain([format!(
+                                "p.id >= (SELECT MIN(w.id) FROM (SELECT p.id FROM purchase_orders p {} ORDER BY p.id DESC LIMIT {NEWEST_FIRST}) w)",
+                                where_of(with_cursor("p.id", base.clone()))
+                            )])
+                            .chain(like.clone())
+                            .collect(),
+                    ),
                 ),
                 page_sql(
                     "po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid",
