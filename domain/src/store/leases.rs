@@ -18,31 +18,30 @@ impl Store {
     pub async fn take_lease(&self, name: &str, ttl: chrono::Duration) -> Result<Option<Lease>> {
         let owner = format!("{:032x}", rand::random::<u128>());
         let now = clock::now();
-        let mut tx = self.begin_write().await?;
-        let got = sqlx::query(
-            "INSERT INTO leases (name, owner, lease_until) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-             WHERE leases.lease_until < $4",
-        )
-        .bind(name)
-        .bind(&owner)
-        .bind(clock::from_now(ttl))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let got = self
+            .execute_write(
+                sqlx::query(
+                    "INSERT INTO leases (name, owner, lease_until) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                     WHERE leases.lease_until < $4",
+                )
+                .bind(name)
+                .bind(&owner)
+                .bind(clock::from_now(ttl))
+                .bind(&now),
+            )
+            .await?;
         Ok((super::affected(&got) == 1).then(|| Lease { name: name.to_string(), owner }))
     }
 
     /// Gives `lease` back (a no-op if it expired and someone else took it).
     pub async fn release_lease(&self, lease: Lease) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND owner = $2")
-            .bind(&lease.name)
-            .bind(&lease.owner)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        self.execute_write(
+            sqlx::query("DELETE FROM leases WHERE name = $1 AND owner = $2")
+                .bind(&lease.name)
+                .bind(&lease.owner),
+        )
+        .await?;
         Ok(())
     }
 }
