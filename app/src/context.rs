@@ -19,6 +19,8 @@ pub struct AppState {
     /// Pax8 partner API base and token endpoint.
     pub pax8_api_url: String,
     pub pax8_token_url: String,
+    /// The token's audience (`PAX8_AUDIENCE`).
+    pub pax8_audience: String,
     /// Shown in the UI when Pax8 is the project's fake (demo mode).
     pub pax8_sandbox: bool,
     /// QuickBooks, when the server has an Intuit app and an encryption key.
@@ -65,6 +67,7 @@ impl AppState {
         Ok(domain::procurement::pax8::Pax8::new(domain::procurement::pax8::Pax8Config {
             api_url: self.pax8_api_url.clone(),
             token_url: self.pax8_token_url.clone(),
+            audience: self.pax8_audience.clone(),
             client_id: creds.client_id,
             client_secret: creds.client_secret,
             timeout: std::time::Duration::from_secs(20),

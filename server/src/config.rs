@@ -73,6 +73,10 @@ pub struct Config {
     #[arg(long, env = "PAX8_TOKEN_URL", default_value = "https://api.pax8.com/v1/token", global = true)]
     pub pax8_token_url: String,
 
+    /// Audience of Pax8 tokens for partner endpoints (Pax8's current value; the legacy one is api://p8p.client).
+    #[arg(long, env = "PAX8_AUDIENCE", default_value = domain::procurement::pax8::DEFAULT_AUDIENCE, global = true)]
+    pub pax8_audience: String,
+
     /// QuickBooks Online API base (production companies). With --demo and no QBO_CLIENT_ID, a local sandbox is used.
     #[arg(long, env = "QBO_API_URL", default_value = DEFAULT_QBO_API, global = true)]
     pub qbo_api_url: String,

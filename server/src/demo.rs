@@ -31,7 +31,7 @@ pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
     fake.activate_after(2);
     for c in state.store.list_companies(None).await? {
         if let Some(id) = c.pax8_company_id {
-            fake.add_company(&id);
+            fake.add_company_named(&id, &c.name, "Active");
         }
     }
     for p in state.store.list_products(None, None).await? {
@@ -41,11 +41,16 @@ pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
                 &id,
                 ProductRule {
                     requires_commitment: p.commitment_term_id.is_some(),
-                    required_details: vec![],
+                    name: p.name.clone(),
+                    commitments: p.commitment_term_id.iter().map(|c| (c.clone(), "Annual".to_string())).collect(),
+                    ..Default::default()
                 },
             );
         }
     }
+    // Customers at Pax8 not linked yet, to pick from on a company's page.
+    fake.add_company_named("b7c1d7e2-5f0a-4c1e-9d55-3a1f0c2e9b11", "Northwind Dental", "Active");
+    fake.add_company_named("c2e8a4f0-1b7d-4e3a-8c66-9d2b5e7f1a22", "Old Mill Bakery", "Inactive");
     state.pax8_api_url = fake.base.clone();
     state.pax8_token_url = fake.token_url();
     state.pax8_sandbox = true;

@@ -184,6 +184,7 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         },
         pax8_api_url: config.pax8_api_url.clone(),
         pax8_token_url: config.pax8_token_url.clone(),
+        pax8_audience: config.pax8_audience.clone(),
         pax8_sandbox: false,
         qbo: None,
     };

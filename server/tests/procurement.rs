@@ -19,6 +19,7 @@ async fn fake() -> FakePax8 {
         ProductRule {
             requires_commitment: true,
             required_details: vec![],
+            ..Default::default()
         },
     );
     f.activate_after(1);

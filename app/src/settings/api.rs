@@ -11,6 +11,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         require_signature: s.require_signature,
         qbo_auto_push: s.qbo_auto_push,
         currency: s.currency,
+        pax8_preflight: s.pax8_preflight,
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: match &st.qbo {
@@ -31,6 +32,7 @@ pub async fn update_settings(
     auto_approve_limit_cents: Option<i64>,
     require_signature: Option<bool>,
     qbo_auto_push: Option<bool>,
+    pax8_preflight: Option<bool>,
 ) -> Result<SettingsView, ApiError> {
     let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     st.store
@@ -38,6 +40,7 @@ pub async fn update_settings(
             auto_approve_limit_cents,
             require_signature,
             qbo_auto_push,
+            pax8_preflight,
         })
         .await?;
     tracing::info!(by = admin.id, "settings updated");

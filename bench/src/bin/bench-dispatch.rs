@@ -90,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         ProductRule {
             requires_commitment: true,
             required_details: vec![],
+            ..Default::default()
         },
     );
     fake.activate_after(args.activate_after);

@@ -2,6 +2,8 @@
 //! module with one implementation of it.
 
 use super::{OrderRequest, Problem};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -12,9 +14,44 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct PlacedOrder {
     pub id: String,
     pub company_id: String,
-    pub created_at: String,
-    /// `(product id, quantity, subscription id)` per line, in order.
-    pub lines: Vec<(String, i64, Option<String>)>,
+    /// The day it was made. Pax8's `createdDate` is a plain date
+    /// (`format: date`); a date-time is read as its UTC day. `None` when
+    /// missing or unreadable: such an order is never dropped for its date.
+    pub created_on: Option<NaiveDate>,
+    pub lines: Vec<PlacedLine>,
+}
+
+/// One line of a placed order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedLine {
+    pub product_id: String,
+    pub quantity: i64,
+    /// Pax8 may answer an order before it has made the subscription.
+    pub subscription_id: Option<String>,
+}
+
+/// What a company's order list at the distributor held just before a send:
+/// its size and the ids it showed at both ends. An unclear outcome is then
+/// settled by reading the ends again (where a new order lands whatever the
+/// list's order), not every page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCensus {
+    pub total: u64,
+    pub seen: Vec<String>,
+}
+
+/// Where a subscription stands, from the distributor's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Provisioned (Pax8: `Active`, `Activated`, `Trial`, `Converted`).
+    Provisioned,
+    /// Still being provisioned (Pax8: `PendingManual`, `PendingAutomated`,
+    /// `PendingActivation`; also any status Pax8 may add later).
+    Pending,
+    /// The distributor waits for provisioning details (`WaitingForDetails`).
+    WaitingForDetails,
+    /// Cancelled or being cancelled (`Cancelled`, `PendingCancel`).
+    Cancelled,
 }
 
 /// A subscription's state at the distributor.
@@ -23,14 +60,85 @@ pub struct SubscriptionState {
     pub id: String,
     pub product_id: String,
     pub quantity: i64,
-    /// Pax8: `Active`, `PendingAutomated`, `PendingManual`, `Cancelled`, ...
+    /// Pax8's status as it wrote it.
     pub status: String,
 }
 
 impl SubscriptionState {
-    pub fn active(&self) -> bool {
-        self.status.eq_ignore_ascii_case("active")
+    /// Pax8's `Subscription.status` enum (partner OpenAPI): `Active,
+    /// Cancelled, PendingManual, PendingAutomated, PendingCancel,
+    /// WaitingForDetails, Trial, Converted, PendingActivation, Activated`.
+    pub fn phase(&self) -> Phase {
+        match self.status.to_ascii_lowercase().as_str() {
+            "active" | "activated" | "trial" | "converted" => Phase::Provisioned,
+            "waitingfordetails" => Phase::WaitingForDetails,
+            "cancelled" | "pendingcancel" => Phase::Cancelled,
+            _ => Phase::Pending,
+        }
     }
+}
+
+/// A company at the distributor, for the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCompany {
+    pub id: String,
+    pub name: String,
+    /// Pax8: `Active`, `Inactive` (missing contacts) or `Deleted`; only
+    /// `Active` companies can be ordered for. `None` when not given.
+    pub status: Option<String>,
+}
+
+impl RemoteCompany {
+    pub fn orderable(&self) -> bool {
+        self.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("active"))
+    }
+}
+
+/// A product at the distributor, for the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteProduct {
+    pub id: String,
+    pub name: String,
+    pub vendor_name: Option<String>,
+    pub sku: Option<String>,
+    pub requires_commitment: bool,
+}
+
+/// One page of a list at the distributor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemotePage<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub total_pages: u64,
+    pub total: u64,
+}
+
+/// A provisioning detail a product asks for (Pax8's `ProvisioningDetail`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailSpec {
+    pub key: String,
+    pub label: String,
+    pub description: Option<String>,
+    /// `Input`, `Single-Value` or `Multi-Value`.
+    pub value_type: String,
+    /// Null for `Input` in Pax8's answer; empty here.
+    pub possible_values: Vec<String>,
+}
+
+/// A commitment term a product offers (Pax8's `Commitment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentOption {
+    pub id: String,
+    pub term: String,
+}
+
+/// What an order of a product must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRequirements {
+    pub details: Vec<DetailSpec>,
+    pub commitments: Vec<CommitmentOption>,
+    /// Billing terms the product is priced for.
+    pub billing_terms: Vec<String>,
 }
 
 /// How a call to a distributor failed, which decides what the engine does.
@@ -38,10 +146,12 @@ impl SubscriptionState {
 pub enum DistError {
     /// The distributor refused the request (validation): fix and retry; never retried as is.
     Rejected { problems: Vec<Problem>, status: u16 },
-    /// The request may or may not have taken effect (timeout, reset, 5xx,
-    /// unreadable reply): reconcile against the distributor before sending again.
+    /// The request may or may not have taken effect (timeout, reset, 408,
+    /// 5xx, any status not documented, unreadable reply): reconcile
+    /// against the distributor before sending again.
     Unknown(String),
-    /// Nothing was sent (connection refused, DNS): safe to try again later.
+    /// Nothing was sent, or nothing happened (connection refused, DNS, a
+    /// read that kept failing): safe to try again later.
     Unreachable(String),
     /// The credentials were refused (after one token refresh).
     Unauthorized(String),
@@ -63,16 +173,44 @@ pub trait Distributor: Send + Sync {
     /// A name for people ("Pax8").
     fn name(&self) -> &'static str;
 
-    /// Fetches a token (or otherwise proves the credentials work).
+    /// Fetches a token and makes one API call with it, so that credentials
+    /// that get a token but no access (audience, scope) show here.
     fn test_connection(&self) -> BoxFuture<'_, Result<(), DistError>>;
 
     /// Sends the order. Not idempotent at Pax8: the engine records intent
-    /// first and reconciles unknown outcomes with [`Distributor::orders_since`].
+    /// first and reconciles unknown outcomes with [`Distributor::new_orders`].
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>>;
 
-    /// The company's orders created at or after `since` (RFC 3339).
-    fn orders_since<'a>(&'a self, company_id: &'a str, since: &'a str) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>>;
+    /// Validates the order without placing it (Pax8: `POST /orders?isMock=true`).
+    fn validate_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<(), DistError>>;
+
+    /// What the company's order list holds now (taken before each send).
+    fn order_census<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<OrderCensus, DistError>>;
+
+    /// The company's orders that were not there at `before` (every order
+    /// made on or after `since` when there is no census).
+    fn new_orders<'a>(
+        &'a self,
+        company_id: &'a str,
+        before: Option<&'a OrderCensus>,
+        since: NaiveDate,
+    ) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>>;
+
+    /// One order, read again (its lines may have gained subscription ids).
+    fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>>;
 
     /// The current state of one subscription.
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>>;
+
+    /// One company (its status decides whether it can be ordered for).
+    fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>>;
+
+    /// Companies whose name contains `query` (all when empty), by name.
+    fn find_companies<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<RemoteCompany>, DistError>>;
+
+    /// A page of products matching `query`.
+    fn find_products<'a>(&'a self, query: &'a str, page: u64) -> BoxFuture<'a, Result<RemotePage<RemoteProduct>, DistError>>;
+
+    /// What an order of the product must carry.
+    fn product_requirements<'a>(&'a self, product_id: &'a str) -> BoxFuture<'a, Result<ProductRequirements, DistError>>;
 }

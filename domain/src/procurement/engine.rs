@@ -8,13 +8,22 @@
 //! - `submitting`: the intent to send is committed *before* the call. A
 //!   worker that dies here leaves a lease that expires; whoever picks the
 //!   dispatch up treats it as `reconciling`.
-//! - `reconciling`: the outcome is unknown (timeout, reset, 5xx, lost reply,
-//!   crash). After a grace period the engine lists the company's orders at
-//!   the distributor since the intent and adopts the one that matches (same
-//!   products and quantities, not adopted by another dispatch). Only when
-//!   none is there does it send again.
-//! - `submitted` → `provisioned`: subscriptions are followed until active;
-//!   linked contract lines are activated.
+//!   Before the first send the company must be `Active` at Pax8 and, with
+//!   the `pax8_preflight` setting, Pax8 validates the order (`isMock`);
+//!   a refusal there opens remediation with nothing sent and no attempt
+//!   counted. With the intent the engine records a census of the
+//!   company's orders at Pax8 (their count and the ids at both ends).
+//! - `reconciling`: the outcome is unknown (timeout, reset, 408, 5xx, lost
+//!   reply, crash). After a grace period the engine reads the company's
+//!   orders that were not in the census (a page or two wherever Pax8 puts
+//!   new orders; every page only when they are not at either end), made
+//!   since the day before the intent (Pax8 dates orders by day), and
+//!   adopts the one that matches (same products and quantities, not
+//!   adopted by another dispatch). Only when none is there does it send
+//!   again.
+//! - `submitted` → `provisioned`: the order is read again until every line
+//!   has a subscription, and subscriptions are followed (backing off) until
+//!   provisioned; linked contract lines are activated. See `engine_poll.rs`.
 //! - `failed`: a remediation entry says why; retry, edit and retry, abandon.
 //!
 //! Dispatches of one company are serialised: a company lock (a leased row)
@@ -22,9 +31,8 @@
 //! its company has an unknown outcome, so an order found while reconciling
 //! can only be that dispatch's.
 
-use super::distributor::{DistError, Distributor, PlacedOrder};
+use super::distributor::{DistError, Distributor, OrderCensus, PlacedOrder};
 use super::*;
-use crate::purchase_orders::PoStatus;
 use crate::store::{Backend, Tx};
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
@@ -44,6 +52,11 @@ pub struct Timing {
     pub poll_every: Duration,
     /// After "nothing was sent" (unreachable).
     pub retry_after: Duration,
+    /// The longest wait between polls of a pending subscription (the wait
+    /// doubles from `poll_every` up to this).
+    pub poll_max: Duration,
+    /// A subscription pending longer than this opens a remediation entry.
+    pub pending_limit: Duration,
 }
 
 impl Default for Timing {
@@ -53,6 +66,8 @@ impl Default for Timing {
             reconcile_grace: Duration::seconds(20),
             poll_every: Duration::seconds(15),
             retry_after: Duration::seconds(30),
+            poll_max: Duration::minutes(15),
+            pending_limit: Duration::hours(24),
         }
     }
 }
@@ -65,26 +80,30 @@ pub struct Engine {
     pub timing: Timing,
 }
 
-struct Claimed {
-    id: i64,
-    po_id: i64,
-    status: DispatchStatus,
-    company_key: String,
-    request: OrderRequest,
-    intent_at: Option<String>,
-    attempts: i64,
+pub(super) struct Claimed {
+    pub id: i64,
+    pub po_id: i64,
+    pub status: DispatchStatus,
+    pub company_key: String,
+    pub request: OrderRequest,
+    pub intent_at: Option<String>,
+    pub attempts: i64,
+    pub census: Option<OrderCensus>,
+    pub order_id: Option<String>,
+    pub submitted_at: Option<String>,
+    pub polls: i64,
 }
 
-fn later(d: Duration) -> String {
+pub(super) fn later(d: Duration) -> String {
     clock::from_now(d)
 }
 
 /// Timeline entries of procurement steps; the engine's own are signed by it.
-async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
+pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
     crate::purchase_orders::timeline_event(tx, po_id, actor, "Procurement engine", kind, message, data).await
 }
 
-async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status: DispatchStatus) -> Result<()> {
+pub(super) async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status: DispatchStatus) -> Result<()> {
     sqlx::query("UPDATE dispatches SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str())
         .bind(clock::now())
@@ -101,310 +120,20 @@ async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status: DispatchS
 
 /// Same products and quantities, in any order.
 fn same_lines(order: &PlacedOrder, request: &OrderRequest) -> bool {
-    let mut a: Vec<(String, i64)> = order.lines.iter().map(|(p, q, _)| (p.clone(), *q)).collect();
+    let mut a: Vec<(String, i64)> = order.lines.iter().map(|l| (l.product_id.clone(), l.quantity)).collect();
     let mut b: Vec<(String, i64)> = request.lines.iter().map(|l| (l.product_id.clone().unwrap_or_default(), l.quantity)).collect();
     a.sort();
     b.sort();
     a == b
 }
 
-impl Store {
-    /// Requests the dispatch of an approved PO. Idempotent: a PO has at most
-    /// one dispatch, and asking again returns it.
-    pub async fn request_dispatch(&self, actor: &User, po_id: i64) -> Result<Dispatch> {
-        let mut tx = self.begin_write().await?;
-        let po = sqlx::query(&format!(
-            "SELECT p.id, p.status, p.company_id, v.distributor, c.pax8_company_id FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id
-             JOIN companies c ON c.id = p.company_id WHERE p.id = $1{}",
-            self.for_update()
-        ))
-        .bind(po_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::not_found("The purchase order"))?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM dispatches WHERE po_id = $1")
-            .bind(po_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_some() {
-            tx.commit().await?;
-            return self.get_dispatch(po_id).await;
-        }
-        let status = PoStatus::parse(&po.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-        if !status.is_committed() {
-            return Err(Error::conflict(format!(
-                "Only approved purchase orders are dispatched; this one is {}.",
-                status.label().to_lowercase()
-            )));
-        }
-        let distributor: Option<String> = po.try_get("distributor")?;
-        let Some(distributor) = distributor.as_deref().and_then(crate::reference::Distributor::parse) else {
-            return Err(Error::conflict(
-                "This purchase order's vendor is not a distributor; there is nothing to dispatch.",
-            ));
-        };
-        let pax8_company: Option<String> = po.try_get("pax8_company_id")?;
-        let company_id: i64 = po.try_get("company_id")?;
-        let rows = sqlx::query(
-            "SELECT l.id, l.quantity, l.billing_term, l.commitment_term_id, l.provisioning_details, pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment
-             FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no",
-        )
-        .bind(po_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut lines = Vec::new();
-        for r in &rows {
-            let details: String = r.try_get("provisioning_details")?;
-            let details: Vec<crate::purchase_orders::ProvisioningDetail> = serde_json::from_str(&details).unwrap_or_default();
-            let product: Option<String> = r.try_get("distributor_product_id")?;
-            let term: Option<String> = r.try_get("billing_term")?;
-            // Lines without anything for the distributor (a setup fee typed by hand) are not sent.
-            if product.is_none() && term.is_none() {
-                continue;
-            }
-            lines.push(OrderLine {
-                po_line_id: r.try_get("id")?,
-                product_id: product,
-                quantity: r.try_get("quantity")?,
-                billing_term: term.or(r.try_get("product_term")?),
-                commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
-                provisioning_details: details,
-            });
-        }
-        let request = OrderRequest {
-            company_id: pax8_company.clone(),
-            lines,
-        };
-        let initial = if provisionable(distributor) {
-            DispatchStatus::Queued
-        } else {
-            DispatchStatus::NotProvisionable
-        };
-        let now = clock::now();
-        let dispatch_id: i64 = sqlx::query_scalar(
-            "INSERT INTO dispatches (po_id, status, distributor, company_key, request, next_run_at, requested_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6) RETURNING id",
-        )
-        .bind(po_id)
-        .bind(initial.as_str())
-        .bind(distributor.as_str())
-        .bind(pax8_company.unwrap_or_else(|| format!("company:{company_id}")))
-        .bind(serde_json::to_string(&request).unwrap_or_default())
-        .bind(&now)
-        .bind(actor.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        set_status(&mut tx, dispatch_id, po_id, initial).await?;
-        let message = if initial == DispatchStatus::NotProvisionable {
-            format!("Dispatch requested: {} is not provisionable; nothing was sent", distributor.label())
-        } else {
-            format!(
-                "Dispatch to {} requested ({} line{})",
-                distributor.label(),
-                request.lines.len(),
-                if request.lines.len() == 1 { "" } else { "s" }
-            )
-        };
-        event(&mut tx, po_id, Some(actor), "dispatch_requested", &message, json!({"status": initial.as_str()})).await?;
-        tx.commit().await?;
-        self.get_dispatch(po_id).await
-    }
-
-    pub async fn get_dispatch(&self, po_id: i64) -> Result<Dispatch> {
-        let r = sqlx::query("SELECT id, status, distributor, attempts, order_id, last_error, request, updated_at FROM dispatches WHERE po_id = $1")
-            .bind(po_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::not_found("A dispatch of this purchase order"))?;
-        let id: i64 = r.try_get("id")?;
-        let subs =
-            sqlx::query("SELECT po_line_id, subscription_id, product_id, quantity, status FROM dispatch_subscriptions WHERE dispatch_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?;
-        let rem =
-            sqlx::query("SELECT id, po_id, status, message, problems, opened_at, resolution FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-        let request: String = r.try_get("request")?;
-        Ok(Dispatch {
-            po_id,
-            status: DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?,
-            distributor: r.try_get("distributor")?,
-            attempts: r.try_get("attempts")?,
-            order_id: r.try_get("order_id")?,
-            last_error: r.try_get("last_error")?,
-            request: serde_json::from_str(&request).map_err(|_| Error::internal())?,
-            subscriptions: subs
-                .iter()
-                .map(|s| {
-                    Ok(Subscription {
-                        po_line_id: s.try_get("po_line_id")?,
-                        subscription_id: s.try_get("subscription_id")?,
-                        product_id: s.try_get("product_id")?,
-                        quantity: s.try_get("quantity")?,
-                        status: s.try_get("status")?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            remediation: match rem {
-                Some(m) => {
-                    let problems: String = m.try_get("problems")?;
-                    Some(Remediation {
-                        id: m.try_get("id")?,
-                        po_id: m.try_get("po_id")?,
-                        status: m.try_get("status")?,
-                        message: m.try_get("message")?,
-                        problems: serde_json::from_str(&problems).unwrap_or_default(),
-                        opened_at: m.try_get("opened_at")?,
-                        resolution: m.try_get("resolution")?,
-                    })
-                }
-                None => None,
-            },
-            updated_at: r.try_get("updated_at")?,
-        })
-    }
-
-    /// Retry a failed dispatch, as it is or with edits (recorded).
-    pub async fn retry_dispatch(&self, actor: &User, remediation_id: i64, edits: Option<&RetryEdits>) -> Result<Dispatch> {
-        let mut tx = self.begin_write().await?;
-        let (dispatch_id, po_id) = self.open_remediation(&mut tx, remediation_id).await?;
-        let r = sqlx::query("SELECT request, company_key FROM dispatches WHERE id = $1")
-            .bind(dispatch_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut request: OrderRequest = serde_json::from_str(&r.try_get::<String, _>("request")?).map_err(|_| Error::internal())?;
-        let mut company_key: String = r.try_get("company_key")?;
-        let changed = match edits {
-            Some(e) => e.apply(&mut request)?,
-            None => vec![],
-        };
-        if let Some(c) = edits.and_then(|e| e.pax8_company_id.as_deref()) {
-            // The company's Pax8 link is fixed for good, not only for this order.
-            sqlx::query("UPDATE companies SET pax8_company_id = $1 WHERE id = (SELECT company_id FROM purchase_orders WHERE id = $2)")
-                .bind(c.trim())
-                .bind(po_id)
-                .execute(&mut *tx)
-                .await?;
-            company_key = c.trim().to_string();
-        }
-        let resolution = if changed.is_empty() {
-            "retried as is".to_string()
-        } else {
-            format!("edited and retried: {}", changed.join("; "))
-        };
-        sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
-            .bind(actor.id)
-            .bind(clock::now())
-            .bind(&resolution)
-            .bind(remediation_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
-            .bind(serde_json::to_string(&request).unwrap_or_default())
-            .bind(company_key)
-            .bind(clock::now())
-            .bind(dispatch_id)
-            .execute(&mut *tx)
-            .await?;
-        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
-        let kind = if changed.is_empty() { "dispatch_retried" } else { "dispatch_edited" };
-        event(
-            &mut tx,
-            po_id,
-            Some(actor),
-            kind,
-            &format!("Remediation: {resolution}"),
-            json!({"remediation_id": remediation_id, "changes": changed}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.get_dispatch(po_id).await
-    }
-
-    /// Abandon a failed dispatch, with a reason.
-    pub async fn abandon_dispatch(&self, actor: &User, remediation_id: i64, reason: &str) -> Result<Remediation> {
-        let reason = crate::purchase_orders::rules::reason("reason", Some(reason), true)?.unwrap_or_default();
-        let mut tx = self.begin_write().await?;
-        let (dispatch_id, po_id) = self.open_remediation(&mut tx, remediation_id).await?;
-        sqlx::query("UPDATE remediations SET status = 'abandoned', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
-            .bind(actor.id)
-            .bind(clock::now())
-            .bind(format!("abandoned: {reason}"))
-            .bind(remediation_id)
-            .execute(&mut *tx)
-            .await?;
-        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Abandoned).await?;
-        event(
-            &mut tx,
-            po_id,
-            Some(actor),
-            "dispatch_abandoned",
-            &format!("Dispatch abandoned: {reason}"),
-            json!({"remediation_id": remediation_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.get_dispatch(po_id).await?.remediation.ok_or_else(Error::internal)
-    }
-
-    async fn open_remediation(&self, tx: &mut Tx, remediation_id: i64) -> Result<(i64, i64)> {
-        let r = sqlx::query(&format!(
-            "SELECT dispatch_id, po_id, status FROM remediations WHERE id = $1{}",
-            self.for_update()
-        ))
-        .bind(remediation_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| Error::not_found("The remediation entry"))?;
-        let status: String = r.try_get("status")?;
-        if status != "open" {
-            return Err(Error::conflict(format!("This remediation entry is already {status}.")));
-        }
-        Ok((r.try_get("dispatch_id")?, r.try_get("po_id")?))
-    }
-
-    /// The queue: approved POs of distributor vendors, with their dispatch state.
-    pub async fn procurement_queue(&self, state: Option<DispatchStatus>) -> Result<Vec<QueueItem>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.number, c.name AS company, v.name AS vendor, v.distributor, COALESCE(d.status, 'ready') AS status,
-                    (SELECT MAX(r.id) FROM remediations r WHERE r.dispatch_id = d.id AND r.status = 'open') AS remediation_id,
-                    COALESCE(d.updated_at, p.updated_at) AS updated_at
-             FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id
-             LEFT JOIN dispatches d ON d.po_id = p.id
-             WHERE v.distributor IS NOT NULL AND p.status IN ('approved', 'partially_received', 'received')
-               AND ($1 = '' OR COALESCE(d.status, 'ready') = $1)
-             ORDER BY p.id DESC LIMIT 500",
-        )
-        .bind(state.map(|s| s.as_str()).unwrap_or(""))
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-            out.push(QueueItem {
-                po_id: r.try_get("id")?,
-                po_number: r.try_get("number")?,
-                company: r.try_get("company")?,
-                vendor: r.try_get("vendor")?,
-                distributor: r.try_get("distributor")?,
-                dispatch_status: status,
-                remediation_id: r.try_get("remediation_id")?,
-                updated_at: r.try_get("updated_at")?,
-            });
-        }
-        Ok(out)
-    }
-}
 
 impl Engine {
     /// Claims and runs one due step. `Ok(false)` when nothing was due.
     pub async fn run_once(&self) -> Result<bool> {
         let Some(c) = self.claim().await? else { return Ok(false) };
         let result = match c.status {
-            DispatchStatus::Queued => self.send(&c).await,
+            DispatchStatus::Queued => self.send(&c, true).await,
             DispatchStatus::Submitting | DispatchStatus::Reconciling => self.reconcile(&c).await,
             DispatchStatus::Submitted => self.poll(&c).await,
             _ => Ok(()),
@@ -435,7 +164,8 @@ impl Engine {
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query(&format!(
-            "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts FROM dispatches d
+            "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls
+             FROM dispatches d
              WHERE d.status IN ('queued', 'submitting', 'reconciling', 'submitted') AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
                AND NOT (d.status = 'queued' AND EXISTS (SELECT 1 FROM dispatches o WHERE o.company_key = d.company_key AND o.id <> d.id
                                                         AND o.status IN ('submitting', 'reconciling')))
@@ -450,18 +180,6 @@ impl Engine {
             let id: i64 = r.try_get("id")?;
             let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
             let company_key: String = r.try_get("company_key")?;
-            if status == DispatchStatus::Queued {
-                // Wait while another dispatch of this company has an unknown outcome.
-                let busy: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM dispatches WHERE company_key = $1 AND id <> $2 AND status IN ('submitting', 'reconciling')")
-                        .bind(&company_key)
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if busy > 0 {
-                    continue;
-                }
-            }
             let got = sqlx::query(
                 "INSERT INTO company_locks (company_key, owner, lease_until) VALUES ($1, $2, $3)
                  ON CONFLICT (company_key) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
@@ -484,6 +202,7 @@ impl Engine {
                 .await?;
             tx.commit().await?;
             let request: String = r.try_get("request")?;
+            let census: Option<String> = r.try_get("census")?;
             return Ok(Some(Claimed {
                 id,
                 po_id: r.try_get("po_id")?,
@@ -492,6 +211,11 @@ impl Engine {
                 request: serde_json::from_str(&request).map_err(|_| Error::internal())?,
                 intent_at: r.try_get("intent_at")?,
                 attempts: r.try_get("attempts")?,
+                // A census that cannot be read is no census: every page is read instead.
+                census: census.and_then(|c| serde_json::from_str(&c).ok()),
+                order_id: r.try_get("order_id")?,
+                submitted_at: r.try_get("submitted_at")?,
+                polls: r.try_get("polls")?,
             }));
         }
         tx.commit().await?;
@@ -514,17 +238,80 @@ impl Engine {
         Ok(())
     }
 
-    /// Preflight, record the intent, send, and record what came back.
-    async fn send(&self, c: &Claimed) -> Result<()> {
+    /// Checks what Pax8 would refuse before anything is sent: our own
+    /// rules, the company's status at Pax8, and (with the `pax8_preflight`
+    /// setting) Pax8's own validation. `Ok(false)`: not sent, and the
+    /// dispatch says why (remediation, or deferred).
+    async fn preflight(&self, c: &Claimed) -> Result<bool> {
         let problems = preflight(&c.request);
         if !problems.is_empty() {
-            return self.fail(c, "Not sent: Pax8 would refuse this order", &problems).await;
+            self.fail(c, RemediationReason::Preflight, "Not sent: Pax8 would refuse this order", &problems)
+                .await?;
+            return Ok(false);
         }
+        let company = c.request.company_id.clone().unwrap_or_default();
+        match self.distributor.company(&company).await {
+            Ok(found) if found.orderable() => {}
+            Ok(found) => {
+                let status = found.status.unwrap_or_else(|| "without a status".into());
+                let problem = Problem::new(
+                    "pax8_company_id",
+                    format!("The company {company} is {status} at Pax8; Pax8 takes orders only for Active companies."),
+                );
+                self.fail(c, RemediationReason::CompanyInactive, "Not sent: the company is not active at Pax8", &[problem])
+                    .await?;
+                return Ok(false);
+            }
+            Err(DistError::Rejected { .. }) => {
+                let problem = Problem::new("pax8_company_id", format!("Pax8 has no company {company}."));
+                self.fail(c, RemediationReason::CompanyInactive, "Not sent: the company is not at Pax8", &[problem])
+                    .await?;
+                return Ok(false);
+            }
+            Err(e) => {
+                self.after_error(c, e).await?;
+                return Ok(false);
+            }
+        }
+        if self.store.settings().await?.pax8_preflight {
+            match self.distributor.validate_order(&c.request).await {
+                Ok(()) => {}
+                Err(DistError::Rejected { problems, .. }) => {
+                    self.fail(
+                        c,
+                        RemediationReason::Preflight,
+                        &format!("Not sent: {} would refuse this order", self.distributor.name()),
+                        &problems,
+                    )
+                    .await?;
+                    return Ok(false);
+                }
+                Err(e) => {
+                    self.after_error(c, e).await?;
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Preflight (when asked), take the census, record the intent, send,
+    /// and record what came back.
+    async fn send(&self, c: &Claimed, check: bool) -> Result<()> {
+        if check && !self.preflight(c).await? {
+            return Ok(());
+        }
+        let company = c.request.company_id.clone().unwrap_or_default();
+        let census = match self.distributor.order_census(&company).await {
+            Ok(census) => census,
+            Err(e) => return self.after_error(c, e).await,
+        };
         let mut tx = self.store.begin_write().await?;
         let intent = clock::now();
-        sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2, census = $3 WHERE id = $4")
             .bind(&intent)
             .bind(later(self.timing.reconcile_grace))
+            .bind(serde_json::to_string(&census).map_err(|_| Error::internal())?)
             .bind(c.id)
             .execute(&mut *tx)
             .await?;
@@ -535,7 +322,7 @@ impl Engine {
             None,
             "dispatch_sent",
             &format!("Order sent to {} (attempt {})", self.distributor.name(), c.attempts + 1),
-            json!({"request": c.request}),
+            json!({"request": c.request, "orders_before": census.total}),
         )
         .await?;
         tx.commit().await?;
@@ -548,17 +335,18 @@ impl Engine {
 
     async fn after_error(&self, c: &Claimed, e: DistError) -> Result<()> {
         match e {
-            DistError::Rejected { problems, .. } => self.fail(c, &format!("{} refused the order", self.distributor.name()), &problems).await,
-            DistError::Unauthorized(m) => {
+            DistError::Rejected { problems, .. } => {
                 self.fail(
                     c,
-                    &m,
-                    &[Problem {
-                        field: "pax8_credentials".into(),
-                        message: "Check the Pax8 client id and secret in Settings.".into(),
-                    }],
+                    RemediationReason::Refused,
+                    &format!("{} refused the order", self.distributor.name()),
+                    &problems,
                 )
                 .await
+            }
+            DistError::Unauthorized(m) => {
+                let problem = Problem::new("pax8_credentials", "Check the Pax8 client id and secret in Settings.");
+                self.fail(c, RemediationReason::Refused, &m, &[problem]).await
             }
             DistError::Unknown(m) => {
                 let mut tx = self.store.begin_write().await?;
@@ -612,12 +400,13 @@ impl Engine {
     /// An unknown outcome: adopt the order the distributor made, or send again.
     async fn reconcile(&self, c: &Claimed) -> Result<()> {
         let company = c.request.company_id.clone().unwrap_or_default();
+        // Pax8 dates orders by day: a day of slack for time zones.
         let since = c
             .intent_at
             .as_deref()
             .and_then(clock::parse)
-            .map(|t| clock::format(t - Duration::seconds(120)))
-            .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+            .map(|t| (t - Duration::days(1)).date_naive())
+            .unwrap_or(chrono::NaiveDate::MIN);
         if c.status == DispatchStatus::Submitting {
             let mut tx = self.store.begin_write().await?;
             set_status(&mut tx, c.id, c.po_id, DispatchStatus::Reconciling).await?;
@@ -632,7 +421,7 @@ impl Engine {
             .await?;
             tx.commit().await?;
         }
-        let orders = match self.distributor.orders_since(&company, &since).await {
+        let orders = match self.distributor.new_orders(&company, c.census.as_ref(), since).await {
             Ok(o) => o,
             Err(e) => {
                 let mut tx = self.store.begin_write().await?;
@@ -651,7 +440,7 @@ impl Engine {
             .fetch_all(self.store.pool())
             .await?;
         let mut candidates: Vec<&PlacedOrder> = orders.iter().filter(|o| !adopted.contains(&o.id) && same_lines(o, &c.request)).collect();
-        candidates.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        candidates.sort_by(|a, b| (a.created_on, &a.id).cmp(&(b.created_on, &b.id)));
         match candidates.first() {
             Some(order) => self.submitted(c, order, "found while reconciling").await,
             None => {
@@ -666,59 +455,40 @@ impl Engine {
                 )
                 .await?;
                 tx.commit().await?;
-                self.send(c).await
+                self.send(c, false).await
             }
         }
     }
 
+    /// The order is at the distributor: record it and the subscriptions it
+    /// names so far (Pax8 may name them later; the poll reads the order again).
     async fn submitted(&self, c: &Claimed, order: &PlacedOrder, how: &str) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
-        sqlx::query("UPDATE dispatches SET order_id = $1, last_error = NULL, next_run_at = $2 WHERE id = $3")
-            .bind(&order.id)
-            .bind(clock::now())
-            .bind(c.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE dispatches SET order_id = $1, last_error = NULL, next_run_at = $2, submitted_at = $2, polls = 0 WHERE id = $3",
+        )
+        .bind(&order.id)
+        .bind(clock::now())
+        .bind(c.id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM dispatch_subscriptions WHERE dispatch_id = $1")
             .bind(c.id)
             .execute(&mut *tx)
             .await?;
-        // Order lines come back in the order sent; match by product and quantity when they do not.
-        let mut remaining: Vec<&(String, i64, Option<String>)> = order.lines.iter().collect();
-        for l in &c.request.lines {
-            let pos = remaining
-                .iter()
-                .position(|(p, q, _)| Some(p) == l.product_id.as_ref() && *q == l.quantity)
-                .unwrap_or(0);
-            if remaining.is_empty() {
-                break;
-            }
-            let (product, quantity, sub) = remaining.remove(pos);
-            if let Some(sub) = sub {
-                sqlx::query("INSERT INTO dispatch_subscriptions (dispatch_id, po_line_id, subscription_id, product_id, quantity, status, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
-                    .bind(c.id)
-                    .bind(l.po_line_id)
-                    .bind(sub)
-                    .bind(product)
-                    .bind(*quantity)
-                    .bind(clock::now())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        let subs = self.record_subscriptions(&mut tx, c, order, &[]).await?;
         set_status(&mut tx, c.id, c.po_id, DispatchStatus::Submitted).await?;
-        let subs: Vec<&str> = order.lines.iter().filter_map(|l| l.2.as_deref()).collect();
+        let named = if subs.is_empty() {
+            "no subscriptions named yet".to_string()
+        } else {
+            format!("subscriptions {} pending", subs.join(", "))
+        };
         event(
             &mut tx,
             c.po_id,
             None,
             "dispatch_submitted",
-            &format!(
-                "{} {how} order {}; subscriptions {} pending",
-                self.distributor.name(),
-                order.id,
-                subs.join(", ")
-            ),
+            &format!("{} {how} order {}; {named}", self.distributor.name(), order.id),
             json!({"order_id": order.id, "subscriptions": subs}),
         )
         .await?;
@@ -726,85 +496,41 @@ impl Engine {
         Ok(())
     }
 
-    /// Follows the subscriptions; when all are active, provisions and activates contract lines.
-    async fn poll(&self, c: &Claimed) -> Result<()> {
-        let subs = sqlx::query("SELECT id, po_line_id, subscription_id, status FROM dispatch_subscriptions WHERE dispatch_id = $1")
-            .bind(c.id)
-            .fetch_all(self.store.pool())
-            .await?;
-        let mut all_active = true;
-        for s in &subs {
-            let status: String = s.try_get("status")?;
-            if status.eq_ignore_ascii_case("active") {
+    /// Records the subscription of each request line that has none yet,
+    /// matching the order's lines by product and quantity (in the order
+    /// sent when they repeat). Returns the subscription ids recorded.
+    pub(super) async fn record_subscriptions(&self, tx: &mut Tx, c: &Claimed, order: &PlacedOrder, known: &[i64]) -> Result<Vec<String>> {
+        let mut remaining: Vec<&distributor::PlacedLine> = order.lines.iter().collect();
+        let mut recorded = Vec::new();
+        for l in &c.request.lines {
+            let pos = remaining
+                .iter()
+                .position(|p| Some(&p.product_id) == l.product_id.as_ref() && p.quantity == l.quantity)
+                .or_else(|| (!remaining.is_empty()).then_some(0));
+            let Some(pos) = pos else { break };
+            let line = remaining.remove(pos);
+            if known.contains(&l.po_line_id) {
                 continue;
             }
-            let sub_id: String = s.try_get("subscription_id")?;
-            match self.distributor.subscription(&sub_id).await {
-                Ok(state) => {
-                    self.store
-                        .execute_write(
-                            sqlx::query("UPDATE dispatch_subscriptions SET status = $1, updated_at = $2 WHERE id = $3")
-                                .bind(&state.status)
-                                .bind(clock::now())
-                                .bind(s.try_get::<i64, _>("id")?),
-                        )
-                        .await?;
-                    all_active &= state.active();
-                }
-                Err(_) => all_active = false,
+            if let Some(sub) = &line.subscription_id {
+                sqlx::query("INSERT INTO dispatch_subscriptions (dispatch_id, po_line_id, subscription_id, product_id, quantity, status, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+                    .bind(c.id)
+                    .bind(l.po_line_id)
+                    .bind(sub)
+                    .bind(&line.product_id)
+                    .bind(line.quantity)
+                    .bind(clock::now())
+                    .execute(&mut **tx)
+                    .await?;
+                recorded.push(sub.clone());
             }
         }
-        let mut tx = self.store.begin_write().await?;
-        if !all_active {
-            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
-                .bind(later(self.timing.poll_every))
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(());
-        }
-        let now = clock::now();
-        let activations = sqlx::query(
-            "SELECT l.contract_line_id, s.subscription_id FROM dispatch_subscriptions s JOIN po_lines l ON l.id = s.po_line_id WHERE s.dispatch_id = $1 AND l.contract_line_id IS NOT NULL",
-        )
-        .bind(c.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for a in &activations {
-            let line: i64 = a.try_get("contract_line_id")?;
-            let sub: String = a.try_get("subscription_id")?;
-            sqlx::query("UPDATE contract_lines SET status = 'active', activated_at = $1, subscription_id = $2 WHERE id = $3 AND status <> 'active'")
-                .bind(&now)
-                .bind(&sub)
-                .bind(line)
-                .execute(&mut *tx)
-                .await?;
-            event(
-                &mut tx,
-                c.po_id,
-                None,
-                "contract_line_activated",
-                &format!("Contract line {line} activated (subscription {sub})"),
-                json!({"contract_line_id": line, "subscription_id": sub}),
-            )
-            .await?;
-        }
-        set_status(&mut tx, c.id, c.po_id, DispatchStatus::Provisioned).await?;
-        event(
-            &mut tx,
-            c.po_id,
-            None,
-            "dispatch_provisioned",
-            &format!("Provisioned: {} subscription{} active", subs.len(), if subs.len() == 1 { "" } else { "s" }),
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
 
-    async fn fail(&self, c: &Claimed, message: &str, problems: &[Problem]) -> Result<()> {
+    /// Opens a remediation entry; `failed` unless the order exists and is
+    /// only waiting (then the dispatch stays `submitted` and is still followed).
+    pub(super) async fn fail(&self, c: &Claimed, reason: RemediationReason, message: &str, problems: &[Problem]) -> Result<()> {
         let full = format!("{message}. {}", in_words(problems));
         let mut tx = self.store.begin_write().await?;
         sqlx::query("UPDATE dispatches SET last_error = $1 WHERE id = $2")
@@ -812,22 +538,25 @@ impl Engine {
             .bind(c.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO remediations (dispatch_id, po_id, status, message, problems, opened_at) VALUES ($1, $2, 'open', $3, $4, $5)")
+        sqlx::query("INSERT INTO remediations (dispatch_id, po_id, status, message, problems, opened_at, reason) VALUES ($1, $2, 'open', $3, $4, $5, $6)")
             .bind(c.id)
             .bind(c.po_id)
             .bind(&full)
             .bind(serde_json::to_string(problems).unwrap_or_else(|_| "[]".into()))
             .bind(clock::now())
+            .bind(reason.as_str())
             .execute(&mut *tx)
             .await?;
-        set_status(&mut tx, c.id, c.po_id, DispatchStatus::Failed).await?;
+        if !reason.order_exists_waiting() {
+            set_status(&mut tx, c.id, c.po_id, DispatchStatus::Failed).await?;
+        }
         event(
             &mut tx,
             c.po_id,
             None,
-            "dispatch_failed",
-            &format!("Dispatch failed: {full}"),
-            json!({"problems": problems}),
+            if reason.order_exists_waiting() { "dispatch_needs_attention" } else { "dispatch_failed" },
+            &format!("{}: {full}", reason.label()),
+            json!({"problems": problems, "reason": reason.as_str()}),
         )
         .await?;
         tx.commit().await?;

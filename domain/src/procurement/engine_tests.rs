@@ -2,7 +2,7 @@
 //! dispatch through double requests, lost replies, 5xx, refusals, a worker
 //! killed mid-call, and two workers at once.
 
-use super::distributor::{BoxFuture, DistError, Distributor, PlacedOrder, SubscriptionState};
+use super::distributor::{BoxFuture, DistError, Distributor, OrderCensus, PlacedOrder, ProductRequirements, RemoteCompany, RemotePage, RemoteProduct, SubscriptionState};
 use super::engine::{Engine, Timing};
 use super::pax8::{Pax8, Pax8Config};
 use super::*;
@@ -16,25 +16,27 @@ use chrono::Duration;
 use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
 use std::sync::Arc;
 
-struct World {
-    s: Store,
-    fake: FakePax8,
-    pax8: Arc<Pax8>,
-    buyer: User,
-    po: i64,
-    contract_line: i64,
+pub(super) struct World {
+    pub(super) s: Store,
+    pub(super) fake: FakePax8,
+    pub(super) pax8: Arc<Pax8>,
+    pub(super) buyer: User,
+    pub(super) po: i64,
+    pub(super) contract_line: i64,
 }
 
-fn timing() -> Timing {
+pub(super) fn timing() -> Timing {
     Timing {
         lease: Duration::seconds(1),
         reconcile_grace: Duration::zero(),
         poll_every: Duration::zero(),
         retry_after: Duration::zero(),
+        poll_max: Duration::zero(),
+        pending_limit: Duration::hours(24),
     }
 }
 
-fn engine(w: &World, owner: &str, d: Arc<dyn Distributor>) -> Engine {
+pub(super) fn engine(w: &World, owner: &str, d: Arc<dyn Distributor>) -> Engine {
     Engine {
         store: w.s.clone(),
         distributor: d,
@@ -43,7 +45,7 @@ fn engine(w: &World, owner: &str, d: Arc<dyn Distributor>) -> Engine {
     }
 }
 
-async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World {
+pub(super) async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World {
     let s = store(backend).await;
     let fake = FakePax8::start(0, "id", "secret").await.unwrap();
     fake.add_company("c-1");
@@ -52,12 +54,14 @@ async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World
         ProductRule {
             requires_commitment: true,
             required_details: vec![],
+            ..Default::default()
         },
     );
     fake.activate_after(1);
     let pax8 = Arc::new(Pax8::new(Pax8Config {
         api_url: fake.base.clone(),
         token_url: fake.token_url(),
+        audience: super::pax8::DEFAULT_AUDIENCE.into(),
         client_id: "id".into(),
         client_secret: "secret".into(),
         timeout: std::time::Duration::from_millis(700),
@@ -220,7 +224,7 @@ async fn a_refusal_opens_remediation_then_edit_and_retry_provisions() {
         let d = w.s.get_dispatch(w.po).await.unwrap();
         assert_eq!(d.status, DispatchStatus::Failed, "{b}");
         let rem = d.remediation.unwrap();
-        assert_eq!(rem.problems[0].field, "lineItems[0].commitmentTermId");
+        assert_eq!(rem.problems[0].field, "lines[0].commitment_term_id");
         assert!(rem.message.contains("commitment term is required"), "{}", rem.message);
         assert!(w.fake.orders().is_empty());
         // Retrying as is would fail again; edit the commitment term and the quantity.
@@ -276,7 +280,7 @@ async fn abandon_and_not_provisionable() {
 }
 
 /// Sends the order, then never returns: a worker killed mid-call.
-struct DiesAfterSending(Arc<Pax8>);
+pub(super) struct DiesAfterSending(pub(super) Arc<Pax8>);
 
 impl Distributor for DiesAfterSending {
     fn name(&self) -> &'static str {
@@ -291,11 +295,32 @@ impl Distributor for DiesAfterSending {
             std::future::pending().await
         })
     }
-    fn orders_since<'a>(&'a self, c: &'a str, s: &'a str) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
-        self.0.orders_since(c, s)
+    fn validate_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<(), DistError>> {
+        self.0.validate_order(order)
+    }
+    fn order_census<'a>(&'a self, c: &'a str) -> BoxFuture<'a, Result<OrderCensus, DistError>> {
+        self.0.order_census(c)
+    }
+    fn new_orders<'a>(&'a self, c: &'a str, b: Option<&'a OrderCensus>, s: chrono::NaiveDate) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
+        self.0.new_orders(c, b, s)
+    }
+    fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
+        self.0.order(id)
     }
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
         self.0.subscription(id)
+    }
+    fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {
+        self.0.company(id)
+    }
+    fn find_companies<'a>(&'a self, q: &'a str) -> BoxFuture<'a, Result<Vec<RemoteCompany>, DistError>> {
+        self.0.find_companies(q)
+    }
+    fn find_products<'a>(&'a self, q: &'a str, page: u64) -> BoxFuture<'a, Result<RemotePage<RemoteProduct>, DistError>> {
+        self.0.find_products(q, page)
+    }
+    fn product_requirements<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<ProductRequirements, DistError>> {
+        self.0.product_requirements(id)
     }
 }
 

@@ -6,15 +6,25 @@ use crate::reference::Distributor;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+mod commands;
+#[cfg(feature = "server")]
 pub mod credentials;
 #[cfg(feature = "server")]
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+mod engine_poll;
 #[cfg(all(test, feature = "server"))]
 mod engine_tests;
+#[cfg(all(test, feature = "server"))]
+mod engine_pax8_tests;
 #[cfg(feature = "server")]
 pub mod pax8;
+#[cfg(feature = "server")]
+mod pax8_catalog;
+#[cfg(feature = "server")]
+pub mod pax8_wire;
 #[cfg(all(test, feature = "server"))]
 mod pax8_tests;
 
@@ -119,17 +129,25 @@ pub struct OrderRequest {
 pub struct Problem {
     pub field: String,
     pub message: String,
+    /// The PO line it concerns, where the distributor named a line item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_line_id: Option<i64>,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            message: message.into(),
+            po_line_id: None,
+        }
+    }
 }
 
 /// What Pax8 would refuse, caught before anything is sent.
 pub fn preflight(order: &OrderRequest) -> Vec<Problem> {
     let mut out = Vec::new();
-    let mut p = |field: String, message: &str| {
-        out.push(Problem {
-            field,
-            message: message.to_string(),
-        })
-    };
+    let mut p = |field: String, message: &str| out.push(Problem::new(field, message));
     if order.company_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
         p(
             "pax8_company_id".into(),
@@ -236,10 +254,74 @@ pub struct Subscription {
     pub status: String,
 }
 
+/// Why a remediation entry is open; it decides what Retry does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemediationReason {
+    /// The distributor refused the order (or the credentials).
+    #[default]
+    Refused,
+    /// Caught before sending, by our rules or by Pax8's validation (isMock): nothing sent.
+    Preflight,
+    /// The company is not `Active` at Pax8 (or not there): nothing sent.
+    CompanyInactive,
+    /// The order exists; a subscription is still pending past the limit.
+    Pending,
+    /// The order exists; Pax8 waits for provisioning details.
+    WaitingForDetails,
+    /// The distributor cancelled a subscription of the order.
+    Cancelled,
+}
+
+impl RemediationReason {
+    pub const ALL: [RemediationReason; 6] = [
+        RemediationReason::Refused,
+        RemediationReason::Preflight,
+        RemediationReason::CompanyInactive,
+        RemediationReason::Pending,
+        RemediationReason::WaitingForDetails,
+        RemediationReason::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemediationReason::Refused => "refused",
+            RemediationReason::Preflight => "preflight",
+            RemediationReason::CompanyInactive => "company_inactive",
+            RemediationReason::Pending => "pending",
+            RemediationReason::WaitingForDetails => "waiting_for_details",
+            RemediationReason::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RemediationReason::Refused => "Dispatch failed",
+            RemediationReason::Preflight => "Not sent (preflight)",
+            RemediationReason::CompanyInactive => "Not sent (company not active at Pax8)",
+            RemediationReason::Pending => "Still pending at the distributor",
+            RemediationReason::WaitingForDetails => "Waiting for details at the distributor",
+            RemediationReason::Cancelled => "Cancelled at the distributor",
+        }
+    }
+
+    /// The order exists at the distributor and only waits: Retry checks
+    /// again (never sends again) and edits are refused.
+    pub fn order_exists_waiting(self) -> bool {
+        matches!(self, RemediationReason::Pending | RemediationReason::WaitingForDetails)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
     pub id: i64,
     pub po_id: i64,
+    #[serde(default)]
+    pub reason: RemediationReason,
     pub status: String,
     pub message: String,
     pub problems: Vec<Problem>,

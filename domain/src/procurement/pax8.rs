@@ -1,20 +1,36 @@
 //! The Pax8 partner API client: OAuth client credentials (token cached until
-//! near expiry), orders, subscriptions. 429 is waited out (Retry-After), 401
-//! refreshes the token once, reads are retried on 5xx; an order whose reply
-//! is lost is reported as `Unknown` for the engine to reconcile.
+//! near expiry), orders, subscriptions; the catalog (companies, products)
+//! is in `pax8_catalog.rs`, Pax8's JSON in `pax8_wire.rs`.
+//!
+//! How answers are sorted (Pax8 documents 200 and 422 for `POST /orders`,
+//! errors 400/401/403/404/408/422/429/500 in general, and no idempotency
+//! key): 401 refreshes the token once; 429 is waited out (Retry-After, not
+//! documented, read when present); 400, 404 and 422 are refusals; for an
+//! order, anything else (408, 5xx, a status Pax8 does not document, a lost
+//! or unreadable reply) is an unknown outcome for the engine to reconcile,
+//! never a refusal. Reads retry transient failures a few times.
 
-use super::distributor::{BoxFuture, DistError, Distributor, PlacedOrder, SubscriptionState};
-use super::{OrderRequest, Problem};
+use super::distributor::*;
+use super::pax8_wire::{self as wire, MAX_PAGE};
+use super::OrderRequest;
+use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
+
+/// Pax8's current audience for partner endpoints (the token endpoint's
+/// enum still lists the legacy `api://p8p.client`).
+pub const DEFAULT_AUDIENCE: &str = "https://api.pax8.com";
 
 #[derive(Clone)]
 pub struct Pax8Config {
     /// `https://api.pax8.com/v1`
     pub api_url: String,
     pub token_url: String,
+    /// `https://api.pax8.com` (`PAX8_AUDIENCE`).
+    pub audience: String,
     pub client_id: String,
     pub client_secret: String,
     /// Per request.
@@ -28,6 +44,7 @@ impl std::fmt::Debug for Pax8Config {
         f.debug_struct("Pax8Config")
             .field("api_url", &self.api_url)
             .field("token_url", &self.token_url)
+            .field("audience", &self.audience)
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
     }
@@ -37,6 +54,11 @@ pub struct Pax8 {
     cfg: Pax8Config,
     http: reqwest::Client,
     token: Mutex<Option<(String, Instant)>>,
+    /// Companies seen `Active` recently (id → when), so that the check
+    /// before each first send costs one call per company, not per order.
+    pub(super) active: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+    /// Every company, for the picker, briefly (Pax8 has no name filter).
+    pub(super) companies: Mutex<Option<(Vec<RemoteCompany>, Instant)>>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +72,9 @@ fn default_expiry() -> u64 {
     3600
 }
 
+/// Query parameters, URL-encoded by the client.
+pub(super) type Query<'a> = &'a [(&'a str, String)];
+
 impl Pax8 {
     pub fn new(cfg: Pax8Config) -> Pax8 {
         let http = reqwest::Client::builder()
@@ -61,6 +86,8 @@ impl Pax8 {
             cfg,
             http,
             token: Mutex::new(None),
+            active: Default::default(),
+            companies: Mutex::new(None),
         }
     }
 
@@ -72,11 +99,14 @@ impl Pax8 {
                 return Ok(t.clone());
             }
         }
-        let body = json!({"client_id": self.cfg.client_id, "client_secret": self.cfg.client_secret, "audience": "api://p8p.client", "grant_type": "client_credentials"});
+        let body = serde_json::json!({"client_id": self.cfg.client_id, "client_secret": self.cfg.client_secret, "audience": self.cfg.audience, "grant_type": "client_credentials"});
         let res = self.http.post(&self.cfg.token_url).json(&body).send().await.map_err(transport)?;
         let status = res.status().as_u16();
         if status == 401 || status == 403 || status == 400 {
-            return Err(DistError::Unauthorized(format!("Pax8 refused the client id and secret ({status}).")));
+            return Err(DistError::Unauthorized(format!(
+                "Pax8 refused the client id and secret ({status}) for the audience {}.",
+                self.cfg.audience
+            )));
         }
         if !(200..300).contains(&status) {
             return Err(DistError::Unreachable(format!("the Pax8 token endpoint answered {status}")));
@@ -87,33 +117,55 @@ impl Pax8 {
         Ok(reply.access_token)
     }
 
-    /// Sends a request with the token; handles 401, 429 and (for reads) 5xx.
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, DistError> {
+    /// Reads (`GET`): transient failures are retried, and what still fails
+    /// changed nothing at Pax8.
+    pub(super) async fn get(&self, path: &str, query: Query<'_>) -> Result<Value, DistError> {
+        self.call(reqwest::Method::GET, path, query, None, None).await
+    }
+
+    /// Sends a request with the token; handles 401, 429 and (for reads) transient failures.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: Query<'_>,
+        body: Option<&Value>,
+        order: Option<&OrderRequest>,
+    ) -> Result<Value, DistError> {
         let url = format!("{}{}", self.cfg.api_url.trim_end_matches('/'), path);
         let is_read = method == reqwest::Method::GET;
         let mut refreshed = false;
         let mut waited = Duration::ZERO;
-        let mut server_errors = 0;
+        let mut tries = 0u64;
         loop {
             let token = self.token(false).await?;
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&token);
+            let mut req = self.http.request(method.clone(), &url).bearer_auth(&token).query(query);
             if let Some(b) = body {
                 req = req.json(b);
             }
             let res = match req.send().await {
                 Ok(r) => r,
-                Err(e) if is_read && !e.is_connect() && server_errors < 3 => {
-                    server_errors += 1;
-                    tokio::time::sleep(Duration::from_millis(200 * server_errors)).await;
+                Err(_) if is_read && tries < 3 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
                     continue;
                 }
+                Err(e) if is_read => return Err(DistError::Unreachable(format!("no answer from Pax8: {e}"))),
                 Err(e) => return Err(transport(e)),
             };
             let status = res.status().as_u16();
             match status {
                 200..=299 => {
                     let text = res.text().await.map_err(transport)?;
-                    return serde_json::from_str(&text).map_err(|_| DistError::Unknown(format!("Pax8 answered {status} with a body that is not JSON")));
+                    return match serde_json::from_str(&text) {
+                        Ok(v) => Ok(v),
+                        Err(_) if is_read && tries < 3 => {
+                            tries += 1;
+                            continue;
+                        }
+                        Err(_) if is_read => Err(DistError::Unreachable(format!("Pax8 answered {status} with a body that is not JSON"))),
+                        Err(_) => Err(DistError::Unknown(format!("Pax8 answered {status} with a body that is not JSON"))),
+                    };
                 }
                 401 if !refreshed => {
                     refreshed = true;
@@ -129,29 +181,48 @@ impl Pax8 {
                         .map(Duration::from_secs)
                         .unwrap_or(Duration::from_secs(2));
                     if waited + wait > self.cfg.max_wait {
-                        return Err(if is_read {
-                            DistError::Unreachable("Pax8 kept answering 429 (rate limited)".into())
+                        return Err(DistError::Unreachable(if is_read {
+                            "Pax8 kept answering 429 (rate limited)".into()
                         } else {
-                            DistError::Unreachable("Pax8 rate limit: the order was not accepted yet".into())
-                        });
+                            "Pax8 rate limit: the order was not accepted yet".into()
+                        }));
                     }
                     waited += wait;
                     tokio::time::sleep(wait).await;
                 }
-                500..=599 if is_read && server_errors < 3 => {
-                    server_errors += 1;
-                    tokio::time::sleep(Duration::from_millis(200 * server_errors)).await;
-                }
-                500..=599 => return Err(DistError::Unknown(format!("Pax8 answered {status}"))),
-                _ => {
+                400 | 404 | 422 => {
                     let text = res.text().await.unwrap_or_default();
                     return Err(DistError::Rejected {
-                        problems: problems_from(&text),
+                        problems: wire::problems(&text, order),
                         status,
                     });
                 }
+                _ if is_read && tries < 3 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                _ if is_read => return Err(DistError::Unreachable(format!("Pax8 answered {status}"))),
+                // 408, 5xx and any status Pax8 does not document for a write.
+                _ => return Err(DistError::Unknown(format!("Pax8 answered {status}"))),
             }
         }
+    }
+
+    /// One page of the company's orders, at Pax8's largest page size.
+    async fn orders_page(&self, company_id: &str, page: u64) -> Result<(Vec<PlacedOrder>, wire::Listed), DistError> {
+        let v = self
+            .get(
+                "/orders",
+                &[
+                    ("companyId", company_id.to_string()),
+                    ("page", page.to_string()),
+                    ("size", MAX_PAGE.to_string()),
+                ],
+            )
+            .await?;
+        let listed = wire::listed(&v, MAX_PAGE);
+        let orders = listed.content.iter().filter_map(wire::order).collect();
+        Ok((orders, listed))
     }
 }
 
@@ -164,65 +235,21 @@ fn transport(e: reqwest::Error) -> DistError {
     }
 }
 
-/// Pax8's error body `{type, message, instance, status, details}` in plain words.
-pub fn problems_from(body: &str) -> Vec<Problem> {
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return vec![Problem {
-            field: String::new(),
-            message: format!("Pax8 refused the request: {}", body.chars().take(200).collect::<String>()),
-        }];
-    };
-    let mut out = Vec::new();
-    if let Some(details) = v.get("details").and_then(|d| d.as_array()) {
-        for d in details {
-            match d {
-                Value::String(s) => out.push(Problem {
-                    field: String::new(),
-                    message: s.clone(),
-                }),
-                Value::Object(o) => out.push(Problem {
-                    field: o.get("field").and_then(|f| f.as_str()).unwrap_or_default().to_string(),
-                    message: o.get("message").and_then(|m| m.as_str()).unwrap_or_default().to_string(),
-                }),
-                _ => {}
+/// Orders gathered from pages, each once.
+#[derive(Default)]
+struct Gathered {
+    ids: HashSet<String>,
+    orders: Vec<PlacedOrder>,
+}
+
+impl Gathered {
+    fn add(&mut self, orders: Vec<PlacedOrder>) {
+        for o in orders {
+            if self.ids.insert(o.id.clone()) {
+                self.orders.push(o);
             }
         }
     }
-    if out.is_empty() {
-        let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("Pax8 refused the request.");
-        out.push(Problem {
-            field: String::new(),
-            message: message.to_string(),
-        });
-    }
-    out
-}
-
-fn order_from(v: &Value) -> Result<PlacedOrder, DistError> {
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    let id = s("id").ok_or_else(|| DistError::Unknown("Pax8's order reply has no id".into()))?;
-    let lines = v
-        .get("lineItems")
-        .and_then(|l| l.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    (
-                        i.get("productId").and_then(|x| x.as_str()).unwrap_or_default().to_string(),
-                        i.get("quantity").and_then(|x| x.as_i64()).unwrap_or_default(),
-                        i.get("subscriptionId").and_then(|x| x.as_str()).map(str::to_string),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(PlacedOrder {
-        id,
-        company_id: s("companyId").unwrap_or_default(),
-        created_at: s("createdDate").unwrap_or_default(),
-        lines,
-    })
 }
 
 impl Distributor for Pax8 {
@@ -231,81 +258,148 @@ impl Distributor for Pax8 {
     }
 
     fn test_connection(&self) -> BoxFuture<'_, Result<(), DistError>> {
-        Box::pin(async move { self.token(true).await.map(|_| ()) })
+        Box::pin(async move {
+            self.token(true).await?;
+            // A token for the wrong audience or scope is refused here.
+            self.get("/companies", &[("page", "0".into()), ("size", "1".into())]).await.map(|_| ())
+        })
     }
 
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
         Box::pin(async move {
-            let items: Vec<Value> = order
-                .lines
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    json!({
-                        "lineItemNumber": i + 1,
-                        "productId": l.product_id,
-                        "quantity": l.quantity,
-                        "billingTerm": l.billing_term,
-                        "commitmentTermId": l.commitment_term_id,
-                        "provisioningDetails": l.provisioning_details.iter().map(|d| json!({"key": d.key, "values": d.values})).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let body = json!({"companyId": order.company_id, "orderedBy": "Pax8 Partner", "lineItems": items});
-            let v = self.call(reqwest::Method::POST, "/orders", Some(&body)).await?;
-            order_from(&v)
+            let v = self
+                .call(reqwest::Method::POST, "/orders", &[], Some(&wire::order_body(order)), Some(order))
+                .await?;
+            wire::order(&v).ok_or_else(|| DistError::Unknown("Pax8's order reply has no id".into()))
         })
     }
 
-    fn orders_since<'a>(&'a self, company_id: &'a str, since: &'a str) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
+    fn validate_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<(), DistError>> {
         Box::pin(async move {
-            let mut out = Vec::new();
-            for page in 0..20 {
-                let v = self
-                    .call(reqwest::Method::GET, &format!("/orders?companyId={company_id}&page={page}&size=50"), None)
-                    .await?;
-                for o in v.get("content").and_then(|c| c.as_array()).cloned().unwrap_or_default() {
-                    let o = order_from(&o)?;
-                    if o.created_at.as_str() >= since {
-                        out.push(o);
+            // isMock: "Perform validations only. Skip any interactions with the database."
+            match self
+                .call(
+                    reqwest::Method::POST,
+                    "/orders",
+                    &[("isMock", "true".into())],
+                    Some(&wire::order_body(order)),
+                    Some(order),
+                )
+                .await
+            {
+                Ok(_) => Ok(()),
+                // Nothing is placed by a mock: an unclear answer only means "not checked".
+                Err(DistError::Unknown(m)) => Err(DistError::Unreachable(m)),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn order_census<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<OrderCensus, DistError>> {
+        Box::pin(async move {
+            let (first, listed) = self.orders_page(company_id, 0).await?;
+            let mut seen: Vec<String> = first.into_iter().map(|o| o.id).collect();
+            if listed.total_pages > 1 {
+                let (last, _) = self.orders_page(company_id, listed.total_pages - 1).await?;
+                seen.extend(last.into_iter().map(|o| o.id));
+            }
+            Ok(OrderCensus {
+                total: listed.total,
+                seen,
+            })
+        })
+    }
+
+    fn new_orders<'a>(
+        &'a self,
+        company_id: &'a str,
+        before: Option<&'a OrderCensus>,
+        since: NaiveDate,
+    ) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
+        Box::pin(async move {
+            let (first, listed) = self.orders_page(company_id, 0).await?;
+            let mut read = HashSet::from([0u64]);
+            let mut got = Gathered::default();
+            got.add(first);
+            let unseen = |g: &Gathered, b: &OrderCensus| g.orders.iter().filter(|o| !b.seen.contains(&o.id)).count() as u64;
+            let mut complete = false;
+            if let Some(b) = before {
+                let added = listed.total.saturating_sub(b.total);
+                if added == 0 {
+                    complete = true;
+                } else {
+                    // No order is documented for this list: a new order is at
+                    // the front (newest first) or in the last pages (oldest
+                    // first). Read the pages that hold the last `added`.
+                    let from = (listed.total - added) / MAX_PAGE;
+                    for page in from..listed.total_pages {
+                        if read.insert(page) {
+                            got.add(self.orders_page(company_id, page).await?.0);
+                        }
                     }
-                }
-                let total = v.pointer("/page/totalPages").and_then(|t| t.as_u64()).unwrap_or(1);
-                if page + 1 >= total {
-                    break;
+                    complete = unseen(&got, b) >= added;
                 }
             }
-            Ok(out)
+            if !complete {
+                // Somewhere in the middle (or nothing known before): every page.
+                for page in 0..listed.total_pages.min(1_000) {
+                    if read.insert(page) {
+                        got.add(self.orders_page(company_id, page).await?.0);
+                    }
+                }
+            }
+            Ok(got
+                .orders
+                .into_iter()
+                .filter(|o| before.is_none_or(|b| !b.seen.contains(&o.id)))
+                .filter(|o| o.created_on.is_none_or(|d| d >= since))
+                .collect())
+        })
+    }
+
+    fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
+        Box::pin(async move {
+            let v = self.get(&format!("/orders/{}", segment(id)), &[]).await?;
+            wire::order(&v).ok_or_else(|| DistError::Unreachable("Pax8's order has no id".into()))
         })
     }
 
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
         Box::pin(async move {
-            let v = self.call(reqwest::Method::GET, &format!("/subscriptions/{id}"), None).await?;
+            let v = self.get(&format!("/subscriptions/{}", segment(id)), &[]).await?;
             let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
             Ok(SubscriptionState {
                 id: s("id"),
                 product_id: s("productId"),
-                quantity: v.get("quantity").and_then(|q| q.as_i64()).unwrap_or_default(),
+                quantity: v.get("quantity").and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64))).unwrap_or_default(),
                 status: s("status"),
             })
         })
     }
+
+    fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {
+        Box::pin(self.company_status(id))
+    }
+
+    fn find_companies<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<RemoteCompany>, DistError>> {
+        Box::pin(self.companies_named(query))
+    }
+
+    fn find_products<'a>(&'a self, query: &'a str, page: u64) -> BoxFuture<'a, Result<RemotePage<RemoteProduct>, DistError>> {
+        Box::pin(self.products_page(query, page))
+    }
+
+    fn product_requirements<'a>(&'a self, product_id: &'a str) -> BoxFuture<'a, Result<ProductRequirements, DistError>> {
+        Box::pin(self.requirements(product_id))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn pax8_errors_in_plain_words() {
-        let p = super::problems_from(
-            r#"{"type":"validation","message":"Invalid order","instance":"/v1/orders","status":422,"details":[{"field":"lineItems[0].commitmentTermId","message":"is required for this product"}]}"#,
-        );
-        assert_eq!(
-            (p[0].field.as_str(), p[0].message.as_str()),
-            ("lineItems[0].commitmentTermId", "is required for this product")
-        );
-        let p = super::problems_from(r#"{"message":"Company not found","status":404}"#);
-        assert_eq!(p[0].message, "Company not found");
-        assert!(super::problems_from("<html>").first().unwrap().message.contains("<html>"));
-    }
+/// An id as one path segment (percent-encoded).
+pub(super) fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

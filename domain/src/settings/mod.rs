@@ -12,6 +12,8 @@ pub struct Settings {
     pub require_signature: bool,
     pub qbo_auto_push: bool,
     pub currency: String,
+    /// Pax8 validates each order (`isMock`) before its first real send.
+    pub pax8_preflight: bool,
 }
 
 /// Settings as the API shows them: with what is configured around them.
@@ -21,6 +23,8 @@ pub struct SettingsView {
     pub require_signature: bool,
     pub qbo_auto_push: bool,
     pub currency: String,
+    #[serde(default)]
+    pub pax8_preflight: bool,
     pub encryption_configured: bool,
     pub pax8_configured: bool,
     pub qbo_connected: bool,
@@ -31,6 +35,8 @@ pub struct SettingsUpdate {
     pub auto_approve_limit_cents: Option<i64>,
     pub require_signature: Option<bool>,
     pub qbo_auto_push: Option<bool>,
+    #[serde(default)]
+    pub pax8_preflight: Option<bool>,
 }
 
 impl SettingsUpdate {

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
-        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency FROM settings WHERE id = 1")
+        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight FROM settings WHERE id = 1")
             .fetch_one(self.pool())
             .await?;
         Ok(Settings {
@@ -13,6 +13,7 @@ impl Store {
             require_signature: to_bool(r.try_get("require_signature")?),
             qbo_auto_push: to_bool(r.try_get("qbo_auto_push")?),
             currency: r.try_get("currency")?,
+            pax8_preflight: to_bool(r.try_get("pax8_preflight")?),
         })
     }
 
@@ -21,11 +22,13 @@ impl Store {
         self.execute_write(
             sqlx::query(
                 "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
-                require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push) WHERE id = 1",
+                require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push),
+                pax8_preflight = COALESCE($4, pax8_preflight) WHERE id = 1",
             )
             .bind(upd.auto_approve_limit_cents)
             .bind(upd.require_signature.map(i64::from))
-            .bind(upd.qbo_auto_push.map(i64::from)),
+            .bind(upd.qbo_auto_push.map(i64::from))
+            .bind(upd.pax8_preflight.map(i64::from)),
         )
         .await?;
         self.settings().await

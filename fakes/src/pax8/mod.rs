@@ -1,17 +1,41 @@
-//! A fake Pax8 partner API: token endpoint, companies, products with their
-//! order rules, orders that never deduplicate (as Pax8's don't), and
-//! subscriptions that move from `PendingAutomated` to `Active`. Errors use
-//! Pax8's body `{type, message, instance, status, details}`. Faults are
-//! scripted per route: a status (with Retry-After), a delay, a reply lost
-//! after the order was made, a body that is not JSON, an expired token.
-//! For load runs it can also add latency to every call, enforce a
+//! A fake Pax8 partner API, written from Pax8's partner OpenAPI (mirrored
+//! in `api-evangelist/pax8`, `openapi/_original/pax8-partner-endpoints-openapi.json`)
+//! and developer docs, not from our client. Each behaviour names the fact
+//! it follows; where the docs are silent it takes the least convenient
+//! reading:
+//!
+//! - token: `POST /v1/token` JSON `{client_id, client_secret, audience,
+//!   grant_type}`; partner endpoints accept only tokens for the audience
+//!   `https://api.pax8.com` (the legacy `api://p8p.client` gets a token,
+//!   then 403 on every call); `expires_in` 86,400.
+//! - `Order.createdDate` is `format: date` ("2020-12-01"), no time.
+//! - `GET /orders`, `/companies`, `/products`: `page` (0-based), `size`
+//!   (default 10, at most 200), `{content, page: {size, totalElements,
+//!   totalPages, number}}`; no order is documented, so lists come oldest
+//!   first (the order that hides a new order from a reader of page 0).
+//! - errors `{type, message, instance, status, details[]}`, each detail
+//!   `{type, status, message, instance}` with no `field`; 422 for an
+//!   invalid order.
+//! - `POST /orders?isMock=true` validates without creating anything.
+//! - subscription `status` takes every value of Pax8's enum; scripts per
+//!   product decide the sequence. Order lines may come back without a
+//!   `subscriptionId` until the order is read again (`LineItem` does not
+//!   require it).
+//! - companies are `Active`, `Inactive` or `Deleted`; orders are taken
+//!   only for `Active` ones.
+//!
+//! Faults are scripted per route: a status (with Retry-After), a delay, a
+//! reply lost after the order was made, a body that is not JSON, an expired
+//! token. For load runs it can also add latency to every call, enforce a
 //! requests-per-minute rate limit (429 with Retry-After) and inject faults
 //! at random into a share of the calls.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Path, Query, State};
+mod catalog;
+mod orders;
+
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,12 +45,23 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The audience of partner endpoints (REFERENCES.md, Pax8 authentication).
+pub const PARTNER_AUDIENCE: &str = "https://api.pax8.com";
+/// The legacy audience still listed in the token endpoint's enum.
+pub const LEGACY_AUDIENCE: &str = "api://p8p.client";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
     Token,
     CreateOrder,
+    /// `POST /orders?isMock=true`
+    ValidateOrder,
     ListOrders,
+    GetOrder,
     GetSubscription,
+    GetCompany,
+    ListCompanies,
+    Products,
 }
 
 #[derive(Debug, Clone)]
@@ -65,30 +100,53 @@ struct Bucket {
     at: std::time::Instant,
 }
 
-/// What a product needs in an order.
+/// A product and what an order of it needs.
 #[derive(Debug, Clone, Default)]
 pub struct ProductRule {
     pub requires_commitment: bool,
+    /// Provisioning detail keys an order must carry.
     pub required_details: Vec<String>,
+    /// Keys Pax8 lists for the product but collects after the order (its
+    /// subscriptions then wait in `WaitingForDetails`).
+    pub later_details: Vec<String>,
+    /// The product's name (the id when empty).
+    pub name: String,
+    /// Commitment terms `(id, term)` offered (`/dependencies`).
+    pub commitments: Vec<(String, String)>,
+    /// The statuses its subscriptions go through, one per read; the last
+    /// stays. Empty: `PendingAutomated` for `activate_after` reads, then `Active`.
+    pub statuses: Vec<String>,
 }
 
 #[derive(Default)]
-struct Sub {
+pub(crate) struct Sub {
     product_id: String,
     company_id: String,
     quantity: i64,
-    polls: u32,
+    polls: usize,
     cancelled: bool,
 }
 
+pub(crate) struct Company {
+    id: String,
+    name: String,
+    status: String,
+}
+
 #[derive(Default)]
-struct St {
+pub(crate) struct St {
     client_id: String,
     client_secret: String,
-    tokens: Vec<String>,
-    companies: Vec<String>,
-    products: HashMap<String, ProductRule>,
+    /// Tokens issued, with their audience.
+    tokens: Vec<(String, String)>,
+    companies: Vec<Company>,
+    products: Vec<(String, ProductRule)>,
     orders: Vec<Value>,
+    /// Per order: reads of `GET /orders/{id}` still needed before its lines
+    /// show their `subscriptionId`.
+    hidden_subs: HashMap<String, u32>,
+    /// Reads needed for orders made from now on.
+    name_subs_after: u32,
     subs: HashMap<String, Sub>,
     faults: HashMap<Route, VecDeque<Fault>>,
     /// Polls of a subscription before it turns Active.
@@ -99,6 +157,12 @@ struct St {
     bucket: Option<Bucket>,
     throttled: usize,
     injected: usize,
+}
+
+impl St {
+    fn product(&self, id: &str) -> Option<&ProductRule> {
+        self.products.iter().find(|(p, _)| p == id).map(|(_, r)| r)
+    }
 }
 
 /// A running fake. Dropping it stops the server.
@@ -118,10 +182,16 @@ impl FakePax8 {
             ..Default::default()
         }));
         let app = Router::new()
-            .route("/v1/token", post(token))
-            .route("/v1/orders", post(create_order).get(list_orders))
-            .route("/v1/subscriptions/{id}", get(get_subscription))
-            .route("/v1/companies/{id}", get(get_company))
+            .route("/v1/token", post(orders::token))
+            .route("/v1/orders", post(orders::create_order).get(orders::list_orders))
+            .route("/v1/orders/{id}", get(orders::get_order))
+            .route("/v1/subscriptions/{id}", get(orders::get_subscription))
+            .route("/v1/companies", get(catalog::list_companies))
+            .route("/v1/companies/{id}", get(catalog::get_company))
+            .route("/v1/products", get(catalog::list_products))
+            .route("/v1/products/{id}/provision-details", get(catalog::provision_details))
+            .route("/v1/products/{id}/dependencies", get(catalog::dependencies))
+            .route("/v1/products/{id}/pricing", get(catalog::pricing))
             .with_state(st.clone());
         let (addr, served) = crate::serve(port, app).await?;
         Ok(FakePax8 {
@@ -135,12 +205,44 @@ impl FakePax8 {
         format!("{}/token", self.base)
     }
 
+    /// An `Active` company named after its id.
     pub fn add_company(&self, id: &str) {
-        self.st.lock().unwrap().companies.push(id.into());
+        self.add_company_named(id, &format!("Company {id}"), "Active");
     }
 
+    /// A company with a name and a status (`Active`, `Inactive`, `Deleted`).
+    pub fn add_company_named(&self, id: &str, name: &str, status: &str) {
+        self.st.lock().unwrap().companies.push(Company {
+            id: id.into(),
+            name: name.into(),
+            status: status.into(),
+        });
+    }
+
+    /// Adds a product, or replaces the one with this id.
     pub fn add_product(&self, id: &str, rule: ProductRule) {
-        self.st.lock().unwrap().products.insert(id.into(), rule);
+        let mut s = self.st.lock().unwrap();
+        s.products.retain(|(p, _)| p != id);
+        s.products.push((id.into(), rule));
+    }
+
+    /// `n` orders of the company made on `date` (YYYY-MM-DD) before anything
+    /// else, as an MSP's long-standing customer has.
+    pub fn add_older_orders(&self, company: &str, product: &str, n: usize, date: &str) {
+        let mut s = self.st.lock().unwrap();
+        for _ in 0..n {
+            let id = new_id(&mut s, "ord-");
+            let li = new_id(&mut s, "li-");
+            let sub = new_id(&mut s, "sub-");
+            s.orders.push(json!({"id": id, "companyId": company, "createdDate": date, "orderedBy": "Pax8 Partner",
+                "lineItems": [{"id": li, "productId": product, "subscriptionId": sub, "billingTerm": "Monthly", "quantity": 10}]}));
+        }
+    }
+
+    /// Orders made from now on name their subscriptions only after this many
+    /// reads of `GET /orders/{id}` (their first answer has none).
+    pub fn name_subscriptions_after(&self, reads: u32) {
+        self.st.lock().unwrap().name_subs_after = reads;
     }
 
     /// The next request to `route` meets `fault` (faults queue up in order).
@@ -153,9 +255,21 @@ impl FakePax8 {
         self.st.lock().unwrap().activate_after = polls;
     }
 
-    /// Every order made, as Pax8 would list them.
+    /// Cancels a subscription (as a person at Pax8 would).
+    pub fn cancel_subscription(&self, id: &str) {
+        if let Some(s) = self.st.lock().unwrap().subs.get_mut(id) {
+            s.cancelled = true;
+        }
+    }
+
+    /// Every order made, as Pax8 would list them (older orders included).
     pub fn orders(&self) -> Vec<Value> {
         self.st.lock().unwrap().orders.clone()
+    }
+
+    /// Orders made through `POST /orders` since start (not the older ones added).
+    pub fn orders_of(&self, company: &str) -> Vec<Value> {
+        self.orders().into_iter().filter(|o| o["companyId"] == company).collect()
     }
 
     pub fn requests(&self, route: Route) -> usize {
@@ -188,12 +302,37 @@ impl FakePax8 {
     }
 }
 
-fn pax8_error(status: u16, message: &str, instance: &str, details: Value) -> Response {
+/// The `type` of Pax8's error envelope (errors/pax8-problem-types.yml:
+/// NOT_FOUND, UNAUTHORIZED, FORBIDDEN, BAD_REQUEST, ...).
+fn error_type(status: u16) -> &'static str {
+    match status {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        422 => "UNPROCESSABLE_ENTITY",
+        429 => "TOO_MANY_REQUESTS",
+        _ => "INTERNAL_SERVER_ERROR",
+    }
+}
+
+/// A list answer: `{content, page: {size, totalElements, totalPages, number}}`,
+/// `size` at most 200 (default 10), pages from 0.
+pub(crate) fn page_of(all: Vec<Value>, q: &HashMap<String, String>) -> Value {
+    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let size: usize = q.get("size").and_then(|p| p.parse().ok()).unwrap_or(10).clamp(1, 200);
+    let total = all.len();
+    let total_pages = total.div_ceil(size);
+    let content: Vec<Value> = all.into_iter().skip(page * size).take(size).collect();
+    json!({"content": content, "page": {"size": size, "totalElements": total, "totalPages": total_pages, "number": page}})
+}
+
+pub(crate) fn pax8_error(status: u16, message: &str, instance: &str, details: Value) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (
         code,
         Json(
-            json!({"type": if status == 422 { "validation" } else { "error" }, "message": message, "instance": instance, "status": status, "details": details}),
+            json!({"type": error_type(status), "message": message, "instance": instance, "status": status, "details": details}),
         ),
     )
         .into_response()
@@ -250,7 +389,7 @@ async fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, 
 }
 
 /// Applies the faults that happen before any work; returns the rest.
-async fn before(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
+pub(crate) async fn before(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
     match next_fault(st, route).await? {
         Some(Fault::Status(code, retry)) => {
             let mut res = pax8_error(code, "Injected fault", "/v1", json!([]));
@@ -268,20 +407,23 @@ async fn before(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Resp
     }
 }
 
-fn authorized(st: &Arc<Mutex<St>>, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn authorized(st: &Arc<Mutex<St>>, headers: &HeaderMap) -> Result<(), Response> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if st.lock().unwrap().tokens.iter().any(|t| t == token) {
-        Ok(())
-    } else {
-        Err(pax8_error(401, "Unauthorized: invalid or expired token", "/v1", json!([])))
+    let s = st.lock().unwrap();
+    match s.tokens.iter().find(|(t, _)| t == token) {
+        // Partner endpoints take tokens of the partner audience only
+        // (REFERENCES.md: the current audience is https://api.pax8.com).
+        Some((_, audience)) if audience == PARTNER_AUDIENCE => Ok(()),
+        Some(_) => Err(pax8_error(403, "Forbidden: the token is not for the partner API", "/v1", json!([]))),
+        None => Err(pax8_error(401, "Unauthorized: invalid or expired token", "/v1", json!([]))),
     }
 }
 
-fn new_id(st: &mut St, prefix: &str) -> String {
+pub(crate) fn new_id(st: &mut St, prefix: &str) -> String {
     st.seq += 1;
     let r: u64 = rand::random();
     format!(
@@ -323,161 +465,10 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-async fn token(State(st): State<Arc<Mutex<St>>>, Json(body): Json<Value>) -> Response {
-    if let Err(r) = before(&st, Route::Token).await {
-        return r;
-    }
-    let mut s = st.lock().unwrap();
-    let ok = body.get("client_id").and_then(|v| v.as_str()) == Some(s.client_id.as_str())
-        && body.get("client_secret").and_then(|v| v.as_str()) == Some(s.client_secret.as_str())
-        && body.get("grant_type").and_then(|v| v.as_str()) == Some("client_credentials");
-    if !ok {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "access_denied", "error_description": "Unauthorized"})),
-        )
-            .into_response();
-    }
-    let t = new_id(&mut s, "tok-");
-    s.tokens.push(t.clone());
-    Json(json!({"access_token": t, "expires_in": 86400, "token_type": "Bearer", "scope": ""})).into_response()
-}
 
-async fn get_company(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = authorized(&st, &headers) {
-        return r;
-    }
-    if st.lock().unwrap().companies.contains(&id) {
-        Json(json!({"id": id, "name": format!("Company {id}"), "status": "Active"})).into_response()
-    } else {
-        pax8_error(404, "Company not found", &format!("/v1/companies/{id}"), json!([]))
-    }
-}
-
-async fn create_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    let after = match before(&st, Route::CreateOrder).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if let Err(r) = authorized(&st, &headers) {
-        return r;
-    }
-    let order = {
-        let mut s = st.lock().unwrap();
-        let company = body.get("companyId").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let mut details = Vec::new();
-        if !s.companies.contains(&company) {
-            details.push(json!({"field": "companyId", "message": format!("Company '{company}' does not exist or is not yours")}));
-        }
-        let items = body.get("lineItems").and_then(|v| v.as_array()).cloned().unwrap_or_default();
-        if items.is_empty() {
-            details.push(json!({"field": "lineItems", "message": "At least one line item is required"}));
-        }
-        for (i, item) in items.iter().enumerate() {
-            let product = item.get("productId").and_then(|v| v.as_str()).unwrap_or_default();
-            match s.products.get(product) {
-                None => details.push(json!({"field": format!("lineItems[{i}].productId"), "message": format!("Product '{product}' not found")})),
-                Some(rule) => {
-                    if rule.requires_commitment && item.get("commitmentTermId").and_then(|v| v.as_str()).is_none_or(|v| v.is_empty()) {
-                        details.push(json!({"field": format!("lineItems[{i}].commitmentTermId"), "message": "A commitment term is required for this product"}));
-                    }
-                    let given: Vec<&str> = item
-                        .get("provisioningDetails")
-                        .and_then(|v| v.as_array())
-                        .map(|a| a.iter().filter_map(|d| d.get("key").and_then(|k| k.as_str())).collect())
-                        .unwrap_or_default();
-                    for key in &rule.required_details {
-                        if !given.contains(&key.as_str()) {
-                            details.push(
-                                json!({"field": format!("lineItems[{i}].provisioningDetails"), "message": format!("Provisioning detail '{key}' is required")}),
-                            );
-                        }
-                    }
-                }
-            }
-            if item.get("quantity").and_then(|v| v.as_i64()).unwrap_or(0) < 1 {
-                details.push(json!({"field": format!("lineItems[{i}].quantity"), "message": "Quantity must be at least 1"}));
-            }
-            if item.get("billingTerm").and_then(|v| v.as_str()).is_none_or(|v| v.is_empty()) {
-                details.push(json!({"field": format!("lineItems[{i}].billingTerm"), "message": "Billing term is required"}));
-            }
-        }
-        if !details.is_empty() {
-            return pax8_error(422, "Order validation failed", "/v1/orders", Value::Array(details));
-        }
-        let id = new_id(&mut s, "ord-");
-        let mut lines = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let sub_id = new_id(&mut s, "sub-");
-            let product = item["productId"].as_str().unwrap_or_default().to_string();
-            let quantity = item["quantity"].as_i64().unwrap_or(0);
-            s.subs.insert(
-                sub_id.clone(),
-                Sub {
-                    product_id: product.clone(),
-                    company_id: company.clone(),
-                    quantity,
-                    ..Default::default()
-                },
-            );
-            lines.push(json!({"id": new_id(&mut s, "li-"), "lineItemNumber": i + 1, "productId": product, "quantity": quantity, "billingTerm": item["billingTerm"], "subscriptionId": sub_id}));
-        }
-        let order = json!({"id": id, "companyId": company, "createdDate": now(), "orderedBy": body.get("orderedBy"), "lineItems": lines});
-        s.orders.push(order.clone());
-        order
-    };
-    match after {
-        Some(Fault::LoseReply(d)) => {
-            tokio::time::sleep(d).await;
-            Json(order).into_response()
-        }
-        Some(Fault::BadBody) => (StatusCode::OK, "<html>upstream proxy error</html>").into_response(),
-        Some(Fault::FailAfter(code)) => pax8_error(code, "Bad gateway", "/v1/orders", json!([])),
-        _ => Json(order).into_response(),
-    }
-}
-
-async fn list_orders(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(r) = before(&st, Route::ListOrders).await {
-        return r;
-    }
-    if let Err(r) = authorized(&st, &headers) {
-        return r;
-    }
-    let s = st.lock().unwrap();
-    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let size: usize = q.get("size").and_then(|p| p.parse().ok()).unwrap_or(10).clamp(1, 200);
-    let all: Vec<&Value> = s
-        .orders
-        .iter()
-        .filter(|o| q.get("companyId").is_none_or(|c| o["companyId"].as_str() == Some(c)))
-        .collect();
-    let total_pages = all.len().div_ceil(size).max(1);
-    let content: Vec<Value> = all.iter().skip(page * size).take(size).map(|v| (*v).clone()).collect();
-    Json(json!({"content": content, "page": {"size": size, "totalElements": all.len(), "totalPages": total_pages, "number": page}})).into_response()
-}
-
-async fn get_subscription(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = before(&st, Route::GetSubscription).await {
-        return r;
-    }
-    if let Err(r) = authorized(&st, &headers) {
-        return r;
-    }
-    let mut s = st.lock().unwrap();
-    let activate_after = s.activate_after;
-    let Some(sub) = s.subs.get_mut(&id) else {
-        return pax8_error(404, "Subscription not found", &format!("/v1/subscriptions/{id}"), json!([]));
-    };
-    sub.polls += 1;
-    let status = if sub.cancelled {
-        "Cancelled"
-    } else if sub.polls > activate_after {
-        "Active"
-    } else {
-        "PendingAutomated"
-    };
-    Json(json!({"id": id, "companyId": sub.company_id, "productId": sub.product_id, "quantity": sub.quantity, "status": status})).into_response()
+/// Today as Pax8 writes `Order.createdDate` (`format: date`).
+pub(crate) fn today() -> String {
+    now()[..10].to_string()
 }
 
 #[cfg(test)]
@@ -487,5 +478,6 @@ mod tests {
         assert_eq!(super::civil_from_days(0), (1970, 1, 1));
         assert_eq!(super::civil_from_days(20_419), (2025, 11, 27));
         assert_eq!(super::now().len(), "2026-11-27T06:00:00.000000Z".len());
+        assert_eq!(super::today().len(), "2026-11-27".len());
     }
 }

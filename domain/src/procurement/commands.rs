@@ -1,0 +1,408 @@
+//! What people do with dispatches: request one, read it, retry or
+//! abandon a failed one, list the queue. The worker that carries a
+//! dispatch out is in `engine.rs`.
+
+use super::engine::{event, set_status};
+use super::*;
+use crate::purchase_orders::PoStatus;
+use crate::store::Tx;
+use crate::users::User;
+use crate::{clock, Error, Result, Store};
+use serde_json::json;
+use sqlx::Row;
+
+/// The lines of a PO as they would be sent to the distributor.
+async fn order_lines(tx: &mut Tx, po_id: i64) -> Result<Vec<OrderLine>> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.quantity, l.billing_term, l.commitment_term_id, l.provisioning_details, pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment
+             FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no",
+        )
+        .bind(po_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut lines = Vec::new();
+        for r in &rows {
+            let details: String = r.try_get("provisioning_details")?;
+            let details: Vec<crate::purchase_orders::ProvisioningDetail> = serde_json::from_str(&details).unwrap_or_default();
+            let product: Option<String> = r.try_get("distributor_product_id")?;
+            let term: Option<String> = r.try_get("billing_term")?;
+            // Lines without anything for the distributor (a setup fee typed by hand) are not sent.
+            if product.is_none() && term.is_none() {
+                continue;
+            }
+            lines.push(OrderLine {
+                po_line_id: r.try_get("id")?,
+                product_id: product,
+                quantity: r.try_get("quantity")?,
+                billing_term: term.or(r.try_get("product_term")?),
+                commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
+                provisioning_details: details,
+            });
+        }
+    Ok(lines)
+}
+
+impl Store {
+    /// What would be sent for this PO: its dispatch's order, or the PO's lines
+    /// as they stand when it has none yet.
+    pub async fn order_to_send(&self, po_id: i64) -> Result<OrderRequest> {
+        let mut tx = self.begin_write().await?;
+        let dispatched: Option<String> = sqlx::query_scalar("SELECT request FROM dispatches WHERE po_id = $1")
+            .bind(po_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = dispatched {
+            tx.commit().await?;
+            return serde_json::from_str(&r).map_err(|_| Error::internal());
+        }
+        let company: Option<Option<String>> =
+            sqlx::query_scalar("SELECT c.pax8_company_id FROM purchase_orders p JOIN companies c ON c.id = p.company_id WHERE p.id = $1")
+                .bind(po_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let company = company.ok_or_else(|| Error::not_found("The purchase order"))?;
+        let lines = order_lines(&mut tx, po_id).await?;
+        tx.commit().await?;
+        Ok(OrderRequest { company_id: company, lines })
+    }
+
+    /// "Check with Pax8": our own rules, the company's status at the
+    /// distributor and the distributor's validation (Pax8: `isMock`),
+    /// without placing anything or counting an attempt. The problems,
+    /// empty when the distributor would take the order; on the timeline.
+    pub async fn check_with_distributor(&self, actor: &User, distributor: &dyn distributor::Distributor, po_id: i64) -> Result<Vec<Problem>> {
+        use distributor::DistError;
+        let order = self.order_to_send(po_id).await?;
+        let mut problems = preflight(&order);
+        if problems.is_empty() {
+            let company = order.company_id.clone().unwrap_or_default();
+            let unreachable = |e: DistError| Error::new(crate::ErrorCode::Upstream, format!("{} could not be asked: {e}", distributor.name()));
+            match distributor.company(&company).await {
+                Ok(c) if c.orderable() => match distributor.validate_order(&order).await {
+                    Ok(()) => {}
+                    Err(DistError::Rejected { problems: p, .. }) => problems = p,
+                    Err(e) => return Err(unreachable(e)),
+                },
+                Ok(c) => problems.push(Problem::new(
+                    "pax8_company_id",
+                    format!(
+                        "The company {company} is {} at Pax8; Pax8 takes orders only for Active companies.",
+                        c.status.unwrap_or_else(|| "without a status".into())
+                    ),
+                )),
+                Err(DistError::Rejected { .. }) => problems.push(Problem::new("pax8_company_id", format!("Pax8 has no company {company}."))),
+                Err(e) => return Err(unreachable(e)),
+            }
+        }
+        let message = if problems.is_empty() {
+            format!("Checked with {}: the order would be accepted", distributor.name())
+        } else {
+            format!("Checked with {}: {}", distributor.name(), in_words(&problems))
+        };
+        let mut tx = self.begin_write().await?;
+        event(&mut tx, po_id, Some(actor), "dispatch_checked", &message, json!({"problems": problems})).await?;
+        tx.commit().await?;
+        Ok(problems)
+    }
+
+    /// Requests the dispatch of an approved PO. Idempotent: a PO has at most
+    /// one dispatch, and asking again returns it.
+    pub async fn request_dispatch(&self, actor: &User, po_id: i64) -> Result<Dispatch> {
+        let mut tx = self.begin_write().await?;
+        let po = sqlx::query(&format!(
+            "SELECT p.id, p.status, p.company_id, v.distributor, c.pax8_company_id FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id
+             JOIN companies c ON c.id = p.company_id WHERE p.id = $1{}",
+            self.for_update()
+        ))
+        .bind(po_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM dispatches WHERE po_id = $1")
+            .bind(po_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            tx.commit().await?;
+            return self.get_dispatch(po_id).await;
+        }
+        let status = PoStatus::parse(&po.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
+        if !status.is_committed() {
+            return Err(Error::conflict(format!(
+                "Only approved purchase orders are dispatched; this one is {}.",
+                status.label().to_lowercase()
+            )));
+        }
+        let distributor: Option<String> = po.try_get("distributor")?;
+        let Some(distributor) = distributor.as_deref().and_then(crate::reference::Distributor::parse) else {
+            return Err(Error::conflict(
+                "This purchase order's vendor is not a distributor; there is nothing to dispatch.",
+            ));
+        };
+        let pax8_company: Option<String> = po.try_get("pax8_company_id")?;
+        let company_id: i64 = po.try_get("company_id")?;
+        let request = OrderRequest {
+            company_id: pax8_company.clone(),
+            lines: order_lines(&mut tx, po_id).await?,
+        };
+        let initial = if provisionable(distributor) {
+            DispatchStatus::Queued
+        } else {
+            DispatchStatus::NotProvisionable
+        };
+        let now = clock::now();
+        let dispatch_id: i64 = sqlx::query_scalar(
+            "INSERT INTO dispatches (po_id, status, distributor, company_key, request, next_run_at, requested_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6) RETURNING id",
+        )
+        .bind(po_id)
+        .bind(initial.as_str())
+        .bind(distributor.as_str())
+        .bind(pax8_company.unwrap_or_else(|| format!("company:{company_id}")))
+        .bind(serde_json::to_string(&request).unwrap_or_default())
+        .bind(&now)
+        .bind(actor.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        set_status(&mut tx, dispatch_id, po_id, initial).await?;
+        let message = if initial == DispatchStatus::NotProvisionable {
+            format!("Dispatch requested: {} is not provisionable; nothing was sent", distributor.label())
+        } else {
+            format!(
+                "Dispatch to {} requested ({} line{})",
+                distributor.label(),
+                request.lines.len(),
+                if request.lines.len() == 1 { "" } else { "s" }
+            )
+        };
+        event(&mut tx, po_id, Some(actor), "dispatch_requested", &message, json!({"status": initial.as_str()})).await?;
+        tx.commit().await?;
+        self.get_dispatch(po_id).await
+    }
+
+    pub async fn get_dispatch(&self, po_id: i64) -> Result<Dispatch> {
+        let r = sqlx::query("SELECT id, status, distributor, attempts, order_id, last_error, request, updated_at FROM dispatches WHERE po_id = $1")
+            .bind(po_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("A dispatch of this purchase order"))?;
+        let id: i64 = r.try_get("id")?;
+        let subs =
+            sqlx::query("SELECT po_line_id, subscription_id, product_id, quantity, status FROM dispatch_subscriptions WHERE dispatch_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(self.pool())
+                .await?;
+        let rem =
+            sqlx::query("SELECT id, po_id, status, reason, message, problems, opened_at, resolution FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        let request: String = r.try_get("request")?;
+        Ok(Dispatch {
+            po_id,
+            status: DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?,
+            distributor: r.try_get("distributor")?,
+            attempts: r.try_get("attempts")?,
+            order_id: r.try_get("order_id")?,
+            last_error: r.try_get("last_error")?,
+            request: serde_json::from_str(&request).map_err(|_| Error::internal())?,
+            subscriptions: subs
+                .iter()
+                .map(|s| {
+                    Ok(Subscription {
+                        po_line_id: s.try_get("po_line_id")?,
+                        subscription_id: s.try_get("subscription_id")?,
+                        product_id: s.try_get("product_id")?,
+                        quantity: s.try_get("quantity")?,
+                        status: s.try_get("status")?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            remediation: match rem {
+                Some(m) => {
+                    let problems: String = m.try_get("problems")?;
+                    Some(Remediation {
+                        id: m.try_get("id")?,
+                        po_id: m.try_get("po_id")?,
+                        reason: RemediationReason::parse(&m.try_get::<String, _>("reason")?).unwrap_or_default(),
+                        status: m.try_get("status")?,
+                        message: m.try_get("message")?,
+                        problems: serde_json::from_str(&problems).unwrap_or_default(),
+                        opened_at: m.try_get("opened_at")?,
+                        resolution: m.try_get("resolution")?,
+                    })
+                }
+                None => None,
+            },
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+
+    /// Retry a failed dispatch, as it is or with edits (recorded).
+    pub async fn retry_dispatch(&self, actor: &User, remediation_id: i64, edits: Option<&RetryEdits>) -> Result<Dispatch> {
+        let mut tx = self.begin_write().await?;
+        let (dispatch_id, po_id, reason) = self.open_remediation(&mut tx, remediation_id).await?;
+        if reason.order_exists_waiting() {
+            // The order exists at the distributor: check again, never send again.
+            if edits.is_some_and(|e| *e != RetryEdits::default()) {
+                return Err(Error::validation(
+                    "edits",
+                    "The distributor already has this order; an edit would order again. Complete it at the distributor, or abandon.",
+                ));
+            }
+            sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = 'checked again' WHERE id = $3")
+                .bind(actor.id)
+                .bind(clock::now())
+                .bind(remediation_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = 0 WHERE id = $2")
+                .bind(clock::now())
+                .bind(dispatch_id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                po_id,
+                Some(actor),
+                "dispatch_rechecked",
+                "Remediation: checking the distributor again (nothing is sent again)",
+                json!({"remediation_id": remediation_id}),
+            )
+            .await?;
+            tx.commit().await?;
+            return self.get_dispatch(po_id).await;
+        }
+        let r = sqlx::query("SELECT request, company_key FROM dispatches WHERE id = $1")
+            .bind(dispatch_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut request: OrderRequest = serde_json::from_str(&r.try_get::<String, _>("request")?).map_err(|_| Error::internal())?;
+        let mut company_key: String = r.try_get("company_key")?;
+        let changed = match edits {
+            Some(e) => e.apply(&mut request)?,
+            None => vec![],
+        };
+        if let Some(c) = edits.and_then(|e| e.pax8_company_id.as_deref()) {
+            // The company's Pax8 link is fixed for good, not only for this order.
+            sqlx::query("UPDATE companies SET pax8_company_id = $1 WHERE id = (SELECT company_id FROM purchase_orders WHERE id = $2)")
+                .bind(c.trim())
+                .bind(po_id)
+                .execute(&mut *tx)
+                .await?;
+            company_key = c.trim().to_string();
+        }
+        let resolution = if changed.is_empty() {
+            "retried as is".to_string()
+        } else {
+            format!("edited and retried: {}", changed.join("; "))
+        };
+        sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
+            .bind(actor.id)
+            .bind(clock::now())
+            .bind(&resolution)
+            .bind(remediation_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
+            .bind(serde_json::to_string(&request).unwrap_or_default())
+            .bind(company_key)
+            .bind(clock::now())
+            .bind(dispatch_id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
+        let kind = if changed.is_empty() { "dispatch_retried" } else { "dispatch_edited" };
+        event(
+            &mut tx,
+            po_id,
+            Some(actor),
+            kind,
+            &format!("Remediation: {resolution}"),
+            json!({"remediation_id": remediation_id, "changes": changed}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_dispatch(po_id).await
+    }
+
+    /// Abandon a failed dispatch, with a reason.
+    pub async fn abandon_dispatch(&self, actor: &User, remediation_id: i64, reason: &str) -> Result<Remediation> {
+        let reason = crate::purchase_orders::rules::reason("reason", Some(reason), true)?.unwrap_or_default();
+        let mut tx = self.begin_write().await?;
+        let (dispatch_id, po_id, kind) = self.open_remediation(&mut tx, remediation_id).await?;
+        let reason = if kind.order_exists_waiting() {
+            format!("{reason} (the order stays at the distributor; nothing was cancelled there)")
+        } else {
+            reason
+        };
+        sqlx::query("UPDATE remediations SET status = 'abandoned', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
+            .bind(actor.id)
+            .bind(clock::now())
+            .bind(format!("abandoned: {reason}"))
+            .bind(remediation_id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Abandoned).await?;
+        event(
+            &mut tx,
+            po_id,
+            Some(actor),
+            "dispatch_abandoned",
+            &format!("Dispatch abandoned: {reason}"),
+            json!({"remediation_id": remediation_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_dispatch(po_id).await?.remediation.ok_or_else(Error::internal)
+    }
+
+    async fn open_remediation(&self, tx: &mut Tx, remediation_id: i64) -> Result<(i64, i64, RemediationReason)> {
+        let r = sqlx::query(&format!(
+            "SELECT dispatch_id, po_id, status, reason FROM remediations WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(remediation_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::not_found("The remediation entry"))?;
+        let status: String = r.try_get("status")?;
+        if status != "open" {
+            return Err(Error::conflict(format!("This remediation entry is already {status}.")));
+        }
+        let reason = RemediationReason::parse(&r.try_get::<String, _>("reason")?).unwrap_or_default();
+        Ok((r.try_get("dispatch_id")?, r.try_get("po_id")?, reason))
+    }
+
+    /// The queue: approved POs of distributor vendors, with their dispatch state.
+    pub async fn procurement_queue(&self, state: Option<DispatchStatus>) -> Result<Vec<QueueItem>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.number, c.name AS company, v.name AS vendor, v.distributor, COALESCE(d.status, 'ready') AS status,
+                    (SELECT MAX(r.id) FROM remediations r WHERE r.dispatch_id = d.id AND r.status = 'open') AS remediation_id,
+                    COALESCE(d.updated_at, p.updated_at) AS updated_at
+             FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id
+             LEFT JOIN dispatches d ON d.po_id = p.id
+             WHERE v.distributor IS NOT NULL AND p.status IN ('approved', 'partially_received', 'received')
+               AND ($1 = '' OR COALESCE(d.status, 'ready') = $1)
+             ORDER BY p.id DESC LIMIT 500",
+        )
+        .bind(state.map(|s| s.as_str()).unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
+            out.push(QueueItem {
+                po_id: r.try_get("id")?,
+                po_number: r.try_get("number")?,
+                company: r.try_get("company")?,
+                vendor: r.try_get("vendor")?,
+                distributor: r.try_get("distributor")?,
+                dispatch_status: status,
+                remediation_id: r.try_get("remediation_id")?,
+                updated_at: r.try_get("updated_at")?,
+            });
+        }
+        Ok(out)
+    }
+}
