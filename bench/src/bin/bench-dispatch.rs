@@ -3,8 +3,8 @@
 //! starts the release server against it, raises N approved Pax8 POs spread
 //! over several companies, dispatches them all and waits until every one is
 //! provisioned. Prints one JSON line: total time, the rate limit's floor
-//! (the calls the work needs ÷ the rate), calls by route, orders at the
-//! fake and duplicates.
+//! (every call the work needs, preflight and census included, ÷ the rate),
+//! calls by route, orders at the fake and duplicates.
 
 use clap::Parser;
 use fakes::pax8::{Conditions, FakePax8, ProductRule, Route};
@@ -44,6 +44,17 @@ struct Args {
     #[arg(long, default_value = "target/bench/dispatch-server.log")]
     log: String,
 }
+
+/// Every route the engine calls during a dispatch.
+const ROUTES: [Route; 7] = [
+    Route::Token,
+    Route::GetCompany,
+    Route::ValidateOrder,
+    Route::ListOrders,
+    Route::CreateOrder,
+    Route::GetOrder,
+    Route::GetSubscription,
+];
 
 struct Killed(std::process::Child);
 impl Drop for Killed {
@@ -175,7 +186,7 @@ async fn main() -> anyhow::Result<()> {
         rate_per_minute: Some(args.rate),
         fault_ratio: args.fault_ratio,
     });
-    let before: usize = [Route::Token, Route::CreateOrder, Route::ListOrders, Route::GetSubscription]
+    let before: usize = ROUTES
         .iter()
         .map(|r| fake.requests(*r))
         .sum();
@@ -218,18 +229,24 @@ async fn main() -> anyhow::Result<()> {
     let orders = fake.orders().len();
     let by_route = json!({
         "token": fake.requests(Route::Token),
-        "create_order": fake.requests(Route::CreateOrder),
+        "get_company": fake.requests(Route::GetCompany),
+        "validate_order": fake.requests(Route::ValidateOrder),
         "list_orders": fake.requests(Route::ListOrders),
+        "create_order": fake.requests(Route::CreateOrder),
+        "get_order": fake.requests(Route::GetOrder),
         "get_subscription": fake.requests(Route::GetSubscription),
     });
-    let calls: usize = [Route::Token, Route::CreateOrder, Route::ListOrders, Route::GetSubscription]
+    let calls: usize = ROUTES
         .iter()
         .map(|r| fake.requests(*r))
         .sum::<usize>()
         - before;
-    // What the work needs at least: one order per PO and, per subscription
-    // (one line each), `activate_after` pending answers and the active one.
-    let needed = pos.len() * (1 + args.activate_after as usize + 1);
+    // What the work needs at least, counting every call the engine makes
+    // on the way: per PO Pax8's validation (isMock), the census of the
+    // company's orders (one page: under 200 orders each), the order and,
+    // per subscription (one line each), `activate_after` pending answers
+    // and the active one; per company one status check (remembered).
+    let needed = pos.len() * (1 + 1 + 1 + args.activate_after as usize + 1) + args.companies;
     let floor = needed as f64 / (f64::from(args.rate) / 60.0);
     let out = json!({
         "pos": pos.len(),

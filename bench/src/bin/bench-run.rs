@@ -747,8 +747,10 @@ fn method(sz: &Sizes) -> String {
          at random (half 503 having done nothing; for orders, half made and then answered 502, a lost reply); raises {dpos} approved \
          Pax8 POs (one line each) spread over 50 companies through the API; dispatches them all and waits until every one is \
          provisioned (subscriptions turn active on their second poll; `NEXOS_SUBSCRIPTION_POLL_SECONDS=2`, \
-         `NEXOS_RECONCILE_GRACE_SECONDS=2`). The floor is the calls the work needs (an order and two subscription polls per PO) ÷ \
-         the rate. Duplicates = orders at the fake − POs.\n",
+         `NEXOS_RECONCILE_GRACE_SECONDS=2`). The floor is every call the work needs (per PO: Pax8's validation with isMock, the census \
+         of the company's orders before the send, the order and two subscription polls; per company one status check) ÷ the rate. \
+         The fake Pax8 dates orders by day and lists them oldest first, as Pax8 documents no order. Duplicates = orders at the \
+         fake − POs.\n",
         main = sz.main,
         lines = sz.main * 5,
         warm = sz.warm_s,
