@@ -233,6 +233,7 @@ pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Se
         reconcile_grace: chrono::Duration::milliseconds((grace * 1000.0) as i64),
         poll_every: chrono::Duration::milliseconds((poll * 1000.0) as i64),
         retry_after: chrono::Duration::seconds(30),
+        ..Default::default()
     };
     let worker = worker::Worker {
         state,
