@@ -124,32 +124,65 @@ pub struct PickerMatch {
     pub company_id: i64,
 }
 
+impl Pickable for PickerMatch {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+}
+
+/// What a search-as-you-type picker offers.
+pub trait Pickable: Clone + Send + Sync + 'static {
+    /// The text of the option.
+    fn label(&self) -> String;
+    /// A second, quieter text (a status, a SKU).
+    fn note(&self) -> Option<String> {
+        None
+    }
+    /// Why it cannot be picked; shown, and the option disabled.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
+}
+
 /// The open list of a search-as-you-type picker: its matches as buttons, or
-/// `empty` when there are none.
+/// `empty` when there are none (the error's message when the search failed).
 #[component]
-pub fn PickerMenu(
+pub fn PickerMenu<T>(
     open: RwSignal<bool>,
-    matches: Resource<Result<Vec<PickerMatch>, ApiError>>,
+    matches: Resource<Result<Vec<T>, ApiError>>,
     #[prop(into)] empty: Signal<&'static str>,
-    on_pick: Callback<PickerMatch>,
-) -> impl IntoView {
+    on_pick: Callback<T>,
+) -> impl IntoView
+where
+    T: Pickable,
+{
     view! {
         <Show when=move || open.get()>
             <ul class="picker-menu" role="listbox">
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let items = matches.await.unwrap_or_default();
+                        let items = match matches.await {
+                            Ok(items) => items,
+                            Err(e) => return view! { <li class="picker-empty field-error" role="alert">{e.message().to_string()}</li> }.into_any(),
+                        };
                         if items.is_empty() {
                             return view! { <li class="muted picker-empty">{empty.get_untracked()}</li> }.into_any();
                         }
                         items.into_iter().map(|m| {
-                            let label = m.label.clone();
+                            let label = m.label();
+                            let note = m.note();
+                            let unavailable = m.unavailable();
+                            let disabled = unavailable.is_some();
                             view! {
-                                <li role="option">
-                                    <button type="button" class="picker-item" on:click=move |_| {
+                                <li role="option" aria-disabled=disabled.then_some("true")>
+                                    <button type="button" class="picker-item" disabled=disabled on:click=move |_| {
                                         on_pick.run(m.clone());
                                         open.set(false);
-                                    }>{label}</button>
+                                    }>
+                                        {label}
+                                        {note.map(|n| view! { <span class="muted small">" · "{n}</span> })}
+                                        {unavailable.map(|u| view! { <span class="picker-why small">" · "{u}</span> })}
+                                    </button>
                                 </li>
                             }
                         }).collect_view().into_any()

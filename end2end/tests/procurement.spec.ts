@@ -67,3 +67,62 @@ test('a failed dispatch is fixed with edit and retry, then provisioned', async (
   await expect(panel.getByTestId('subscriptions')).toContainText('5');
   await expect(page.getByTestId('timeline')).toContainText('edited and retried');
 });
+
+test('check with Pax8 from the PO page and from the queue, before dispatching', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  const url = await approvedPax8Po(page, 'Harbor Dental Group', 'harbor', 'Microsoft 365 Business Premium', '2');
+  const number = (await page.getByRole('heading', { level: 1 }).textContent())!.trim();
+  await hydrated(page);
+  const panel = page.getByTestId('procurement-panel');
+  await panel.getByRole('button', { name: 'Check with Pax8' }).click();
+  await expect(panel.getByTestId('check-result')).toHaveText('Pax8 would accept this order.');
+  await expect(page.getByTestId('timeline')).toContainText('Checked with Pax8');
+  // Nothing was sent: still ready.
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Ready');
+
+  await page.goto('/procurement');
+  await hydrated(page);
+  const row = page.locator(`tr[data-po="${number}"]`);
+  await row.getByRole('button', { name: 'Check with Pax8' }).click();
+  await expect(page.locator(`tr[data-check-for="${number}"]`).getByTestId('check-result')).toContainText('Pax8 would accept this order.');
+  await page.goto(url);
+  await expect(page.getByTestId('procurement-panel').getByTestId('dispatch-status')).toHaveText('Ready');
+});
+
+/** A new company (not linked to Pax8); its page is open. */
+async function newCompany(page: Page, name: string) {
+  await page.goto('/companies');
+  await hydrated(page);
+  await page.getByRole('textbox', { name: 'Name' }).fill(name);
+  await page.getByRole('button', { name: 'Add company' }).click();
+  await page.getByRole('link', { name }).click();
+  await page.waitForURL(/\/companies\/\d+$/);
+  await hydrated(page);
+}
+
+test('a PO of an unlinked company: the check names the problem', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  const name = `Unlinked Co ${Date.now()}`;
+  await newCompany(page, name);
+  await approvedPax8Po(page, name, 'unlinked co', 'Acronis Cyber Protect Cloud', '1');
+  await hydrated(page);
+  const panel = page.getByTestId('procurement-panel');
+  await panel.getByRole('button', { name: 'Check with Pax8' }).click();
+  await expect(panel.getByTestId('check-result')).toContainText('Pax8 would refuse this order');
+  await expect(panel.getByTestId('problems')).toContainText('pax8_company_id');
+});
+
+test('a company is linked to Pax8 by searching: inactive companies cannot be picked', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  await newCompany(page, `Linked Co ${Date.now()}`);
+  const search = page.getByLabel('Find the Pax8 company');
+  await search.fill('old mill');
+  await expect(page.getByRole('button', { name: /Old Mill Bakery/ })).toBeDisabled();
+  await expect(page.getByRole('button', { name: /Old Mill Bakery/ })).toContainText('Inactive');
+  await search.fill('northwind');
+  await page.getByRole('button', { name: /Northwind Dental/ }).click();
+  await expect(page.getByTestId('pax8-picked')).toContainText('Northwind Dental');
+  await page.getByRole('button', { name: 'Save link' }).click();
+  await expect(page.getByTestId('pax8-id')).toHaveText('b7c1d7e2-5f0a-4c1e-9d55-3a1f0c2e9b11');
+  await expect(page.getByTestId('pax8-linked')).toContainText('Northwind Dental');
+});

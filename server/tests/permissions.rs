@@ -76,8 +76,12 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("procurement/get", Perm(View), json!({"po_id": ids.po})),
         ("procurement/retry", Perm(Remediate), json!({"remediation_id": 1})),
         ("procurement/abandon", Perm(Remediate), json!({"remediation_id": 1, "reason": "x"})),
+        ("procurement/check", Perm(Dispatch), json!({"po_id": ids.po})),
         ("integrations/pax8/configure", Perm(Admin), json!({"client_id": "a", "client_secret": "b"})),
         ("integrations/pax8/test", Perm(Admin), json!({})),
+        ("integrations/pax8/companies", Perm(ManageCatalog), json!({"q": "acme"})),
+        ("integrations/pax8/products", Perm(ManageCatalog), json!({"q": "365", "page": 0})),
+        ("integrations/pax8/product", Perm(Create), json!({"id": "p-1"})),
         // QuickBooks is not set up on this test server: 409 (or 503 without a key) past the check.
         ("integrations/qbo/connect", Perm(Admin), json!({})),
         ("integrations/qbo/status", Perm(Admin), json!({})),

@@ -345,3 +345,105 @@ async fn two_instances_on_one_postgresql_send_each_order_once() {
     }
     assert_eq!(f.orders().len(), pos.len(), "one order per dispatch");
 }
+
+#[tokio::test]
+async fn check_with_pax8_and_the_pax8_pickers_through_the_api() {
+    let f = fake().await;
+    f.add_company_named("pax8-c-2", "Old Mill Bakery", "Inactive");
+    f.add_product(
+        "pax8-p-2",
+        ProductRule {
+            name: "Exchange Online".into(),
+            required_details: vec!["domain".into()],
+            commitments: vec![("ct-9".into(), "Annual".into())],
+            ..Default::default()
+        },
+    );
+    let key = domain::crypto::EncryptionKey::generate();
+    let token = f.token_url();
+    let s = TestServer::start_with("sqlite", &args(&key, &f, &token)).await;
+    s.ok(
+        Role::Admin,
+        "integrations/pax8/configure",
+        json!({"client_id": "cid", "client_secret": "csecret"}),
+    )
+    .await;
+    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+
+    // The company picker: name, status, and whether Pax8 takes orders for it.
+    let companies = s.ok(Role::Purchaser, "integrations/pax8/companies", json!({"q": "bakery"})).await;
+    assert_eq!(
+        companies,
+        json!([{"id": "pax8-c-2", "name": "Old Mill Bakery", "status": "Inactive", "orderable": false}])
+    );
+    let all = s.ok(Role::Purchaser, "integrations/pax8/companies", json!({})).await;
+    assert!(all.as_array().unwrap().iter().any(|c| c["id"] == "pax8-c-1" && c["orderable"] == true), "{all}");
+    let (status, _) = s.call(Some(Role::Technician), "integrations/pax8/companies", json!({})).await;
+    assert_eq!(status, 403, "linking is catalog work");
+    // The product picker and what an order of the product must carry.
+    let products = s.ok(Role::Purchaser, "integrations/pax8/products", json!({"q": "exchange"})).await;
+    assert_eq!(products["items"][0]["id"], "pax8-p-2", "{products}");
+    assert_eq!(products["items"][0]["name"], "Exchange Online");
+    let req = s.ok(Role::Technician, "integrations/pax8/product", json!({"id": "pax8-p-2"})).await;
+    assert_eq!(req["details"][0]["key"], "domain", "{req}");
+    assert_eq!(req["commitments"], json!([{"id": "ct-9", "term": "Annual"}]));
+    let (status, v) = s.call(Some(Role::Technician), "integrations/pax8/product", json!({"id": " "})).await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("id")), "{v}");
+    let (status, v) = s.call(Some(Role::Technician), "integrations/pax8/product", json!({"id": "nope"})).await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("not_found")), "{v}");
+
+    // Check with Pax8: an order Pax8 would take; nothing placed, on the timeline.
+    let (po, _) = approved_pax8_po(&s).await;
+    let (status, _) = s.call(Some(Role::Approver), "procurement/check", json!({"po_id": po})).await;
+    assert_eq!(status, 403, "approvers do not dispatch");
+    let v = s.ok(Role::Purchaser, "procurement/check", json!({"po_id": po})).await;
+    assert_eq!(v, json!({"problems": []}));
+    assert!(f.orders().is_empty(), "a check places nothing");
+    let timeline = s.ok(Role::Viewer, "purchase-orders/timeline", json!({"id": po})).await;
+    assert!(timeline.as_array().unwrap().iter().any(|e| e["kind"] == "dispatch_checked"), "{timeline}");
+
+    // A company that is not Active at Pax8.
+    let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
+    let (company, vendor) = (got["company"]["id"].as_i64().unwrap(), got["vendor"]["id"].as_i64().unwrap());
+    s.ok(Role::Purchaser, "companies/update", json!({"id": company, "pax8_company_id": "pax8-c-2"}))
+        .await;
+    let v = s.ok(Role::Purchaser, "procurement/check", json!({"po_id": po})).await;
+    assert_eq!(v["problems"][0]["field"], "pax8_company_id", "{v}");
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("Inactive"), "{v}");
+    s.ok(Role::Purchaser, "companies/update", json!({"id": company, "pax8_company_id": "pax8-c-1"}))
+        .await;
+
+    // A line Pax8 would refuse is named by its PO line.
+    let product = s
+        .ok(Role::Purchaser, "products/create", json!({"vendor_id": vendor, "name": "Exchange Online", "sku": format!("EX-{}", rand_suffix()), "unit_cost_cents": 400, "distributor_product_id": "pax8-p-2", "billing_term": "Monthly"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let po2 = s
+        .ok(Role::Purchaser, "purchase-orders/create", json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "Exchange Online", "quantity": 2, "unit_cost_cents": 400, "product_id": product}]}))
+        .await;
+    let line = po2["lines"][0]["id"].as_i64().unwrap();
+    let v = s.ok(Role::Purchaser, "procurement/check", json!({"po_id": po2["id"]})).await;
+    let problem = &v["problems"][0];
+    assert_eq!(problem["po_line_id"], line, "{v}");
+    assert_eq!(problem["line"], "Line 1 · Exchange Online", "{v}");
+    assert!(problem["message"].as_str().unwrap().contains("domain"), "{v}");
+
+    // Not a Pax8 PO: 409.
+    let cdw = s.ok(Role::Admin, "vendors/create", json!({"name": "CDW"})).await["id"].as_i64().unwrap();
+    let hw = s
+        .ok(
+            Role::Purchaser,
+            "purchase-orders/create",
+            json!({"vendor_id": cdw, "company_id": company, "lines": [{"description": "Laptop", "quantity": 1, "unit_cost_cents": 100}]}),
+        )
+        .await;
+    let (status, v) = s.call(Some(Role::Purchaser), "procurement/check", json!({"po_id": hw["id"]})).await;
+    assert_eq!(status, 409, "{v}");
+
+    // The PO page names subscriptions by their catalog product.
+    s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po})).await;
+    let d = wait_for(&s, po, "provisioned").await;
+    assert_eq!(d["product_names"]["pax8-p-1"], "M365", "{d}");
+    assert!(d["line_labels"].as_object().unwrap().values().any(|l| l == "Line 1 · M365"), "{d}");
+}

@@ -2,10 +2,11 @@
 //! `procurement/status` answer 503 `encryption_key_missing` without the key.
 
 use crate::error::ApiError;
-use domain::procurement::{Dispatch, QueueItem, Remediation, RetryEdits};
+use domain::procurement::{Dispatch, Problem, QueueItem, Remediation, RetryEdits};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Availability {
@@ -21,7 +22,7 @@ pub const NO_KEY: &str = "Procurement is unavailable: no encryption key is confi
 sets it as NEXOS_ENCRYPTION_KEY and restarts the server. Purchase orders keep working meanwhile.";
 
 #[cfg(feature = "ssr")]
-async fn ready(p: domain::users::Permission) -> Result<(crate::context::AppState, domain::users::User), ApiError> {
+pub(crate) async fn ready(p: domain::users::Permission) -> Result<(crate::context::AppState, domain::users::User), ApiError> {
     let (st, user) = crate::context::authorized(p).await?;
     st.key()?;
     Ok((st, user))
@@ -64,10 +65,121 @@ pub async fn dispatch_po(po_id: i64) -> Result<Dispatch, ApiError> {
     Ok(d)
 }
 
+/// A dispatch as the PO page shows it: with the names people know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoDispatch {
+    #[serde(flatten)]
+    pub dispatch: Dispatch,
+    /// Catalog product name by distributor product id, for the
+    /// subscriptions (absent: show the id).
+    #[serde(default)]
+    pub product_names: BTreeMap<String, String>,
+    /// "Line 2 · Microsoft 365" by PO line id, for the problems.
+    #[serde(default)]
+    pub line_labels: BTreeMap<i64, String>,
+}
+
+impl PoDispatch {
+    pub fn product_name(&self, distributor_product_id: &str) -> String {
+        self.product_names
+            .get(distributor_product_id)
+            .cloned()
+            .unwrap_or_else(|| distributor_product_id.to_string())
+    }
+}
+
+/// "Line 2 · Microsoft 365" for each line of the PO.
+#[cfg(feature = "ssr")]
+fn line_labels(po: &domain::purchase_orders::PurchaseOrder) -> BTreeMap<i64, String> {
+    po.lines.iter().map(|l| (l.id, format!("Line {} · {}", l.line_no, l.description))).collect()
+}
+
 #[server(endpoint = "procurement/get", input = Json, output = Json)]
-pub async fn get_dispatch(po_id: i64) -> Result<Dispatch, ApiError> {
+pub async fn get_dispatch(po_id: i64) -> Result<PoDispatch, ApiError> {
     let (st, _) = ready(domain::users::Permission::View).await?;
-    Ok(st.store.get_dispatch(po_id).await?)
+    let dispatch = st.store.get_dispatch(po_id).await?;
+    let mut out = PoDispatch {
+        dispatch,
+        product_names: BTreeMap::new(),
+        line_labels: BTreeMap::new(),
+    };
+    let open_problems = out.dispatch.remediation.as_ref().is_some_and(|r| !r.problems.is_empty());
+    if out.dispatch.subscriptions.is_empty() && !open_problems {
+        return Ok(out);
+    }
+    let po = st.store.get_po(po_id).await?;
+    out.line_labels = line_labels(&po);
+    // A subscription is named by its line's catalog product when that is
+    // the product ordered (an edit and retry may have changed it).
+    for s in &out.dispatch.subscriptions {
+        let Some(product_id) = po.lines.iter().find(|l| l.id == s.po_line_id).and_then(|l| l.product_id) else {
+            continue;
+        };
+        if let Ok(p) = st.store.get_product(product_id).await {
+            if p.distributor_product_id.as_deref() == Some(s.product_id.as_str()) {
+                out.product_names.insert(s.product_id.clone(), p.name);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A problem "Check with Pax8" found, with its PO line in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedProblem {
+    pub field: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_line_id: Option<i64>,
+    /// "Line 2 · Microsoft 365" when the problem names a PO line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+}
+
+/// What "Check with Pax8" found: no problems means Pax8 would accept it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub problems: Vec<CheckedProblem>,
+}
+
+/// The PO line a problem concerns: the one the distributor named, or the
+/// order line its field names (`lines[1].billing_term`).
+pub fn problem_line(p: &Problem, order: &domain::procurement::OrderRequest) -> Option<i64> {
+    p.po_line_id.or_else(|| {
+        let i: usize = p.field.strip_prefix("lines[")?.split(']').next()?.parse().ok()?;
+        order.lines.get(i).map(|l| l.po_line_id)
+    })
+}
+
+impl CheckedProblem {
+    pub fn from(p: Problem, order: &domain::procurement::OrderRequest, labels: &BTreeMap<i64, String>) -> Self {
+        let po_line_id = problem_line(&p, order);
+        CheckedProblem {
+            line: po_line_id.and_then(|id| labels.get(&id).cloned()),
+            field: p.field,
+            message: p.message,
+            po_line_id,
+        }
+    }
+}
+
+/// "Check with Pax8": our rules, the company's status at Pax8 and Pax8's
+/// own validation of the order, without placing it. On the timeline.
+#[server(endpoint = "procurement/check", input = Json, output = Json)]
+pub async fn check_po(po_id: i64) -> Result<CheckResult, ApiError> {
+    let (st, user) = ready(domain::users::Permission::Dispatch).await?;
+    let po = st.store.get_po(po_id).await?;
+    if po.vendor.distributor != Some(domain::reference::Distributor::Pax8) {
+        return Err(domain::Error::conflict("Only purchase orders of a Pax8 vendor can be checked with Pax8.").into());
+    }
+    let pax8 = st.pax8().await?;
+    let problems = st.store.check_with_distributor(&user, &pax8, po_id).await?;
+    tracing::info!(po_id, by = user.id, problems = problems.len(), "checked with Pax8");
+    let order = st.store.order_to_send(po_id).await?;
+    let labels = line_labels(&po);
+    Ok(CheckResult {
+        problems: problems.into_iter().map(|p| CheckedProblem::from(p, &order, &labels)).collect(),
+    })
 }
 
 #[server(endpoint = "procurement/retry", input = Json, output = Json)]
@@ -108,4 +220,36 @@ pub async fn test_pax8() -> Result<Configured, ApiError> {
         .await
         .map_err(|e| ApiError(domain::Error::new(domain::ErrorCode::Upstream, format!("Pax8 connection failed: {e}"))))?;
     Ok(Configured { configured: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::procurement::{OrderLine, OrderRequest};
+
+    #[test]
+    fn a_problem_names_its_po_line_by_pax8_or_by_its_field() {
+        let line = |po_line_id| OrderLine {
+            po_line_id,
+            product_id: Some("p".into()),
+            quantity: 1,
+            billing_term: None,
+            commitment_term_id: None,
+            provisioning_details: vec![],
+        };
+        let order = OrderRequest {
+            company_id: None,
+            lines: vec![line(11), line(12)],
+        };
+        let labels = BTreeMap::from([(12, "Line 2 · M365".to_string())]);
+        let by_field = CheckedProblem::from(Problem::new("lines[1].billing_term", "Needs a term."), &order, &labels);
+        assert_eq!((by_field.po_line_id, by_field.line.as_deref()), (Some(12), Some("Line 2 · M365")));
+        let named = Problem {
+            po_line_id: Some(11),
+            ..Problem::new("", "line 1: no")
+        };
+        assert_eq!(problem_line(&named, &order), Some(11));
+        assert_eq!(problem_line(&Problem::new("pax8_company_id", "x"), &order), None);
+        assert_eq!(problem_line(&Problem::new("lines[9].quantity", "x"), &order), None);
+    }
 }

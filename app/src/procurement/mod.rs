@@ -4,10 +4,12 @@
 
 mod api;
 mod panel;
+mod pax8_catalog;
 mod pax8_settings;
 
 pub use api::*;
 pub use panel::ProcurementPanel;
+pub use pax8_catalog::*;
 pub use pax8_settings::Pax8Settings;
 
 use crate::components::{last_error, EmptyState, ErrorBanner, LoadError, PageHeader};
@@ -91,11 +93,13 @@ pub fn ProcurementPage() -> impl IntoView {
 fn Queue() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let dispatch = ServerAction::<DispatchPo>::new();
+    // One check at a time, kept here: the rows are drawn again on every refresh.
+    let check = ServerAction::<CheckPo>::new();
+    let checked = RwSignal::new(None::<i64>);
     let queue = Resource::new(move || (tick.get(), dispatch.version().get()), |_| procurement_queue(None));
     // Live: the queue follows dispatches as the worker moves them on.
     every(1500, move || tick.update(|t| *t += 1));
     let error = last_error(dispatch.value());
-    let session = use_session();
     view! {
         <ErrorBanner error />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -110,26 +114,7 @@ fn Queue() -> impl IntoView {
                                 <h2>{*title}" "<span class="muted small">{rows.len()}</span></h2>
                                 <table class="table" data-testid=format!("queue-{}", states[0].as_str())>
                                     <thead><tr><th>"PO"</th><th>"Company"</th><th>"Vendor"</th><th>"State"</th><th>"Updated"</th><th></th></tr></thead>
-                                    <tbody>{rows.into_iter().map(|i| {
-                                        let po_id = i.po_id;
-                                        let can_dispatch = i.dispatch_status == DispatchStatus::Ready;
-                                        let number = i.po_number.clone();
-                                        view! {
-                                            <tr data-po=number>
-                                                <td><a href=format!("/purchase-orders/{po_id}")>{i.po_number}</a></td>
-                                                <td>{i.company}</td>
-                                                <td>{i.vendor}</td>
-                                                <td><DispatchBadge status=i.dispatch_status /></td>
-                                                <td class="small muted">{crate::purchase_orders::when(&i.updated_at)}</td>
-                                                <td class="row-actions">
-                                                    <Show when=move || can_dispatch && session.can(Permission::Dispatch)>
-                                                        <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch"</button>
-                                                    </Show>
-                                                    {i.remediation_id.map(|_| view! { <a class="button" href=format!("/purchase-orders/{po_id}#procurement")>"Remediate"</a> })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}</tbody>
+                                    <tbody>{rows.into_iter().map(|i| view! { <QueueRow i dispatch check checked /> }).collect_view()}</tbody>
                                 </table>
                             </section>
                         })
@@ -137,5 +122,40 @@ fn Queue() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// One PO of the queue: Dispatch when ready, Check with Pax8 when it is a
+/// Pax8 PO not yet sent (ready, queued or failed), Remediate when failed.
+#[component]
+fn QueueRow(i: QueueItem, dispatch: ServerAction<DispatchPo>, check: ServerAction<CheckPo>, checked: RwSignal<Option<i64>>) -> impl IntoView {
+    let session = use_session();
+    let po_id = i.po_id;
+    let can_dispatch = i.dispatch_status == DispatchStatus::Ready;
+    let checkable =
+        i.distributor.as_deref() == Some("pax8") && matches!(i.dispatch_status, DispatchStatus::Ready | DispatchStatus::Queued | DispatchStatus::Failed);
+    let number = i.po_number.clone();
+    view! {
+        <tr data-po=number.clone()>
+            <td><a href=format!("/purchase-orders/{po_id}")>{i.po_number}</a></td>
+            <td>{i.company}</td>
+            <td>{i.vendor}</td>
+            <td><DispatchBadge status=i.dispatch_status /></td>
+            <td class="small muted">{crate::purchase_orders::when(&i.updated_at)}</td>
+            <td class="row-actions">
+                <Show when=move || can_dispatch && session.can(Permission::Dispatch)>
+                    <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch"</button>
+                </Show>
+                <Show when=move || checkable && session.can(Permission::Dispatch)>
+                    " "<span on:click=move |_| checked.set(Some(po_id))><panel::CheckButton po_id check /></span>
+                </Show>
+                {i.remediation_id.map(|_| view! { " "<a class="button" href=format!("/purchase-orders/{po_id}#procurement")>"Remediate"</a> })}
+            </td>
+        </tr>
+        <Show when=move || checked.get() == Some(po_id) && !check.pending().get() && check.value().with(|v| v.is_some())>
+            <tr class="check-row" data-check-for=number.clone()>
+                <td colspan="6"><panel::CheckOutcome check /></td>
+            </tr>
+        </Show>
     }
 }

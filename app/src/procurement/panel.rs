@@ -1,18 +1,24 @@
-//! The procurement panel of a PO: its dispatch, subscriptions, and the
-//! remediation entry with Retry, Edit and retry, and Abandon.
+//! The procurement panel of a PO: its dispatch, subscriptions, "Check with
+//! Pax8", and the remediation entry with Retry (or Check again), Edit and
+//! retry, and Abandon.
 
-use super::{every, get_dispatch, procurement_status, AbandonDispatch, DispatchBadge, DispatchPo, RetryDispatch};
+use super::{
+    every, get_dispatch, problem_line, procurement_status, AbandonDispatch, CheckPo, CheckResult, DispatchBadge, DispatchPo, PoDispatch, RetryDispatch,
+};
 use crate::components::{last_error, ErrorBanner, FieldError};
 use crate::error::ApiError;
 use crate::shell::use_session;
-use domain::procurement::{Dispatch, DispatchStatus, LineEdit, RetryEdits};
+use domain::procurement::{DispatchStatus, LineEdit, RetryEdits};
 use domain::users::Permission;
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 
+/// `pax8`: the PO's vendor is Pax8 (it can be checked with Pax8).
 #[component]
-pub fn ProcurementPanel(po_id: i64) -> impl IntoView {
+pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let dispatch = ServerAction::<DispatchPo>::new();
+    let check = ServerAction::<CheckPo>::new();
     let retry = ServerAction::<RetryDispatch>::new();
     let abandon = ServerAction::<AbandonDispatch>::new();
     let status = Resource::new(|| (), |_| procurement_status());
@@ -32,11 +38,19 @@ pub fn ProcurementPanel(po_id: i64) -> impl IntoView {
     if let Some(changed) = use_context::<crate::purchase_orders::Changed>() {
         Effect::new(move |_| {
             if let Some(Ok(d)) = current.get() {
-                let now = d.map(|d| d.status);
+                let now = d.map(|d| d.dispatch.status);
                 if seen.get_value().is_some_and(|before| before != now) {
                     changed.0.update(|n| *n += 1);
                 }
                 seen.set_value(Some(now));
+            }
+        });
+    }
+    // A check is on the timeline too.
+    if let Some(changed) = use_context::<crate::purchase_orders::TimelineChanged>() {
+        Effect::new(move |_| {
+            if let Some(Ok(_)) = check.value().get() {
+                changed.0.update(|n| *n += 1);
             }
         });
     }
@@ -62,46 +76,129 @@ pub fn ProcurementPanel(po_id: i64) -> impl IntoView {
                         Ok(None) => view! {
                             <p><DispatchBadge status=DispatchStatus::Ready />" Not dispatched. Approval never sends anything: dispatch it when ready."</p>
                             <Show when=move || session.can(Permission::Dispatch)>
-                                <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch to distributor"</button>
+                                <div class="form-actions left">
+                                    <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch to distributor"</button>
+                                    {pax8.then(|| view! { <CheckButton po_id check /> })}
+                                </div>
                             </Show>
                         }.into_any(),
-                        Ok(Some(d)) => view! { <DispatchView d retry abandon error /> }.into_any(),
+                        Ok(Some(d)) => {
+                            let checkable = pax8 && matches!(d.dispatch.status, DispatchStatus::Queued | DispatchStatus::Failed);
+                            view! {
+                                <DispatchView d retry abandon error />
+                                <Show when=move || checkable && session.can(Permission::Dispatch)>
+                                    <div class="form-actions left"><CheckButton po_id check /></div>
+                                </Show>
+                            }.into_any()
+                        }
                     }
                 })}
             </Transition>
+            <CheckOutcome check />
         </section>
     }
 }
 
+/// "Check with Pax8" for one PO; its outcome shows in [`CheckOutcome`].
 #[component]
-fn DispatchView(d: Dispatch, retry: ServerAction<RetryDispatch>, abandon: ServerAction<AbandonDispatch>, error: Signal<Option<ApiError>>) -> impl IntoView {
+pub fn CheckButton(po_id: i64, check: ServerAction<CheckPo>) -> impl IntoView {
+    view! {
+        <button class="button" data-testid="check-pax8" disabled=move || check.pending().get() on:click=move |_| { check.dispatch(CheckPo { po_id }); }>
+            {move || if check.pending().get() { "Checking with Pax8…" } else { "Check with Pax8" }}
+        </button>
+    }
+}
+
+/// What the last "Check with Pax8" found: that Pax8 would accept the
+/// order, or its problems (each with its PO line), or why it could not ask.
+#[component]
+pub fn CheckOutcome(check: ServerAction<CheckPo>) -> impl IntoView {
+    move || {
+        check.value().get().map(|r| match r {
+            Err(e) => view! { <div class="banner error check-result" role="alert" data-testid="check-result">{format!("Could not check with Pax8: {}", e.message())}</div> }.into_any(),
+            Ok(CheckResult { problems }) if problems.is_empty() => view! {
+                <div class="banner success check-result" role="status" data-testid="check-result">"Pax8 would accept this order."</div>
+            }.into_any(),
+            Ok(CheckResult { problems }) => view! {
+                <div class="check-result" role="status" data-testid="check-result">
+                    <div class="banner warn">"Pax8 would refuse this order:"</div>
+                    <ProblemList problems=problems.into_iter().map(|p| (p.line, p.field, p.message)).collect() />
+                </div>
+            }.into_any(),
+        })
+    }
+}
+
+/// Problems one per line: the PO line it concerns (when known), the
+/// message, and the field to fix.
+#[component]
+pub fn ProblemList(problems: Vec<(Option<String>, String, String)>) -> impl IntoView {
+    view! {
+        <ul class="problems" data-testid="problems">
+            {problems.into_iter().map(|(line, field, message)| view! {
+                <li>
+                    {line.map(|l| view! { <strong>{l}": "</strong> })}
+                    {message}
+                    {(!field.is_empty()).then(|| view! { " " <code class="muted">{field}</code> })}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn DispatchView(d: PoDispatch, retry: ServerAction<RetryDispatch>, abandon: ServerAction<AbandonDispatch>, error: Signal<Option<ApiError>>) -> impl IntoView {
     let session = use_session();
-    let remediation = d.remediation.clone().filter(|r| r.status == "open");
+    let remediation = d.dispatch.remediation.clone().filter(|r| r.status == "open");
+    let labels = d.line_labels.clone();
     view! {
         <div class="po-facts">
-            <div><span class="muted small">"State"</span><DispatchBadge status=d.status /></div>
-            <div><span class="muted small">"Attempts"</span>{d.attempts}</div>
-            <div><span class="muted small">"Distributor order"</span>{d.order_id.clone().map(|o| view! { <code data-testid="order-id">{o}</code> })}</div>
+            <div><span class="muted small">"State"</span><DispatchBadge status=d.dispatch.status /></div>
+            <div><span class="muted small">"Attempts"</span>{d.dispatch.attempts}</div>
+            <div><span class="muted small">"Distributor order"</span>{d.dispatch.order_id.clone().map(|o| view! { <code data-testid="order-id">{o}</code> })}</div>
         </div>
-        {(!d.subscriptions.is_empty()).then(|| view! {
+        {(!d.dispatch.subscriptions.is_empty()).then(|| view! {
             <table class="table" data-testid="subscriptions">
                 <thead><tr><th>"Subscription"</th><th>"Product"</th><th class="num">"Qty"</th><th>"Status"</th></tr></thead>
-                <tbody>{d.subscriptions.iter().map(|s| view! {
-                    <tr><td><code>{s.subscription_id.clone()}</code></td><td>{s.product_id.clone()}</td><td class="num">{s.quantity}</td><td>{s.status.clone()}</td></tr>
+                <tbody>{d.dispatch.subscriptions.iter().map(|s| view! {
+                    <tr>
+                        <td><code>{s.subscription_id.clone()}</code></td>
+                        <td data-testid="subscription-product" title=s.product_id.clone()>{d.product_name(&s.product_id)}</td>
+                        <td class="num">{s.quantity}</td>
+                        <td>{s.status.clone()}</td>
+                    </tr>
                 }).collect_view()}</tbody>
             </table>
         })}
         {remediation.map(|r| {
             let rid = r.id;
-            let lines = d.request.lines.clone();
+            let waiting = r.reason.order_exists_waiting();
+            let lines = d.dispatch.request.lines.clone();
+            let problems: Vec<(Option<String>, String, String)> = r
+                .problems
+                .iter()
+                .map(|p| {
+                    let line = problem_line(p, &d.dispatch.request).and_then(|id| labels.get(&id).cloned());
+                    (line, p.field.clone(), p.message.clone())
+                })
+                .collect();
+            let company = d.dispatch.request.company_id.clone().unwrap_or_default();
+            let labels = labels.clone();
             view! {
                 <div class="remediation" data-testid="remediation">
+                    <p><strong data-testid="remediation-reason">{r.reason.label()}</strong></p>
                     <div class="banner error" role="alert">{r.message.clone()}</div>
+                    {(!problems.is_empty()).then(|| view! { <ProblemList problems /> })}
+                    {waiting.then(|| view! {
+                        <p class="muted small">"The order exists at Pax8 and waits there: Check again asks Pax8 where it stands and sends nothing. Abandon cancels nothing at Pax8."</p>
+                    })}
                     <Show when=move || session.can(Permission::Remediate)>
                         <div class="form-actions left">
-                            <button class="button" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>"Retry as is"</button>
+                            <button class="button" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>
+                                {if waiting { "Check again" } else { "Retry as is" }}
+                            </button>
                         </div>
-                        <EditRetry rid lines=lines.clone() company=d.request.company_id.clone().unwrap_or_default() retry error />
+                        {(!waiting).then(|| view! { <EditRetry rid lines=lines.clone() labels=labels.clone() company=company.clone() retry error /> })}
                         <AbandonForm rid abandon error />
                     </Show>
                 </div>
@@ -125,6 +222,7 @@ struct LineFields {
 fn EditRetry(
     rid: i64,
     lines: Vec<domain::procurement::OrderLine>,
+    labels: BTreeMap<i64, String>,
     company: String,
     retry: ServerAction<RetryDispatch>,
     error: Signal<Option<ApiError>>,
@@ -193,7 +291,7 @@ fn EditRetry(
                 <FieldError error=all field="edits.pax8_company_id" />
                 {fields.get_value().into_iter().enumerate().map(|(i, LineFields { id, quantity: q, product: p, term: t, commitment: c, details: d })| view! {
                     <div class="line">
-                        <div class="line-head"><span class="line-no">{format!("PO line {id}")}</span></div>
+                        <div class="line-head"><span class="line-no">{labels.get(&id).cloned().unwrap_or_else(|| format!("PO line {id}"))}</span></div>
                         <div class="fields">
                             <label class="narrow">"Quantity"<input name="edit_quantity" inputmode="numeric" bind:value=q /></label>
                             <label>"Pax8 product id"<input name="edit_product" bind:value=p /></label>

@@ -17,14 +17,20 @@ use leptos_router::hooks::use_params_map;
 #[derive(Clone, Copy)]
 pub struct Changed(pub RwSignal<u32>);
 
+/// Bumped to reload only the timeline (a check that changed nothing else).
+#[derive(Clone, Copy)]
+pub struct TimelineChanged(pub RwSignal<u32>);
+
 #[component]
 pub fn PoPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
     let changed = Changed(RwSignal::new(0));
     provide_context(changed);
+    let timeline_changed = TimelineChanged(RwSignal::new(0));
+    provide_context(timeline_changed);
     let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| get_po(id));
-    let timeline = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| po_timeline(id));
+    let timeline = Resource::new(move || (id.get(), changed.0.get(), timeline_changed.0.get()), |(id, _, _)| po_timeline(id));
     let rules = Resource::new(|| (), |_| approval_settings());
     let session = use_session();
     view! {
@@ -130,7 +136,10 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
                 }).collect_view()}</tbody>
             </table>
         </section>
-        {(po.vendor.distributor.is_some() && po.status.is_committed()).then(|| view! { <crate::procurement::ProcurementPanel po_id=id /> })}
+        {(po.vendor.distributor.is_some() && po.status.is_committed()).then(|| {
+            let pax8 = po.vendor.distributor == Some(domain::reference::Distributor::Pax8);
+            view! { <crate::procurement::ProcurementPanel po_id=id pax8 /> }
+        })}
         {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || can(Permission::Approve))).then(|| view! {
             <crate::quickbooks::QboPoPanel po_id=id qbo=po.qbo.clone() can_push=can(Permission::Approve) />
         })}

@@ -4,6 +4,7 @@
 use super::{get_po, CreatePo, UpdatePo};
 use crate::components::{dollars, last_error, non_blank, ErrorBanner, FieldError, LoadError, PageHeader, PickerMatch, PickerMenu};
 use crate::error::ApiError;
+use crate::procurement::{pax8_product_requirements, Pax8Detail};
 use crate::reference::{list_companies, list_contract_lines, list_products, list_projects, list_tickets, list_vendors};
 use domain::money::{format_cents, parse_dollars};
 use domain::purchase_orders::{rules, LineInput, PurchaseOrder};
@@ -374,6 +375,7 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                                         </div>
                                     </div>
                                     <LineErrors error index />
+                                    <RequiredDetails line products />
                                     <details>
                                         <summary>"Distributor order details"</summary>
                                         <div class="fields">
@@ -482,5 +484,99 @@ fn TargetPicker(kind: RwSignal<Kind>, target: RwSignal<Option<i64>>, target_labe
                 })
             />
         </div>
+    }
+}
+
+/// The provisioning details Pax8 requires for the line's product (its
+/// catalog product's distributor product id), an input each. They are kept
+/// in the line's provisioning details, as the text below them shows.
+#[component]
+fn RequiredDetails(line: LineState, products: Resource<Result<Vec<Product>, ApiError>>) -> impl IntoView {
+    let distributor_product = Memo::new(move |_| {
+        let picked = line.product_id.get();
+        products
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|list| list.into_iter().find(|p| p.id.to_string() == picked))
+            .and_then(|p| p.distributor_product_id)
+    });
+    let requirements = Resource::new(
+        move || distributor_product.get(),
+        |id| async move {
+            match id {
+                Some(id) => pax8_product_requirements(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match requirements.await {
+                    Err(e) => Some(view! { <p class="muted small">{format!("What Pax8 requires for this product could not be read: {}", e.message())}</p> }.into_any()),
+                    Ok(Some(r)) if !r.details.is_empty() => Some(view! {
+                        <fieldset class="requirements" data-testid="required-details">
+                            <legend>"Pax8 requires"</legend>
+                            <div class="fields">
+                                {r.details.into_iter().map(|d| view! { <DetailInput line d /> }).collect_view()}
+                            </div>
+                        </fieldset>
+                    }.into_any()),
+                    Ok(_) => None,
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One required provisioning detail of a line: a choice when Pax8 lists
+/// the values, else text (several values comma-separated).
+#[component]
+fn DetailInput(line: LineState, d: Pax8Detail) -> impl IntoView {
+    let key = StoredValue::new(d.key.clone());
+    let value = move || {
+        domain::purchase_orders::parse_details(&line.details.get())
+            .into_iter()
+            .find(|x| x.key == key.get_value())
+            .map(|x| x.values.join(", "))
+            .unwrap_or_default()
+    };
+    let set = move |v: String| {
+        line.details.update(|text| {
+            let mut all = domain::purchase_orders::parse_details(text);
+            let values: Vec<String> = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            all.retain(|x| x.key != key.get_value() || !values.is_empty());
+            match all.iter_mut().find(|x| x.key == key.get_value()) {
+                Some(x) => x.values = values,
+                None if !values.is_empty() => all.push(domain::purchase_orders::ProvisioningDetail { key: key.get_value(), values }),
+                None => {}
+            }
+            *text = domain::purchase_orders::format_details(&all);
+        })
+    };
+    let single_choice = d.value_type.eq_ignore_ascii_case("single-value") && !d.possible_values.is_empty();
+    let hint = d.description.clone().unwrap_or_default();
+    let multi = d.value_type.eq_ignore_ascii_case("multi-value");
+    view! {
+        <label class="grow">{d.label.clone()}
+            {if single_choice {
+                view! {
+                    <select name=format!("detail_{}", d.key) prop:value=value on:change=move |ev| set(event_target_value(&ev))>
+                        <option value="">"Choose…"</option>
+                        {d.possible_values.iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                    </select>
+                }.into_any()
+            } else {
+                view! {
+                    <input
+                        name=format!("detail_{}", d.key)
+                        placeholder=if multi { "values, comma-separated" } else { "" }
+                        prop:value=value
+                        on:change=move |ev| set(event_target_value(&ev))
+                    />
+                }.into_any()
+            }}
+            {(!hint.is_empty()).then(|| view! { <span class="muted small">{hint}</span> })}
+        </label>
     }
 }

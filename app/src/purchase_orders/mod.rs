@@ -10,7 +10,7 @@ mod signature_pad;
 mod widgets;
 
 pub use api::*;
-pub use detail_page::{Changed, PoPage};
+pub use detail_page::{Changed, PoPage, TimelineChanged};
 pub use editor::{EditPoPage, NewPoPage};
 pub use list_page::{PoTable, PurchaseOrdersPage};
 pub use print_page::PoPrintPage;

@@ -1,5 +1,6 @@
 use super::{get_company, list_contracts, list_projects, list_tickets, CreateProject, CreateTicket, UpdateCompany};
-use crate::components::{last_error, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
+use crate::components::{last_error, non_blank, ErrorBanner, FieldError, IfCan, LoadError, PageHeader, PickerMenu};
+use crate::procurement::{pax8_companies, Pax8Company};
 use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -44,20 +45,88 @@ pub fn CompanyPage() -> impl IntoView {
     }
 }
 
+/// Links the company to its Pax8 company: search Pax8's companies by name
+/// (only Active ones can be picked: Pax8 refuses orders for the others),
+/// or type the id.
 #[component]
 fn Pax8LinkForm(id: i64, current: String, update: ServerAction<UpdateCompany>) -> impl IntoView {
-    let value = RwSignal::new(current);
+    let value = RwSignal::new(current.clone());
+    let picked = RwSignal::new(None::<Pax8Company>);
+    let text = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
     let error = last_error(update.value());
+    let matches = Resource::new(
+        move || (text.get(), open.get()),
+        |(q, open)| async move {
+            if !open {
+                return Ok(Vec::new());
+            }
+            pax8_companies(non_blank(q)).await.map(|l| l.into_iter().take(20).collect::<Vec<_>>())
+        },
+    );
+    // The linked company as Pax8 has it (its status decides whether orders go through).
+    let linked = Resource::new(
+        move || (),
+        move |_| {
+            let current = current.clone();
+            async move {
+                if current.is_empty() {
+                    return None;
+                }
+                pax8_companies(None).await.ok()?.into_iter().find(|c| c.id == current)
+            }
+        },
+    );
     view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                linked.await.map(|c| if c.orderable {
+                    view! { <p data-testid="pax8-linked">"At Pax8: "<strong>{c.name}</strong>" · "{c.status.unwrap_or_default()}</p> }.into_any()
+                } else {
+                    view! { <p class="banner warn" data-testid="pax8-linked">{format!("At Pax8: {} is {}. Pax8 refuses orders for it until it is Active.", c.name, c.status.unwrap_or_else(|| "without a status".into()))}</p> }.into_any()
+                })
+            })}
+        </Transition>
         <form class="inline-form" on:submit=move |ev| {
             ev.prevent_default();
             update.dispatch(UpdateCompany { id, name: None, pax8_company_id: Some(value.get_untracked()) });
         }>
-            <div class="fields">
-                <label>"Pax8 company id"<input name="pax8_company_id" bind:value=value placeholder="blank to unlink" /></label>
-                <button class="button" type="submit">"Save link"</button>
+            <label for="pax8-company-search">"Find the Pax8 company"</label>
+            <div class="picker">
+                <input
+                    id="pax8-company-search"
+                    type="search"
+                    name="pax8_company_search"
+                    autocomplete="off"
+                    placeholder="Search Pax8 companies by name"
+                    bind:value=text
+                    on:focus=move |_| open.set(true)
+                    on:input=move |_| open.set(true)
+                />
+                <PickerMenu
+                    open
+                    matches
+                    empty=Signal::stored("No Pax8 company matches")
+                    on_pick=Callback::new(move |c: Pax8Company| {
+                        value.set(c.id.clone());
+                        text.set(c.name.clone());
+                        picked.set(Some(c));
+                    })
+                />
             </div>
+            {move || picked.get().map(|c| view! {
+                <p class="picked" data-testid="pax8-picked">"✓ "{c.name}" · "{c.status.unwrap_or_default()}" "<code class="muted small">{c.id}</code></p>
+            })}
+            <details>
+                <summary>"Enter the Pax8 company id by hand"</summary>
+                <div class="fields">
+                    <label>"Pax8 company id"<input name="pax8_company_id" bind:value=value placeholder="blank to unlink" on:input=move |_| picked.set(None) /></label>
+                </div>
+            </details>
             <FieldError error field="pax8_company_id" />
+            <div class="form-actions left">
+                <button class="button primary" type="submit">"Save link"</button>
+            </div>
             <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field().is_none())) />
         </form>
     }
