@@ -21,6 +21,7 @@ test('connect QuickBooks by OAuth, map, and push an approved PO', async ({ page 
   await expect(page.getByTestId('qbo-connected-notice')).toBeVisible();
   await expect(page.getByTestId('qbo-company')).toContainText('Sandbox Company_US_1');
   await expect(page.getByTestId('qbo-company')).toContainText('Sandbox');
+  await expect(page.getByTestId('qbo-company-settings')).toContainText('US company, books in USD, multicurrency off');
 
   // Map the accounts, picked from what the company has.
   const mapping = page.getByTestId('qbo-mapping');
@@ -61,7 +62,12 @@ test('connect QuickBooks by OAuth, map, and push an approved PO', async ({ page 
   await hydrated(page);
   const vendorRow = page.getByTestId('vendors').locator('tr', { hasText: 'CDW' });
   await vendorRow.getByRole('button', { name: 'Edit' }).click();
-  await page.getByTestId('vendors').getByLabel('QuickBooks vendor id').fill(cdwId);
+  // The picker searches the company's QuickBooks vendors and suggests the one of the same name.
+  const picker = page.getByTestId('qbo-vendor-picker');
+  await expect(picker.getByTestId('qbo-vendor-suggestion')).toContainText('CDW');
+  await picker.getByLabel('QuickBooks vendor').fill('cdw');
+  await picker.getByRole('option').getByRole('button', { name: 'CDW', exact: true }).click();
+  await expect(picker.getByTestId('qbo-vendor-picked')).toContainText(`CDW (id ${cdwId})`);
   await page.getByTestId('vendors').getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('vendors').locator('tr', { hasText: 'CDW' })).toContainText(cdwId);
 

@@ -107,13 +107,21 @@ pub struct Config {
     )]
     pub qbo_revoke_url: String,
 
-    /// The Intuit app's client id (QuickBooks is off without it).
+    /// The Intuit app's production client id (production companies; QuickBooks is off without this or the sandbox pair).
     #[arg(long, env = "QBO_CLIENT_ID", global = true)]
     pub qbo_client_id: Option<String>,
 
-    /// The Intuit app's client secret.
+    /// The Intuit app's production client secret.
     #[arg(long, env = "QBO_CLIENT_SECRET", hide_env_values = true, global = true)]
     pub qbo_client_secret: Option<String>,
+
+    /// The Intuit app's development (sandbox) client id, for sandbox companies.
+    #[arg(long, env = "QBO_SANDBOX_CLIENT_ID", global = true)]
+    pub qbo_sandbox_client_id: Option<String>,
+
+    /// The Intuit app's development (sandbox) client secret.
+    #[arg(long, env = "QBO_SANDBOX_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub qbo_sandbox_client_secret: Option<String>,
 
     /// The built site (wasm, JS, CSS), as `cargo leptos build` writes it.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
@@ -137,18 +145,29 @@ pub struct Config {
 }
 
 impl Config {
-    /// The Intuit app, when its client id and secret are set.
+    /// The Intuit app, when a key pair (production or sandbox) is set.
     pub fn qbo_app(&self) -> Option<domain::quickbooks::client::QboApp> {
-        let id = self.qbo_client_id.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-        let secret = self.qbo_client_secret.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        let pair = |id: &Option<String>, secret: &Option<String>| {
+            let id = id.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+            let secret = secret.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+            Some(domain::quickbooks::client::QboKeys {
+                client_id: id.to_string(),
+                client_secret: secret.to_string(),
+            })
+        };
+        let production = pair(&self.qbo_client_id, &self.qbo_client_secret);
+        let sandbox = pair(&self.qbo_sandbox_client_id, &self.qbo_sandbox_client_secret);
+        if production.is_none() && sandbox.is_none() {
+            return None;
+        }
         Some(domain::quickbooks::client::QboApp {
             api_url: self.qbo_api_url.clone(),
             sandbox_api_url: self.qbo_sandbox_api_url.clone(),
             auth_url: self.qbo_auth_url.clone(),
             token_url: self.qbo_token_url.clone(),
             revoke_url: self.qbo_revoke_url.clone(),
-            client_id: id.to_string(),
-            client_secret: secret.to_string(),
+            production,
+            sandbox,
             redirect_uri: format!("{}/integrations/qbo/callback", self.public_url()),
             timeout: std::time::Duration::from_secs(30),
         })

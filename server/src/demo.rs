@@ -81,8 +81,12 @@ pub async fn sandbox_qbo(config: &crate::config::Config, store: &domain::Store) 
         auth_url: fake.auth_url(),
         token_url: fake.token_url(),
         revoke_url: fake.revoke_url(),
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
+        // The local Intuit is a sandbox: only sandbox companies are offered.
+        production: None,
+        sandbox: Some(domain::quickbooks::client::QboKeys {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_secret: DEMO_CLIENT_SECRET.into(),
+        }),
         redirect_uri: format!("{}/integrations/qbo/callback", config.public_url()),
         timeout: std::time::Duration::from_secs(10),
     };

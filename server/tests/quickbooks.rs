@@ -10,30 +10,33 @@ use fakes::qbo::{FakeQbo, QboFault, QboRoute};
 use serde_json::{json, Value};
 
 async fn server(backend: &str, fake: &FakeQbo) -> TestServer {
+    server_with(backend, fake, &["--qbo-sandbox-client-id", "sb-id", "--qbo-sandbox-client-secret", "sb-secret"]).await
+}
+
+/// A server with the production key pair, these flags, and Intuit at `fake`.
+async fn server_with(backend: &str, fake: &FakeQbo, more: &[&str]) -> TestServer {
     let key = domain::crypto::EncryptionKey::generate();
     let (api, auth, token, revoke) = (fake.api_url(), fake.auth_url(), fake.token_url(), fake.revoke_url());
-    TestServer::start_with(
-        backend,
-        &[
-            "--encryption-key",
-            &key,
-            "--qbo-client-id",
-            "app-id",
-            "--qbo-client-secret",
-            "app-secret",
-            "--qbo-api-url",
-            &api,
-            "--qbo-sandbox-api-url",
-            &api,
-            "--qbo-auth-url",
-            &auth,
-            "--qbo-token-url",
-            &token,
-            "--qbo-revoke-url",
-            &revoke,
-        ],
-    )
-    .await
+    let mut args = vec![
+        "--encryption-key",
+        &key,
+        "--qbo-client-id",
+        "app-id",
+        "--qbo-client-secret",
+        "app-secret",
+        "--qbo-api-url",
+        &api,
+        "--qbo-sandbox-api-url",
+        &api,
+        "--qbo-auth-url",
+        &auth,
+        "--qbo-token-url",
+        &token,
+        "--qbo-revoke-url",
+        &revoke,
+    ];
+    args.extend_from_slice(more);
+    TestServer::start_with(backend, &args).await
 }
 
 /// Follows Intuit's redirect back to this server's callback as `role`.
@@ -54,6 +57,7 @@ async fn callback(s: &TestServer, role: Role, redirect: &str) -> String {
 async fn connect_push_and_disconnect_through_the_api() {
     for backend in domain::testing::BACKENDS {
         let fake = FakeQbo::start(0, "app-id", "app-secret").await.unwrap();
+        fake.add_app("sb-id", "sb-secret");
         let s = server(backend, &fake).await;
         let st = s.ok(Role::Admin, "integrations/qbo/status", json!({})).await;
         assert_eq!(
@@ -61,6 +65,7 @@ async fn connect_push_and_disconnect_through_the_api() {
             (Some(true), Some(false)),
             "{backend}: {st}"
         );
+        assert_eq!(st["environments"], json!(["production", "sandbox"]));
 
         // Connect: Intuit's consent, then the callback with code, state and realm.
         let (status, bad) = s.call(Some(Role::Admin), "integrations/qbo/connect", json!({"environment": "moon"})).await;
@@ -70,6 +75,7 @@ async fn connect_push_and_disconnect_through_the_api() {
             .unwrap()
             .to_string();
         assert!(url.contains("redirect_uri=") && url.contains("integrations%2Fqbo%2Fcallback"), "{url}");
+        assert!(url.contains("client_id=sb-id"), "{backend}: the sandbox key pair: {url}");
         let back = fake.consent(&url).unwrap();
         assert!(callback(&s, Role::Approver, &back).await.contains("qbo_error="), "{backend}: only an admin");
         let url = s.ok(Role::Admin, "integrations/qbo/connect", json!({})).await["authorize_url"]
@@ -84,6 +90,13 @@ async fn connect_push_and_disconnect_through_the_api() {
         assert_eq!(st["connected"], true);
         assert_eq!(st["company_name"], "Sandbox Company_US_1");
         assert_eq!(st["environment"], "production");
+        assert_eq!(st["company"]["country"], "US", "{st}");
+        assert_eq!(fake.token_clients(), ["app-id"], "{backend}: a production company on the production keys");
+        let c = s.ok(Role::Admin, "integrations/qbo/company", json!({})).await;
+        assert_eq!(c["company"]["home_currency"], "USD", "{c}");
+        let picked = s.ok(Role::Admin, "integrations/qbo/vendors", json!({"q": "ingr", "name": "Ingram"})).await;
+        assert_eq!(picked["vendors"][0]["id"], "57", "{picked}");
+        assert_eq!(picked["suggestion"]["id"], "57", "{picked}");
         assert_eq!(s.ok(Role::Admin, "settings/get", json!({})).await["qbo_connected"], true);
         let lists = s.ok(Role::Admin, "integrations/qbo/lists", json!({})).await;
         assert!(lists["accounts"].as_array().unwrap().iter().any(|a| a["kind"] == "Accounts Payable"), "{lists}");
@@ -156,4 +169,17 @@ async fn without_an_intuit_app_quickbooks_says_how_to_turn_it_on() {
     assert!(st["reason"].as_str().unwrap().contains("QBO_CLIENT_ID"));
     let (status, e) = s.call(Some(Role::Admin), "integrations/qbo/connect", json!({})).await;
     assert_eq!(status, 409, "{e}");
+}
+
+#[tokio::test]
+async fn a_company_type_without_keys_is_not_offered_nor_connected() {
+    for backend in domain::testing::BACKENDS {
+        let fake = FakeQbo::start(0, "app-id", "app-secret").await.unwrap();
+        let s = server_with(backend, &fake, &[]).await;
+        let st = s.ok(Role::Admin, "integrations/qbo/status", json!({})).await;
+        assert_eq!(st["environments"], json!(["production"]), "{backend}: {st}");
+        let (status, e) = s.call(Some(Role::Admin), "integrations/qbo/connect", json!({"environment": "sandbox"})).await;
+        assert_eq!((status, e["field"].as_str()), (400, Some("environment")), "{backend}: {e}");
+        assert!(e["message"].as_str().unwrap().contains("QBO_SANDBOX_CLIENT_ID"), "{e}");
+    }
 }

@@ -2,14 +2,15 @@
 //! integrations"); the push is `purchase-orders/push-qbo`.
 
 use crate::error::ApiError;
-use domain::quickbooks::{QboLists, QboMapping, QboStatus};
+use domain::quickbooks::{QboLists, QboMapping, QboStatus, QboVendorChoices};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 /// Why QuickBooks is off when the server has no Intuit app.
 pub const QBO_OFF: &str = "QuickBooks is not set up on this server: the operator registers an Intuit app, \
-sets QBO_CLIENT_ID and QBO_CLIENT_SECRET (see the README) and restarts the server.";
+sets QBO_CLIENT_ID and QBO_CLIENT_SECRET (production companies) and/or QBO_SANDBOX_CLIENT_ID and \
+QBO_SANDBOX_CLIENT_SECRET (sandbox companies), see the README, and restarts the server.";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeUrl {
@@ -17,15 +18,18 @@ pub struct AuthorizeUrl {
 }
 
 /// Starts the OAuth flow: the browser goes to `authorize_url`, and Intuit
-/// sends it back to `/integrations/qbo/callback`.
+/// sends it back to `/integrations/qbo/callback`. Without `environment`, the
+/// first company type the server has keys for (production first); one
+/// without keys is refused (400, field `environment`).
 #[server(endpoint = "integrations/qbo/connect", input = Json, output = Json)]
 pub async fn connect_qbo(environment: Option<String>) -> Result<AuthorizeUrl, ApiError> {
     let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
+    let qbo = st.qbo()?;
     let env = match environment.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) => domain::quickbooks::Environment::parse(e).ok_or_else(|| domain::Error::validation("environment", "Choose sandbox or production."))?,
-        None => domain::quickbooks::Environment::Production,
+        None => qbo.status().await?.environments.first().copied().unwrap_or_default(),
     };
-    let authorize_url = st.qbo()?.begin_connect(&admin, env).await?;
+    let authorize_url = qbo.begin_connect(&admin, env).await?;
     tracing::info!(by = admin.id, environment = env.as_str(), "QuickBooks connect started");
     Ok(AuthorizeUrl { authorize_url })
 }
@@ -46,6 +50,8 @@ pub async fn get_qbo_status() -> Result<QboStatus, ApiError> {
             connected_at: None,
             mapping: QboMapping::default(),
             sandbox: false,
+            environments: Vec::new(),
+            company: None,
         }),
     }
 }
@@ -59,16 +65,40 @@ pub async fn disconnect_qbo() -> Result<QboStatus, ApiError> {
     Ok(status)
 }
 
-/// The A/P account and the expense account lines are booked to (blank clears one).
+/// The A/P account and the expense account lines are booked to, and the tax
+/// code put on every line (non-US companies); blank or left out clears one.
 #[server(endpoint = "integrations/qbo/mapping", input = Json, output = Json)]
-pub async fn map_qbo_accounts(ap_account_id: Option<String>, expense_account_id: Option<String>) -> Result<QboMapping, ApiError> {
+pub async fn map_qbo_accounts(ap_account_id: Option<String>, expense_account_id: Option<String>, tax_code_id: Option<String>) -> Result<QboMapping, ApiError> {
     let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(st
         .qbo()?
         .save_mapping(&QboMapping {
             ap_account_id,
             expense_account_id,
+            tax_code_id,
         })
+        .await?)
+}
+
+/// Reads the connected company's country, home currency and multicurrency
+/// switch again from QuickBooks; answers the status.
+#[server(endpoint = "integrations/qbo/company", input = Json, output = Json)]
+pub async fn refresh_qbo_company() -> Result<QboStatus, ApiError> {
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
+    let qbo = st.qbo()?;
+    qbo.refresh_company().await?;
+    tracing::info!(by = admin.id, "QuickBooks company settings read again");
+    Ok(qbo.status().await?)
+}
+
+/// QuickBooks vendors whose name has every word of `q` (at most 20), and the
+/// best match for the NEXOS vendor name `name`, for the Vendors page.
+#[server(endpoint = "integrations/qbo/vendors", input = Json, output = Json)]
+pub async fn search_qbo_vendors(q: Option<String>, name: Option<String>) -> Result<QboVendorChoices, ApiError> {
+    let (st, _) = crate::context::authorized(domain::users::Permission::ManageCatalog).await?;
+    Ok(st
+        .qbo()?
+        .vendor_choices(q.as_deref().unwrap_or_default(), name.as_deref().unwrap_or_default())
         .await?)
 }
 

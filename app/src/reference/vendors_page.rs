@@ -58,7 +58,7 @@ fn VendorRow(v: Vendor, update: ServerAction<UpdateVendor>) -> impl IntoView {
                 <td>{v.qbo_vendor_id.clone().unwrap_or_else(|| "—".into())}</td>
             }>
                 <td><select aria-label="Distributor" on:change=move |ev| distributor.set(event_target_value(&ev))>{distributor_options(Distributor::parse(&distributor.get_untracked()))}</select></td>
-                <td><input aria-label="QuickBooks vendor id" bind:value=qbo /></td>
+                <td><QboVendorPicker name=v.name.clone() value=qbo /></td>
             </Show>
             <td class="row-actions">
                 <Show when=move || session.can(Permission::ManageCatalog)>
@@ -101,5 +101,73 @@ fn NewVendorForm(create: ServerAction<CreateVendor>) -> impl IntoView {
                 <button class="button primary" type="submit" disabled=move || create.pending().get()>"Add vendor"</button>
             </div>
         </form>
+    }
+}
+
+/// Picks the QuickBooks vendor a vendor maps to: search-as-you-type over the
+/// connected company's vendors (all of them, every page), with the one whose
+/// name matches offered first.
+#[component]
+fn QboVendorPicker(name: String, value: RwSignal<String>) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
+    let picked = RwSignal::new(String::new());
+    let name = StoredValue::new(name);
+    let choices = Resource::new(
+        move || text.get(),
+        move |q| crate::quickbooks::search_qbo_vendors(non_blank(q), Some(name.get_value())),
+    );
+    let pick = move |id: String, label: String| {
+        value.set(id);
+        picked.set(label);
+        open.set(false);
+    };
+    let shown = move || {
+        let id = value.get();
+        match (id.is_empty(), picked.get()) {
+            (true, _) => "No QuickBooks vendor".to_string(),
+            (false, l) if l.is_empty() => format!("id {id}"),
+            (false, l) => format!("{l} (id {id})"),
+        }
+    };
+    view! {
+        <div class="picker" data-testid="qbo-vendor-picker">
+            <input type="search" aria-label="QuickBooks vendor" placeholder="Search QuickBooks vendors" autocomplete="off"
+                bind:value=text on:focus=move |_| open.set(true) on:input=move |_| open.set(true) />
+            <span class="picked" data-testid="qbo-vendor-picked">"✓ " {shown}</span>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match choices.await {
+                        Err(e) => view! { <p class="field-error">{e.message().to_string()}</p> }.into_any(),
+                        Ok(c) => view! {
+                            {c.suggestion.map(|s| {
+                                let (id, label) = (s.id.clone(), s.name.clone());
+                                view! {
+                                    <button type="button" class="button ghost small" data-testid="qbo-vendor-suggestion"
+                                        on:click=move |_| pick(id.clone(), label.clone())>{format!("Use {} (same name)", s.name)}</button>
+                                }
+                            })}
+                            <Show when=move || open.get()>
+                                <ul class="picker-menu" role="listbox">
+                                    {if c.vendors.is_empty() {
+                                        view! { <li class="muted picker-empty">"No QuickBooks vendor matches"</li> }.into_any()
+                                    } else {
+                                        c.vendors.clone().into_iter().map(|v| {
+                                            let (id, label) = (v.id.clone(), v.name.clone());
+                                            view! {
+                                                <li role="option">
+                                                    <button type="button" class="picker-item" on:click=move |_| pick(id.clone(), label.clone())>{v.name.clone()}</button>
+                                                </li>
+                                            }
+                                        }).collect_view().into_any()
+                                    }}
+                                </ul>
+                            </Show>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <button type="button" class="button ghost small" on:click=move |_| pick(String::new(), String::new())>"Clear"</button>
+        </div>
     }
 }

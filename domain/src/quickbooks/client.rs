@@ -20,12 +20,28 @@ pub struct QboApp {
     pub auth_url: String,
     pub token_url: String,
     pub revoke_url: String,
-    pub client_id: String,
-    pub client_secret: String,
+    /// Intuit's keys for production companies, and for sandbox companies
+    /// (Intuit issues one pair for each); a company type without keys
+    /// cannot be connected.
+    pub production: Option<QboKeys>,
+    pub sandbox: Option<QboKeys>,
     /// `{NEXOS_PUBLIC_URL}/integrations/qbo/callback`, as registered with Intuit.
     pub redirect_uri: String,
     /// Per request.
     pub timeout: Duration,
+}
+
+/// One Intuit key pair. Its `Debug` shows no secret.
+#[derive(Clone)]
+pub struct QboKeys {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for QboKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QboKeys").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for QboApp {
@@ -34,9 +50,28 @@ impl std::fmt::Debug for QboApp {
             .field("api_url", &self.api_url)
             .field("sandbox_api_url", &self.sandbox_api_url)
             .field("auth_url", &self.auth_url)
-            .field("client_id", &self.client_id)
+            .field("production", &self.production)
+            .field("sandbox", &self.sandbox)
             .field("redirect_uri", &self.redirect_uri)
             .finish_non_exhaustive()
+    }
+}
+
+impl QboApp {
+    /// The key pair for companies of this type.
+    pub fn keys(&self, env: Environment) -> Option<&QboKeys> {
+        match env {
+            Environment::Production => self.production.as_ref(),
+            Environment::Sandbox => self.sandbox.as_ref(),
+        }
+    }
+
+    /// The company types this server has keys for, production first.
+    pub fn environments(&self) -> Vec<Environment> {
+        [Environment::Production, Environment::Sandbox]
+            .into_iter()
+            .filter(|e| self.keys(*e).is_some())
+            .collect()
     }
 }
 
@@ -78,6 +113,8 @@ pub enum QboError {
     Unknown(String),
     /// Not sent: QuickBooks could not be reached.
     Unreachable(String),
+    /// Not sent: this server has no Intuit keys for companies of this type.
+    NoKeys(Environment),
 }
 
 impl QboError {
@@ -107,6 +144,14 @@ impl QboError {
             QboError::Throttled(None) => "QuickBooks is throttling requests (429).".to_string(),
             QboError::Unknown(d) => format!("No clear answer from QuickBooks ({d}); a retry will not create a second purchase order."),
             QboError::Unreachable(d) => format!("QuickBooks could not be reached ({d})."),
+            QboError::NoKeys(env) => format!(
+                "This server has no Intuit keys for {} companies ({}); the operator sets them and restarts, or an admin connects another company.",
+                env.as_str(),
+                match env {
+                    Environment::Production => "QBO_CLIENT_ID and QBO_CLIENT_SECRET",
+                    Environment::Sandbox => "QBO_SANDBOX_CLIENT_ID and QBO_SANDBOX_CLIENT_SECRET",
+                }
+            ),
         }
     }
 
@@ -123,6 +168,10 @@ impl QboError {
 
 /// QBO's code for "Duplicate Document Number Error".
 pub const DUPLICATE_DOC_NUMBER: &str = "6140";
+/// QBO's largest `MAXRESULTS`.
+const PAGE: usize = 1000;
+/// Pages read before giving up on a list (a server that ignores `STARTPOSITION`).
+const MAX_PAGES: usize = 200;
 
 pub struct QboClient {
     app: QboApp,
@@ -143,23 +192,29 @@ impl QboClient {
         &self.app
     }
 
-    /// Where the admin's browser goes to grant access.
-    pub fn authorize_url(&self, state: &str) -> String {
+    fn keys(&self, env: Environment) -> Result<&QboKeys, QboError> {
+        self.app.keys(env).ok_or(QboError::NoKeys(env))
+    }
+
+    /// Where the admin's browser goes to grant access to a company of type `env`.
+    pub fn authorize_url(&self, env: Environment, state: &str) -> Result<String, QboError> {
+        let keys = self.keys(env)?;
         let mut url = reqwest::Url::parse(&self.app.auth_url).expect("QBO_AUTH_URL is checked at start");
         url.query_pairs_mut()
-            .append_pair("client_id", &self.app.client_id)
+            .append_pair("client_id", &keys.client_id)
             .append_pair("response_type", "code")
             .append_pair("scope", "com.intuit.quickbooks.accounting")
             .append_pair("redirect_uri", &self.app.redirect_uri)
             .append_pair("state", state);
-        url.to_string()
+        Ok(url.to_string())
     }
 
-    async fn token_call(&self, form: &[(&str, &str)]) -> Result<Tokens, QboError> {
+    async fn token_call(&self, env: Environment, form: &[(&str, &str)]) -> Result<Tokens, QboError> {
+        let keys = self.keys(env)?;
         let res = self
             .http
             .post(&self.app.token_url)
-            .basic_auth(&self.app.client_id, Some(&self.app.client_secret))
+            .basic_auth(&keys.client_id, Some(&keys.client_secret))
             .header("accept", "application/json")
             .form(form)
             .send()
@@ -186,22 +241,26 @@ impl QboClient {
     }
 
     /// Trades the callback's authorization code for tokens.
-    pub async fn exchange_code(&self, code: &str) -> Result<Tokens, QboError> {
-        self.token_call(&[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &self.app.redirect_uri)])
-            .await
+    pub async fn exchange_code(&self, env: Environment, code: &str) -> Result<Tokens, QboError> {
+        self.token_call(
+            env,
+            &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &self.app.redirect_uri)],
+        )
+        .await
     }
 
     /// A new access token; Intuit may rotate the refresh token, which must then be saved.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, QboError> {
-        self.token_call(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+    pub async fn refresh(&self, env: Environment, refresh_token: &str) -> Result<Tokens, QboError> {
+        self.token_call(env, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
     }
 
-    /// Revokes a token (and the grant behind it).
-    pub async fn revoke(&self, token: &str) -> Result<(), QboError> {
+    /// Revokes a token (and the grant behind it), with the key pair it was issued to.
+    pub async fn revoke(&self, env: Environment, token: &str) -> Result<(), QboError> {
+        let keys = self.keys(env)?;
         let res = self
             .http
             .post(&self.app.revoke_url)
-            .basic_auth(&self.app.client_id, Some(&self.app.client_secret))
+            .basic_auth(&keys.client_id, Some(&keys.client_secret))
             .header("accept", "application/json")
             .json(&serde_json::json!({ "token": token }))
             .send()
@@ -254,24 +313,50 @@ impl QboClient {
         Ok(v.get("QueryResponse").cloned().unwrap_or(Value::Null))
     }
 
-    /// The purchase order with this `DocNumber`, if QBO has one.
-    pub async fn find_purchase_order(&self, env: Environment, realm: &str, access: &str, doc_number: &str) -> Result<Option<Value>, QboError> {
-        let q = format!(
-            "select * from PurchaseOrder where DocNumber = '{}'",
-            doc_number.replace('\\', "\\\\").replace('\'', "\\'")
-        );
-        let r = self.query(env, realm, access, &q).await?;
-        Ok(r.get("PurchaseOrder").and_then(Value::as_array).and_then(|a| a.first()).cloned())
+    /// Every `entity` row of `select * from {entity}{filter}`, page by page
+    /// (`STARTPOSITION`, `MAXRESULTS` of at most 1,000) until a short page.
+    pub async fn query_all(&self, env: Environment, realm: &str, access: &str, entity: &str, filter: &str) -> Result<Vec<Value>, QboError> {
+        let mut out: Vec<Value> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let q = format!("select * from {entity}{filter} STARTPOSITION {} MAXRESULTS {PAGE}", out.len() + 1);
+            let r = self.query(env, realm, access, &q).await?;
+            let page = r.get(entity).and_then(Value::as_array).cloned().unwrap_or_default();
+            let n = page.len();
+            out.extend(page);
+            if n < PAGE {
+                return Ok(out);
+            }
+        }
+        Err(QboError::Unknown(format!("more than {} {entity} rows", MAX_PAGES * PAGE)))
     }
 
-    /// The connected company's name.
-    pub async fn company_name(&self, env: Environment, realm: &str, access: &str) -> Result<String, QboError> {
-        let req = self
-            .http
-            .get(self.company_url(env, realm, &format!("companyinfo/{realm}")))
-            .query(&[("minorversion", "75")]);
+    /// Every purchase order with this `DocNumber` (QBO may allow several).
+    pub async fn find_purchase_orders(&self, env: Environment, realm: &str, access: &str, doc_number: &str) -> Result<Vec<Value>, QboError> {
+        let filter = format!(" where DocNumber = '{}'", doc_number.replace('\\', "\\\\").replace('\'', "\\'"));
+        self.query_all(env, realm, access, "PurchaseOrder", &filter).await
+    }
+
+    /// `GET /v3/company/{realm}/{rest}`: the object under `key`.
+    async fn read(&self, env: Environment, realm: &str, access: &str, rest: &str, key: &str) -> Result<Value, QboError> {
+        let req = self.http.get(self.company_url(env, realm, rest)).query(&[("minorversion", "75")]);
         let v = self.send(req, access).await?;
-        Ok(v["CompanyInfo"]["CompanyName"].as_str().unwrap_or_default().to_string())
+        v.get(key).cloned().ok_or_else(|| QboError::Unknown(format!("the reply has no {key}")))
+    }
+
+    /// The connected company's `CompanyInfo` (`CompanyName`, `Country`).
+    pub async fn company_info(&self, env: Environment, realm: &str, access: &str) -> Result<Value, QboError> {
+        self.read(env, realm, access, &format!("companyinfo/{realm}"), "CompanyInfo").await
+    }
+
+    /// The company's `Preferences` (`CurrencyPrefs`).
+    pub async fn preferences(&self, env: Environment, realm: &str, access: &str) -> Result<Value, QboError> {
+        self.read(env, realm, access, "preferences", "Preferences").await
+    }
+
+    /// A `Vendor` (its `CurrencyRef`).
+    pub async fn vendor(&self, env: Environment, realm: &str, access: &str, id: &str) -> Result<Value, QboError> {
+        let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+        self.read(env, realm, access, &format!("vendor/{id}"), "Vendor").await
     }
 }
 

@@ -4,7 +4,7 @@
 //! saved exactly once even with several server instances, and the mapping.
 
 use super::client::{QboApp, QboClient, QboError, Tokens};
-use super::{Environment, QboEntity, QboLists, QboMapping, QboStatus};
+use super::{Environment, QboCompany, QboEntity, QboLists, QboMapping, QboStatus, QboVendorChoices};
 use crate::crypto::EncryptionKey;
 use crate::store::integrations::{open_sealed, put_sealed};
 use crate::users::User;
@@ -79,7 +79,15 @@ pub struct Qbo {
     client: Arc<QboClient>,
     /// QuickBooks is the project's local fake (demo mode).
     pub sandbox: bool,
+    /// The company's vendors as last read (realm, when), for the picker.
+    vendors: Arc<std::sync::Mutex<Option<VendorCache>>>,
 }
+
+/// The company's vendors as read: (realm, when, vendors).
+type VendorCache = (String, std::time::Instant, Vec<QboEntity>);
+
+/// How long the vendor picker trusts the vendors it read.
+const VENDOR_CACHE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for Qbo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,6 +106,7 @@ impl Qbo {
             key,
             client: Arc::new(QboClient::new(app)),
             sandbox,
+            vendors: Default::default(),
         }
     }
 
@@ -125,27 +134,84 @@ impl Qbo {
     }
 
     pub async fn mapping(&self) -> Result<QboMapping> {
-        let r = sqlx::query("SELECT qbo_ap_account_id, qbo_expense_account_id FROM settings WHERE id = 1")
+        let r = sqlx::query("SELECT qbo_ap_account_id, qbo_expense_account_id, qbo_tax_code_id FROM settings WHERE id = 1")
             .fetch_one(self.store.pool())
             .await?;
         Ok(QboMapping {
             ap_account_id: r.try_get("qbo_ap_account_id")?,
             expense_account_id: r.try_get("qbo_expense_account_id")?,
+            tax_code_id: r.try_get("qbo_tax_code_id")?,
         })
     }
 
-    /// Sets the A/P and expense accounts (blank clears one).
+    /// Sets the A/P and expense accounts and the tax code (blank clears one).
     pub async fn save_mapping(&self, m: &QboMapping) -> Result<QboMapping> {
         let ap = crate::validate::optional_text("ap_account_id", m.ap_account_id.as_deref(), 50)?;
         let expense = crate::validate::optional_text("expense_account_id", m.expense_account_id.as_deref(), 50)?;
+        let tax = crate::validate::optional_text("tax_code_id", m.tax_code_id.as_deref(), 50)?;
         self.store
             .execute_write(
-                sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2 WHERE id = 1")
+                sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2, qbo_tax_code_id = $3 WHERE id = 1")
                     .bind(ap)
-                    .bind(expense),
+                    .bind(expense)
+                    .bind(tax),
             )
             .await?;
         self.mapping().await
+    }
+
+    /// The connected company's setup, as last read.
+    pub async fn company(&self) -> Result<Option<QboCompany>> {
+        let r = sqlx::query("SELECT qbo_country, qbo_home_currency, qbo_multicurrency, qbo_company_read_at FROM settings WHERE id = 1")
+            .fetch_one(self.store.pool())
+            .await?;
+        let Some(read_at) = r.try_get::<Option<String>, _>("qbo_company_read_at")? else {
+            return Ok(None);
+        };
+        Ok(Some(QboCompany {
+            country: r.try_get::<Option<String>, _>("qbo_country")?.unwrap_or_default(),
+            home_currency: r.try_get::<Option<String>, _>("qbo_home_currency")?.unwrap_or_default(),
+            multicurrency: r.try_get::<Option<i64>, _>("qbo_multicurrency")?.unwrap_or(0) != 0,
+            read_at,
+        }))
+    }
+
+    pub(crate) async fn save_company(&self, c: Option<&QboCompany>) -> Result<()> {
+        self.store
+            .execute_write(
+                sqlx::query("UPDATE settings SET qbo_country = $1, qbo_home_currency = $2, qbo_multicurrency = $3, qbo_company_read_at = $4 WHERE id = 1")
+                    .bind(c.map(|c| c.country.clone()))
+                    .bind(c.map(|c| c.home_currency.clone()))
+                    .bind(c.map(|c| i64::from(c.multicurrency)))
+                    .bind(c.map(|c| c.read_at.clone())),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Reads the company's `CompanyInfo` and `Preferences` with `access`.
+    pub(crate) async fn read_company(&self, a: &Access) -> std::result::Result<(String, QboCompany), QboError> {
+        let info = self.client.company_info(a.environment, &a.realm_id, &a.token).await?;
+        let prefs = self.client.preferences(a.environment, &a.realm_id, &a.token).await?;
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().trim().to_string();
+        let country = Some(text(&info["Country"]))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| text(&info["CompanyAddr"]["Country"]));
+        let company = QboCompany {
+            country: country.to_uppercase(),
+            home_currency: text(&prefs["CurrencyPrefs"]["HomeCurrency"]["value"]).to_uppercase(),
+            multicurrency: prefs["CurrencyPrefs"]["MultiCurrencyEnabled"].as_bool().unwrap_or(false),
+            read_at: clock::now(),
+        };
+        Ok((text(&info["CompanyName"]), company))
+    }
+
+    /// Reads the company's setup again from QuickBooks and keeps it.
+    pub async fn refresh_company(&self) -> Result<QboCompany> {
+        let (_, company) = self.authed(|a| async move { self.read_company(&a).await }).await?;
+        self.save_company(Some(&company)).await?;
+        tracing::info!(country = %company.country, currency = %company.home_currency, multicurrency = company.multicurrency, "QuickBooks company settings read");
+        Ok(company)
     }
 
     /// Whether a connection is stored and readable (as [`status`](Self::status) counts it).
@@ -161,21 +227,27 @@ impl Qbo {
             Err(e) if e.code == ErrorCode::EncryptionKeyMissing => (None, Some(e.message)),
             Err(e) => return Err(e),
         };
+        let connected = stored.is_some();
         Ok(QboStatus {
             available: true,
             reason,
-            connected: stored.is_some(),
+            connected,
             realm_id: stored.as_ref().map(|s| s.realm_id.clone()),
             company_name: stored.as_ref().map(|s| s.company_name.clone()).filter(|n| !n.is_empty()),
             environment: stored.as_ref().map(|s| s.environment).unwrap_or_default(),
             connected_at: stored.map(|s| s.connected_at),
             mapping: self.mapping().await?,
             sandbox: self.sandbox,
+            environments: self.client.app().environments(),
+            company: if connected { self.company().await? } else { None },
         })
     }
 
     /// Starts the OAuth flow for `admin`: the URL their browser goes to.
     pub async fn begin_connect(&self, admin: &User, environment: Environment) -> Result<String> {
+        if self.client.app().keys(environment).is_none() {
+            return Err(Error::validation("environment", QboError::NoKeys(environment).plain()));
+        }
         let state = crate::users::auth::new_secret("");
         let stale = clock::from_now(-chrono::Duration::minutes(STATE_MINUTES));
         self.store
@@ -190,7 +262,7 @@ impl Qbo {
                     .bind(clock::now()),
             )
             .await?;
-        Ok(self.client.authorize_url(&state))
+        self.client.authorize_url(environment, &state).map_err(|e| upstream(&e))
     }
 
     /// Intuit's callback: checks `state` (once, same admin, in time), trades
@@ -218,15 +290,19 @@ impl Qbo {
             return Err(Error::validation("code", "Intuit sent no authorization code."));
         }
         let environment = Environment::parse(&row.try_get::<String, _>("environment")?).unwrap_or_default();
-        let tokens = self.client.exchange_code(code.trim()).await.map_err(|e| upstream(&e))?;
-        let company_name = self
-            .client
-            .company_name(environment, &realm_id, &tokens.access_token)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!("QuickBooks company name not read: {}", e.plain());
-                String::new()
-            });
+        let tokens = self.client.exchange_code(environment, code.trim()).await.map_err(|e| upstream(&e))?;
+        let access = Access {
+            environment,
+            realm_id: realm_id.clone(),
+            token: tokens.access_token.clone(),
+        };
+        let (company_name, company) = match self.read_company(&access).await {
+            Ok((name, c)) => (name, Some(c)),
+            Err(e) => {
+                tracing::warn!("QuickBooks company settings not read (read again from Settings): {}", e.plain());
+                (String::new(), None)
+            }
+        };
         let stored = Stored {
             realm_id,
             environment,
@@ -241,6 +317,7 @@ impl Qbo {
         let mut tx = self.store.begin_write().await?;
         self.save(&mut tx, &stored).await?;
         tx.commit().await?;
+        self.save_company(company.as_ref()).await?;
         tracing::info!(by = admin.id, realm = %stored.realm_id, environment = environment.as_str(), "QuickBooks connected");
         self.status().await
     }
@@ -249,12 +326,13 @@ impl Qbo {
     /// fails is logged; the tokens are forgotten either way.
     pub async fn disconnect(&self) -> Result<QboStatus> {
         if let Some(s) = self.load().await? {
-            if let Err(e) = self.client.revoke(&s.refresh_token).await {
+            if let Err(e) = self.client.revoke(s.environment, &s.refresh_token).await {
                 tracing::warn!("QuickBooks revoke failed, forgetting the tokens anyway: {}", e.plain());
             }
             self.store
                 .execute_write(sqlx::query("DELETE FROM integrations WHERE name = $1").bind(QBO))
                 .await?;
+            self.save_company(None).await?;
             tracing::info!(realm = %s.realm_id, "QuickBooks disconnected");
         }
         self.status().await
@@ -313,7 +391,11 @@ impl Qbo {
         if let Some(a) = current.usable(refused) {
             return Ok(a);
         }
-        let tokens = self.client.refresh(&current.refresh_token).await.map_err(AccessError::Qbo)?;
+        let tokens = self
+            .client
+            .refresh(current.environment, &current.refresh_token)
+            .await
+            .map_err(AccessError::Qbo)?;
         let renewed = current.clone().with_tokens(&tokens);
         let mut tx = self.store.begin_write().await.map_err(AccessError::Store)?;
         let sealed: Option<String> = sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
@@ -335,36 +417,66 @@ impl Qbo {
         })
     }
 
-    /// The company's accounts, vendors and items, for the mapping pickers.
+    /// Every row of `entity` in the company, read page by page.
+    pub async fn query_all(&self, entity: &str, filter: &str) -> std::result::Result<Vec<serde_json::Value>, AccessError> {
+        self.authed_raw(|a| async move { self.client.query_all(a.environment, &a.realm_id, &a.token, entity, filter).await })
+            .await
+    }
+
+    async fn entities(&self, entity: &str, name: &str, kind: &str) -> Result<Vec<QboEntity>> {
+        let rows = self.query_all(entity, "").await.map_err(AccessError::into_error)?;
+        Ok(rows
+            .iter()
+            .map(|e| QboEntity {
+                id: e["Id"].as_str().unwrap_or_default().to_string(),
+                name: e[name].as_str().unwrap_or_default().to_string(),
+                kind: e.get(kind).and_then(|k| k.as_str()).unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// The company's accounts, vendors, items and tax codes, for the mapping pickers.
     pub async fn lists(&self) -> Result<QboLists> {
-        let entities = |v: &serde_json::Value, key: &str, name: &str, kind: &str| -> Vec<QboEntity> {
-            v.get(key)
-                .and_then(|a| a.as_array())
-                .map(|a| {
-                    a.iter()
-                        .map(|e| QboEntity {
-                            id: e["Id"].as_str().unwrap_or_default().to_string(),
-                            name: e[name].as_str().unwrap_or_default().to_string(),
-                            kind: e.get(kind).and_then(|k| k.as_str()).unwrap_or_default().to_string(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut out = QboLists::default();
-        for (entity, name) in [("Account", "Name"), ("Vendor", "DisplayName"), ("Item", "Name")] {
-            let q = format!("select * from {entity} maxresults 1000");
-            let q = &q;
-            let r = self
-                .authed(|a| async move { self.client.query(a.environment, &a.realm_id, &a.token, q).await })
-                .await?;
-            match entity {
-                "Account" => out.accounts = entities(&r, entity, name, "AccountType"),
-                "Vendor" => out.vendors = entities(&r, entity, name, ""),
-                _ => out.items = entities(&r, entity, name, ""),
-            }
+        let vendors = self.entities("Vendor", "DisplayName", "").await?;
+        self.keep_vendors(&vendors).await;
+        Ok(QboLists {
+            accounts: self.entities("Account", "Name", "AccountType").await?,
+            vendors,
+            items: self.entities("Item", "Name", "").await?,
+            tax_codes: self.entities("TaxCode", "Name", "").await?,
+        })
+    }
+
+    async fn keep_vendors(&self, vendors: &[QboEntity]) {
+        if let Ok(Some(s)) = self.load().await {
+            *self.vendors.lock().unwrap_or_else(|e| e.into_inner()) = Some((s.realm_id, std::time::Instant::now(), vendors.to_vec()));
         }
-        Ok(out)
+    }
+
+    /// QuickBooks vendors whose name has every word of `q` (at most 20), and
+    /// the best match for the NEXOS vendor name `name`. The company's vendors
+    /// are read (all pages) at most once a minute.
+    pub async fn vendor_choices(&self, q: &str, name: &str) -> Result<QboVendorChoices> {
+        let realm = self.load().await?.map(|s| s.realm_id).ok_or_else(|| AccessError::NotConnected.into_error())?;
+        let cached = self
+            .vendors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|(r, at, _)| *r == realm && at.elapsed() < VENDOR_CACHE)
+            .map(|(_, _, v)| v.clone());
+        let all = match cached {
+            Some(v) => v,
+            None => {
+                let v = self.entities("Vendor", "DisplayName", "").await?;
+                self.keep_vendors(&v).await;
+                v
+            }
+        };
+        Ok(QboVendorChoices {
+            vendors: super::search_vendors(q, &all, 20),
+            suggestion: super::suggest_vendor(name, &all),
+        })
     }
 
     /// Runs `call` with a token; on 401 refreshes once and runs it again.

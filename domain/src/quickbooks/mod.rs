@@ -17,6 +17,8 @@ pub mod push;
 #[cfg(feature = "server")]
 pub use connection::Qbo;
 #[cfg(all(test, feature = "server"))]
+mod company_tests;
+#[cfg(all(test, feature = "server"))]
 mod push_tests;
 
 /// Which Intuit API the connection talks to: a sandbox company or the real books.
@@ -50,11 +52,42 @@ impl Environment {
     }
 }
 
-/// The QBO accounts lines are booked to.
+/// The QBO accounts lines are booked to, and the tax code of every line
+/// (needed by non-US companies).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QboMapping {
     pub ap_account_id: Option<String>,
     pub expense_account_id: Option<String>,
+    #[serde(default)]
+    pub tax_code_id: Option<String>,
+}
+
+/// How the connected company is set up, as read from its `CompanyInfo`
+/// and `Preferences` at connect (and on demand).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QboCompany {
+    /// `CompanyInfo.Country`: `US`, `GB`, `CA`, `AU`, ...
+    pub country: String,
+    /// `Preferences.CurrencyPrefs.HomeCurrency`.
+    pub home_currency: String,
+    /// `Preferences.CurrencyPrefs.MultiCurrencyEnabled`.
+    pub multicurrency: bool,
+    pub read_at: String,
+}
+
+impl QboCompany {
+    /// A US company (an unknown country counts as US: QBO's default locale).
+    pub fn is_us(&self) -> bool {
+        self.country.is_empty() || self.country.eq_ignore_ascii_case("US")
+    }
+}
+
+/// `integrations/qbo/vendors`: QuickBooks vendors matching a search, and the
+/// one whose name best matches a NEXOS vendor's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QboVendorChoices {
+    pub vendors: Vec<QboEntity>,
+    pub suggestion: Option<QboEntity>,
 }
 
 /// `integrations/qbo/status`.
@@ -74,6 +107,12 @@ pub struct QboStatus {
     /// QuickBooks is the project's local fake (demo mode).
     #[serde(default)]
     pub sandbox: bool,
+    /// The company types this server has Intuit keys for (what Connect offers).
+    #[serde(default)]
+    pub environments: Vec<Environment>,
+    /// The connected company's setup, once read.
+    #[serde(default)]
+    pub company: Option<QboCompany>,
 }
 
 /// A QBO account, vendor or item, for the mapping pickers.
@@ -92,6 +131,8 @@ pub struct QboLists {
     pub accounts: Vec<QboEntity>,
     pub vendors: Vec<QboEntity>,
     pub items: Vec<QboEntity>,
+    #[serde(default)]
+    pub tax_codes: Vec<QboEntity>,
 }
 
 /// One PO line as the push needs it.
@@ -115,6 +156,10 @@ pub struct PushInput {
     pub project: Option<String>,
     pub notes: String,
     pub lines: Vec<PushLine>,
+    /// The PO's currency (ISO 4217).
+    pub currency: String,
+    /// The QBO vendor's `CurrencyRef` (read when the company has multicurrency).
+    pub vendor_currency: Option<String>,
 }
 
 /// Whether a PO in this state can go to QuickBooks: approved, and not cancelled.
@@ -123,8 +168,8 @@ pub fn pushable(status: crate::purchase_orders::PoStatus) -> bool {
     matches!(status, Approved | PartiallyReceived | Received)
 }
 
-/// QBO's longest memo.
-const MAX_MEMO: usize = 4000;
+/// QBO's longest `PrivateNote`.
+const MAX_NOTE: usize = 4000;
 
 /// Cents as QBO's decimal amount (exact for any realistic sum: f64 holds
 /// integers to 2^53 and prints the shortest decimal that reads back).
@@ -132,8 +177,10 @@ pub fn amount(cents: i64) -> Value {
     serde_json::Number::from_f64(cents as f64 / 100.0).map(Value::Number).unwrap_or(Value::Null)
 }
 
-/// The memo: where the PO was raised, and its notes.
-pub fn memo(input: &PushInput) -> String {
+/// The internal note (`PrivateNote`, not printed on what the vendor gets):
+/// where the PO was raised, and its notes. `Memo` is printed on the PO the
+/// vendor receives; NEXOS has no vendor-facing note, so it sends none.
+pub fn private_note(input: &PushInput) -> String {
     let mut m = format!("NEXOS {} for {}", input.number, input.company);
     if let Some(t) = &input.ticket {
         m.push_str(&format!(" · ticket: {t}"));
@@ -144,12 +191,80 @@ pub fn memo(input: &PushInput) -> String {
     if !input.notes.trim().is_empty() {
         m.push_str(&format!(" · {}", input.notes.trim()));
     }
-    m.chars().take(MAX_MEMO).collect()
+    m.chars().take(MAX_NOTE).collect()
+}
+
+/// A vendor name reduced for comparing: lower case, letters and digits,
+/// without a company-form word at the end (Inc, LLC, Ltd, ...).
+fn name_key(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let forms = [
+        "inc",
+        "llc",
+        "ltd",
+        "limited",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "plc",
+        "gmbh",
+        "pty",
+        "sa",
+        "bv",
+    ];
+    let mut n = words.len();
+    while n > 1 && forms.contains(&words[n - 1].as_str()) {
+        n -= 1;
+    }
+    words[..n].join(" ")
+}
+
+/// The QuickBooks vendor whose name best matches `name`: the same name
+/// (company forms aside), else the one name starting with the other.
+pub fn suggest_vendor(name: &str, vendors: &[QboEntity]) -> Option<QboEntity> {
+    let key = name_key(name);
+    if key.is_empty() {
+        return None;
+    }
+    let keyed: Vec<(String, &QboEntity)> = vendors.iter().map(|v| (name_key(&v.name), v)).collect();
+    keyed
+        .iter()
+        .find(|(k, _)| *k == key)
+        .or_else(|| {
+            let near: Vec<_> = keyed
+                .iter()
+                .filter(|(k, _)| !k.is_empty() && (k.starts_with(&format!("{key} ")) || key.starts_with(&format!("{k} "))))
+                .collect();
+            (near.len() == 1).then(|| near[0])
+        })
+        .map(|(_, v)| (*v).clone())
+}
+
+/// Vendors whose name contains every word of `q` (any case), at most `limit`.
+pub fn search_vendors(q: &str, vendors: &[QboEntity], limit: usize) -> Vec<QboEntity> {
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    vendors
+        .iter()
+        .filter(|v| {
+            let n = v.name.to_lowercase();
+            words.iter().all(|w| n.contains(w.as_str()))
+        })
+        .take(limit)
+        .cloned()
+        .collect()
 }
 
 /// The body of `POST /v3/company/{realm}/purchaseorder`, or a validation
-/// error listing every mapping that is missing (its field is the first).
-pub fn purchase_order_body(input: &PushInput, mapping: &QboMapping) -> Result<Value, Error> {
+/// error listing every mapping that is missing (its field is the first), or
+/// saying why the currencies do not agree. A non-US company gets
+/// `GlobalTaxCalculation` and the mapped tax code on each line; a
+/// multicurrency one the vendor's `CurrencyRef`.
+pub fn purchase_order_body(input: &PushInput, mapping: &QboMapping, company: &QboCompany) -> Result<Value, Error> {
     let blank = |v: &Option<String>| v.as_deref().map(str::trim).is_none_or(str::is_empty);
     let mut missing: Vec<(&str, String)> = Vec::new();
     if blank(&input.qbo_vendor_id) {
@@ -168,17 +283,57 @@ pub fn purchase_order_body(input: &PushInput, mapping: &QboMapping) -> Result<Va
             "an expense account for lines without a QuickBooks item (Settings, QuickBooks), or each line's product to an item".to_string(),
         ));
     }
+    if !company.is_us() && blank(&mapping.tax_code_id) {
+        missing.push((
+            "tax_code_id",
+            format!(
+                "a tax code for purchase lines (Settings, QuickBooks): the company is in {} and QuickBooks needs one on every line",
+                company.country
+            ),
+        ));
+    }
     if let Some((field, _)) = missing.first() {
         let what: Vec<String> = missing.iter().map(|(_, m)| m.clone()).collect();
         return Err(Error::validation(*field, format!("Before pushing to QuickBooks, map {}.", what.join("; "))));
     }
+    let currency = input.currency.trim().to_uppercase();
+    let home = company.home_currency.trim().to_uppercase();
+    let txn_currency = if company.multicurrency {
+        // A vendor without a CurrencyRef is in the home currency.
+        let vendor = input
+            .vendor_currency
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_uppercase)
+            .unwrap_or(home.clone());
+        if !vendor.is_empty() && vendor != currency {
+            return Err(Error::validation(
+                "currency",
+                format!(
+                    "The QuickBooks vendor for {} is billed in {vendor}, and this PO is in {currency}: QuickBooks records a purchase order in its vendor's currency. Map the vendor to a QuickBooks vendor in {currency} (Vendors page).",
+                    input.vendor_name
+                ),
+            ));
+        }
+        Some(currency.clone())
+    } else {
+        if !home.is_empty() && home != currency {
+            return Err(Error::validation(
+                "currency",
+                format!("The QuickBooks company keeps its books in {home} without multicurrency, and this PO is in {currency}; it cannot go to QuickBooks as it is."),
+            ));
+        }
+        None
+    };
+    let tax = (!company.is_us()).then(|| mapping.tax_code_id.as_deref().unwrap_or_default().trim().to_string());
     let expense = mapping.expense_account_id.clone().unwrap_or_default();
     let lines: Vec<Value> = input
         .lines
         .iter()
         .map(|l| {
             let total = l.quantity * l.unit_cost_cents;
-            match l.qbo_item_id.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            let mut line = match l.qbo_item_id.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
                 Some(item) => json!({
                     "DetailType": "ItemBasedExpenseLineDetail",
                     "Amount": amount(total),
@@ -191,17 +346,29 @@ pub fn purchase_order_body(input: &PushInput, mapping: &QboMapping) -> Result<Va
                     "Description": l.description,
                     "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense.trim()}}
                 }),
+            };
+            if let Some(tax) = &tax {
+                let detail = line["DetailType"].as_str().unwrap_or_default().to_string();
+                line[detail]["TaxCodeRef"] = json!({"value": tax});
             }
+            line
         })
         .collect();
-    Ok(json!({
+    let mut body = json!({
         "DocNumber": input.number,
         "VendorRef": {"value": input.qbo_vendor_id.as_deref().unwrap_or_default().trim()},
         "APAccountRef": {"value": mapping.ap_account_id.as_deref().unwrap_or_default().trim()},
         "Line": lines,
-        "Memo": memo(input),
+        "PrivateNote": private_note(input),
         "POStatus": "Open",
-    }))
+    });
+    if tax.is_some() {
+        body["GlobalTaxCalculation"] = "TaxExcluded".into();
+    }
+    if let Some(c) = txn_currency {
+        body["CurrencyRef"] = json!({"value": c});
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -231,6 +398,25 @@ mod tests {
                     qbo_item_id: Some("11".into()),
                 },
             ],
+            currency: "USD".into(),
+            vendor_currency: None,
+        }
+    }
+
+    fn us() -> QboCompany {
+        QboCompany {
+            country: "US".into(),
+            home_currency: "USD".into(),
+            ..Default::default()
+        }
+    }
+
+    fn uk() -> QboCompany {
+        QboCompany {
+            country: "GB".into(),
+            home_currency: "GBP".into(),
+            multicurrency: true,
+            read_at: String::new(),
         }
     }
 
@@ -238,12 +424,13 @@ mod tests {
         QboMapping {
             ap_account_id: Some("33".into()),
             expense_account_id: Some("7".into()),
+            tax_code_id: None,
         }
     }
 
     #[test]
     fn a_po_becomes_a_qbo_purchase_order() {
-        let b = purchase_order_body(&input(), &mapping()).unwrap();
+        let b = purchase_order_body(&input(), &mapping(), &us()).unwrap();
         assert_eq!(b["DocNumber"], "PO-2026-007");
         assert_eq!(b["VendorRef"]["value"], "56");
         assert_eq!(b["APAccountRef"]["value"], "33");
@@ -252,7 +439,38 @@ mod tests {
         assert_eq!(b["Line"][0]["Amount"].to_string(), "66.3");
         assert_eq!(b["Line"][1]["ItemBasedExpenseLineDetail"]["ItemRef"]["value"], "11");
         assert_eq!(b["Line"][1]["ItemBasedExpenseLineDetail"]["UnitPrice"].to_string(), "1299.99");
-        assert_eq!(b["Memo"], "NEXOS PO-2026-007 for Acme · ticket: #12 New laptop · urgent");
+        assert_eq!(b["PrivateNote"], "NEXOS PO-2026-007 for Acme · ticket: #12 New laptop · urgent");
+        assert!(b.get("Memo").is_none(), "the memo is printed for the vendor: nothing internal goes there");
+        assert!(
+            b.get("GlobalTaxCalculation").is_none() && b.get("CurrencyRef").is_none(),
+            "a US company gets neither"
+        );
+        assert!(b["Line"][0]["AccountBasedExpenseLineDetail"].get("TaxCodeRef").is_none());
+    }
+
+    #[test]
+    fn a_non_us_multicurrency_company_gets_tax_and_currency() {
+        let mut m = mapping();
+        let mut i = input();
+        i.currency = "GBP".into();
+        i.vendor_currency = Some("GBP".into());
+        let e = purchase_order_body(&i, &m, &uk()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tax_code_id"), "{}", e.message);
+        assert!(e.message.contains("GB"), "{}", e.message);
+        m.tax_code_id = Some("3".into());
+        let b = purchase_order_body(&i, &m, &uk()).unwrap();
+        assert_eq!(b["GlobalTaxCalculation"], "TaxExcluded");
+        assert_eq!(b["CurrencyRef"]["value"], "GBP");
+        assert_eq!(b["Line"][0]["AccountBasedExpenseLineDetail"]["TaxCodeRef"]["value"], "3");
+        assert_eq!(b["Line"][1]["ItemBasedExpenseLineDetail"]["TaxCodeRef"]["value"], "3");
+        // A vendor billed in dollars cannot take a PO in pounds.
+        i.vendor_currency = Some("USD".into());
+        let e = purchase_order_body(&i, &m, &uk()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("currency"));
+        assert!(e.message.contains("billed in USD") && e.message.contains("in GBP"), "{}", e.message);
+        // Without multicurrency only the home currency goes.
+        let e = purchase_order_body(&input(), &m, &QboCompany { multicurrency: false, ..uk() }).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("currency"), "{}", e.message);
     }
 
     #[test]
@@ -272,7 +490,7 @@ mod tests {
     fn missing_mapping_is_named() {
         let mut i = input();
         i.qbo_vendor_id = None;
-        let e = purchase_order_body(&i, &QboMapping::default()).unwrap_err();
+        let e = purchase_order_body(&i, &QboMapping::default(), &us()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("qbo_vendor_id"));
         assert!(
             e.message.contains("vendor Pax8") && e.message.contains("A/P account") && e.message.contains("expense account"),
@@ -287,9 +505,27 @@ mod tests {
         let m = QboMapping {
             ap_account_id: Some("33".into()),
             expense_account_id: None,
+            tax_code_id: None,
         };
-        assert!(purchase_order_body(&i, &m).is_ok());
-        let e = purchase_order_body(&input(), &m).unwrap_err();
+        assert!(purchase_order_body(&i, &m, &us()).is_ok());
+        let e = purchase_order_body(&input(), &m, &us()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("expense_account_id"));
+    }
+
+    #[test]
+    fn vendors_are_suggested_by_name() {
+        let v = |id: &str, name: &str| QboEntity {
+            id: id.into(),
+            name: name.into(),
+            kind: String::new(),
+        };
+        let list = vec![v("56", "Pax8 Inc"), v("57", "Ingram Micro"), v("58", "Ingram Micro Cloud"), v("59", "CDW")];
+        assert_eq!(suggest_vendor("Pax8", &list).map(|e| e.id), Some("56".into()));
+        assert_eq!(suggest_vendor("cdw, llc", &list).map(|e| e.id), Some("59".into()));
+        assert_eq!(suggest_vendor("Ingram Micro", &list).map(|e| e.id), Some("57".into()), "the same name wins");
+        assert_eq!(suggest_vendor("Ingram", &list), None, "two start with it: no guess");
+        assert_eq!(suggest_vendor("Dell", &list), None);
+        assert_eq!(search_vendors("micro ingram", &list, 10).len(), 2);
+        assert_eq!(search_vendors("", &list, 3).len(), 3);
     }
 }

@@ -5,14 +5,16 @@
 //! made (a timeout, a lost reply, a double click). The id is replaced only
 //! after QBO gave a definite refusal (a `Fault`), because QBO would
 //! otherwise repeat that refusal forever. Before resending after an unclear
-//! outcome, and when QBO says the number is taken (6140), the PO is looked
-//! up by `DocNumber` and adopted when it is ours. Transient failures
+//! outcome, and when QBO says the number is taken (6140), the POs with that
+//! `DocNumber` (QBO may hold several) are looked up, every page, and the one
+//! for our vendor is adopted. The company's setup (country, currencies) is
+//! read at connect; a connection made before that is read at the first push. Transient failures
 //! (throttling, 5xx, timeouts, unreachable) are retried by the worker with
 //! backoff; every push and failure lands on the PO's timeline.
 
 use super::client::{QboError, DUPLICATE_DOC_NUMBER};
 use super::connection::{AccessError, Qbo};
-use super::{purchase_order_body, PushInput, PushLine};
+use super::{purchase_order_body, PushInput, PushLine, QboCompany};
 use crate::purchase_orders::{timeline_event, PurchaseOrder};
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result};
@@ -79,8 +81,24 @@ impl Qbo {
         let Some((request_id, attempt)) = self.claim(po_id).await? else {
             return self.store.get_po(po_id).await;
         };
-        let input = self.push_input(&po).await?;
-        let body = match purchase_order_body(&input, &self.mapping().await?) {
+        let mut input = self.push_input(&po).await?;
+        let company = match self.company_for_push().await {
+            Ok(c) => c,
+            Err(e) => return self.access_failed(by, &po, e).await,
+        };
+        if company.multicurrency {
+            if let Some(id) = input.qbo_vendor_id.clone().filter(|v| !v.trim().is_empty()) {
+                let id = &id;
+                let read = self
+                    .authed_raw(|a| async move { self.client().vendor(a.environment, &a.realm_id, &a.token, id.trim()).await })
+                    .await;
+                match read {
+                    Ok(v) => input.vendor_currency = v["CurrencyRef"]["value"].as_str().map(String::from),
+                    Err(e) => return self.access_failed(by, &po, e).await,
+                }
+            }
+        }
+        let body = match purchase_order_body(&input, &self.mapping().await?, &company) {
             Ok(b) => b,
             Err(e) => return self.failed(by, &po, &e.message, Next::Wait, e.clone()).await,
         };
@@ -156,6 +174,16 @@ impl Qbo {
         Ok(ran)
     }
 
+    /// The company's setup as stored, or read now (a connection made before it was kept).
+    async fn company_for_push(&self) -> std::result::Result<QboCompany, AccessError> {
+        if let Some(c) = self.company().await.map_err(AccessError::Store)? {
+            return Ok(c);
+        }
+        let (_, c) = self.authed_raw(|a| async move { self.read_company(&a).await }).await?;
+        self.save_company(Some(&c)).await.map_err(AccessError::Store)?;
+        Ok(c)
+    }
+
     /// Mints or reuses the PO's requestid; `None` when it was pushed meanwhile.
     async fn claim(&self, po_id: i64) -> Result<Option<(String, i64)>> {
         let mut tx = self.store.begin_write().await?;
@@ -211,15 +239,18 @@ impl Qbo {
             project: po.project.as_ref().map(|p| p.name.clone()),
             notes: po.notes.clone(),
             lines,
+            currency: po.currency.clone(),
+            vendor_currency: None,
         })
     }
 
-    /// The QBO purchase order with this number, when it is for this vendor.
+    /// The QBO purchase order with this number for this vendor, among every
+    /// one with the number (QBO allows duplicates unless the company forbids them).
     async fn find_ours(&self, number: &str, vendor_ref: &str) -> std::result::Result<Option<Value>, AccessError> {
         let found = self
-            .authed_raw(|a| async move { self.client().find_purchase_order(a.environment, &a.realm_id, &a.token, number).await })
+            .authed_raw(|a| async move { self.client().find_purchase_orders(a.environment, &a.realm_id, &a.token, number).await })
             .await?;
-        Ok(found.filter(|f| f["VendorRef"]["value"].as_str() == Some(vendor_ref)))
+        Ok(found.into_iter().find(|f| f["VendorRef"]["value"].as_str() == Some(vendor_ref)))
     }
 
     async fn pushed(&self, by: Pusher<'_>, po: &PurchaseOrder, created: &Value, request_id: &str, adopted: bool) -> Result<PurchaseOrder> {

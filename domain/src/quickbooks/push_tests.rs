@@ -2,7 +2,7 @@
 //! connect, token refresh with rotation, and pushes through every fault,
 //! each making at most one QBO purchase order.
 
-use super::client::QboApp;
+use super::client::{QboApp, QboKeys};
 use super::push::Pusher;
 use super::{Environment, Qbo, QboMapping};
 use crate::crypto::EncryptionKey;
@@ -12,28 +12,36 @@ use crate::settings::SettingsUpdate;
 use crate::testing::{new_user, store, BACKENDS};
 use crate::users::{Role, User};
 use crate::{ErrorCode, Store};
-use fakes::qbo::{FakeQbo, QboFault, QboRoute};
+use fakes::qbo::{Company, FakeQbo, QboFault, QboRoute};
 use std::time::Duration;
 
-struct World {
-    s: Store,
-    fake: FakeQbo,
-    qbo: Qbo,
-    admin: User,
+pub(super) struct World {
+    pub s: Store,
+    pub fake: FakeQbo,
+    pub qbo: Qbo,
+    pub admin: User,
     approver: User,
-    vendor: i64,
+    pub vendor: i64,
     company: i64,
 }
 
-fn app(fake: &FakeQbo, timeout: Duration) -> QboApp {
+fn keys(id: &str, secret: &str) -> Option<QboKeys> {
+    Some(QboKeys {
+        client_id: id.into(),
+        client_secret: secret.into(),
+    })
+}
+
+/// The Intuit app: "app-id" for production companies, "sb-id" for sandbox ones.
+pub(super) fn app(fake: &FakeQbo, timeout: Duration) -> QboApp {
     QboApp {
         api_url: fake.api_url(),
         sandbox_api_url: fake.api_url(),
         auth_url: fake.auth_url(),
         token_url: fake.token_url(),
         revoke_url: fake.revoke_url(),
-        client_id: "app-id".into(),
-        client_secret: "app-secret".into(),
+        production: keys("app-id", "app-secret"),
+        sandbox: keys("sb-id", "sb-secret"),
         redirect_uri: "http://127.0.0.1:9/integrations/qbo/callback".into(),
         timeout,
     }
@@ -44,7 +52,7 @@ fn query_param(url: &str, name: &str) -> String {
     u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.to_string()).unwrap_or_default()
 }
 
-async fn connect(w: &World) {
+pub(super) async fn connect(w: &World) {
     let url = w.qbo.begin_connect(&w.admin, Environment::Sandbox).await.unwrap();
     let back = w.fake.consent(&url).unwrap();
     w.qbo
@@ -58,14 +66,20 @@ async fn connect(w: &World) {
         .unwrap();
 }
 
-async fn world(backend: &str) -> World {
+pub(super) async fn world(backend: &str) -> World {
     world_with(backend, Duration::from_millis(700)).await
 }
 
 /// A world whose QBO calls time out after `timeout`.
 async fn world_with(backend: &str, timeout: Duration) -> World {
+    world_in(backend, timeout, Company::us()).await
+}
+
+/// A world connected (as a sandbox company) to a fake with this company.
+pub(super) async fn world_in(backend: &str, timeout: Duration, c: Company) -> World {
     let s = store(backend).await;
-    let fake = FakeQbo::start(0, "app-id", "app-secret").await.unwrap();
+    let fake = FakeQbo::start_with(0, "app-id", "app-secret", c).await.unwrap();
+    fake.add_app("sb-id", "sb-secret");
     let key = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
     let qbo = Qbo::new(s.clone(), key, app(&fake, timeout), false);
     let admin = s.create_user(new_user("admin@x.test", Role::Admin)).await.unwrap();
@@ -96,6 +110,7 @@ async fn world_with(backend: &str, timeout: Duration) -> World {
     qbo.save_mapping(&QboMapping {
         ap_account_id: Some("33".into()),
         expense_account_id: Some("7".into()),
+        tax_code_id: None,
     })
     .await
     .unwrap();
@@ -113,7 +128,7 @@ async fn world_with(backend: &str, timeout: Duration) -> World {
 }
 
 /// An approved PO: a laptop on a QBO item and two service lines.
-async fn approved_po(w: &World) -> PurchaseOrder {
+pub(super) async fn approved_po(w: &World) -> PurchaseOrder {
     let product =
         w.s.create_product(&ProductInput {
             vendor_id: Some(w.vendor),
@@ -143,7 +158,7 @@ async fn approved_po(w: &World) -> PurchaseOrder {
     w.s.approve_po(&w.approver, po.id, None).await.unwrap()
 }
 
-fn kinds(events: &[crate::purchase_orders::TimelineEvent]) -> Vec<&str> {
+pub(super) fn kinds(events: &[crate::purchase_orders::TimelineEvent]) -> Vec<&str> {
     events.iter().map(|e| e.kind.as_str()).collect()
 }
 
@@ -211,7 +226,10 @@ async fn a_push_makes_one_qbo_purchase_order_and_says_so() {
         assert!((made[0]["TotalAmt"].as_f64().unwrap() - 1584.99).abs() < 0.001);
         assert_eq!(made[0]["Line"][0]["ItemBasedExpenseLineDetail"]["ItemRef"]["value"], "11");
         assert_eq!(made[0]["Line"][1]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"], "7");
-        assert!(made[0]["Memo"].as_str().unwrap().contains("Harbor Dental"));
+        // Internal text is the PrivateNote; the Memo, printed for the vendor, stays empty.
+        assert!(made[0]["PrivateNote"].as_str().unwrap().contains("Harbor Dental"), "{b}");
+        assert!(made[0]["PrivateNote"].as_str().unwrap().contains("for the new hire"));
+        assert!(made[0].get("Memo").is_none(), "{b}: {}", made[0]);
         // Pressed again: nothing is sent.
         let sent = w.fake.requests(QboRoute::CreatePurchaseOrder);
         let again = w.qbo.push(Pusher::User(&w.admin), po.id).await.unwrap();

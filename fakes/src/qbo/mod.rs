@@ -1,10 +1,12 @@
 //! A fake QuickBooks Online: Intuit's OAuth 2.0 endpoints (consent page,
 //! single-use authorization codes, access tokens that really expire, refresh
 //! tokens that rotate on every use, revocation) and the Accounting API subset
-//! NEXOS uses (create PurchaseOrder with `requestid` idempotency, a few
-//! queries, CompanyInfo). Bodies are Intuit's: `Fault` objects for API errors,
-//! the lowercase `fault` Intuit sends with a 401, XML for throttling. Faults
-//! are scripted per route.
+//! NEXOS uses (create PurchaseOrder with `requestid` idempotency, paged
+//! queries, CompanyInfo, Preferences, Vendor). Bodies are Intuit's: `Fault`
+//! objects for API errors, the lowercase `fault` Intuit sends with a 401, XML
+//! for throttling. Faults are scripted per route. The company is a US one
+//! ([`FakeQbo::start`]) or a UK one ([`FakeQbo::start_uk`], `company.rs`);
+//! queries are in `query.rs`.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]
@@ -17,10 +19,14 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod company;
+mod query;
+pub use company::Company;
 
 const ACCOUNTING_SCOPE: &str = "com.intuit.quickbooks.accounting";
 const AP: &str = "Accounts Payable";
@@ -35,6 +41,8 @@ pub enum QboRoute {
     CreatePurchaseOrder,
     Query,
     CompanyInfo,
+    Preferences,
+    ReadVendor,
 }
 
 #[derive(Debug, Clone)]
@@ -66,25 +74,37 @@ pub enum QboFault {
 
 struct Code {
     redirect_uri: String,
+    /// The app the code was issued to: only it may trade the code (RFC 6749 §4.1.3).
+    client_id: String,
     expires: Instant,
     used: bool,
 }
 
+/// A QBO vendor: (id, DisplayName, CurrencyRef.value).
+type Vendor = (String, String, String);
+
 #[derive(Default)]
 struct St {
-    client_id: String,
-    client_secret: String,
+    /// Intuit apps (client id, secret) known here: Intuit issues one key pair
+    /// for sandbox companies and another for production (Intuit, "Get your
+    /// app's credentials"); the first is the app the fake started with.
+    apps: Vec<(String, String)>,
     realm: String,
-    company: String,
-    vendors: Vec<(String, String)>,
+    company: Company,
+    vendors: Vec<Vendor>,
     /// (id, name, AccountType)
     accounts: Vec<(String, String, String)>,
     items: Vec<(String, String)>,
     codes: HashMap<String, Code>,
     /// Access token → (expiry, grant). A grant is one consent; its tokens share it.
     access: HashMap<String, (Instant, u64)>,
-    /// Valid refresh tokens with their grant.
-    refresh: Vec<(String, u64)>,
+    /// Valid refresh tokens with their grant and the app they were issued to
+    /// (a refresh token is bound to its client, RFC 6749 §6).
+    refresh: Vec<(String, u64, String)>,
+    /// The client id of each token endpoint call that authenticated, in order.
+    token_clients: Vec<String>,
+    /// A DocNumber used already is refused with 6140 (see `allow_duplicate_doc_numbers`).
+    forbid_duplicates: bool,
     revoked: Vec<String>,
     access_ttl: u64,
     pos: Vec<Value>,
@@ -110,15 +130,25 @@ pub struct FakeQbo {
 }
 
 impl FakeQbo {
-    /// Starts on 127.0.0.1 (`port` 0 for any) for an Intuit app with these credentials.
+    /// Starts on 127.0.0.1 (`port` 0 for any) for an Intuit app with these
+    /// credentials, with a US company (one currency, no VAT).
     pub async fn start(port: u16, client_id: &str, client_secret: &str) -> std::io::Result<FakeQbo> {
+        Self::start_with(port, client_id, client_secret, Company::us()).await
+    }
+
+    /// [`start`](Self::start) with a UK company: not US (VAT codes on every
+    /// line, `GlobalTaxCalculation`), multicurrency on, GBP at home.
+    pub async fn start_uk(port: u16, client_id: &str, client_secret: &str) -> std::io::Result<FakeQbo> {
+        Self::start_with(port, client_id, client_secret, Company::uk()).await
+    }
+
+    pub async fn start_with(port: u16, client_id: &str, client_secret: &str, company: Company) -> std::io::Result<FakeQbo> {
         let s = |v: &str| v.to_string();
         let st = Arc::new(Mutex::new(St {
-            client_id: s(client_id),
-            client_secret: s(client_secret),
-            realm: s("9341453210000001"),
-            company: s("Sandbox Company_US_1"),
-            vendors: vec![(s("56"), s("Pax8 Inc")), (s("57"), s("Ingram Micro"))],
+            apps: vec![(s(client_id), s(client_secret))],
+            realm: s(company.realm),
+            vendors: company.vendors.iter().map(|(i, n, c)| (s(i), s(n), s(c))).collect(),
+            company,
             accounts: vec![
                 (s("33"), s("Accounts Payable (A/P)"), s(AP)),
                 (s("7"), s("Software subscriptions"), s("Expense")),
@@ -127,6 +157,7 @@ impl FakeQbo {
             items: vec![(s("11"), s("Laptop"))],
             access_ttl: 3600,
             next_po: 130,
+            forbid_duplicates: true,
             ..Default::default()
         }));
         let app = Router::new()
@@ -135,8 +166,10 @@ impl FakeQbo {
             .route("/oauth2/v1/tokens/bearer", post(token))
             .route("/oauth2/v1/tokens/revoke", post(revoke))
             .route("/v3/company/{realm}/purchaseorder", post(create_po))
-            .route("/v3/company/{realm}/query", get(query))
-            .route("/v3/company/{realm}/companyinfo/{id}", get(company_info))
+            .route("/v3/company/{realm}/query", get(query::query))
+            .route("/v3/company/{realm}/companyinfo/{id}", get(company::company_info))
+            .route("/v3/company/{realm}/preferences", get(company::preferences))
+            .route("/v3/company/{realm}/vendor/{id}", get(company::read_vendor))
             .with_state(st.clone());
         let (addr, served) = crate::serve(port, app).await?;
         Ok(FakeQbo {
@@ -163,7 +196,31 @@ impl FakeQbo {
         lock(&self.st).realm.clone()
     }
     pub fn company_name(&self) -> String {
-        lock(&self.st).company.clone()
+        lock(&self.st).company.name.to_string()
+    }
+
+    /// Another Intuit app (e.g. the sandbox key pair beside the production one).
+    pub fn add_app(&self, client_id: &str, client_secret: &str) {
+        lock(&self.st).apps.push((client_id.into(), client_secret.into()));
+    }
+
+    /// The client id of each authenticated call to the token endpoint, in order.
+    pub fn token_clients(&self) -> Vec<String> {
+        lock(&self.st).token_clients.clone()
+    }
+
+    /// Whether a DocNumber may be used again. QBO accepts duplicates unless
+    /// the company forbids them (then 6140, "Duplicate Document Number
+    /// Error"); the fake forbids them until told otherwise.
+    pub fn allow_duplicate_doc_numbers(&self, allow: bool) {
+        lock(&self.st).forbid_duplicates = !allow;
+    }
+
+    /// QBO stops recognising earlier `requestid`s. Intuit does not say how
+    /// long it keeps them, so the fake takes the least convenient reading: at
+    /// any time.
+    pub fn forget_request_ids(&self) {
+        lock(&self.st).replies.clear();
     }
 
     /// The next request to `route` meets `fault` (faults queue up in order).
@@ -180,8 +237,16 @@ impl FakeQbo {
         lock(&self.st).pos.clone()
     }
 
+    /// A vendor in the company's home currency (QBO gives a new vendor the home currency).
     pub fn add_vendor(&self, id: &str, name: &str) {
-        lock(&self.st).vendors.push((id.into(), name.into()));
+        let mut s = lock(&self.st);
+        let home = s.company.home_currency.to_string();
+        s.vendors.push((id.into(), name.into(), home));
+    }
+
+    /// A vendor billed in `currency` (multicurrency companies).
+    pub fn add_vendor_in(&self, id: &str, name: &str, currency: &str) {
+        lock(&self.st).vendors.push((id.into(), name.into(), currency.into()));
     }
 
     /// `account_type` as QBO spells it: "Accounts Payable", "Expense", "Cost of Goods Sold", ...
@@ -205,7 +270,7 @@ impl FakeQbo {
     }
 
     pub fn valid_refresh_tokens(&self) -> Vec<String> {
-        lock(&self.st).refresh.iter().map(|(t, _)| t.clone()).collect()
+        lock(&self.st).refresh.iter().map(|(t, _, _)| t.clone()).collect()
     }
 
     /// Tokens passed to the revoke endpoint, in order.
@@ -335,20 +400,20 @@ fn api_auth(st: &Shared, headers: &HeaderMap, realm: &str) -> Result<(), Respons
     Ok(())
 }
 
-/// `Authorization: Basic base64(client_id:client_secret)` on the OAuth token endpoints.
-fn client_auth(st: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// `Authorization: Basic base64(client_id:client_secret)` on the OAuth token
+/// endpoints: the app that is calling.
+fn client_auth(st: &Shared, headers: &HeaderMap) -> Result<String, Response> {
     let s = lock(st);
-    let want = format!("{}:{}", s.client_id, s.client_secret);
     let got = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok());
-    if got.as_deref() == Some(want.as_bytes()) {
-        Ok(())
-    } else {
-        Err(reply(401, json!({"error": "invalid_client"})))
-    }
+    s.apps
+        .iter()
+        .find(|(id, secret)| got.as_deref() == Some(format!("{id}:{secret}").as_bytes()))
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| reply(401, json!({"error": "invalid_client"})))
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {
@@ -380,7 +445,7 @@ fn bad_page(problem: &str) -> Response {
 /// The checks Intuit makes on an authorize request, naming the first problem.
 fn check_authorize(s: &St, q: &HashMap<String, String>) -> Result<(), String> {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    if get("client_id") != s.client_id {
+    if !s.apps.iter().any(|(id, _)| *id == get("client_id")) {
         Err(format!("Invalid client_id '{}'", get("client_id")))
     } else if get("response_type") != "code" {
         Err(format!("Invalid response_type '{}': must be code", get("response_type")))
@@ -406,6 +471,7 @@ fn decide(s: &mut St, q: &HashMap<String, String>, allow: bool) -> String {
             code.clone(),
             Code {
                 redirect_uri: redirect.clone(),
+                client_id: q["client_id"].clone(),
                 expires,
                 used: false,
             },
@@ -433,8 +499,8 @@ async fn authorize(State(st): State<Shared>, headers: HeaderMap, Query(q): Query
         .collect();
     Html(format!(
         r#"<!DOCTYPE html><html><head><title>Connect to QuickBooks (sandbox)</title></head><body><h1>Connect to QuickBooks (sandbox)</h1><p>The app <b>{}</b> wants access to your QuickBooks company <b>{}</b>.</p><form method="post" action="/connect/oauth2/consent">{hidden}<button name="decision" value="allow">Connect</button> <button name="decision" value="deny">Cancel</button></form></body></html>"#,
-        esc(&s.client_id),
-        esc(&s.company)
+        esc(&q["client_id"]),
+        esc(s.company.name)
     ))
     .into_response()
 }
@@ -452,15 +518,17 @@ async fn consent_form(State(st): State<Shared>, body: Bytes) -> Response {
 }
 
 async fn token(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = before(&st, QboRoute::Token, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
-        return r;
-    }
+    let client = match before(&st, QboRoute::Token, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let f = form(&body);
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let mut s = lock(&st);
+    s.token_clients.push(client.clone());
     let grant = match get("grant_type") {
         "authorization_code" => match s.codes.get_mut(get("code")) {
-            Some(c) if !c.used && Instant::now() < c.expires && c.redirect_uri == get("redirect_uri") => {
+            Some(c) if !c.used && Instant::now() < c.expires && c.redirect_uri == get("redirect_uri") && c.client_id == client => {
                 c.used = true;
                 s.grants += 1;
                 s.grants
@@ -468,7 +536,7 @@ async fn token(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             _ => return reply(400, json!({"error": "invalid_grant"})),
         },
         // Always rotates: the old refresh token is dead as soon as the new one is issued.
-        "refresh_token" => match s.refresh.iter().position(|(t, _)| t == get("refresh_token")) {
+        "refresh_token" => match s.refresh.iter().position(|(t, _, c)| t == get("refresh_token") && *c == client) {
             Some(i) => s.refresh.remove(i).1,
             None => return reply(400, json!({"error": "invalid_grant"})),
         },
@@ -476,21 +544,26 @@ async fn token(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     };
     let (access, refresh, ttl) = (random("eyJ"), random("AB11"), s.access_ttl);
     s.access.insert(access.clone(), (Instant::now() + Duration::from_secs(ttl), grant));
-    s.refresh.push((refresh.clone(), grant));
+    s.refresh.push((refresh.clone(), grant, client));
     Json(json!({"token_type": "bearer", "access_token": access, "refresh_token": refresh, "expires_in": ttl, "x_refresh_token_expires_in": 8_726_400}))
         .into_response()
 }
 
 async fn revoke(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = before(&st, QboRoute::Revoke, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
-        return r;
-    }
+    let client = match before(&st, QboRoute::Revoke, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let Some(token) = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["token"].as_str().map(String::from)) else {
         return reply(400, json!({"error": "invalid_request"}));
     };
     let mut s = lock(&st);
+    // Only the app a token was issued to may revoke it (RFC 7009 §2.1).
+    if s.refresh.iter().any(|(t, _, c)| *t == token && *c != client) {
+        return reply(400, json!({"error": "invalid_request"}));
+    }
     s.revoked.push(token.clone());
-    if let Some(i) = s.refresh.iter().position(|(t, _)| *t == token) {
+    if let Some(i) = s.refresh.iter().position(|(t, _, _)| *t == token) {
         // A refresh token takes its whole grant with it.
         let grant = s.refresh.remove(i).1;
         s.access.retain(|_, (_, g)| *g != grant);
@@ -560,12 +633,13 @@ fn create(s: &mut St, body: &[u8]) -> Result<Value, Value> {
     let Some(vendor) = ref_val(po.get("VendorRef")) else {
         return Err(invalid("2020", MISSING, "Required parameter VendorRef is missing in the request", "VendorRef"));
     };
-    let Some(vendor_name) = s.vendors.iter().find(|v| v.0 == vendor).map(|v| v.1.clone()) else {
+    let Some(vendor_row) = s.vendors.iter().find(|v| v.0 == vendor).cloned() else {
         let detail = format!(
             "{BAD_REF} : Vendor assigned to this transaction has been deleted. Before you can modify this transaction, you must restore {vendor} (Vendor)."
         );
         return Err(invalid("2500", BAD_REF, &detail, "VendorRef"));
     };
+    let vendor_name = vendor_row.1.clone();
     let ap = match ref_val(po.get("APAccountRef")) {
         None => s.accounts.iter().find(|a| a.2 == AP),
         Some(id) => match s.accounts.iter().find(|a| a.0 == id) {
@@ -627,12 +701,14 @@ fn create(s: &mut St, body: &[u8]) -> Result<Value, Value> {
             let msg = "A business validation error has occurred while processing your request";
             return Err(invalid("6000", msg, "Business Validation Error: DocNumber is too long (max 21)", "DocNumber"));
         }
-        if let Some(other) = s.pos.iter().find(|p| p["DocNumber"].as_str() == Some(doc)) {
+        let taken = s.pos.iter().find(|p| p["DocNumber"].as_str() == Some(doc));
+        if let Some(other) = taken.filter(|_| s.forbid_duplicates) {
             let msg = "Duplicate Document Number Error";
             let detail = format!("{msg} : You must specify a different number. This number has already been used. DocNumber={doc} is assigned to TxnType=Purchase Order with TxnId={}", other["Id"].as_str().unwrap_or(""));
             return Err(invalid("6140", msg, &detail, "DocNumber"));
         }
     }
+    let currency = company::check_setup(&s.company, &po, &vendor_row)?;
     let (id, t) = (s.next_po.to_string(), now());
     s.next_po += 1;
     let total = (total * 100.0).round() / 100.0;
@@ -653,313 +729,11 @@ fn create(s: &mut St, body: &[u8]) -> Result<Value, Value> {
         po.insert("APAccountRef".into(), ap);
     }
     po.entry("TxnDate").or_insert_with(|| json!(&t[..10]));
-    po.entry("CurrencyRef")
-        .or_insert_with(|| json!({"value": "USD", "name": "United States Dollar"}));
+    po.insert("CurrencyRef".into(), currency);
     let po = Value::Object(po);
     s.pos.push(po.clone());
     Ok(po)
 }
 
-/// Strips a case-insensitive keyword that is not the start of a longer word, and the blanks after it.
-fn keyword<'a>(s: &'a str, kw: &str) -> Option<&'a str> {
-    let rest = s.get(kw.len()..)?;
-    (s[..kw.len()].eq_ignore_ascii_case(kw) && !rest.starts_with(|c: char| c.is_ascii_alphanumeric())).then(|| rest.trim_start())
-}
-
-/// A single-quoted string (`\'` escapes a quote) → (its value, what follows).
-fn quoted(s: &str) -> Option<(String, &str)> {
-    let mut chars = s.strip_prefix('\'')?.char_indices();
-    let mut out = String::new();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?.1),
-            '\'' => return Some((out, &s[i + 2..])),
-            c => out.push(c),
-        }
-    }
-    None
-}
-
-/// `select * from <Entity> [where DocNumber = '<n>'] [maxresults N]` → (entity, DocNumber, max).
-fn parse_query(text: &str) -> Option<(&'static str, Option<String>, Option<usize>)> {
-    let rest = keyword(text.trim(), "select")?.strip_prefix('*')?.trim_start();
-    let rest = keyword(rest, "from")?;
-    let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
-    let entity = ["PurchaseOrder", "Vendor", "Account", "Item"]
-        .into_iter()
-        .find(|e| e.eq_ignore_ascii_case(&rest[..end]))?;
-    let mut rest = rest[end..].trim_start();
-    let mut doc = None;
-    if let Some(r) = keyword(rest, "where") {
-        let r = keyword(r, "DocNumber").filter(|_| entity == "PurchaseOrder")?;
-        let (value, r) = quoted(r.strip_prefix('=')?.trim_start())?;
-        (doc, rest) = (Some(value), r.trim_start());
-    }
-    let mut max = None;
-    if let Some(r) = keyword(rest, "maxresults") {
-        let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-        (max, rest) = (Some(r[..end].parse().ok()?), r[end..].trim_start());
-    }
-    rest.is_empty().then_some((entity, doc, max))
-}
-
-async fn query(State(st): State<Shared>, headers: HeaderMap, Path(realm): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(r) = before(&st, QboRoute::Query, &headers, false)
-        .await
-        .and_then(|_| api_auth(&st, &headers, &realm))
-    {
-        return r;
-    }
-    let text = q.get("query").map(String::as_str).unwrap_or("");
-    let Some((entity, doc, max)) = parse_query(text) else {
-        let detail = format!("QueryParserError: Encountered an unsupported query: {text}");
-        return reply(400, invalid("4000", "Error parsing query", &detail, ""));
-    };
-    let s = lock(&st);
-    let mut rows: Vec<Value> = match entity {
-        "PurchaseOrder" => s
-            .pos
-            .iter()
-            .filter(|p| doc.as_deref().is_none_or(|d| p["DocNumber"].as_str() == Some(d)))
-            .cloned()
-            .collect(),
-        "Vendor" => s
-            .vendors
-            .iter()
-            .map(|(id, name)| json!({"Id": id, "DisplayName": name, "Active": true}))
-            .collect(),
-        "Account" => s
-            .accounts
-            .iter()
-            .map(|(id, name, t)| json!({"Id": id, "Name": name, "AccountType": t, "Active": true}))
-            .collect(),
-        _ => s
-            .items
-            .iter()
-            .map(|(id, name)| json!({"Id": id, "Name": name, "Type": "NonInventory"}))
-            .collect(),
-    };
-    rows.truncate(max.unwrap_or(100));
-    let mut found = Map::new();
-    if !rows.is_empty() {
-        found.insert("startPosition".into(), json!(1));
-        found.insert("maxResults".into(), json!(rows.len()));
-        found.insert(entity.into(), Value::Array(rows));
-    }
-    Json(json!({"QueryResponse": found, "time": now()})).into_response()
-}
-
-async fn company_info(State(st): State<Shared>, headers: HeaderMap, Path((realm, id)): Path<(String, String)>) -> Response {
-    let checked = before(&st, QboRoute::CompanyInfo, &headers, false)
-        .await
-        .and_then(|_| api_auth(&st, &headers, &realm));
-    if let Err(r) = checked.and_then(|_| api_auth(&st, &headers, &id)) {
-        return r;
-    }
-    let company = lock(&st).company.clone();
-    Json(json!({"CompanyInfo": {"Id": realm, "CompanyName": company, "Country": "US"}, "time": now()})).into_response()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::Client;
-
-    const SCOPE_QS: &str =
-        "client_id=cid&response_type=code&scope=com.intuit.quickbooks.accounting%20openid&redirect_uri=http%3A%2F%2Flocalhost%2Fcb%3Fx%3D1&state=s%201";
-
-    fn param(url: &str, key: &str) -> String {
-        let q = url.split_once('?').unwrap().1;
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    }
-
-    async fn exchange(q: &FakeQbo, c: &Client, form: &[(&str, &str)]) -> (u16, Value) {
-        let r = c.post(q.token_url()).basic_auth("cid", Some("secret")).form(form).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    /// A fake with a connected company: (fake, client, access token).
-    async fn connected() -> (FakeQbo, Client, String) {
-        let q = FakeQbo::start(0, "cid", "secret").await.unwrap();
-        let c = Client::new();
-        let to = q.consent(&format!("{}?{SCOPE_QS}", q.auth_url())).unwrap();
-        let (_, tok) = exchange(
-            &q,
-            &c,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &param(&to, "code")),
-                ("redirect_uri", "http://localhost/cb?x=1"),
-            ],
-        )
-        .await;
-        let access = tok["access_token"].as_str().unwrap().to_string();
-        (q, c, access)
-    }
-
-    async fn create(q: &FakeQbo, c: &Client, access: &str, requestid: &str, po: Value) -> (u16, Value) {
-        let url = format!(
-            "{}/v3/company/{}/purchaseorder?minorversion=75&requestid={requestid}",
-            q.api_url(),
-            q.realm_id()
-        );
-        let r = c.post(url).bearer_auth(access).json(&po).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    fn po(vendor: &str, doc: &str) -> Value {
-        json!({"VendorRef": {"value": vendor}, "DocNumber": doc, "Line": [
-            {"DetailType": "AccountBasedExpenseLineDetail", "Amount": 120.5, "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "7"}}},
-            {"DetailType": "ItemBasedExpenseLineDetail", "Amount": 900, "ItemBasedExpenseLineDetail": {"ItemRef": {"value": "11"}, "Qty": 1, "UnitPrice": 900}}]})
-    }
-
-    #[tokio::test]
-    async fn consent_code_exchange_and_refresh_rotation() {
-        let q = FakeQbo::start(0, "cid", "secret").await.unwrap();
-        let c = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let page = c.get(format!("{}?{SCOPE_QS}", q.auth_url())).send().await.unwrap().text().await.unwrap();
-        assert!(page.contains("Sandbox Company_US_1") && page.contains(r#"value="s 1""#));
-        let bad = c.get(format!("{}?client_id=other&response_type=code", q.auth_url())).send().await.unwrap();
-        assert_eq!(bad.status(), 400);
-        let consent = [
-            ("client_id", "cid"),
-            ("redirect_uri", "http://localhost/cb?x=1"),
-            ("state", "s 1"),
-            ("scope", ACCOUNTING_SCOPE),
-            ("decision", "allow"),
-        ];
-        let r = c.post(format!("{}/connect/oauth2/consent", q.base)).form(&consent).send().await.unwrap();
-        assert_eq!(r.status(), 302);
-        let to = r.headers()["location"].to_str().unwrap().to_string();
-        assert!(to.starts_with("http://localhost/cb?x=1&code="), "{to}");
-        assert_eq!((param(&to, "state"), param(&to, "realmId")), ("s 1".into(), q.realm_id()));
-        let code = param(&to, "code");
-        let grant = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", "http://localhost/cb?x=1"),
-        ];
-        let (status, tok) = exchange(&q, &c, &grant).await;
-        assert_eq!(
-            (status, tok["token_type"].as_str(), tok["expires_in"].as_u64()),
-            (200, Some("bearer"), Some(3600))
-        );
-        assert_eq!(exchange(&q, &c, &grant).await, (400, json!({"error": "invalid_grant"})), "codes are single-use");
-        let first = tok["refresh_token"].as_str().unwrap();
-        let (status, again) = exchange(&q, &c, &[("grant_type", "refresh_token"), ("refresh_token", first)]).await;
-        assert_eq!(status, 200);
-        assert_ne!(again["refresh_token"], tok["refresh_token"]);
-        assert_eq!(q.valid_refresh_tokens(), vec![again["refresh_token"].as_str().unwrap().to_string()]);
-        assert_eq!(
-            exchange(&q, &c, &[("grant_type", "refresh_token"), ("refresh_token", first)]).await,
-            (400, json!({"error": "invalid_grant"}))
-        );
-        let unauthorized = c.post(q.token_url()).basic_auth("cid", Some("wrong")).form(&grant).send().await.unwrap();
-        assert_eq!(unauthorized.status(), 401);
-    }
-
-    #[tokio::test]
-    async fn create_is_idempotent_per_requestid() {
-        let (q, c, access) = connected().await;
-        let (status, first) = create(&q, &c, &access, "r-1", po("56", "PO-1")).await;
-        assert_eq!(status, 200, "{first}");
-        let created = &first["PurchaseOrder"];
-        assert_eq!((created["Id"].as_str(), created["TotalAmt"].as_f64()), (Some("130"), Some(1020.5)));
-        assert_eq!(created["VendorRef"]["name"], "Pax8 Inc");
-        assert_eq!(create(&q, &c, &access, "r-1", po("56", "PO-1")).await, (200, first));
-        assert_eq!(q.purchase_orders().len(), 1);
-        // A reply that is not JSON still made the PO; the retry with the same requestid gets the real answer.
-        q.fault(QboRoute::CreatePurchaseOrder, QboFault::BadBody);
-        let url = format!("{}/v3/company/{}/purchaseorder?requestid=r-2", q.api_url(), q.realm_id());
-        assert!(c
-            .post(&url)
-            .bearer_auth(&access)
-            .json(&po("57", "PO-2"))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .is_err());
-        let (status, second) = create(&q, &c, &access, "r-2", po("57", "PO-2")).await;
-        assert_eq!(
-            (status, second["PurchaseOrder"]["Id"].as_str(), q.purchase_orders().len()),
-            (200, Some("131"), 2)
-        );
-    }
-
-    #[tokio::test]
-    async fn validation_faults() {
-        let (q, c, access) = connected().await;
-        let (status, body) = create(&q, &c, &access, "r-1", po("999", "PO-1")).await;
-        assert_eq!((status, &body["Fault"]["type"]), (400, &json!("ValidationFault")));
-        let e = &body["Fault"]["Error"][0];
-        assert_eq!((e["code"].as_str(), e["element"].as_str()), (Some("2500"), Some("VendorRef")));
-        assert!(e["Detail"].as_str().unwrap().contains("restore 999 (Vendor)"));
-        assert_eq!(
-            create(&q, &c, &access, "r-1", po("56", "PO-1")).await.0,
-            400,
-            "the same requestid answers the same Fault"
-        );
-        assert_eq!(create(&q, &c, &access, "r-2", po("56", "PO-1")).await.0, 200);
-        let (status, body) = create(&q, &c, &access, "r-3", po("57", "PO-1")).await;
-        let e = &body["Fault"]["Error"][0];
-        assert_eq!(
-            (status, e["code"].as_str(), e["Message"].as_str()),
-            (400, Some("6140"), Some("Duplicate Document Number Error"))
-        );
-        assert!(e["Detail"]
-            .as_str()
-            .unwrap()
-            .ends_with("DocNumber=PO-1 is assigned to TxnType=Purchase Order with TxnId=130"));
-        assert_eq!(q.purchase_orders().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn throttle_and_expired_token() {
-        let (q, c, access) = connected().await;
-        q.fault(QboRoute::CreatePurchaseOrder, QboFault::Throttle(Some(7)));
-        let url = format!("{}/v3/company/{}/purchaseorder?requestid=r-1", q.api_url(), q.realm_id());
-        let r = c.post(&url).bearer_auth(&access).json(&po("56", "PO-1")).send().await.unwrap();
-        assert_eq!((r.status().as_u16(), r.headers()["retry-after"].to_str().unwrap()), (429, "7"));
-        assert_eq!(r.headers()["content-type"], "application/xml");
-        assert!(r.text().await.unwrap().contains("<Error code=\"003001\">"));
-        q.expire_access_tokens();
-        let r = c.post(&url).bearer_auth(&access).json(&po("56", "PO-1")).send().await.unwrap();
-        assert_eq!(r.status(), 401);
-        assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(body["fault"]["error"][0]["code"], "3200");
-        assert_eq!(body["fault"]["error"][0]["detail"], format!("Token expired: {}...", &access[..8]));
-        assert_eq!((q.requests(QboRoute::CreatePurchaseOrder), q.purchase_orders().len()), (2, 0));
-    }
-
-    #[tokio::test]
-    async fn query_by_doc_number() {
-        let (q, c, access) = connected().await;
-        assert_eq!(create(&q, &c, &access, "r-1", po("56", "O'Brien-1")).await.0, 200);
-        let run = |sql: &str| {
-            let url = format!("{}/v3/company/{}/query", q.api_url(), q.realm_id());
-            c.get(url).bearer_auth(&access).query(&[("query", sql), ("minorversion", "75")]).send()
-        };
-        let found: Value = run(r"SELECT * FROM PurchaseOrder WHERE DocNumber = 'O\'Brien-1'")
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(found["QueryResponse"]["PurchaseOrder"][0]["Id"], "130");
-        assert_eq!(found["QueryResponse"]["maxResults"], 1);
-        let none: Value = run("select * from PurchaseOrder where DocNumber = 'nope'").await.unwrap().json().await.unwrap();
-        assert_eq!(none["QueryResponse"], json!({}));
-        let vendors: Value = run("select * from Vendor maxresults 1").await.unwrap().json().await.unwrap();
-        assert_eq!(
-            vendors["QueryResponse"]["Vendor"],
-            json!([{"Id": "56", "DisplayName": "Pax8 Inc", "Active": true}])
-        );
-        assert_eq!(run("select Id from Bill").await.unwrap().status(), 400);
-    }
-}
+mod tests;
