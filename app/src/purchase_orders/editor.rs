@@ -500,15 +500,17 @@ fn RequiredDetails(line: LineState, products: Resource<Result<Vec<Product>, ApiE
             .and_then(|list| list.into_iter().find(|p| p.id.to_string() == picked))
             .and_then(|p| p.distributor_product_id)
     });
-    let requirements = Resource::new(
-        move || distributor_product.get(),
-        |id| async move {
+    // In the browser only: it follows the product list, which the server
+    // may not have yet when it renders the line.
+    let requirements = LocalResource::new(move || {
+        let id = distributor_product.get();
+        async move {
             match id {
                 Some(id) => pax8_product_requirements(id).await.map(Some),
                 None => Ok(None),
             }
-        },
-    );
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
