@@ -88,6 +88,8 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("integrations/qbo/disconnect", Perm(Admin), json!({})),
         ("integrations/qbo/mapping", Perm(Admin), json!({"ap_account_id": "33"})),
         ("integrations/qbo/lists", Perm(Admin), json!({})),
+        ("integrations/qbo/company", Perm(Admin), json!({})),
+        ("integrations/qbo/vendors", Perm(ManageCatalog), json!({"q": "cdw"})),
         ("purchase-orders/push-qbo", Perm(Approve), json!({"id": ids.po})),
         // Callers with the permission get past it and meet the state rules
         // (409 on a draft) or a missing PO (404).

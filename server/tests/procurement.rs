@@ -294,16 +294,22 @@ async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order() {
             .await;
         r.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
         let (po, _) = approved_pax8_po(&r).await;
+        // A long-standing customer: 5,000 older orders, listed oldest first
+        // (Pax8 documents no order), ten of them of today (Pax8 dates orders by day).
+        let today = chrono::Utc::now().date_naive().to_string();
+        f.add_older_orders("pax8-c-1", "pax8-p-1", 4_990, "2025-06-01");
+        f.add_older_orders("pax8-c-1", "pax8-p-1", 10, &today);
+        let older = f.orders().len();
         // Pax8 makes the order, then the reply hangs: the server is mid-call when killed.
         f.fault(Route::CreateOrder, Fault::LoseReply(Duration::from_secs(30)));
         r.call("procurement/dispatch", json!({"po_id": po})).await;
-        for _ in 0..100 {
-            if !f.orders().is_empty() {
+        for _ in 0..200 {
+            if f.orders().len() > older {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert_eq!(f.orders().len(), 1);
+        assert_eq!(f.orders().len(), older + 1);
         first.start_kill().unwrap(); // SIGKILL
         first.wait().await.unwrap();
 
@@ -312,8 +318,8 @@ async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order() {
         let d = wait_for(&r, po, "provisioned").await;
         assert_eq!(
             (f.orders().len(), d["order_id"].as_str()),
-            (1, f.orders()[0]["id"].as_str()),
-            "{backend}: adopted after the crash, not sent again"
+            (older + 1, f.orders()[older]["id"].as_str()),
+            "{backend}: adopted after the crash, not sent again, and not one of today's older orders"
         );
     }
 }

@@ -186,10 +186,7 @@ async fn main() -> anyhow::Result<()> {
         rate_per_minute: Some(args.rate),
         fault_ratio: args.fault_ratio,
     });
-    let before: usize = ROUTES
-        .iter()
-        .map(|r| fake.requests(*r))
-        .sum();
+    let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
     let began = Instant::now();
     in_parallel(pos.len(), 16, |i| {
         let (api, id) = (api.clone(), pos[i]);
@@ -236,11 +233,7 @@ async fn main() -> anyhow::Result<()> {
         "get_order": fake.requests(Route::GetOrder),
         "get_subscription": fake.requests(Route::GetSubscription),
     });
-    let calls: usize = ROUTES
-        .iter()
-        .map(|r| fake.requests(*r))
-        .sum::<usize>()
-        - before;
+    let calls: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum::<usize>() - before;
     // What the work needs at least, counting every call the engine makes
     // on the way: per PO Pax8's validation (isMock), the census of the
     // company's orders (one page: under 200 orders each), the order and,

@@ -13,32 +13,32 @@ use sqlx::Row;
 
 /// The lines of a PO as they would be sent to the distributor.
 async fn order_lines(tx: &mut Tx, po_id: i64) -> Result<Vec<OrderLine>> {
-        let rows = sqlx::query(
+    let rows = sqlx::query(
             "SELECT l.id, l.quantity, l.billing_term, l.commitment_term_id, l.provisioning_details, pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment
              FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no",
         )
         .bind(po_id)
         .fetch_all(&mut **tx)
         .await?;
-        let mut lines = Vec::new();
-        for r in &rows {
-            let details: String = r.try_get("provisioning_details")?;
-            let details: Vec<crate::purchase_orders::ProvisioningDetail> = serde_json::from_str(&details).unwrap_or_default();
-            let product: Option<String> = r.try_get("distributor_product_id")?;
-            let term: Option<String> = r.try_get("billing_term")?;
-            // Lines without anything for the distributor (a setup fee typed by hand) are not sent.
-            if product.is_none() && term.is_none() {
-                continue;
-            }
-            lines.push(OrderLine {
-                po_line_id: r.try_get("id")?,
-                product_id: product,
-                quantity: r.try_get("quantity")?,
-                billing_term: term.or(r.try_get("product_term")?),
-                commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
-                provisioning_details: details,
-            });
+    let mut lines = Vec::new();
+    for r in &rows {
+        let details: String = r.try_get("provisioning_details")?;
+        let details: Vec<crate::purchase_orders::ProvisioningDetail> = serde_json::from_str(&details).unwrap_or_default();
+        let product: Option<String> = r.try_get("distributor_product_id")?;
+        let term: Option<String> = r.try_get("billing_term")?;
+        // Lines without anything for the distributor (a setup fee typed by hand) are not sent.
+        if product.is_none() && term.is_none() {
+            continue;
         }
+        lines.push(OrderLine {
+            po_line_id: r.try_get("id")?,
+            product_id: product,
+            quantity: r.try_get("quantity")?,
+            billing_term: term.or(r.try_get("product_term")?),
+            commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
+            provisioning_details: details,
+        });
+    }
     Ok(lines)
 }
 
@@ -192,11 +192,12 @@ impl Store {
                 .bind(id)
                 .fetch_all(self.pool())
                 .await?;
-        let rem =
-            sqlx::query("SELECT id, po_id, status, reason, message, problems, opened_at, resolution FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
+        let rem = sqlx::query(
+            "SELECT id, po_id, status, reason, message, problems, opened_at, resolution FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         let request: String = r.try_get("request")?;
         Ok(Dispatch {
             po_id,

@@ -189,12 +189,7 @@ pub trait Distributor: Send + Sync {
 
     /// The company's orders that were not there at `before` (every order
     /// made on or after `since` when there is no census).
-    fn new_orders<'a>(
-        &'a self,
-        company_id: &'a str,
-        before: Option<&'a OrderCensus>,
-        since: NaiveDate,
-    ) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>>;
+    fn new_orders<'a>(&'a self, company_id: &'a str, before: Option<&'a OrderCensus>, since: NaiveDate) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>>;
 
     /// One order, read again (its lines may have gained subscription ids).
     fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>>;

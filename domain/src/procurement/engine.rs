@@ -127,7 +127,6 @@ fn same_lines(order: &PlacedOrder, request: &OrderRequest) -> bool {
     a == b
 }
 
-
 impl Engine {
     /// Claims and runs one due step. `Ok(false)` when nothing was due.
     pub async fn run_once(&self) -> Result<bool> {
@@ -464,14 +463,12 @@ impl Engine {
     /// names so far (Pax8 may name them later; the poll reads the order again).
     async fn submitted(&self, c: &Claimed, order: &PlacedOrder, how: &str) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
-        sqlx::query(
-            "UPDATE dispatches SET order_id = $1, last_error = NULL, next_run_at = $2, submitted_at = $2, polls = 0 WHERE id = $3",
-        )
-        .bind(&order.id)
-        .bind(clock::now())
-        .bind(c.id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE dispatches SET order_id = $1, last_error = NULL, next_run_at = $2, submitted_at = $2, polls = 0 WHERE id = $3")
+            .bind(&order.id)
+            .bind(clock::now())
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM dispatch_subscriptions WHERE dispatch_id = $1")
             .bind(c.id)
             .execute(&mut *tx)
@@ -554,7 +551,11 @@ impl Engine {
             &mut tx,
             c.po_id,
             None,
-            if reason.order_exists_waiting() { "dispatch_needs_attention" } else { "dispatch_failed" },
+            if reason.order_exists_waiting() {
+                "dispatch_needs_attention"
+            } else {
+                "dispatch_failed"
+            },
             &format!("{}: {full}", reason.label()),
             json!({"problems": problems, "reason": reason.as_str()}),
         )

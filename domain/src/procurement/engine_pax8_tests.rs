@@ -71,7 +71,11 @@ async fn exactly_one_order_among_five_thousand_older_ones_listed_oldest_first() 
             let d = w.s.get_dispatch(w.po).await.unwrap();
             assert_eq!(d.status, DispatchStatus::Provisioned, "{b} {trouble:?}");
             assert_eq!(w.fake.orders().len(), older + 1, "{b} {trouble:?}: exactly one order");
-            assert_eq!(d.order_id.as_deref(), w.fake.orders().last().unwrap()["id"].as_str(), "{b} {trouble:?}: ours, not this morning's");
+            assert_eq!(
+                d.order_id.as_deref(),
+                w.fake.orders().last().unwrap()["id"].as_str(),
+                "{b} {trouble:?}: ours, not this morning's"
+            );
             let lists = w.fake.requests(Route::ListOrders) - lists_before;
             assert!(lists <= 4, "{b} {trouble:?}: reconciled in {lists} list calls (26 pages exist)");
         }
@@ -87,7 +91,11 @@ async fn pax8_validates_before_the_first_send_and_a_refusal_sends_nothing() {
         engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
         let d = w.s.get_dispatch(w.po).await.unwrap();
         let rem = d.remediation.clone().unwrap();
-        assert_eq!((d.status, d.attempts, rem.reason), (DispatchStatus::Failed, 0, RemediationReason::Preflight), "{b}");
+        assert_eq!(
+            (d.status, d.attempts, rem.reason),
+            (DispatchStatus::Failed, 0, RemediationReason::Preflight),
+            "{b}"
+        );
         assert_eq!(rem.problems[0].po_line_id, Some(po_line(&w).await), "{b}: the PO line is named");
         assert_eq!(rem.problems[0].field, "lines[0].commitment_term_id");
         assert_eq!((w.fake.requests(Route::ValidateOrder), w.fake.requests(Route::CreateOrder)), (1, 0), "{b}");
@@ -119,7 +127,11 @@ async fn a_company_that_is_not_active_at_pax8_is_not_ordered_for() {
         assert_eq!(rem.reason, RemediationReason::CompanyInactive, "{b}");
         assert!(rem.message.contains("Inactive"), "{b}: {}", rem.message);
         assert_eq!(rem.problems[0].field, "pax8_company_id");
-        assert_eq!((w.fake.requests(Route::ValidateOrder), w.fake.requests(Route::CreateOrder)), (0, 0), "{b}: nothing sent");
+        assert_eq!(
+            (w.fake.requests(Route::ValidateOrder), w.fake.requests(Route::CreateOrder)),
+            (0, 0),
+            "{b}: nothing sent"
+        );
     }
 }
 
@@ -135,14 +147,21 @@ async fn waiting_for_details_names_them_and_provisioning_settles_it() {
         }
         let d = w.s.get_dispatch(w.po).await.unwrap();
         let rem = d.remediation.clone().unwrap();
-        assert_eq!((d.status, rem.reason, rem.status.as_str()), (DispatchStatus::Submitted, RemediationReason::WaitingForDetails, "open"), "{b}");
+        assert_eq!(
+            (d.status, rem.reason, rem.status.as_str()),
+            (DispatchStatus::Submitted, RemediationReason::WaitingForDetails, "open"),
+            "{b}"
+        );
         assert!(rem.message.contains("msDomain"), "{b}: names what Pax8 waits for: {}", rem.message);
         // Editing would order again: refused; Retry checks again and sends nothing.
         let edits = RetryEdits {
             pax8_company_id: Some("c-9".into()),
             lines: vec![],
         };
-        assert_eq!(w.s.retry_dispatch(&w.buyer, rem.id, Some(&edits)).await.unwrap_err().field.as_deref(), Some("edits"));
+        assert_eq!(
+            w.s.retry_dispatch(&w.buyer, rem.id, Some(&edits)).await.unwrap_err().field.as_deref(),
+            Some("edits")
+        );
         w.s.retry_dispatch(&w.buyer, rem.id, None).await.unwrap();
         e.drain().await.unwrap();
         let d = w.s.get_dispatch(w.po).await.unwrap();
@@ -189,7 +208,11 @@ async fn a_cancelled_subscription_fails_with_remediation() {
         w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
         engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
         let d = w.s.get_dispatch(w.po).await.unwrap();
-        assert_eq!((d.status, d.remediation.unwrap().reason), (DispatchStatus::Failed, RemediationReason::Cancelled), "{b}");
+        assert_eq!(
+            (d.status, d.remediation.unwrap().reason),
+            (DispatchStatus::Failed, RemediationReason::Cancelled),
+            "{b}"
+        );
     }
 }
 
@@ -210,7 +233,10 @@ async fn polls_back_off_from_fifteen_seconds_to_fifteen_minutes() {
         e.run_once().await.unwrap(); // sent
         let mut waits = Vec::new();
         for _ in 0..8 {
-            sqlx::query("UPDATE dispatches SET next_run_at = '2000-01-01T00:00:00Z'").execute(w.s.pool()).await.unwrap();
+            sqlx::query("UPDATE dispatches SET next_run_at = '2000-01-01T00:00:00Z'")
+                .execute(w.s.pool())
+                .await
+                .unwrap();
             e.run_once().await.unwrap();
             let next: String = sqlx::query_scalar("SELECT next_run_at FROM dispatches").fetch_one(w.s.pool()).await.unwrap();
             let secs = (crate::clock::parse(&next).unwrap() - chrono::Utc::now()).num_seconds();
@@ -230,7 +256,11 @@ async fn an_order_without_subscriptions_yet_is_read_again_never_provisioned_unch
         e.run_once().await.unwrap(); // sent: no subscription named
         e.run_once().await.unwrap(); // read again: still none
         let d = w.s.get_dispatch(w.po).await.unwrap();
-        assert_eq!((d.status, d.subscriptions.len()), (DispatchStatus::Submitted, 0), "{b}: not provisioned with nothing checked");
+        assert_eq!(
+            (d.status, d.subscriptions.len()),
+            (DispatchStatus::Submitted, 0),
+            "{b}: not provisioned with nothing checked"
+        );
         e.drain().await.unwrap();
         let d = w.s.get_dispatch(w.po).await.unwrap();
         assert_eq!((d.status, d.subscriptions.len()), (DispatchStatus::Provisioned, 1), "{b}");

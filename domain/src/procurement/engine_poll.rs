@@ -200,7 +200,13 @@ impl Engine {
                     .details
                     .iter()
                     .filter(|d| !given.contains(&d.key.as_str()))
-                    .map(|d| if d.label.is_empty() { d.key.clone() } else { format!("{} ({})", d.label, d.key) })
+                    .map(|d| {
+                        if d.label.is_empty() {
+                            d.key.clone()
+                        } else {
+                            format!("{} ({})", d.label, d.key)
+                        }
+                    })
                     .collect();
                 if missing.is_empty() {
                     "details Pax8 did not name".to_string()

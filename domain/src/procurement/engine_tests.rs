@@ -2,7 +2,9 @@
 //! dispatch through double requests, lost replies, 5xx, refusals, a worker
 //! killed mid-call, and two workers at once.
 
-use super::distributor::{BoxFuture, DistError, Distributor, OrderCensus, PlacedOrder, ProductRequirements, RemoteCompany, RemotePage, RemoteProduct, SubscriptionState};
+use super::distributor::{
+    BoxFuture, DistError, Distributor, OrderCensus, PlacedOrder, ProductRequirements, RemoteCompany, RemotePage, RemoteProduct, SubscriptionState,
+};
 use super::engine::{Engine, Timing};
 use super::pax8::{Pax8, Pax8Config};
 use super::*;

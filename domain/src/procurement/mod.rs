@@ -13,20 +13,20 @@ pub mod credentials;
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(all(test, feature = "server"))]
+mod engine_pax8_tests;
 #[cfg(feature = "server")]
 mod engine_poll;
 #[cfg(all(test, feature = "server"))]
 mod engine_tests;
-#[cfg(all(test, feature = "server"))]
-mod engine_pax8_tests;
 #[cfg(feature = "server")]
 pub mod pax8;
 #[cfg(feature = "server")]
 mod pax8_catalog;
-#[cfg(feature = "server")]
-pub mod pax8_wire;
 #[cfg(all(test, feature = "server"))]
 mod pax8_tests;
+#[cfg(feature = "server")]
+pub mod pax8_wire;
 
 /// A PO's dispatch, as the queue shows it (API.md `dispatch_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -303,19 +303,11 @@ impl Distributor for Pax8 {
                 let (last, _) = self.orders_page(company_id, listed.total_pages - 1).await?;
                 seen.extend(last.into_iter().map(|o| o.id));
             }
-            Ok(OrderCensus {
-                total: listed.total,
-                seen,
-            })
+            Ok(OrderCensus { total: listed.total, seen })
         })
     }
 
-    fn new_orders<'a>(
-        &'a self,
-        company_id: &'a str,
-        before: Option<&'a OrderCensus>,
-        since: NaiveDate,
-    ) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
+    fn new_orders<'a>(&'a self, company_id: &'a str, before: Option<&'a OrderCensus>, since: NaiveDate) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
         Box::pin(async move {
             let (first, listed) = self.orders_page(company_id, 0).await?;
             let mut read = HashSet::from([0u64]);
@@ -371,7 +363,10 @@ impl Distributor for Pax8 {
             Ok(SubscriptionState {
                 id: s("id"),
                 product_id: s("productId"),
-                quantity: v.get("quantity").and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64))).unwrap_or_default(),
+                quantity: v
+                    .get("quantity")
+                    .and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64)))
+                    .unwrap_or_default(),
                 status: s("status"),
             })
         })

@@ -46,9 +46,7 @@ impl Pax8 {
             let mut all = Vec::new();
             let mut page = 0;
             loop {
-                let v = self
-                    .get("/companies", &[("page", page.to_string()), ("size", MAX_PAGE.to_string())])
-                    .await?;
+                let v = self.get("/companies", &[("page", page.to_string()), ("size", MAX_PAGE.to_string())]).await?;
                 let listed = wire::listed(&v, MAX_PAGE);
                 all.extend(listed.content.iter().filter_map(wire::company));
                 page += 1;
@@ -62,7 +60,13 @@ impl Pax8 {
         let q = query.trim().to_lowercase();
         Ok(cached
             .as_ref()
-            .map(|(all, _)| all.iter().filter(|c| q.is_empty() || c.name.to_lowercase().contains(&q)).take(50).cloned().collect())
+            .map(|(all, _)| {
+                all.iter()
+                    .filter(|c| q.is_empty() || c.name.to_lowercase().contains(&q))
+                    .take(50)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

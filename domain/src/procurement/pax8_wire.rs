@@ -39,7 +39,10 @@ pub fn order(v: &Value) -> Option<PlacedOrder> {
                 .map(|i| PlacedLine {
                     product_id: text(i, "productId").unwrap_or_default(),
                     // `quantity` is a JSON number ("Whole Number"); 5.0 is 5.
-                    quantity: i.get("quantity").and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64))).unwrap_or_default(),
+                    quantity: i
+                        .get("quantity")
+                        .and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64)))
+                        .unwrap_or_default(),
                     subscription_id: text(i, "subscriptionId").filter(|s| !s.is_empty()),
                 })
                 .collect()
@@ -62,14 +65,13 @@ pub struct Listed {
 
 pub fn listed(v: &Value, size: u64) -> Listed {
     let content = v.get("content").and_then(|c| c.as_array()).cloned().unwrap_or_default();
-    let num = |k: &str| v.pointer(&format!("/page/{k}")).and_then(|t| t.as_u64().or_else(|| t.as_f64().map(|f| f as u64)));
+    let num = |k: &str| {
+        v.pointer(&format!("/page/{k}"))
+            .and_then(|t| t.as_u64().or_else(|| t.as_f64().map(|f| f as u64)))
+    };
     let total = num("totalElements").unwrap_or(content.len() as u64);
     let total_pages = num("totalPages").unwrap_or_else(|| total.div_ceil(size.max(1)));
-    Listed {
-        content,
-        total,
-        total_pages,
-    }
+    Listed { content, total, total_pages }
 }
 
 pub fn company(v: &Value) -> Option<RemoteCompany> {
@@ -154,11 +156,7 @@ pub fn order_body(order: &OrderRequest) -> Value {
 /// `/orders/lineItems/1`), as an index into the order's lines.
 fn line_index(instance: &str) -> Option<usize> {
     let rest = &instance[instance.find("lineItems")? + "lineItems".len()..];
-    let digits: String = rest
-        .trim_start_matches(['[', '/', '.'])
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let digits: String = rest.trim_start_matches(['[', '/', '.']).chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
 }
 
@@ -259,7 +257,10 @@ mod tests {
         assert_eq!(p[0].field, "lines[1].commitment_term_id");
         assert_eq!(p[0].message, "line 2: A commitment term is required for this product");
         assert_eq!((p[1].field.as_str(), p[1].po_line_id), ("", None));
-        assert_eq!(problems(r#"{"message":"Company not found","status":404}"#, None)[0].message, "Company not found");
+        assert_eq!(
+            problems(r#"{"message":"Company not found","status":404}"#, None)[0].message,
+            "Company not found"
+        );
         assert!(problems("<html>", None)[0].message.contains("<html>"));
     }
 

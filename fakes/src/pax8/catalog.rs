@@ -112,8 +112,10 @@ pub(crate) async fn pricing(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap
     let name = if rule.name.is_empty() { id.clone() } else { rule.name.clone() };
     let content: Vec<Value> = ["Monthly", "Annual"]
         .iter()
-        .map(|t| json!({"productId": id, "productName": name, "billingTerm": t, "commitmentTerm": null, "type": "Flat", "unitOfMeasurement": "Each",
-            "rates": [{"partnerBuyRate": 22.0, "suggestedRetailPrice": 26.0, "startQuantityRange": 1, "endQuantityRange": null, "chargeType": "Per Unit"}]}))
+        .map(|t| {
+            json!({"productId": id, "productName": name, "billingTerm": t, "commitmentTerm": null, "type": "Flat", "unitOfMeasurement": "Each",
+            "rates": [{"partnerBuyRate": 22.0, "suggestedRetailPrice": 26.0, "startQuantityRange": 1, "endQuantityRange": null, "chargeType": "Per Unit"}]})
+        })
         .collect();
     Json(json!({"content": content})).into_response()
 }

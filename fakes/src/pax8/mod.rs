@@ -234,7 +234,8 @@ impl FakePax8 {
             let id = new_id(&mut s, "ord-");
             let li = new_id(&mut s, "li-");
             let sub = new_id(&mut s, "sub-");
-            s.orders.push(json!({"id": id, "companyId": company, "createdDate": date, "orderedBy": "Pax8 Partner",
+            s.orders
+                .push(json!({"id": id, "companyId": company, "createdDate": date, "orderedBy": "Pax8 Partner",
                 "lineItems": [{"id": li, "productId": product, "subscriptionId": sub, "billingTerm": "Monthly", "quantity": 10}]}));
         }
     }
@@ -331,9 +332,7 @@ pub(crate) fn pax8_error(status: u16, message: &str, instance: &str, details: Va
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (
         code,
-        Json(
-            json!({"type": error_type(status), "message": message, "instance": instance, "status": status, "details": details}),
-        ),
+        Json(json!({"type": error_type(status), "message": message, "instance": instance, "status": status, "details": details})),
     )
         .into_response()
 }
@@ -464,7 +463,6 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
-
 
 /// Today as Pax8 writes `Order.createdDate` (`format: date`).
 pub(crate) fn today() -> String {

@@ -42,7 +42,10 @@ fn invalid(s: &St, body: &Value) -> Vec<Value> {
     let company = body.get("companyId").and_then(|v| v.as_str()).unwrap_or_default();
     match s.companies.iter().find(|c| c.id == company) {
         None => details.push(detail(format!("Company '{company}' does not exist or is not yours"), "companyId".into())),
-        Some(c) if c.status != "Active" => details.push(detail(format!("Company '{}' is {}; orders need an Active company", c.name, c.status), "companyId".into())),
+        Some(c) if c.status != "Active" => details.push(detail(
+            format!("Company '{}' is {}; orders need an Active company", c.name, c.status),
+            "companyId".into(),
+        )),
         Some(_) => {}
     }
     let items = body.get("lineItems").and_then(|v| v.as_array()).cloned().unwrap_or_default();
@@ -80,7 +83,10 @@ fn invalid(s: &St, body: &Value) -> Vec<Value> {
         }
         const TERMS: [&str; 7] = ["Monthly", "Annual", "2-Year", "3-Year", "One-Time", "Trial", "Activation"];
         if !item.get("billingTerm").and_then(|v| v.as_str()).is_some_and(|t| TERMS.contains(&t)) {
-            details.push(detail("billingTerm must be one of Monthly, Annual, 2-Year, 3-Year, One-Time, Trial, Activation".into(), at("billingTerm")));
+            details.push(detail(
+                "billingTerm must be one of Monthly, Annual, 2-Year, 3-Year, One-Time, Trial, Activation".into(),
+                at("billingTerm"),
+            ));
         }
     }
     details
@@ -148,14 +154,16 @@ pub(crate) async fn create_order(
                     ..Default::default()
                 },
             );
-            let mut line = json!({"id": new_id(&mut s, "li-"), "productId": product, "quantity": quantity, "billingTerm": item["billingTerm"], "subscriptionId": sub_id});
+            let mut line =
+                json!({"id": new_id(&mut s, "li-"), "productId": product, "quantity": quantity, "billingTerm": item["billingTerm"], "subscriptionId": sub_id});
             if let Some(c) = item.get("commitmentTermId") {
                 line["commitmentTermId"] = c.clone();
             }
             lines.push(line);
         }
         // `createdDate` is `format: date`: the day, no time.
-        let order = json!({"id": id, "companyId": company, "createdDate": today(), "orderedBy": body.get("orderedBy"), "isScheduled": false, "lineItems": lines});
+        let order =
+            json!({"id": id, "companyId": company, "createdDate": today(), "orderedBy": body.get("orderedBy"), "isScheduled": false, "lineItems": lines});
         s.orders.push(order.clone());
         let hide = s.name_subs_after;
         if hide > 0 {
@@ -234,8 +242,10 @@ pub(crate) async fn get_subscription(State(st): State<Arc<Mutex<St>>>, headers: 
     } else {
         "PendingAutomated".to_string()
     };
-    Json(json!({"id": id, "companyId": sub.company_id, "productId": sub.product_id, "quantity": sub.quantity, "status": status,
+    Json(
+        json!({"id": id, "companyId": sub.company_id, "productId": sub.product_id, "quantity": sub.quantity, "status": status,
         // Nullable fields Pax8 documents are null here.
-        "vendorSubscriptionId": null, "startDate": null, "endDate": null}))
+        "vendorSubscriptionId": null, "startDate": null, "endDate": null}),
+    )
     .into_response()
 }
