@@ -32,7 +32,19 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoVi
             }
         },
     );
-    every(1500, move || tick.update(|t| *t += 1));
+    // Followed live only while work is under way at the distributor: a
+    // failed dispatch waits for a person, and redrawing it would wipe what
+    // they are typing into Edit and retry. Its actions refetch it.
+    let live = move || match current.get_untracked() {
+        Some(Ok(Some(d))) => d.dispatch.status.in_flight(),
+        Some(Ok(None)) => false,
+        _ => true,
+    };
+    every(1500, move || {
+        if live() {
+            tick.update(|t| *t += 1)
+        }
+    });
     // When the dispatch moves on, the PO page reloads its timeline.
     let seen = StoredValue::new(None::<Option<DispatchStatus>>);
     if let Some(changed) = use_context::<crate::purchase_orders::Changed>() {

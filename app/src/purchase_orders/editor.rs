@@ -386,7 +386,7 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                                                 </select>
                                             </label>
                                             <label>"Commitment term id"<input name="commitment_term_id" bind:value=line.commitment_term_id /></label>
-                                            <label class="grow">"Provisioning details " <span class="muted">"(one key=value per line)"</span>
+                                            <label class="grow">"Provisioning details " <span class="muted">"(one key=value per line; repeat the key for several values)"</span>
                                                 <textarea name="provisioning_details" rows="2" bind:value=line.details></textarea>
                                             </label>
                                         </div>
@@ -532,21 +532,23 @@ fn RequiredDetails(line: LineState, products: Resource<Result<Vec<Product>, ApiE
 }
 
 /// One required provisioning detail of a line: a choice when Pax8 lists
-/// the values, else text (several values comma-separated).
+/// the values (one for `Single-Value`, boxes to tick for `Multi-Value`),
+/// else text. Values are kept whole: Pax8's choices contain commas.
 #[component]
 fn DetailInput(line: LineState, d: Pax8Detail) -> impl IntoView {
     let key = StoredValue::new(d.key.clone());
-    let value = move || {
+    let values = move || {
         domain::purchase_orders::parse_details(&line.details.get())
             .into_iter()
             .find(|x| x.key == key.get_value())
-            .map(|x| x.values.join(", "))
+            .map(|x| x.values)
             .unwrap_or_default()
     };
-    let set = move |v: String| {
+    let value = move || values().into_iter().next().unwrap_or_default();
+    let set_all = move |values: Vec<String>| {
         line.details.update(|text| {
             let mut all = domain::purchase_orders::parse_details(text);
-            let values: Vec<String> = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let values: Vec<String> = values.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
             all.retain(|x| x.key != key.get_value() || !values.is_empty());
             match all.iter_mut().find(|x| x.key == key.get_value()) {
                 Some(x) => x.values = values,
@@ -556,9 +558,41 @@ fn DetailInput(line: LineState, d: Pax8Detail) -> impl IntoView {
             *text = domain::purchase_orders::format_details(&all);
         })
     };
+    let set = move |v: String| set_all(vec![v]);
+    let toggle = move |v: String, on: bool| {
+        let mut now = values();
+        now.retain(|x| *x != v);
+        if on {
+            now.push(v);
+        }
+        set_all(now);
+    };
     let single_choice = d.value_type.eq_ignore_ascii_case("single-value") && !d.possible_values.is_empty();
     let hint = d.description.clone().unwrap_or_default();
-    let multi = d.value_type.eq_ignore_ascii_case("multi-value");
+    let multi_choice = d.value_type.eq_ignore_ascii_case("multi-value") && !d.possible_values.is_empty();
+    if multi_choice {
+        return view! {
+            <fieldset class="grow">
+                <legend>{d.label.clone()}</legend>
+                {d.possible_values.iter().map(|v| {
+                    let v = StoredValue::new(v.clone());
+                    view! {
+                        <label class="check">
+                            <input
+                                type="checkbox"
+                                name=format!("detail_{}", d.key)
+                                prop:checked=move || values().contains(&v.get_value())
+                                on:change=move |ev| toggle(v.get_value(), event_target_checked(&ev))
+                            />
+                            {v.get_value()}
+                        </label>
+                    }
+                }).collect_view()}
+                {(!hint.is_empty()).then(|| view! { <span class="muted small">{hint.clone()}</span> })}
+            </fieldset>
+        }
+        .into_any();
+    }
     view! {
         <label class="grow">{d.label.clone()}
             {if single_choice {
@@ -572,7 +606,6 @@ fn DetailInput(line: LineState, d: Pax8Detail) -> impl IntoView {
                 view! {
                     <input
                         name=format!("detail_{}", d.key)
-                        placeholder=if multi { "values, comma-separated" } else { "" }
                         prop:value=value
                         on:change=move |ev| set(event_target_value(&ev))
                     />
@@ -581,4 +614,5 @@ fn DetailInput(line: LineState, d: Pax8Detail) -> impl IntoView {
             {(!hint.is_empty()).then(|| view! { <span class="muted small">{hint}</span> })}
         </label>
     }
+    .into_any()
 }

@@ -133,7 +133,10 @@ impl Pax8 {
         order: Option<&OrderRequest>,
     ) -> Result<Value, DistError> {
         let url = format!("{}{}", self.cfg.api_url.trim_end_matches('/'), path);
-        let is_read = method == reqwest::Method::GET;
+        // A read, or an order Pax8 only validates (isMock), changes nothing:
+        // it is retried on a transient failure, and what still fails is
+        // "nothing happened", never an unknown outcome.
+        let is_read = method == reqwest::Method::GET || query.iter().any(|(k, v)| *k == "isMock" && v == "true");
         let mut refreshed = false;
         let mut waited = Duration::ZERO;
         let mut tries = 0u64;

@@ -186,6 +186,10 @@ async fn a_mock_order_validates_without_placing() {
         other => panic!("{other:?}"),
     }
     assert_eq!((fake.requests(Route::ValidateOrder), fake.requests(Route::CreateOrder)), (2, 0));
+    // Validation places nothing, so a transient failure is simply asked again.
+    fake.fault(Route::ValidateOrder, Fault::Status(503, None));
+    pax8.validate_order(&order(Some("ct-1"))).await.unwrap();
+    assert_eq!(fake.requests(Route::ValidateOrder), 4);
     assert!(fake.orders().is_empty());
 }
 

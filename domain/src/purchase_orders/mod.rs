@@ -79,25 +79,42 @@ pub struct ProvisioningDetail {
     pub values: Vec<String>,
 }
 
-/// Reads provisioning details typed one `key=value, value` per line.
+/// Reads provisioning details typed one `key=value` per line; a key on
+/// several lines has several values. Commas are part of a value (Pax8's own
+/// choices contain them: "Yes, the customer has … account").
 pub fn parse_details(text: &str) -> Vec<ProvisioningDetail> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap_or((l, ""));
-            ProvisioningDetail {
-                key: k.trim().to_string(),
-                values: v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+    let mut out: Vec<ProvisioningDetail> = Vec::new();
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        let (key, value) = (k.trim(), v.trim());
+        let at = match out.iter().position(|d| d.key == key) {
+            Some(i) => i,
+            None => {
+                out.push(ProvisioningDetail {
+                    key: key.to_string(),
+                    values: vec![],
+                });
+                out.len() - 1
             }
-        })
-        .collect()
+        };
+        if !value.is_empty() {
+            out[at].values.push(value.to_string());
+        }
+    }
+    out
 }
 
 /// The inverse of [`parse_details`].
 pub fn format_details(details: &[ProvisioningDetail]) -> String {
     details
         .iter()
-        .map(|d| format!("{}={}", d.key, d.values.join(", ")))
+        .flat_map(|d| {
+            if d.values.is_empty() {
+                vec![format!("{}=", d.key)]
+            } else {
+                d.values.iter().map(|v| format!("{}={v}", d.key)).collect()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -126,7 +143,7 @@ mod tests {
 
     #[test]
     fn details_parse_and_format() {
-        let d = parse_details("domain = harbor.example\n\nadmins=a@x.io, b@x.io\n");
+        let d = parse_details("domain = harbor.example\n\nadmins=a@x.io\nadmins=b@x.io\nexists=Yes, the customer has an account\n");
         assert_eq!(
             d,
             vec![
@@ -137,6 +154,10 @@ mod tests {
                 ProvisioningDetail {
                     key: "admins".into(),
                     values: vec!["a@x.io".into(), "b@x.io".into()]
+                },
+                ProvisioningDetail {
+                    key: "exists".into(),
+                    values: vec!["Yes, the customer has an account".into()]
                 }
             ]
         );
