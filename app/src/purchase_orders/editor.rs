@@ -511,7 +511,13 @@ fn RequiredDetails(line: LineState, products: Resource<Result<Vec<Product>, ApiE
             }
         }
     });
-    view! {
+    // Drawn only once the page runs in the browser: the server and the
+    // hydrating browser both render nothing here, so they agree (a Suspense
+    // over a browser-only resource made hydration panic on the edit page).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || {
+        mounted.get().then(|| view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match requirements.await {
@@ -528,6 +534,7 @@ fn RequiredDetails(line: LineState, products: Resource<Result<Vec<Product>, ApiE
                 }
             })}
         </Transition>
+    })
     }
 }
 

@@ -1,0 +1,61 @@
+import { test, expect, Page } from '@playwright/test';
+import { hydrated, signIn } from './helpers';
+
+// Every page passes axe-core's WCAG 2 A/AA rules, on a desk and on a
+// 390 px phone. axe-core is an npm package of this folder, injected as is.
+const axePath = require.resolve('axe-core/axe.min.js');
+
+async function violations(page: Page) {
+  await page.addScriptTag({ path: axePath });
+  return page.evaluate(async () => {
+    const r = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v: any) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
+  });
+}
+
+const pages = ['/purchase-orders', '/purchase-orders/new', '/procurement', '/companies', '/vendors', '/products', '/contracts', '/settings'];
+
+/** A PO waiting for approval (the page with the signature pad), raised through the API. */
+async function pendingPo(page: Page): Promise<string> {
+  const post = async (fn: string, data: object) => {
+    const res = await page.request.post(`/api/${fn}`, { data });
+    expect(res.ok(), `${fn}: ${await res.text()}`).toBeTruthy();
+    return res.json();
+  };
+  const companies = await post('companies/list', {});
+  const vendors = await post('vendors/list', {});
+  const po = await post('purchase-orders/create', {
+    vendor_id: vendors[0].id,
+    company_id: companies[0].id,
+    lines: [{ description: 'Docking station', quantity: 40, unit_cost_cents: 25000 }],
+    submit: true,
+  });
+  return `/purchase-orders/${po.id}`;
+}
+
+/** The first link of a list page that leads to one item (a company, a contract). */
+async function firstItem(page: Page, list: string, prefix: string): Promise<string[]> {
+  await page.goto(list);
+  await hydrated(page);
+  const href = await page.locator(`a[href^="${prefix}"]`).first().getAttribute('href');
+  return href ? [href] : [];
+}
+
+for (const width of [1280, 390]) {
+  test(`every page passes axe-core WCAG 2 A/AA at ${width} px`, async ({ browser }) => {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    await signIn(page, 'admin@demo.msp');
+    const found: string[] = [];
+    const po = await pendingPo(page);
+    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/'))];
+    for (const path of [...pages, ...items, po, `${po}/edit`, `${po}/print`]) {
+      await page.goto(path);
+      // The printed PO is a plain page: nothing to hydrate.
+      if (!path.endsWith('/print')) await expect(page.locator('body[data-hydrated="true"]'), `${path} hydrates`).toHaveCount(1);
+      for (const v of await violations(page)) found.push(`${path}: ${v}`);
+    }
+    await page.goto('/login');
+    for (const v of await violations(page)) found.push(`/login: ${v}`);
+    expect(found, found.join('\n')).toEqual([]);
+  });
+}
