@@ -18,6 +18,10 @@ pub enum ErrorCode {
     Upstream,
     EncryptionKeyMissing,
     Internal,
+    /// Approving or rejecting a PO one raised, while the settings forbid it.
+    SelfApproval,
+    /// The record changed since the caller read the version it sent.
+    Stale,
 }
 
 impl ErrorCode {
@@ -33,9 +37,13 @@ impl ErrorCode {
             ErrorCode::Upstream => 502,
             ErrorCode::EncryptionKeyMissing => 503,
             ErrorCode::Internal => 500,
+            ErrorCode::SelfApproval => 403,
+            ErrorCode::Stale => 409,
         }
     }
 
+    /// The general code of a status (a status shared by several codes gives
+    /// the first: 403 is `forbidden`, 409 `conflict`).
     pub fn from_status(status: u16) -> Option<Self> {
         use ErrorCode::*;
         [
@@ -48,6 +56,8 @@ impl ErrorCode {
             Upstream,
             EncryptionKeyMissing,
             Internal,
+            SelfApproval,
+            Stale,
         ]
         .into_iter()
         .find(|c| c.status() == status)
@@ -140,5 +150,8 @@ mod tests {
         for code in [ErrorCode::Validation, ErrorCode::EncryptionKeyMissing, ErrorCode::RateLimited] {
             assert_eq!(ErrorCode::from_status(code.status()), Some(code));
         }
+        assert_eq!((ErrorCode::SelfApproval.status(), ErrorCode::Stale.status()), (403, 409));
+        assert_eq!(serde_json::to_value(ErrorCode::SelfApproval).unwrap(), "self_approval");
+        assert_eq!(serde_json::to_value(ErrorCode::Stale).unwrap(), "stale");
     }
 }

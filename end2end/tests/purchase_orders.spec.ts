@@ -238,3 +238,59 @@ test('the list filters by a company found by typing', async ({ page }) => {
   await expect(page.getByTestId('committed')).toHaveCount(0);
   expect(url).toMatch(/\/purchase-orders\/\d+$/);
 });
+
+test('an approver cannot approve a PO they raised: the page says why', async ({ page }) => {
+  await signIn(page, 'approver@demo.msp');
+  const url = await raisePo(page, { search: 'north', pick: 'Northwind Logistics', vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '2' }] });
+  await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+  const card = page.getByTestId('approve-card');
+  await expect(card.getByTestId('self-approval')).toContainText('You raised this purchase order, so someone else must approve or reject it');
+  await expect(card.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  // The server refuses it too, whatever the page shows.
+  const id = Number(url.split('/').pop());
+  const po = await (await page.request.post('/api/purchase-orders/get', { data: { id } })).json();
+  const res = await page.request.post('/api/purchase-orders/approve', { data: { id, version: po.version } });
+  expect(res.status()).toBe(403);
+  expect((await res.json()).code).toBe('self_approval');
+});
+
+test('a stale approval is refused and the PO can be reloaded', async ({ page, browser }) => {
+  await setRequireSignature(page, false);
+  await signIn(page, 'tech@demo.msp');
+  const url = await raisePo(page, { search: 'harb', pick: 'Harbor Dental Group', vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '3' }] });
+  const id = Number(url.split('/').pop());
+  const ctx = await browser.newContext();
+  const approver = await ctx.newPage();
+  await signIn(approver, 'approver@demo.msp');
+  await approver.goto(url);
+  await hydrated(approver);
+  await expect(approver.getByTestId('po-total')).toHaveText('$3,597.00');
+
+  // Meanwhile the PO is rejected, changed to two laptops and submitted again.
+  const seen = await (await page.request.post('/api/purchase-orders/get', { data: { id } })).json();
+  const rejected = await approver.request.post('/api/purchase-orders/reject', { data: { id, version: seen.version, reason: 'Two will do' } });
+  expect(rejected.status()).toBe(200);
+  const r = await rejected.json();
+  const line = r.lines[0];
+  const upd = await page.request.post('/api/purchase-orders/update', {
+    data: {
+      id, version: r.version, vendor_id: r.vendor.id, company_id: r.company.id, submit: true,
+      lines: [{ description: line.description, quantity: 2, unit_cost_cents: line.unit_cost_cents, product_id: line.product_id }],
+    },
+  });
+  expect(upd.status()).toBe(200);
+
+  // The page still shows three laptops: approving them is refused.
+  await approver.getByRole('button', { name: 'Approve' }).click();
+  const stale = approver.getByTestId('stale');
+  await expect(stale).toContainText('This PO changed since you opened it');
+  await expect(approver.getByTestId('po-status').first()).toHaveText('Pending approval');
+  await stale.getByRole('button', { name: 'Reload' }).click();
+  await expect(approver.getByTestId('po-total')).toHaveText('$2,398.00');
+  await expect(approver.getByTestId('stale')).toHaveCount(0);
+  await expect(approver.getByTestId('timeline')).toContainText('Rejected: Two will do');
+  await approver.getByRole('button', { name: 'Approve' }).click();
+  await expect(approver.getByTestId('po-status').first()).toHaveText('Approved');
+  await expect(approver.getByTestId('approval')).toContainText('Approved by Avery Approver');
+  await ctx.close();
+});

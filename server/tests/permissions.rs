@@ -99,8 +99,8 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
             json!({"id": 999999, "version": 1, "vendor_id": ids.vendor, "company_id": ids.company, "lines": [{"description": "x", "quantity": 1, "unit_cost_cents": 1}]}),
         ),
         ("purchase-orders/submit", Perm(Create), json!({"id": 999999})),
-        ("purchase-orders/approve", Perm(Approve), json!({"id": ids.po})),
-        ("purchase-orders/reject", Perm(Approve), json!({"id": ids.po, "reason": "no"})),
+        ("purchase-orders/approve", Perm(Approve), json!({"id": ids.po, "version": 1})),
+        ("purchase-orders/reject", Perm(Approve), json!({"id": ids.po, "version": 1, "reason": "no"})),
         ("purchase-orders/cancel", Perm(Create), json!({"id": 999999})),
         (
             "purchase-orders/receive",

@@ -84,15 +84,38 @@ async fn bad_inputs_get_400_with_the_field_and_change_nothing() {
             ("A".repeat(2_000_000), "larger"),
         ] {
             let (status, v) = s
-                .call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id, "signature_png": sig}))
+                .call(
+                    Some(Role::Approver),
+                    "purchase-orders/approve",
+                    json!({"id": id, "version": 2, "signature_png": sig}),
+                )
                 .await;
             assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "{v}");
             assert!(v["message"].as_str().unwrap().contains(what), "{v}");
         }
-        let (status, v) = s.call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id})).await;
+        let (status, v) = s.call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id, "version": 2})).await;
         assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "a signature is required: {v}");
+        // The version the approver saw is required.
+        for endpoint in ["purchase-orders/approve", "purchase-orders/reject"] {
+            let (status, v) = s
+                .call(
+                    Some(Role::Approver),
+                    endpoint,
+                    json!({"id": id, "signature_png": png_b64(true), "reason": "Too much"}),
+                )
+                .await;
+            assert_eq!(
+                (status, v["code"].as_str(), v["field"].as_str()),
+                (400, Some("validation"), Some("version")),
+                "{backend}: {endpoint} without a version: {v}"
+            );
+        }
         let (status, v) = s
-            .call(Some(Role::Approver), "purchase-orders/reject", json!({"id": id, "reason": "x".repeat(10_000)}))
+            .call(
+                Some(Role::Approver),
+                "purchase-orders/reject",
+                json!({"id": id, "version": 2, "reason": "x".repeat(10_000)}),
+            )
             .await;
         assert_eq!((status, v["field"].as_str()), (400, Some("reason")), "{v}");
         let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": id})).await;
@@ -134,12 +157,16 @@ async fn the_whole_lifecycle_through_the_api() {
             .call(
                 Some(Role::Technician),
                 "purchase-orders/approve",
-                json!({"id": id, "signature_png": png_b64(true)}),
+                json!({"id": id, "version": big["version"], "signature_png": png_b64(true)}),
             )
             .await;
         assert_eq!(status, 403);
         let rejected = s
-            .ok(Role::Approver, "purchase-orders/reject", json!({"id": id, "reason": "Get three quotes"}))
+            .ok(
+                Role::Approver,
+                "purchase-orders/reject",
+                json!({"id": id, "version": big["version"], "reason": "Get three quotes"}),
+            )
             .await;
         assert_eq!(rejected["rejection"]["reason"], "Get three quotes");
         let body = |version: &Value| json!({"id": id, "version": version, "vendor_id": vendor, "company_id": company, "lines": [{"description": "Dell Latitude", "quantity": 2, "unit_cost_cents": 110_000}], "submit": true});
@@ -156,7 +183,7 @@ async fn the_whole_lifecycle_through_the_api() {
             .ok(
                 Role::Approver,
                 "purchase-orders/approve",
-                json!({"id": id, "signature_png": format!("data:image/png;base64,{}", png_b64(true))}),
+                json!({"id": id, "version": resubmitted["version"], "signature_png": format!("data:image/png;base64,{}", png_b64(true))}),
             )
             .await;
         let url = approved["approval"]["signature_url"].as_str().unwrap().to_string();
@@ -281,4 +308,77 @@ async fn two_server_processes_share_numbering() {
     }
     seqs.sort();
     assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn approvers_decide_only_on_others_pos_and_on_the_version_they_saw() {
+    for backend in domain::testing::BACKENDS {
+        let s = TestServer::start(backend).await;
+        let (company, vendor) = setup(&s).await;
+        // Segregation of duties: the approver raised it.
+        let own = s.ok(Role::Approver, "purchase-orders/create", po(vendor, company, 3, 120_000)).await;
+        let id = own["id"].as_i64().unwrap();
+        for (endpoint, body) in [
+            ("purchase-orders/approve", json!({"id": id, "version": own["version"]})),
+            ("purchase-orders/reject", json!({"id": id, "version": own["version"], "reason": "No"})),
+        ] {
+            let (status, v) = s.call(Some(Role::Approver), endpoint, body).await;
+            assert_eq!((status, v["code"].as_str()), (403, Some("self_approval")), "{backend}: {endpoint}: {v}");
+            assert!(v["message"].as_str().unwrap().contains("someone else"), "{v}");
+        }
+        assert_eq!(s.ok(Role::Viewer, "purchase-orders/get", json!({"id": id})).await, own, "{backend}: unchanged");
+        assert_eq!(s.ok(Role::Admin, "settings/get", json!({})).await["allow_self_approval"], false);
+        let set = s.ok(Role::Admin, "settings/update", json!({"allow_self_approval": true})).await;
+        assert_eq!(set["allow_self_approval"], true);
+        let approved = s
+            .ok(Role::Approver, "purchase-orders/approve", json!({"id": id, "version": own["version"]}))
+            .await;
+        assert_eq!(
+            (approved["status"].as_str(), approved["self_approved"].as_bool()),
+            (Some("approved"), Some(true))
+        );
+        let timeline = s.ok(Role::Viewer, "purchase-orders/timeline", json!({"id": id})).await;
+        let last = timeline.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["message"].as_str(), &last["data"]["self_approval"]),
+            (Some("Approved (self-approval)"), &json!(true))
+        );
+
+        // A PO changed since the approver saw it: 409 stale, nothing changed.
+        let seen = s.ok(Role::Technician, "purchase-orders/create", po(vendor, company, 3, 120_000)).await;
+        let id = seen["id"].as_i64().unwrap();
+        let rejected = s
+            .ok(
+                Role::Approver,
+                "purchase-orders/reject",
+                json!({"id": id, "version": seen["version"], "reason": "Fewer"}),
+            )
+            .await;
+        let mut again = po(vendor, company, 2, 120_000);
+        again["id"] = json!(id);
+        again["version"] = rejected["version"].clone();
+        again["submit"] = json!(true);
+        let now = s.ok(Role::Technician, "purchase-orders/update", again).await;
+        assert_eq!(now["status"], "pending_approval");
+        for (endpoint, body) in [
+            ("purchase-orders/approve", json!({"id": id, "version": seen["version"]})),
+            ("purchase-orders/reject", json!({"id": id, "version": seen["version"], "reason": "No"})),
+        ] {
+            let (status, v) = s.call(Some(Role::Approver), endpoint, body).await;
+            assert_eq!(
+                (status, v["code"].as_str(), v["field"].as_str()),
+                (409, Some("stale"), Some("version")),
+                "{backend}: {endpoint}: {v}"
+            );
+            assert!(v["message"].as_str().unwrap().contains(&format!("version {} now", now["version"])), "{v}");
+        }
+        assert_eq!(s.ok(Role::Viewer, "purchase-orders/get", json!({"id": id})).await, now, "{backend}: unchanged");
+        let approved = s
+            .ok(Role::Approver, "purchase-orders/approve", json!({"id": id, "version": now["version"]}))
+            .await;
+        assert_eq!(
+            (approved["status"].as_str(), approved["self_approved"].as_bool()),
+            (Some("approved"), Some(false))
+        );
+    }
 }

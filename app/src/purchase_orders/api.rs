@@ -132,22 +132,25 @@ pub async fn submit_po(id: i64) -> Result<PurchaseOrder, ApiError> {
     Ok(st.after_approval(po).await)
 }
 
+/// Approves at the `version` the approver saw (409 `stale` when it changed
+/// since; 403 `self_approval` for one's own PO unless the settings allow it).
 #[server(endpoint = "purchase-orders/approve", input = Json, output = Json)]
-pub async fn approve_po(id: i64, signature_png: Option<String>) -> Result<PurchaseOrder, ApiError> {
+pub async fn approve_po(id: i64, version: i64, signature_png: Option<String>) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
     let png = match signature_png.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(domain::purchase_orders::signature::decode(s)?),
         None => None,
     };
-    let po = st.store.approve_po(&user, id, png).await?;
+    let po = st.store.approve_po(&user, id, version, png).await?;
     tracing::info!(po = %po.number, by = user.id, "purchase order approved");
     Ok(st.after_approval(po).await)
 }
 
+/// Rejects at the `version` the approver saw (as approve).
 #[server(endpoint = "purchase-orders/reject", input = Json, output = Json)]
-pub async fn reject_po(id: i64, reason: String) -> Result<PurchaseOrder, ApiError> {
+pub async fn reject_po(id: i64, version: i64, reason: String) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
-    Ok(st.store.reject_po(&user, id, &reason).await?)
+    Ok(st.store.reject_po(&user, id, version, &reason).await?)
 }
 
 #[server(endpoint = "purchase-orders/cancel", input = Json, output = Json)]

@@ -37,10 +37,10 @@ pub fn PoPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = session.0.await.ok();
-                let require = rules.await.map(|s| s.require_signature).unwrap_or(false);
+                let (require, allow_self) = rules.await.map(|s| (s.require_signature, s.allow_self_approval)).unwrap_or((false, false));
                 match po.await {
                     Err(e) => view! { <PageHeader title="Purchase order" /><LoadError error=e /> }.into_any(),
-                    Ok(po) => view! { <PoView po user require_signature=require /> }.into_any(),
+                    Ok(po) => view! { <PoView po user require_signature=require allow_self /> }.into_any(),
                 }
             })}
         </Transition>
@@ -72,12 +72,15 @@ pub fn PoPage() -> impl IntoView {
 }
 
 #[component]
-fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> impl IntoView {
+fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, allow_self: bool) -> impl IntoView {
     let can = |p: Permission| user.as_ref().is_some_and(|u| u.can(p));
     let mine = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id) || u.can(Permission::Admin));
     let may_edit = mine && can(Permission::Create) && po.allows(Action::Edit);
     let may_submit = may_edit;
     let may_approve = can(Permission::Approve) && po.allows(Action::Approve);
+    // Segregation of duties: who raised a PO does not decide on it (unless
+    // the settings allow it for one-person teams).
+    let raised_it = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id));
     let may_receive = can(Permission::Receive) && po.allows(Action::Receive);
     let may_cancel = (mine || can(Permission::Approve)) && can(Permission::Create) && po.allows(Action::Cancel);
     let target = match (&po.ticket, &po.project) {
@@ -86,6 +89,7 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
         _ => "Company".to_string(),
     };
     let id = po.id;
+    let version = po.version;
     view! {
         <PageHeader title=po.number.clone() subtitle=format!("{} · {}", po.vendor.name, po.company.name)>
             <a class="button" href=format!("/purchase-orders/{id}/print") target="_blank">"Print"</a>
@@ -102,7 +106,12 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
                 <div class="banner success" data-testid="approval">
                     {match a.kind {
                         ApprovalKind::Auto => format!("Approved automatically (under {} limit) on {}", dollars(a.limit_cents.unwrap_or(0)), when(&a.at)),
-                        ApprovalKind::Manual => format!("Approved by {} on {}", a.by.map(|b| b.name).unwrap_or_default(), when(&a.at)),
+                        ApprovalKind::Manual => format!(
+                            "Approved by {} on {}{}",
+                            a.by.map(|b| b.name).unwrap_or_default(),
+                            when(&a.at),
+                            if po.self_approved { " (self-approval: the approver raised this PO)" } else { "" }
+                        ),
                     }}
                     {a.signature_url.map(|u| view! {
                         <figure class="signature-shown">
@@ -145,7 +154,18 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool) -> imp
         })}
         <div class="actions-grid">
             {may_submit.then(|| view! { <SubmitCard id /> })}
-            {may_approve.then(|| view! { <ApproveCard id require_signature /> })}
+            {may_approve.then(|| if raised_it && !allow_self {
+                view! {
+                    <section class="card action" data-testid="approve-card">
+                        <h2>"Approve or reject"</h2>
+                        <div class="banner warn" data-testid="self-approval">
+                            "You raised this purchase order, so someone else must approve or reject it (segregation of duties)."
+                        </div>
+                    </section>
+                }.into_any()
+            } else {
+                view! { <ApproveCard id version require_signature own=raised_it /> }.into_any()
+            })}
             {may_receive.then(|| view! { <ReceiveCard po=po.clone() /> })}
             {may_cancel.then(|| view! { <CancelCard id /> })}
         </div>
@@ -177,7 +197,7 @@ fn SubmitCard(id: i64) -> impl IntoView {
 }
 
 #[component]
-fn ApproveCard(id: i64, require_signature: bool) -> impl IntoView {
+fn ApproveCard(id: i64, version: i64, require_signature: bool, own: bool) -> impl IntoView {
     let approve = ServerAction::<ApprovePo>::new();
     let reject = ServerAction::<RejectPo>::new();
     let pad = Pad::new();
@@ -186,6 +206,9 @@ fn ApproveCard(id: i64, require_signature: bool) -> impl IntoView {
     let approve_error = last_error(approve.value());
     let reject_error = last_error(reject.value());
     let error = Signal::derive(move || local.get().or_else(|| approve_error.get()).or_else(|| reject_error.get()));
+    // The PO changed since this page showed it: offer to reload it.
+    let stale = Signal::derive(move || error.get().filter(|e| e.code() == domain::ErrorCode::Stale));
+    let changed = expect_context::<Changed>();
     bump_on_success(approve.value());
     bump_on_success(reject.value());
     let do_approve = move |_| {
@@ -198,19 +221,31 @@ fn ApproveCard(id: i64, require_signature: bool) -> impl IntoView {
             ))));
             return;
         }
-        approve.dispatch(ApprovePo { id, signature_png: sig });
+        approve.dispatch(ApprovePo {
+            id,
+            version,
+            signature_png: sig,
+        });
     };
     view! {
         <section class="card action" data-testid="approve-card">
             <h2>"Approve or reject"</h2>
-            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field() != Some("reason"))) />
+            {move || stale.get().map(|e| view! {
+                <div class="banner warn stale" role="alert" data-testid="stale">
+                    <strong>"This PO changed since you opened it"</strong>
+                    <div class="small">{e.message().to_string()}</div>
+                    <button type="button" class="button" on:click=move |_| changed.0.update(|n| *n += 1)>"Reload"</button>
+                </div>
+            })}
+            <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field() != Some("reason") && e.code() != domain::ErrorCode::Stale)) />
+            {own.then(|| view! { <p class="muted small" data-testid="own-po">"You raised this PO: approving it is recorded as a self-approval."</p> })}
             <p class="muted">{if require_signature { "A signature is required to approve." } else { "Signing is optional." }}</p>
             <SignaturePad pad />
             <button class="button primary" on:click=do_approve disabled=move || approve.pending().get()>"Approve"</button>
             <hr />
             <label>"Reason for rejecting"<textarea name="reject_reason" rows="2" bind:value=reason></textarea></label>
             <FieldError error field="reason" />
-            <button class="button danger" on:click=move |_| { local.set(None); reject.dispatch(RejectPo { id, reason: reason.get_untracked() }); }>"Reject"</button>
+            <button class="button danger" on:click=move |_| { local.set(None); reject.dispatch(RejectPo { id, version, reason: reason.get_untracked() }); }>"Reject"</button>
         </section>
     }
 }

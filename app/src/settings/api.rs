@@ -12,6 +12,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         qbo_auto_push: s.qbo_auto_push,
         currency: s.currency,
         pax8_preflight: s.pax8_preflight,
+        allow_self_approval: s.allow_self_approval,
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: match &st.qbo {
@@ -33,6 +34,7 @@ pub async fn update_settings(
     require_signature: Option<bool>,
     qbo_auto_push: Option<bool>,
     pax8_preflight: Option<bool>,
+    allow_self_approval: Option<bool>,
 ) -> Result<SettingsView, ApiError> {
     let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     st.store
@@ -41,6 +43,7 @@ pub async fn update_settings(
             require_signature,
             qbo_auto_push,
             pax8_preflight,
+            allow_self_approval,
         })
         .await?;
     tracing::info!(by = admin.id, "settings updated");

@@ -56,6 +56,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
     let signature = RwSignal::new(s.require_signature);
     let qbo = RwSignal::new(s.qbo_auto_push);
     let preflight = RwSignal::new(s.pax8_preflight);
+    let self_approval = RwSignal::new(s.allow_self_approval);
     let local_error = RwSignal::new(None::<crate::error::ApiError>);
     let server_error = last_error(update.value());
     let error = Signal::derive(move || local_error.get().or_else(|| server_error.get()));
@@ -66,7 +67,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
             ev.prevent_default();
             local_error.set(None);
             match domain::money::parse_dollars(&limit.get_untracked()) {
-                Some(c) => { update.dispatch(UpdateSettings { auto_approve_limit_cents: Some(c), require_signature: Some(signature.get_untracked()), qbo_auto_push: Some(qbo.get_untracked()), pax8_preflight: Some(preflight.get_untracked()) }); }
+                Some(c) => { update.dispatch(UpdateSettings { auto_approve_limit_cents: Some(c), require_signature: Some(signature.get_untracked()), qbo_auto_push: Some(qbo.get_untracked()), pax8_preflight: Some(preflight.get_untracked()), allow_self_approval: Some(self_approval.get_untracked()) }); }
                 None => local_error.set(Some(domain::Error::validation("auto_approve_limit_cents", "Enter the limit in dollars, like 500.00 (0 turns auto-approval off).").into())),
             }
         }>
@@ -75,6 +76,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
             <div class="fields">
                 <label>"Auto-approve limit ($)"<input name="auto_approve_limit" inputmode="decimal" bind:value=limit /><FieldError error field="auto_approve_limit_cents" /></label>
                 <label class="check"><input type="checkbox" name="require_signature" bind:checked=signature />"Approvers must sign"</label>
+                <label class="check"><input type="checkbox" name="allow_self_approval" bind:checked=self_approval />"Allow approving one's own POs (one-person teams)"</label>
                 <label class="check"><input type="checkbox" name="qbo_auto_push" bind:checked=qbo />"Push to QuickBooks on approval"</label>
                 <label class="check"><input type="checkbox" name="pax8_preflight" bind:checked=preflight />"Check each order with Pax8 before sending it"</label>
                 <button class="button primary" type="submit">"Save"</button>

@@ -65,7 +65,9 @@ async fn main() -> anyhow::Result<()> {
                 let t = Instant::now();
                 let ok = async {
                     let a = api.post("/api/purchase-orders/submit", &json!({"id": id})).await?;
-                    let b = api.post("/api/purchase-orders/approve", &json!({"id": id})).await?;
+                    // Approve at the version submit answered with.
+                    let version = serde_json::from_slice::<serde_json::Value>(&a.body)?["version"].as_i64();
+                    let b = api.post("/api/purchase-orders/approve", &json!({"id": id, "version": version})).await?;
                     anyhow::Ok(a.status == 200 && b.status == 200)
                 }
                 .await

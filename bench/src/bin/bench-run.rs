@@ -437,8 +437,16 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
     let draft = api.call("purchase-orders/list", json!({"status": "draft", "limit": 1})).await?["items"][0]["id"]
         .as_i64()
         .context("no draft")?;
-    let submit = save("submit.json", &api.post("/api/purchase-orders/submit", &json!({"id": draft})).await?.body)?;
-    let approve = save("approve.json", &api.post("/api/purchase-orders/approve", &json!({"id": draft})).await?.body)?;
+    let submitted = api.post("/api/purchase-orders/submit", &json!({"id": draft})).await?.body;
+    // Approve answers at the version the approver saw.
+    let version = serde_json::from_slice::<Value>(&submitted)?["version"]
+        .as_i64()
+        .context("submit gave no version")?;
+    let submit = save("submit.json", &submitted)?;
+    let approve = save(
+        "approve.json",
+        &api.post("/api/purchase-orders/approve", &json!({"id": draft, "version": version})).await?.body,
+    )?;
     let me = save("me.json", &api.post("/api/auth/me", &json!({})).await?.body)?;
     let bport = bench::free_port();
     let bbase = format!("http://127.0.0.1:{bport}");

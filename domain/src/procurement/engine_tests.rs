@@ -132,7 +132,7 @@ pub(super) async fn world(backend: &str, with_commitment: bool, vendor_kind: Kin
         ..Default::default()
     };
     let po = s.create_po(&buyer, &input, true).await.unwrap();
-    s.approve_po(&approver, po.id, None).await.unwrap();
+    s.approve_po(&approver, po.id, po.version, None).await.unwrap();
     World {
         s,
         fake,

@@ -271,6 +271,10 @@ pub struct PurchaseOrder {
     pub cancellation: Option<Cancellation>,
     pub qbo: Option<QboState>,
     pub procurement_status: Option<String>,
+    /// The current approval was given by the person who raised the PO
+    /// (allowed by the setting `allow_self_approval`).
+    #[serde(default)]
+    pub self_approved: bool,
 }
 
 impl PurchaseOrder {

@@ -4,9 +4,9 @@
 
 use super::rules::{self, Action};
 use super::*;
-use crate::store::{fts_trigrams, like_pattern, Backend, Tx};
+use crate::store::{fts_trigrams, like_pattern, to_bool, Backend, Tx};
 use crate::users::User;
-use crate::{clock, Error, Result, Store};
+use crate::{clock, Error, ErrorCode, Result, Store};
 use chrono::Datelike;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -24,7 +24,7 @@ const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id
     p.approval_kind, p.approved_by, au.name AS approved_by_name, p.approved_at, p.approval_limit_cents, p.signature_id, s.sha256 AS signature_sha256,
     p.rejected_by, ru.name AS rejected_by_name, p.rejected_at, p.rejection_reason,
     p.cancelled_by, xu.name AS cancelled_by_name, p.cancelled_at, p.cancel_reason,
-    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status";
+    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status, p.self_approved";
 
 const PO_FROM: &str = "FROM purchase_orders p
   JOIN vendors v ON v.id = p.vendor_id
@@ -213,6 +213,7 @@ fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
         cancellation,
         qbo,
         procurement_status: r.try_get("procurement_status")?,
+        self_approved: to_bool(r.try_get("self_approved")?),
     })
 }
 
@@ -252,6 +253,7 @@ struct Target {
 struct Locked {
     status: PoStatus,
     version: i64,
+    created_by: i64,
     anything_received: bool,
     dispatched: bool,
 }
@@ -554,7 +556,7 @@ impl Store {
     /// Locks a PO for a change and reads what the rules need.
     async fn lock(&self, tx: &mut Tx, id: i64) -> Result<Locked> {
         let r = sqlx::query(&format!(
-            "SELECT status, version, procurement_status FROM purchase_orders WHERE id = $1{}",
+            "SELECT status, version, created_by, procurement_status FROM purchase_orders WHERE id = $1{}",
             self.for_update()
         ))
         .bind(id)
@@ -569,6 +571,7 @@ impl Store {
         Ok(Locked {
             status: status_of(&r.try_get::<String, _>("status")?)?,
             version: r.try_get("version")?,
+            created_by: r.try_get("created_by")?,
             anything_received: received > 0,
             dispatched: rules::dispatched(procurement.as_deref()),
         })
@@ -582,7 +585,7 @@ impl Store {
         let now = clock::now();
         if rules::auto_approves(total, limit) {
             sqlx::query(
-                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL,
+                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL, self_approved = 0,
                     rejected_by = NULL, rejected_at = NULL, rejection_reason = NULL, version = version + 1, updated_at = $1 WHERE id = $3",
             )
             .bind(&now)
@@ -602,7 +605,7 @@ impl Store {
             .await?;
         } else {
             sqlx::query(
-                "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL,
+                "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
                     version = version + 1, updated_at = $1 WHERE id = $2",
             )
             .bind(&now)
@@ -638,13 +641,47 @@ impl Store {
         self.get_po(id).await
     }
 
-    /// Approves a PO waiting for approval. `signature` is a checked PNG.
-    pub async fn approve_po(&self, actor: &User, id: i64, signature: Option<Vec<u8>>) -> Result<PurchaseOrder> {
+    /// Checks, inside the change's transaction (the PO locked), that the
+    /// approver decides on the `version` they saw (409 `stale` otherwise) and
+    /// did not raise the PO, unless the settings allow it (403
+    /// `self_approval`). True when it is a self-approval.
+    async fn check_decision(tx: &mut Tx, locked: &Locked, actor: &User, version: i64, verb: &str) -> Result<bool> {
+        if locked.version != version {
+            return Err(Error {
+                code: ErrorCode::Stale,
+                message: format!(
+                    "This purchase order changed since you opened it (version {} now, yours {version}). Reload it and look again before you {verb} it.",
+                    locked.version
+                ),
+                field: Some("version".into()),
+            });
+        }
+        if locked.created_by != actor.id {
+            return Ok(false);
+        }
+        let allowed: i64 = sqlx::query_scalar("SELECT allow_self_approval FROM settings WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+        if !to_bool(allowed) {
+            return Err(Error::new(
+                ErrorCode::SelfApproval,
+                format!(
+                    "You raised this purchase order, so someone else must {verb} it (segregation of duties). An admin can allow approving one's own POs in Settings."
+                ),
+            ));
+        }
+        Ok(true)
+    }
+
+    /// Approves a PO waiting for approval, at the `version` the approver saw.
+    /// `signature` is a checked PNG.
+    pub async fn approve_po(&self, actor: &User, id: i64, version: i64, signature: Option<Vec<u8>>) -> Result<PurchaseOrder> {
         let require = self.settings().await?.require_signature;
         if require && signature.is_none() {
             return Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad."));
         }
-        let (mut tx, _) = self.begin_change(id, Action::Approve).await?;
+        let (mut tx, locked) = self.begin_change(id, Action::Approve).await?;
+        let self_approval = Self::check_decision(&mut tx, &locked, actor, version, "approve").await?;
         let now = clock::now();
         let (signature_id, sha) = match &signature {
             Some(png) => {
@@ -664,31 +701,35 @@ impl Store {
         };
         sqlx::query(
             "UPDATE purchase_orders SET status = 'approved', approval_kind = 'manual', approved_by = $1, approved_at = $2, approval_limit_cents = NULL, signature_id = $3,
-                version = version + 1, updated_at = $2 WHERE id = $4",
+                self_approved = $4, version = version + 1, updated_at = $2 WHERE id = $5",
         )
         .bind(actor.id)
         .bind(&now)
         .bind(signature_id)
+        .bind(i64::from(self_approval))
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let message = if sha.is_some() { "Approved with signature" } else { "Approved" };
-        event(
-            &mut tx,
-            id,
-            Some(actor),
-            "approved",
-            message,
-            json!({"signature_sha256": sha, "signature_url": signature_id.map(|_| format!("/purchase-orders/{id}/signature.png"))}),
-        )
-        .await?;
+        let message = match (sha.is_some(), self_approval) {
+            (true, true) => "Approved with signature (self-approval)",
+            (true, false) => "Approved with signature",
+            (false, true) => "Approved (self-approval)",
+            (false, false) => "Approved",
+        };
+        let mut data = json!({"signature_sha256": sha, "signature_url": signature_id.map(|_| format!("/purchase-orders/{id}/signature.png"))});
+        if self_approval {
+            data["self_approval"] = json!(true);
+        }
+        event(&mut tx, id, Some(actor), "approved", message, data).await?;
         tx.commit().await?;
         self.get_po(id).await
     }
 
-    pub async fn reject_po(&self, actor: &User, id: i64, reason: &str) -> Result<PurchaseOrder> {
+    /// Rejects a PO waiting for approval, at the `version` the approver saw.
+    pub async fn reject_po(&self, actor: &User, id: i64, version: i64, reason: &str) -> Result<PurchaseOrder> {
         let reason = rules::reason("reason", Some(reason), true)?.unwrap_or_default();
-        let (mut tx, _) = self.begin_change(id, Action::Reject).await?;
+        let (mut tx, locked) = self.begin_change(id, Action::Reject).await?;
+        let self_rejection = Self::check_decision(&mut tx, &locked, actor, version, "reject").await?;
         let now = clock::now();
         sqlx::query("UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
             .bind(actor.id)
@@ -697,7 +738,12 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        event(&mut tx, id, Some(actor), "rejected", &format!("Rejected: {reason}"), json!({"reason": reason})).await?;
+        let data = if self_rejection {
+            json!({"reason": reason, "self_approval": true})
+        } else {
+            json!({"reason": reason})
+        };
+        event(&mut tx, id, Some(actor), "rejected", &format!("Rejected: {reason}"), data).await?;
         tx.commit().await?;
         self.get_po(id).await
     }

@@ -113,15 +113,21 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts() {
         );
         let e = f.s.update_po(&f.tech, big.id, big.version, &input(&f, 1, 100), false).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::Conflict, "{b}: pending POs are not editable");
-        assert_eq!(f.s.reject_po(&f.approver, big.id, "  ").await.unwrap_err().field.as_deref(), Some("reason"));
-        let rejected = f.s.reject_po(&f.approver, big.id, "Too many laptops").await.unwrap();
+        assert_eq!(
+            f.s.reject_po(&f.approver, big.id, big.version, "  ").await.unwrap_err().field.as_deref(),
+            Some("reason")
+        );
+        let rejected = f.s.reject_po(&f.approver, big.id, big.version, "Too many laptops").await.unwrap();
         assert_eq!(rejected.rejection.as_ref().unwrap().reason, "Too many laptops");
         // Edit the rejected PO (stale version refused), then submit again.
         let stale = f.s.update_po(&f.tech, big.id, big.version, &input(&f, 6, 10_000), false).await.unwrap_err();
         assert_eq!((stale.code, stale.field.as_deref()), (ErrorCode::Conflict, Some("version")));
         let edited = f.s.update_po(&f.tech, big.id, rejected.version, &input(&f, 6, 10_000), true).await.unwrap();
         assert_eq!((edited.status, edited.total_cents), (PoStatus::PendingApproval, 60_000));
-        let approved = f.s.approve_po(&f.approver, big.id, Some(signature::sample_png(300, 100, true))).await.unwrap();
+        let approved =
+            f.s.approve_po(&f.approver, big.id, edited.version, Some(signature::sample_png(300, 100, true)))
+                .await
+                .unwrap();
         let a = approved.approval.clone().unwrap();
         assert_eq!((a.kind, a.by.unwrap().id), (ApprovalKind::Manual, Some(f.approver.id)));
         assert_eq!(a.signature_url.as_deref(), Some(format!("/purchase-orders/{}/signature.png", big.id).as_str()));
@@ -178,7 +184,7 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts() {
         let draft = f.s.create_po(&f.tech, &input(&f, 1, 1), false).await.unwrap();
         assert_eq!(draft.status, PoStatus::Draft);
         assert_eq!(
-            f.s.approve_po(&f.approver, draft.id, None).await.unwrap_err().code,
+            f.s.approve_po(&f.approver, draft.id, draft.version, None).await.unwrap_err().code,
             ErrorCode::Conflict,
             "{b}: approving a draft"
         );
@@ -217,7 +223,7 @@ async fn bad_input_changes_nothing() {
         let po = f.s.create_po(&f.tech, &input(&f, 100, 100_000), true).await.unwrap();
         assert_eq!(po.number.rsplit('-').next(), Some("001"), "{b}: refused creates use no number");
         assert_eq!(
-            f.s.approve_po(&f.approver, po.id, None).await.unwrap_err().field.as_deref(),
+            f.s.approve_po(&f.approver, po.id, po.version, None).await.unwrap_err().field.as_deref(),
             Some("signature_png")
         );
         assert_eq!(f.s.get_po(po.id).await.unwrap().status, PoStatus::PendingApproval);
@@ -257,7 +263,7 @@ async fn a_ticket_or_project_implies_its_company_and_committed_cost_adds_up() {
             .await
             .unwrap();
         assert_eq!((page.items.len(), page.committed_cents), (1, 0), "{b}: pending is not committed");
-        f.s.approve_po(&f.approver, p.id, None).await.unwrap();
+        f.s.approve_po(&f.approver, p.id, p.version, None).await.unwrap();
         let page =
             f.s.list_pos(&PoFilter {
                 project_id: Some(f.project),
@@ -366,8 +372,8 @@ async fn racing_approve_reject_and_cancel_leave_one_result() {
             let (s1, s2, s3) = (f.s.clone(), f.s.clone(), f.s.clone());
             let (a1, a2, t1) = (f.approver.clone(), f.approver.clone(), f.tech.clone());
             let (r1, r2, r3) = tokio::join!(
-                tokio::spawn(async move { s1.approve_po(&a1, po.id, None).await }),
-                tokio::spawn(async move { s2.reject_po(&a2, po.id, "no").await }),
+                tokio::spawn(async move { s1.approve_po(&a1, po.id, po.version, None).await }),
+                tokio::spawn(async move { s2.reject_po(&a2, po.id, po.version, "no").await }),
                 tokio::spawn(async move { s3.cancel_po(&t1, po.id, Some("dup")).await }),
             );
             let results = [r1.unwrap().map(|p| p.status), r2.unwrap().map(|p| p.status), r3.unwrap().map(|p| p.status)];
@@ -514,9 +520,9 @@ async fn kept_committed_totals_equal_the_sums_through_every_change() {
         let ticket = f.s.create_po(&f.tech, &on_ticket, true).await.unwrap();
         let rejected = f.s.create_po(&f.tech, &input(&f, 9, 10_000), true).await.unwrap();
         let draft = f.s.create_po(&f.tech, &input(&f, 5, 100), false).await.unwrap();
-        f.s.approve_po(&f.approver, project.id, None).await.unwrap();
-        f.s.approve_po(&f.approver, ticket.id, None).await.unwrap();
-        f.s.reject_po(&f.approver, rejected.id, "too much").await.unwrap();
+        f.s.approve_po(&f.approver, project.id, project.version, None).await.unwrap();
+        f.s.approve_po(&f.approver, ticket.id, ticket.version, None).await.unwrap();
+        f.s.reject_po(&f.approver, rejected.id, rejected.version, "too much").await.unwrap();
         let line = project.lines[0].id;
         f.s.receive_po(&f.approver, project.id, &[ReceiptLine { line_id: line, quantity: 1 }])
             .await
@@ -595,5 +601,71 @@ async fn kept_committed_totals_equal_the_sums_through_every_change() {
         })
         .await;
         assert_eq!(both, company, "{b}");
+    }
+}
+
+#[tokio::test]
+async fn an_approver_cannot_decide_on_their_own_po_unless_allowed() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let po = f.s.create_po(&f.approver, &input(&f, 10, 100_000), true).await.unwrap();
+        assert_eq!(po.status, PoStatus::PendingApproval, "{b}");
+        let e = f.s.approve_po(&f.approver, po.id, po.version, None).await.unwrap_err();
+        assert_eq!((e.code, e.status()), (ErrorCode::SelfApproval, 403), "{b}: {e:?}");
+        assert!(e.message.contains("someone else must approve"), "{b}: {}", e.message);
+        let e = f.s.reject_po(&f.approver, po.id, po.version, "no").await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::SelfApproval, "{b}: {e:?}");
+        assert_eq!(f.s.get_po(po.id).await.unwrap(), po, "{b}: nothing changed");
+        let kinds: Vec<String> = f.s.po_timeline(po.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["created", "submitted"], "{b}");
+
+        // One-person teams: the setting allows it, and it is recorded.
+        f.s.update_settings(&SettingsUpdate {
+            allow_self_approval: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let approved = f.s.approve_po(&f.approver, po.id, po.version, None).await.unwrap();
+        assert_eq!(approved.status, PoStatus::Approved, "{b}");
+        assert!(approved.self_approved, "{b}");
+        assert_eq!(approved.approval.unwrap().by.unwrap().id, Some(f.approver.id));
+        let last = f.s.po_timeline(po.id).await.unwrap().pop().unwrap();
+        assert_eq!((last.kind.as_str(), last.message.as_str()), ("approved", "Approved (self-approval)"), "{b}");
+        assert_eq!(last.data["self_approval"], serde_json::json!(true), "{b}");
+
+        // Someone else's approval is not a self-approval, setting or not.
+        let other = f.s.create_po(&f.tech, &input(&f, 10, 100_000), true).await.unwrap();
+        let approved = f.s.approve_po(&f.approver, other.id, other.version, None).await.unwrap();
+        assert!(!approved.self_approved, "{b}");
+        let last = f.s.po_timeline(other.id).await.unwrap().pop().unwrap();
+        assert_eq!((last.message.as_str(), last.data.get("self_approval")), ("Approved", None), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_approve_or_reject_is_refused_and_changes_nothing() {
+    for b in BACKENDS {
+        let f = fixture(b).await;
+        let seen = f.s.create_po(&f.tech, &input(&f, 10, 100_000), true).await.unwrap();
+        // While the approver looks at it, it is rejected, edited and submitted again.
+        let rejected = f.s.reject_po(&f.approver, seen.id, seen.version, "Fewer").await.unwrap();
+        let now = f.s.update_po(&f.tech, seen.id, rejected.version, &input(&f, 8, 100_000), true).await.unwrap();
+        assert_eq!(now.status, PoStatus::PendingApproval, "{b}");
+        let events = f.s.po_timeline(seen.id).await.unwrap().len();
+
+        let png = signature::sample_png(300, 100, true);
+        let e = f.s.approve_po(&f.approver, seen.id, seen.version, Some(png)).await.unwrap_err();
+        assert_eq!((e.code, e.status(), e.field.as_deref()), (ErrorCode::Stale, 409, Some("version")), "{b}: {e:?}");
+        assert!(e.message.contains(&format!("version {} now", now.version)), "{b}: {}", e.message);
+        let e = f.s.reject_po(&f.approver, seen.id, seen.version, "Too much").await.unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Stale, Some("version")), "{b}: {e:?}");
+        assert_eq!(f.s.get_po(seen.id).await.unwrap(), now, "{b}: nothing changed");
+        assert_eq!(f.s.po_timeline(seen.id).await.unwrap().len(), events, "{b}");
+        assert!(f.s.po_signature(seen.id).await.unwrap().is_none(), "{b}: no signature stored");
+
+        // At the version now shown, it goes through.
+        let approved = f.s.approve_po(&f.approver, seen.id, now.version, None).await.unwrap();
+        assert_eq!((approved.status, approved.version), (PoStatus::Approved, now.version + 1), "{b}");
     }
 }

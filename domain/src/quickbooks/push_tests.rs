@@ -155,7 +155,7 @@ pub(super) async fn approved_po(w: &World) -> PurchaseOrder {
         ..Default::default()
     };
     let po = w.s.create_po(&w.admin, &input, true).await.unwrap();
-    w.s.approve_po(&w.approver, po.id, None).await.unwrap()
+    w.s.approve_po(&w.approver, po.id, po.version, None).await.unwrap()
 }
 
 pub(super) fn kinds(events: &[crate::purchase_orders::TimelineEvent]) -> Vec<&str> {

@@ -14,6 +14,9 @@ pub struct Settings {
     pub currency: String,
     /// Pax8 validates each order (`isMock`) before its first real send.
     pub pax8_preflight: bool,
+    /// An approver may approve or reject a PO they raised (one-person teams).
+    #[serde(default)]
+    pub allow_self_approval: bool,
 }
 
 /// Settings as the API shows them: with what is configured around them.
@@ -25,6 +28,8 @@ pub struct SettingsView {
     pub currency: String,
     #[serde(default)]
     pub pax8_preflight: bool,
+    #[serde(default)]
+    pub allow_self_approval: bool,
     pub encryption_configured: bool,
     pub pax8_configured: bool,
     pub qbo_connected: bool,
@@ -37,6 +42,8 @@ pub struct SettingsUpdate {
     pub qbo_auto_push: Option<bool>,
     #[serde(default)]
     pub pax8_preflight: Option<bool>,
+    #[serde(default)]
+    pub allow_self_approval: Option<bool>,
 }
 
 impl SettingsUpdate {

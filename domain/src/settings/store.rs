@@ -5,15 +5,18 @@ use sqlx::Row;
 
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
-        let r = sqlx::query("SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight FROM settings WHERE id = 1")
-            .fetch_one(self.pool())
-            .await?;
+        let r = sqlx::query(
+            "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval FROM settings WHERE id = 1",
+        )
+        .fetch_one(self.pool())
+        .await?;
         Ok(Settings {
             auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
             require_signature: to_bool(r.try_get("require_signature")?),
             qbo_auto_push: to_bool(r.try_get("qbo_auto_push")?),
             currency: r.try_get("currency")?,
             pax8_preflight: to_bool(r.try_get("pax8_preflight")?),
+            allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
         })
     }
 
@@ -23,12 +26,13 @@ impl Store {
             sqlx::query(
                 "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
                 require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push),
-                pax8_preflight = COALESCE($4, pax8_preflight) WHERE id = 1",
+                pax8_preflight = COALESCE($4, pax8_preflight), allow_self_approval = COALESCE($5, allow_self_approval) WHERE id = 1",
             )
             .bind(upd.auto_approve_limit_cents)
             .bind(upd.require_signature.map(i64::from))
             .bind(upd.qbo_auto_push.map(i64::from))
-            .bind(upd.pax8_preflight.map(i64::from)),
+            .bind(upd.pax8_preflight.map(i64::from))
+            .bind(upd.allow_self_approval.map(i64::from)),
         )
         .await?;
         self.settings().await
@@ -53,6 +57,7 @@ mod tests {
                 .await
                 .unwrap();
             assert!(after.require_signature);
+            assert!(!after.allow_self_approval, "{b}: self-approval is off by default");
             assert_eq!(after.auto_approve_limit_cents, 50000);
             assert!(s
                 .update_settings(&super::SettingsUpdate {
