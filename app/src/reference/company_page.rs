@@ -64,29 +64,33 @@ fn Pax8LinkForm(id: i64, current: String, update: ServerAction<UpdateCompany>) -
             pax8_companies(non_blank(q)).await.map(|l| l.into_iter().take(20).collect::<Vec<_>>())
         },
     );
-    // The linked company as Pax8 has it (its status decides whether orders go through).
-    let linked = Resource::new(
-        move || (),
-        move |_| {
-            let current = current.clone();
-            async move {
-                if current.is_empty() {
-                    return None;
-                }
-                pax8_companies(None).await.ok()?.into_iter().find(|c| c.id == current)
+    // The linked company as Pax8 has it (its status decides whether orders
+    // go through). Asked from the browser once the page runs there: read
+    // during the server's render, inside the company's own Suspense, it made
+    // the page fail to hydrate.
+    let linked = LocalResource::new(move || {
+        let current = current.clone();
+        async move {
+            if current.is_empty() {
+                return None;
             }
-        },
-    );
+            pax8_companies(None).await.ok()?.into_iter().find(|c| c.id == current)
+        }
+    });
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                linked.await.map(|c| if c.orderable {
-                    view! { <p data-testid="pax8-linked">"At Pax8: "<strong>{c.name}</strong>" · "{c.status.unwrap_or_default()}</p> }.into_any()
-                } else {
-                    view! { <p class="banner warn" data-testid="pax8-linked">{format!("At Pax8: {} is {}. Pax8 refuses orders for it until it is Active.", c.name, c.status.unwrap_or_else(|| "without a status".into()))}</p> }.into_any()
-                })
-            })}
-        </Transition>
+        {move || mounted.get().then(|| view! {
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    linked.await.map(|c| if c.orderable {
+                        view! { <p data-testid="pax8-linked">"At Pax8: "<strong>{c.name}</strong>" · "{c.status.unwrap_or_default()}</p> }.into_any()
+                    } else {
+                        view! { <p class="banner warn" data-testid="pax8-linked">{format!("At Pax8: {} is {}. Pax8 refuses orders for it until it is Active.", c.name, c.status.unwrap_or_else(|| "without a status".into()))}</p> }.into_any()
+                    })
+                })}
+            </Transition>
+        })}
         <form class="inline-form" on:submit=move |ev| {
             ev.prevent_default();
             update.dispatch(UpdateCompany { id, name: None, pax8_company_id: Some(value.get_untracked()) });
