@@ -77,20 +77,13 @@ impl Store {
         if problems.is_empty() {
             let company = order.company_id.clone().unwrap_or_default();
             let unreachable = |e: DistError| Error::new(crate::ErrorCode::Upstream, format!("{} could not be asked: {e}", distributor.name()));
-            match distributor.company(&company).await {
-                Ok(c) if c.orderable() => match distributor.validate_order(&order).await {
+            match distributor::company_problem(distributor, &company).await {
+                Ok(None) => match distributor.validate_order(&order).await {
                     Ok(()) => {}
                     Err(DistError::Rejected { problems: p, .. }) => problems = p,
                     Err(e) => return Err(unreachable(e)),
                 },
-                Ok(c) => problems.push(Problem::new(
-                    "pax8_company_id",
-                    format!(
-                        "The company {company} is {} at Pax8; Pax8 takes orders only for Active companies.",
-                        c.status.unwrap_or_else(|| "without a status".into())
-                    ),
-                )),
-                Err(DistError::Rejected { .. }) => problems.push(Problem::new("pax8_company_id", format!("Pax8 has no company {company}."))),
+                Ok(Some((problem, _))) => problems.push(problem),
                 Err(e) => return Err(unreachable(e)),
             }
         }

@@ -168,6 +168,29 @@ impl std::fmt::Display for DistError {
     }
 }
 
+/// Why the distributor would take no order for this company, if so: the
+/// problem to show and its summary ("the company is not active at Pax8").
+/// `Err` when the distributor could not be asked. Used before the first
+/// send and by "Check with Pax8".
+pub async fn company_problem(d: &dyn Distributor, company: &str) -> Result<Option<(Problem, &'static str)>, DistError> {
+    match d.company(company).await {
+        Ok(found) if found.orderable() => Ok(None),
+        Ok(found) => {
+            let status = found.status.unwrap_or_else(|| "without a status".into());
+            let problem = Problem::new(
+                "pax8_company_id",
+                format!("The company {company} is {status} at Pax8; Pax8 takes orders only for Active companies."),
+            );
+            Ok(Some((problem, "the company is not active at Pax8")))
+        }
+        Err(DistError::Rejected { .. }) => Ok(Some((
+            Problem::new("pax8_company_id", format!("Pax8 has no company {company}.")),
+            "the company is not at Pax8",
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
 /// A distributor that provisions subscriptions.
 pub trait Distributor: Send + Sync {
     /// A name for people ("Pax8").

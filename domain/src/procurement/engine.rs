@@ -249,21 +249,10 @@ impl Engine {
             return Ok(false);
         }
         let company = c.request.company_id.clone().unwrap_or_default();
-        match self.distributor.company(&company).await {
-            Ok(found) if found.orderable() => {}
-            Ok(found) => {
-                let status = found.status.unwrap_or_else(|| "without a status".into());
-                let problem = Problem::new(
-                    "pax8_company_id",
-                    format!("The company {company} is {status} at Pax8; Pax8 takes orders only for Active companies."),
-                );
-                self.fail(c, RemediationReason::CompanyInactive, "Not sent: the company is not active at Pax8", &[problem])
-                    .await?;
-                return Ok(false);
-            }
-            Err(DistError::Rejected { .. }) => {
-                let problem = Problem::new("pax8_company_id", format!("Pax8 has no company {company}."));
-                self.fail(c, RemediationReason::CompanyInactive, "Not sent: the company is not at Pax8", &[problem])
+        match distributor::company_problem(self.distributor.as_ref(), &company).await {
+            Ok(None) => {}
+            Ok(Some((problem, why))) => {
+                self.fail(c, RemediationReason::CompanyInactive, &format!("Not sent: {why}"), &[problem])
                     .await?;
                 return Ok(false);
             }
