@@ -294,3 +294,85 @@ test('a stale approval is refused and the PO can be reloaded', async ({ page, br
   await expect(approver.getByTestId('approval')).toContainText('Approved by Avery Approver');
   await ctx.close();
 });
+
+test('a price below the catalog is an override: shown in the editor and on the PO, and sent to an approver', async ({ page, browser }) => {
+  await setRequireSignature(page, false);
+  await signIn(page, 'tech@demo.msp');
+  await page.goto('/purchase-orders/new');
+  await hydrated(page);
+  await page.locator('input[name="target"]').fill('harb');
+  await page.getByRole('button', { name: 'Harbor Dental Group' }).click();
+  await page.locator('select[name="vendor_id"]').selectOption({ label: 'CDW' });
+  const row = page.getByTestId('line').first();
+  const value = await row.locator('select[name="product_id"] option', { hasText: 'HP 58A toner' }).getAttribute('value');
+  await row.locator('select[name="product_id"]').selectOption(value!);
+  await expect(row.getByTestId('catalog-price')).toHaveText('Catalog $129.00');
+  await row.locator('input[name="quantity"]').fill('2');
+  await row.locator('input[name="unit_cost"]').fill('0.00');
+  await expect(row.getByTestId('catalog-price')).toContainText('Catalog $129.00 · override');
+  await page.getByRole('button', { name: 'Submit for approval' }).click();
+  await page.waitForURL(/\/purchase-orders\/\d+$/);
+  await hydrated(page);
+  // $0.00 is under the limit, but an override is never approved automatically.
+  await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+  await expect(page.getByTestId('price-override')).toHaveText('Catalog $129.00 · override');
+  await expect(page.getByTestId('timeline')).toContainText("price override on line 1: $0.00 instead of the catalog's $129.00");
+  await expect(page.getByTestId('timeline')).toContainText('a price differs from the catalog');
+
+  const ctx = await browser.newContext();
+  const approver = await ctx.newPage();
+  await signIn(approver, 'approver@demo.msp');
+  await approver.goto(page.url());
+  await hydrated(approver);
+  await expect(approver.getByTestId('price-override')).toBeVisible();
+  await approver.getByRole('button', { name: 'Approve' }).click();
+  await expect(approver.getByTestId('po-status').first()).toHaveText('Approved');
+  await ctx.close();
+});
+
+test('above the second limit two approvers sign on a tablet, and the print carries both signatures', async ({ page, browser }) => {
+  await signIn(page, 'admin@demo.msp');
+  const set = await page.request.post('/api/settings/update', { data: { second_approval_limit_cents: 100000, require_signature: true } });
+  expect(set.status()).toBe(200);
+  try {
+    await signIn(page, 'tech@demo.msp');
+    const url = await raisePo(page, { search: 'north', pick: 'Northwind Logistics', vendor: 'CDW', lines: [{ product: 'Dell Latitude 5450', qty: '2' }] });
+    await expect(page.getByTestId('approvals-progress')).toContainText('0 of 2 approvals');
+    const sign = async (email: string, name: string, progress: string) => {
+      const ctx = await browser.newContext({ viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+      const tablet = await ctx.newPage();
+      await signIn(tablet, email);
+      await tablet.goto(url);
+      await hydrated(tablet);
+      await signWithFinger(tablet, ctx);
+      await tablet.getByRole('button', { name: 'Approve' }).click();
+      await expect(tablet.getByTestId('approval').last()).toContainText(`Approved by ${name}`);
+      if (progress) await expect(tablet.getByTestId('approvals-progress')).toContainText(progress);
+      return { ctx, tablet };
+    };
+    const first = await sign('approver@demo.msp', 'Avery Approver', '1 of 2 approvals');
+    await expect(first.tablet.getByTestId('po-status').first()).toHaveText('Pending approval');
+    // The first approver cannot give the second approval too.
+    await expect(first.tablet.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+    await expect(first.tablet.getByTestId('self-approval')).toContainText('a second, different approver');
+    await first.ctx.close();
+    const second = await sign('admin@demo.msp', 'Alex Admin', '');
+    await expect(second.tablet.getByTestId('po-status').first()).toHaveText('Approved');
+    await expect(second.tablet.getByTestId('approval')).toHaveCount(2);
+    await expect(second.tablet.getByTestId('approval').first()).toContainText('Approval 1 of 2: Approved by Avery Approver');
+    await expect(second.tablet.getByTestId('timeline')).toContainText('First approval of two, with signature');
+    await expect(second.tablet.getByTestId('timeline').locator('img.sig-thumb')).toHaveCount(2);
+    await second.tablet.goto(url + '/print');
+    const sigs = second.tablet.getByTestId('print-signature');
+    await expect(sigs).toHaveCount(2);
+    for (let i = 0; i < 2; i++) {
+      await expect(sigs.nth(i)).toBeVisible();
+      expect(await sigs.nth(i).evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+    }
+    await expect(second.tablet.locator('.print-approval')).toContainText('Approval 2 of 2 · Approved by Alex Admin');
+    await second.ctx.close();
+  } finally {
+    await signIn(page, 'admin@demo.msp');
+    await page.request.post('/api/settings/update', { data: { second_approval_limit_cents: 0, require_signature: false } });
+  }
+});

@@ -91,7 +91,7 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
     let pages = Router::new()
         .route(
             "/purchase-orders/{id}/signature.png",
-            get(move |path| middleware::signature_png(sig_state.clone(), path)),
+            get(move |path, query| middleware::signature_png(sig_state.clone(), path, query)),
         )
         .route(
             "/integrations/qbo/callback",

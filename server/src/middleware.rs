@@ -92,10 +92,20 @@ pub async fn healthz(state: AppState) -> Response {
     }
 }
 
+/// Which signature: `?approval=1` is the first of two approvals.
+#[derive(serde::Deserialize)]
+pub struct WhichSignature {
+    approval: Option<u8>,
+}
+
 /// `GET /purchase-orders/<id>/signature.png`: the approval signature (the
 /// sign-in gate in front of it lets only signed-in users through).
-pub async fn signature_png(state: AppState, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
-    match state.store.po_signature(id).await {
+pub async fn signature_png(
+    state: AppState,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::Query(which): axum::extract::Query<WhichSignature>,
+) -> Response {
+    match state.store.po_signature(id, which.approval == Some(1)).await {
         Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=86400")], png).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no signature").into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),

@@ -210,12 +210,23 @@ async fn refusal_then_edit_and_retry_or_abandon_through_the_api() {
         .await;
     assert_eq!((status, v["field"].as_str()), (400, Some("edits.lines[0].po_line_id")), "{v}");
     let line = d["request"]["lines"][0]["po_line_id"].as_i64().unwrap();
-    s.ok(
-        Role::Purchaser,
-        "procurement/retry",
-        json!({"remediation_id": rid, "edits": {"lines": [{"po_line_id": line, "quantity": 7}]}}),
-    )
-    .await;
+    // Seven seats where five were approved: back to an approver first.
+    let waiting = s
+        .ok(
+            Role::Purchaser,
+            "procurement/retry",
+            json!({"remediation_id": rid, "edits": {"lines": [{"po_line_id": line, "quantity": 7}]}}),
+        )
+        .await;
+    assert_eq!((waiting["status"].as_str(), &waiting["remediation"]["awaiting_approval"]), (Some("failed"), &json!(true)));
+    let revised = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
+    assert_eq!((revised["status"].as_str(), revised["total_cents"].as_i64()), (Some("pending_approval"), Some(15_400)));
+    assert_eq!(revised["revision"]["changes"][0], json!({"line_no": 1, "field": "quantity", "from": "5", "to": "7"}));
+    let (status, v) = s.call(Some(Role::Purchaser), "procurement/retry", json!({"remediation_id": rid})).await;
+    assert_eq!(status, 409, "waits for the approval: {v}");
+    assert!(f.orders().is_empty(), "nothing sent before the approval");
+    s.ok(Role::Approver, "purchase-orders/approve", json!({"id": po, "version": revised["version"]}))
+        .await;
     wait_for(&s, po, "provisioned").await;
     assert_eq!(f.orders()[0]["lineItems"][0]["quantity"], 7);
     let timeline = s.ok(Role::Viewer, "purchase-orders/timeline", json!({"id": po})).await;
@@ -413,7 +424,12 @@ async fn check_with_pax8_and_the_pax8_pickers_through_the_api() {
     let (company, vendor) = (got["company"]["id"].as_i64().unwrap(), got["vendor"]["id"].as_i64().unwrap());
     s.ok(Role::Purchaser, "companies/update", json!({"id": company, "pax8_company_id": "pax8-c-2"}))
         .await;
-    let v = s.ok(Role::Purchaser, "procurement/check", json!({"po_id": po})).await;
+    // The approved PO keeps the company it was approved for (its snapshot).
+    assert_eq!(s.ok(Role::Purchaser, "procurement/check", json!({"po_id": po})).await, json!({"problems": []}));
+    let inactive = s
+        .ok(Role::Purchaser, "purchase-orders/create", json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "M365", "quantity": 1, "unit_cost_cents": got["lines"][0]["unit_cost_cents"], "product_id": got["lines"][0]["product_id"]}]}))
+        .await;
+    let v = s.ok(Role::Purchaser, "procurement/check", json!({"po_id": inactive["id"]})).await;
     assert_eq!(v["problems"][0]["field"], "pax8_company_id", "{v}");
     assert!(v["problems"][0]["message"].as_str().unwrap().contains("Inactive"), "{v}");
     s.ok(Role::Purchaser, "companies/update", json!({"id": company, "pax8_company_id": "pax8-c-1"}))

@@ -171,7 +171,7 @@ async fn the_whole_lifecycle_through_the_api() {
         assert_eq!(rejected["rejection"]["reason"], "Get three quotes");
         let body = |version: &Value| json!({"id": id, "version": version, "vendor_id": vendor, "company_id": company, "lines": [{"description": "Dell Latitude", "quantity": 2, "unit_cost_cents": 110_000}], "submit": true});
         let (status, v) = s.call(Some(Role::Technician), "purchase-orders/update", body(&big["version"])).await;
-        assert_eq!((status, v["code"].as_str()), (409, Some("conflict")), "stale version: {v}");
+        assert_eq!((status, v["code"].as_str()), (409, Some("stale")), "stale version: {v}");
         let (status, _) = s.call(Some(Role::Purchaser), "purchase-orders/update", body(&rejected["version"])).await;
         assert_eq!(status, 403, "only the creator (or an admin) edits");
         let resubmitted = s.ok(Role::Technician, "purchase-orders/update", body(&rejected["version"])).await;
@@ -189,8 +189,8 @@ async fn the_whole_lifecycle_through_the_api() {
         let url = approved["approval"]["signature_url"].as_str().unwrap().to_string();
         assert_eq!(url, format!("/purchase-orders/{id}/signature.png"));
         assert_eq!(approved["approval"]["by"]["name"], "Approver user");
-        let (status, _) = s.call(Some(Role::Technician), "purchase-orders/update", body(&approved["version"])).await;
-        assert_eq!(status, 409, "approved POs are locked");
+        let (status, _) = s.call(Some(Role::Purchaser), "purchase-orders/update", body(&approved["version"])).await;
+        assert_eq!(status, 403, "only its creator (or an admin) revises an approved PO");
 
         // The signature image, for signed-in users only.
         let res = s.http.get(format!("{}{url}", s.base)).send().await.unwrap();
@@ -234,6 +234,8 @@ async fn the_whole_lifecycle_through_the_api() {
             (part["status"].as_str(), part["lines"][0]["received_quantity"].as_i64()),
             (Some("partially_received"), Some(1))
         );
+        let (status, v) = s.call(Some(Role::Technician), "purchase-orders/update", body(&part["version"])).await;
+        assert_eq!(status, 409, "a PO goods arrived on is locked: {v}");
         let (status, _) = s
             .call(Some(Role::Technician), "purchase-orders/cancel", json!({"id": id, "reason": "late"}))
             .await;
@@ -380,5 +382,101 @@ async fn approvers_decide_only_on_others_pos_and_on_the_version_they_saw() {
             (approved["status"].as_str(), approved["self_approved"].as_bool()),
             (Some("approved"), Some(false))
         );
+    }
+}
+
+/// What an approval fixes, through the API: catalog prices (an override
+/// goes to an approver), a product of the PO's vendor, a revised approved
+/// PO, and two approvals above the second limit.
+#[tokio::test]
+async fn an_approval_fixes_the_price_the_product_and_who_approved() {
+    for backend in domain::testing::BACKENDS {
+        let s = TestServer::start(backend).await;
+        let (company, vendor) = setup(&s).await;
+        let other = s.ok(Role::Admin, "vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await["id"]
+            .as_i64()
+            .unwrap();
+        let product = |v: i64, sku: &str| json!({"vendor_id": v, "name": format!("Seat {sku}"), "sku": sku, "unit_cost_cents": 2200});
+        let ours = s.ok(Role::Admin, "products/create", product(vendor, "S1")).await["id"].as_i64().unwrap();
+        let theirs = s.ok(Role::Admin, "products/create", product(other, "S2")).await["id"].as_i64().unwrap();
+        let line = |p: i64, cents: i64| json!({"description": "Seats", "quantity": 50, "unit_cost_cents": cents, "product_id": p});
+
+        // 50 seats of a $22 product at $0: an override, never auto-approved.
+        let free = s
+            .ok(
+                Role::Technician,
+                "purchase-orders/create",
+                json!({"vendor_id": vendor, "company_id": company, "lines": [line(ours, 0)]}),
+            )
+            .await;
+        assert_eq!(
+            (free["status"].as_str(), free["total_cents"].as_i64()),
+            (Some("pending_approval"), Some(0)),
+            "{backend}"
+        );
+        assert_eq!(free["lines"][0]["catalog_unit_cost_cents"], 2200);
+        assert_eq!(free["snapshot"]["lines"][0]["sku"], "S1");
+
+        // A product of another vendor: 400 naming the line, nothing created.
+        let before = s.ok(Role::Viewer, "purchase-orders/list", json!({})).await["items"].as_array().unwrap().len();
+        let (status, v) = s
+            .call(
+                Some(Role::Technician),
+                "purchase-orders/create",
+                json!({"vendor_id": vendor, "company_id": company, "lines": [line(ours, 2200), line(theirs, 2200)]}),
+            )
+            .await;
+        assert_eq!((status, v["field"].as_str()), (400, Some("lines[1].product_id")), "{backend}: {v}");
+        assert_eq!(
+            s.ok(Role::Viewer, "purchase-orders/list", json!({})).await["items"].as_array().unwrap().len(),
+            before
+        );
+
+        // Two approvals above the second limit: the approver, then an admin.
+        let set = s.ok(Role::Admin, "settings/update", json!({"second_approval_limit_cents": 100_000})).await;
+        assert_eq!(set["second_approval_limit_cents"], 100_000);
+        let (status, v) = s.call(Some(Role::Admin), "settings/update", json!({"second_approval_limit_cents": -1})).await;
+        assert_eq!((status, v["field"].as_str()), (400, Some("second_approval_limit_cents")));
+        let big = s.ok(Role::Technician, "purchase-orders/create", po(vendor, company, 3, 120_000)).await;
+        let id = big["id"].as_i64().unwrap();
+        assert_eq!(big["approvals_required"], 2, "{backend}");
+        let first = s
+            .ok(
+                Role::Approver,
+                "purchase-orders/approve",
+                json!({"id": id, "version": big["version"], "signature_png": png_b64(true)}),
+            )
+            .await;
+        assert_eq!(
+            (first["status"].as_str(), first["approvals"].as_array().unwrap().len()),
+            (Some("pending_approval"), 1)
+        );
+        let (status, v) = s
+            .call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id, "version": first["version"]}))
+            .await;
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (403, Some("forbidden")),
+            "{backend}: the same approver twice: {v}"
+        );
+        let first_sig = first["approvals"][0]["signature_url"].as_str().unwrap().to_string();
+        let viewer = s.browser("viewer@msp.test").await;
+        let res = viewer.get(format!("{}{first_sig}", s.base)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{backend}: the first approver's signature");
+        let done = s
+            .ok(
+                Role::Admin,
+                "purchase-orders/approve",
+                json!({"id": id, "version": first["version"], "signature_png": png_b64(true)}),
+            )
+            .await;
+        assert_eq!(done["status"], "approved");
+        let names: Vec<&str> = done["approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["by"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Approver user", "Admin user"], "{backend}");
     }
 }

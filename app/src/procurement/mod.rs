@@ -15,7 +15,8 @@ pub use pax8_settings::Pax8Settings;
 use crate::components::{last_error, EmptyState, ErrorBanner, LoadError, PageHeader};
 use crate::shell::use_session;
 use domain::procurement::{DispatchStatus, QueueItem};
-use domain::users::Permission;
+use domain::purchase_orders::policy::permission;
+use domain::purchase_orders::rules::Action;
 use leptos::prelude::*;
 
 pub fn status_label(s: DispatchStatus) -> &'static str {
@@ -140,13 +141,18 @@ fn QueueRow(i: QueueItem, dispatch: ServerAction<DispatchPo>, check: ServerActio
             <td><a href=format!("/purchase-orders/{po_id}")>{i.po_number}</a></td>
             <td>{i.company}</td>
             <td>{i.vendor}</td>
-            <td><DispatchBadge status=i.dispatch_status /></td>
+            <td>
+                <DispatchBadge status=i.dispatch_status />
+                {i.catalog_changed.then(|| view! {
+                    " "<span class="badge warn" data-testid="catalog-changed" title="The catalog (or the company's Pax8 link) differs from what was approved; dispatch sends what was approved">"Catalog changed since approval"</span>
+                })}
+            </td>
             <td class="small muted">{crate::purchase_orders::when(&i.updated_at)}</td>
             <td class="row-actions">
-                <Show when=move || can_dispatch && session.can(Permission::Dispatch)>
+                <Show when=move || can_dispatch && session.can(permission(Action::Dispatch))>
                     <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch"</button>
                 </Show>
-                <Show when=move || checkable && session.can(Permission::Dispatch)>
+                <Show when=move || checkable && session.can(permission(Action::Dispatch))>
                     " "<span on:click=move |_| checked.set(Some(po_id))><panel::CheckButton po_id check /></span>
                 </Show>
                 {i.remediation_id.map(|_| view! { " "<a class="button" href=format!("/purchase-orders/{po_id}#procurement")>"Remediate"</a> })}

@@ -7,15 +7,15 @@ use super::{
 };
 use crate::components::{last_error, ErrorBanner, FieldError};
 use crate::error::ApiError;
-use crate::shell::use_session;
 use domain::procurement::{DispatchStatus, LineEdit, RetryEdits};
-use domain::users::Permission;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
 /// `pax8`: the PO's vendor is Pax8 (it can be checked with Pax8).
+/// `may_dispatch`, `may_retry`: what the policy permits this user
+/// (`domain::purchase_orders::policy`), asked by the PO page.
 #[component]
-pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoView {
+pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optional)] may_dispatch: bool, #[prop(optional)] may_retry: bool) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let dispatch = ServerAction::<DispatchPo>::new();
     let check = ServerAction::<CheckPo>::new();
@@ -58,6 +58,17 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoVi
             }
         });
     }
+    // A retry that changed what is bought sent the PO back to approval:
+    // the PO page reloads to show it.
+    if let Some(changed) = use_context::<crate::purchase_orders::Changed>() {
+        Effect::new(move |_| {
+            if let Some(Ok(d)) = retry.value().get() {
+                if d.remediation.is_some_and(|r| r.awaiting_approval) {
+                    changed.0.update(|n| *n += 1);
+                }
+            }
+        });
+    }
     // A check is on the timeline too.
     if let Some(changed) = use_context::<crate::purchase_orders::TimelineChanged>() {
         Effect::new(move |_| {
@@ -66,7 +77,6 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoVi
             }
         });
     }
-    let session = use_session();
     let error = Signal::derive(move || {
         last_error(dispatch.value())
             .get()
@@ -87,7 +97,7 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoVi
                         Err(e) => view! { <p class="muted">{e.message().to_string()}</p> }.into_any(),
                         Ok(None) => view! {
                             <p><DispatchBadge status=DispatchStatus::Ready />" Not dispatched. Approval never sends anything: dispatch it when ready."</p>
-                            <Show when=move || session.can(Permission::Dispatch)>
+                            <Show when=move || may_dispatch>
                                 <div class="form-actions left">
                                     <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch to distributor"</button>
                                     {pax8.then(|| view! { <CheckButton po_id check /> })}
@@ -97,8 +107,8 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool) -> impl IntoVi
                         Ok(Some(d)) => {
                             let checkable = pax8 && matches!(d.dispatch.status, DispatchStatus::Queued | DispatchStatus::Failed);
                             view! {
-                                <DispatchView d retry abandon error />
-                                <Show when=move || checkable && session.can(Permission::Dispatch)>
+                                <DispatchView d retry abandon error may_retry />
+                                <Show when=move || checkable && may_dispatch>
                                     <div class="form-actions left"><CheckButton po_id check /></div>
                                 </Show>
                             }.into_any()
@@ -159,8 +169,13 @@ pub fn ProblemList(problems: Vec<(Option<String>, String, String)>) -> impl Into
 }
 
 #[component]
-fn DispatchView(d: PoDispatch, retry: ServerAction<RetryDispatch>, abandon: ServerAction<AbandonDispatch>, error: Signal<Option<ApiError>>) -> impl IntoView {
-    let session = use_session();
+fn DispatchView(
+    d: PoDispatch,
+    retry: ServerAction<RetryDispatch>,
+    abandon: ServerAction<AbandonDispatch>,
+    error: Signal<Option<ApiError>>,
+    may_retry: bool,
+) -> impl IntoView {
     let remediation = d.dispatch.remediation.clone().filter(|r| r.status == "open");
     let labels = d.line_labels.clone();
     view! {
@@ -185,6 +200,7 @@ fn DispatchView(d: PoDispatch, retry: ServerAction<RetryDispatch>, abandon: Serv
         {remediation.map(|r| {
             let rid = r.id;
             let waiting = r.reason.order_exists_waiting();
+            let approval = r.awaiting_approval;
             let lines = d.dispatch.request.lines.clone();
             let problems: Vec<(Option<String>, String, String)> = r
                 .problems
@@ -204,7 +220,15 @@ fn DispatchView(d: PoDispatch, retry: ServerAction<RetryDispatch>, abandon: Serv
                     {waiting.then(|| view! {
                         <p class="muted small">"The order exists at Pax8 and waits there: Check again asks Pax8 where it stands and sends nothing. Abandon cancels nothing at Pax8."</p>
                     })}
-                    <Show when=move || session.can(Permission::Remediate)>
+                    {approval.then(|| view! {
+                        <div class="banner warn" data-testid="awaiting-approval">
+                            "The retry changes what is bought: the purchase order waits for a new approval, and the dispatch resumes once it is approved. Abandon gives up instead."
+                        </div>
+                    })}
+                    <Show when=move || may_retry && approval>
+                        <AbandonForm rid abandon error />
+                    </Show>
+                    <Show when=move || may_retry && !approval>
                         <div class="form-actions left">
                             <button class="button" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>
                                 {if waiting { "Check again" } else { "Retry as is" }}

@@ -7,9 +7,10 @@ use super::{approval_settings, get_po, po_timeline, ApprovePo, CancelPo, Receive
 use crate::components::{dollars, last_error, ErrorBanner, FieldError, LoadError, PageHeader};
 use crate::error::ApiError;
 use crate::shell::use_session;
+use domain::purchase_orders::policy::{self, Rules};
 use domain::purchase_orders::rules::Action;
-use domain::purchase_orders::{ApprovalKind, PurchaseOrder, ReceiptLine};
-use domain::users::{Permission, User};
+use domain::purchase_orders::{Approval, ApprovalKind, PurchaseOrder, ReceiptLine};
+use domain::users::User;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -37,10 +38,10 @@ pub fn PoPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = session.0.await.ok();
-                let (require, allow_self) = rules.await.map(|s| (s.require_signature, s.allow_self_approval)).unwrap_or((false, false));
+                let (require, rules) = rules.await.map(|s| (s.require_signature, Rules::from(&s))).unwrap_or_default();
                 match po.await {
                     Err(e) => view! { <PageHeader title="Purchase order" /><LoadError error=e /> }.into_any(),
-                    Ok(po) => view! { <PoView po user require_signature=require allow_self /> }.into_any(),
+                    Ok(po) => view! { <PoView po user require_signature=require rules /> }.into_any(),
                 }
             })}
         </Transition>
@@ -71,18 +72,59 @@ pub fn PoPage() -> impl IntoView {
     }
 }
 
+/// One approval as the PO shows it: who, when, and the signature.
+fn approval_line(a: &Approval, self_approved: bool, of_two: Option<usize>) -> String {
+    let step = of_two.map(|n| format!("Approval {n} of 2: ")).unwrap_or_default();
+    match a.kind {
+        ApprovalKind::Auto => format!(
+            "Approved automatically (under {} limit) on {}",
+            dollars(a.limit_cents.unwrap_or(0)),
+            when(&a.at)
+        ),
+        ApprovalKind::Manual => format!(
+            "{step}Approved by {} on {}{}",
+            a.by.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+            when(&a.at),
+            if self_approved { " (self-approval: the approver raised this PO)" } else { "" }
+        ),
+    }
+}
+
 #[component]
-fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, allow_self: bool) -> impl IntoView {
-    let can = |p: Permission| user.as_ref().is_some_and(|u| u.can(p));
-    let mine = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id) || u.can(Permission::Admin));
-    let may_edit = mine && can(Permission::Create) && po.allows(Action::Edit);
-    let may_submit = may_edit;
-    let may_approve = can(Permission::Approve) && po.allows(Action::Approve);
-    // Segregation of duties: who raised a PO does not decide on it (unless
-    // the settings allow it for one-person teams).
-    let raised_it = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id));
-    let may_receive = can(Permission::Receive) && po.allows(Action::Receive);
-    let may_cancel = (mine || can(Permission::Approve)) && can(Permission::Create) && po.allows(Action::Cancel);
+fn ApprovalBanner(a: Approval, text: String) -> impl IntoView {
+    view! {
+        <div class="banner success" data-testid="approval">
+            {text}
+            {a.signature_url.map(|u| view! {
+                <figure class="signature-shown">
+                    <img src=u alt="Approver's signature" data-testid="signature-image" />
+                    <figcaption class="muted small">"SHA-256 " {a.signature_sha256.unwrap_or_default()}</figcaption>
+                </figure>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules: Rules) -> impl IntoView {
+    // What this user may do: the one policy the server refuses with.
+    let facts = po.facts();
+    let may = |a: Action| user.as_ref().is_some_and(|u| policy::may(u, &facts, rules, a));
+    let decide = |a: Action| user.as_ref().map(|u| policy::check(u, &facts, rules, a));
+    let may_edit = may(Action::Edit);
+    let may_submit = may(Action::Submit);
+    let may_receive = may(Action::Receive);
+    let may_cancel = may(Action::Cancel);
+    // Approve and reject: shown to approvers while the PO waits; a refusal
+    // by segregation of duties is said, not hidden.
+    let approve = decide(Action::Approve);
+    let reject_ok = may(Action::Reject);
+    let waiting_for_approver = matches!(&approve, Some(Err(e)) if e.code != domain::ErrorCode::Conflict && po.allows_state(Action::Approve) && user.as_ref().is_some_and(|u| u.can(policy::permission(Action::Approve))));
+    let approve_ok = matches!(approve, Some(Ok(())));
+    let approve_refusal = match &approve {
+        Some(Err(e)) if waiting_for_approver => Some(e.message.clone()),
+        _ => None,
+    };
     let target = match (&po.ticket, &po.project) {
         (Some(t), _) => format!("Ticket #{} {}", t.id, t.name),
         (_, Some(p)) => format!("Project {}", p.name),
@@ -90,10 +132,14 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, allow_
     };
     let id = po.id;
     let version = po.version;
+    let two = po.approvals_required > 1;
+    let given = po.approvals.len();
+    let revisable = po.status == domain::purchase_orders::PoStatus::Approved && may_edit;
+    let since = if po.status.is_committed() { "approval" } else { "submission" };
     view! {
         <PageHeader title=po.number.clone() subtitle=format!("{} · {}", po.vendor.name, po.company.name)>
             <a class="button" href=format!("/purchase-orders/{id}/print") target="_blank">"Print"</a>
-            {may_edit.then(|| view! { <a class="button" href=format!("/purchase-orders/{id}/edit")>"Edit"</a> })}
+            {may_edit.then(|| view! { <a class="button" href=format!("/purchase-orders/{id}/edit")>{if revisable { "Revise" } else { "Edit" }}</a> })}
         </PageHeader>
         <section class="card po-head">
             <div class="po-facts">
@@ -102,30 +148,45 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, allow_
                 <div><span class="muted small">"For"</span><a href=format!("/companies/{}", po.company.id)>{po.company.name.clone()}</a><div class="small">{target}</div></div>
                 <div><span class="muted small">"Raised by"</span>{po.created_by.name.clone()}<div class="muted small">{when(&po.created_at)}</div></div>
             </div>
-            {po.approval.clone().map(|a| view! {
-                <div class="banner success" data-testid="approval">
-                    {match a.kind {
-                        ApprovalKind::Auto => format!("Approved automatically (under {} limit) on {}", dollars(a.limit_cents.unwrap_or(0)), when(&a.at)),
-                        ApprovalKind::Manual => format!(
-                            "Approved by {} on {}{}",
-                            a.by.map(|b| b.name).unwrap_or_default(),
-                            when(&a.at),
-                            if po.self_approved { " (self-approval: the approver raised this PO)" } else { "" }
-                        ),
-                    }}
-                    {a.signature_url.map(|u| view! {
-                        <figure class="signature-shown">
-                            <img src=u alt="Approver's signature" data-testid="signature-image" />
-                            <figcaption class="muted small">"SHA-256 " {a.signature_sha256.unwrap_or_default()}</figcaption>
-                        </figure>
-                    })}
+            {(two && po.status == domain::purchase_orders::PoStatus::PendingApproval).then(|| view! {
+                <div class="banner warn" data-testid="approvals-progress">
+                    <strong>{format!("{given} of 2 approvals")}</strong>
+                    " · above the second approval limit, two different approvers (neither the creator) must approve."
                 </div>
             })}
+            {if two {
+                po.approvals.iter().enumerate().map(|(i, a)| view! {
+                    <ApprovalBanner a=a.clone() text=approval_line(a, false, Some(i + 1)) />
+                }).collect_view().into_any()
+            } else {
+                po.approval.clone().map(|a| {
+                    let text = approval_line(&a, po.self_approved, None);
+                    view! { <ApprovalBanner a text /> }
+                }).into_any()
+            }}
             {po.rejection.clone().map(|r| view! {
                 <div class="banner error" data-testid="rejection">{format!("Rejected by {} on {}: {}", r.by.name, when(&r.at), r.reason)}</div>
             })}
             {po.cancellation.clone().map(|c| view! {
                 <div class="banner warn">{format!("Cancelled by {} on {}{}", c.by.name, when(&c.at), c.reason.map(|r| format!(": {r}")).unwrap_or_default())}</div>
+            })}
+            {po.revision.clone().map(|r| view! {
+                <div class="banner warn" data-testid="revision">
+                    <strong>"Changes waiting for approval"</strong>
+                    <span class="small">{format!(" · asked by {} on {} (edit and retry); the dispatch resumes once approved", r.requested_by.name, when(&r.at))}</span>
+                    <ul>{r.changes.iter().map(|c| view! { <li>{c.describe()}</li> }).collect_view()}</ul>
+                </div>
+            })}
+            {(!po.catalog_changes.is_empty()).then(|| view! {
+                <div class="banner warn" data-testid="catalog-changed">
+                    <strong>{format!("Catalog changed since {since}")}</strong>
+                    <ul>{po.catalog_changes.iter().map(|c| view! { <li>{c.describe()}</li> }).collect_view()}</ul>
+                    <p class="small">{if may_edit {
+                        "Dispatch sends what was approved. To order what the catalog says now, revise the PO: it goes back for approval."
+                    } else {
+                        "Dispatch sends what was approved; nothing changes unless someone edits the PO, which sends it back for approval."
+                    }}</p>
+                </div>
             })}
             {(!po.notes.is_empty()).then(|| view! { <p class="notes">{po.notes.clone()}</p> })}
         </section>
@@ -139,33 +200,35 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, allow_
                         <td>{l.description.clone()}{l.billing_term.clone().map(|t| view! { <div class="muted small">{t}</div> })}</td>
                         <td class="num">{l.quantity}</td>
                         <td class="num" data-testid="received">{l.received_quantity}</td>
-                        <td class="num">{dollars(l.unit_cost_cents)}</td>
+                        <td class="num">
+                            {dollars(l.unit_cost_cents)}
+                            {l.price_override().then(|| view! {
+                                <div class="small override" data-testid="price-override">{format!("Catalog {} · override", dollars(l.catalog_unit_cost_cents.unwrap_or_default()))}</div>
+                            })}
+                        </td>
                         <td class="num">{dollars(l.total_cents)}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>
         </section>
-        {(po.vendor.distributor.is_some() && po.status.is_committed()).then(|| {
+        {(po.vendor.distributor.is_some() && (po.status.is_committed() || po.revision.is_some())).then(|| {
             let pax8 = po.vendor.distributor == Some(domain::reference::Distributor::Pax8);
-            view! { <crate::procurement::ProcurementPanel po_id=id pax8 /> }
+            view! { <crate::procurement::ProcurementPanel po_id=id pax8 may_dispatch=may(Action::Dispatch) may_retry=may(Action::Retry) /> }
         })}
-        {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || can(Permission::Approve))).then(|| view! {
-            <crate::quickbooks::QboPoPanel po_id=id qbo=po.qbo.clone() can_push=can(Permission::Approve) />
+        {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || may(Action::Push))).then(|| view! {
+            <crate::quickbooks::QboPoPanel po_id=id qbo=po.qbo.clone() can_push=may(Action::Push) />
         })}
         <div class="actions-grid">
             {may_submit.then(|| view! { <SubmitCard id /> })}
-            {may_approve.then(|| if raised_it && !allow_self {
-                view! {
-                    <section class="card action" data-testid="approve-card">
-                        <h2>"Approve or reject"</h2>
-                        <div class="banner warn" data-testid="self-approval">
-                            "You raised this purchase order, so someone else must approve or reject it (segregation of duties)."
-                        </div>
-                    </section>
-                }.into_any()
-            } else {
-                view! { <ApproveCard id version require_signature own=raised_it /> }.into_any()
+            {(approve_ok || reject_ok).then(|| view! {
+                <ApproveCard id version require_signature own=po.self_approvable(user.as_ref()) approve_ok refusal=approve_refusal.clone() two given />
             })}
+            {(!approve_ok && !reject_ok).then(|| approve_refusal.clone().map(|m| view! {
+                <section class="card action" data-testid="approve-card">
+                    <h2>"Approve or reject"</h2>
+                    <div class="banner warn" data-testid="self-approval">{m}</div>
+                </section>
+            }))}
             {may_receive.then(|| view! { <ReceiveCard po=po.clone() /> })}
             {may_cancel.then(|| view! { <CancelCard id /> })}
         </div>
@@ -197,7 +260,8 @@ fn SubmitCard(id: i64) -> impl IntoView {
 }
 
 #[component]
-fn ApproveCard(id: i64, version: i64, require_signature: bool, own: bool) -> impl IntoView {
+#[allow(clippy::too_many_arguments)]
+fn ApproveCard(id: i64, version: i64, require_signature: bool, own: bool, approve_ok: bool, refusal: Option<String>, two: bool, given: usize) -> impl IntoView {
     let approve = ServerAction::<ApprovePo>::new();
     let reject = ServerAction::<RejectPo>::new();
     let pad = Pad::new();
@@ -239,10 +303,14 @@ fn ApproveCard(id: i64, version: i64, require_signature: bool, own: bool) -> imp
             })}
             <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field() != Some("reason") && e.code() != domain::ErrorCode::Stale)) />
             {own.then(|| view! { <p class="muted small" data-testid="own-po">"You raised this PO: approving it is recorded as a self-approval."</p> })}
-            <p class="muted">{if require_signature { "A signature is required to approve." } else { "Signing is optional." }}</p>
-            <SignaturePad pad />
-            <button class="button primary" on:click=do_approve disabled=move || approve.pending().get()>"Approve"</button>
-            <hr />
+            {two.then(|| view! { <p class="muted small">{if given == 0 { "This PO needs two approvals: yours would be the first." } else { "This PO needs two approvals: yours would be the second." }}</p> })}
+            {refusal.map(|m| view! { <div class="banner warn" data-testid="self-approval">{m}</div> })}
+            {approve_ok.then(|| view! {
+                <p class="muted">{if require_signature { "A signature is required to approve." } else { "Signing is optional." }}</p>
+                <SignaturePad pad />
+                <button class="button primary" on:click=do_approve disabled=move || approve.pending().get()>"Approve"</button>
+                <hr />
+            })}
             <label>"Reason for rejecting"<textarea name="reject_reason" rows="2" bind:value=reason></textarea></label>
             <FieldError error field="reason" />
             <button class="button danger" on:click=move |_| { local.set(None); reject.dispatch(RejectPo { id, version, reason: reason.get_untracked() }); }>"Reject"</button>

@@ -109,7 +109,19 @@ pub fn EditPoPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match po.await {
                     Err(e) => view! { <PageHeader title="Edit purchase order" /><LoadError error=e /> }.into_any(),
-                    Ok(po) => view! { <PageHeader title=format!("Edit {}", po.number) /><Editor existing=Some(po) /> }.into_any(),
+                    Ok(po) => {
+                        // An approved PO nothing followed yet is revised: saving withdraws its approval.
+                        let revising = po.status == domain::purchase_orders::PoStatus::Approved;
+                        view! {
+                            <PageHeader title=format!("{} {}", if revising { "Revise" } else { "Edit" }, po.number) />
+                            {revising.then(|| view! {
+                                <div class="banner warn" data-testid="revising">
+                                    "This purchase order is approved. Saving a change withdraws the approval: it goes back to draft, or to an approver when you submit it."
+                                </div>
+                            })}
+                            <Editor existing=Some(po) />
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -355,7 +367,7 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                                     </div>
                                     <div class="fields">
                                         <label class="narrow">"Quantity"<input name="quantity" inputmode="numeric" bind:value=line.quantity /></label>
-                                        <label class="narrow">"Unit cost ($)"<input name="unit_cost" inputmode="decimal" placeholder="0.00" bind:value=line.unit_cost /></label>
+                                        <label class="narrow">"Unit cost ($)"<input name="unit_cost" inputmode="decimal" placeholder="0.00" bind:value=line.unit_cost /><CatalogPrice line products /></label>
                                         <label>"Contract line " <span class="muted">"(optional)"</span>
                                             <select name="contract_line_id" on:change=move |ev| line.contract_line_id.set(event_target_value(&ev)) prop:value=move || line.contract_line_id.get()>
                                                 <option value="">"None"</option>
@@ -484,6 +496,34 @@ fn TargetPicker(kind: RwSignal<Kind>, target: RwSignal<Option<i64>>, target_labe
                 })
             />
         </div>
+    }
+}
+
+/// The catalog's price beside a catalog line's unit cost, and "override"
+/// when the line's differs: an override is recorded on the timeline and the
+/// PO always goes to an approver. Drawn once the page runs in the browser
+/// (the product list may not be there yet when the server renders).
+#[component]
+fn CatalogPrice(line: LineState, products: Resource<Result<Vec<Product>, ApiError>>) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || {
+        if !mounted.get() {
+            return None;
+        }
+        let picked = line.product_id.get();
+        let catalog = products
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|list| list.into_iter().find(|p| p.id.to_string() == picked))?
+            .unit_cost_cents;
+        let typed = parse_dollars(&line.unit_cost.get());
+        let differs = typed.is_some_and(|t| t != catalog);
+        Some(view! {
+            <span class=if differs { "small override" } else { "muted small" } data-testid="catalog-price">
+                {format!("Catalog {}{}", dollars(catalog), if differs { " · override: an approver decides" } else { "" })}
+            </span>
+        })
     }
 }
 

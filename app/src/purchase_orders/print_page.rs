@@ -49,12 +49,21 @@ pub fn PoPrintPage() -> impl IntoView {
                             <footer class="print-approval">
                                 {match po.approval.clone() {
                                     Some(a) if a.kind == ApprovalKind::Auto => view! { <p>{format!("Approved automatically under the {} limit, {}", dollars(a.limit_cents.unwrap_or(0)), when(&a.at))}</p> }.into_any(),
-                                    Some(a) => view! {
-                                        <div>
-                                            {a.signature_url.map(|u| view! { <img class="print-signature" src=u alt="Approver's signature" data-testid="print-signature" /> })}
-                                            <p class="sig-line">{format!("Approved by {}, {}", a.by.map(|b| b.name).unwrap_or_default(), when(&a.at))}</p>
-                                        </div>
-                                    }.into_any(),
+                                    // Every approval of the current round, each with its signature (two above the second limit).
+                                    Some(_) => {
+                                        let two = po.approvals.len() > 1;
+                                        po.approvals.iter().enumerate().map(|(i, a)| view! {
+                                            <div class="print-sig">
+                                                {a.signature_url.clone().map(|u| view! { <img class="print-signature" src=u alt="Approver's signature" data-testid="print-signature" /> })}
+                                                <p class="sig-line">{format!(
+                                                    "{}Approved by {}, {}",
+                                                    if two { format!("Approval {} of 2 · ", i + 1) } else { String::new() },
+                                                    a.by.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+                                                    when(&a.at)
+                                                )}</p>
+                                            </div>
+                                        }).collect_view().into_any()
+                                    }
                                     None => view! { <p class="muted">{format!("Not approved ({})", po.status.label().to_lowercase())}</p> }.into_any(),
                                 }}
                             </footer>

@@ -13,6 +13,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         currency: s.currency,
         pax8_preflight: s.pax8_preflight,
         allow_self_approval: s.allow_self_approval,
+        second_approval_limit_cents: s.second_approval_limit_cents,
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: match &st.qbo {
@@ -35,6 +36,7 @@ pub async fn update_settings(
     qbo_auto_push: Option<bool>,
     pax8_preflight: Option<bool>,
     allow_self_approval: Option<bool>,
+    second_approval_limit_cents: Option<i64>,
 ) -> Result<SettingsView, ApiError> {
     let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     st.store
@@ -44,6 +46,7 @@ pub async fn update_settings(
             qbo_auto_push,
             pax8_preflight,
             allow_self_approval,
+            second_approval_limit_cents,
         })
         .await?;
     tracing::info!(by = admin.id, "settings updated");

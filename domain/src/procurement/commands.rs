@@ -4,6 +4,8 @@
 
 use super::engine::{event, set_status};
 use super::*;
+use crate::purchase_orders::snapshot::Snapshot;
+use crate::purchase_orders::snapshot_store::from_json;
 use crate::purchase_orders::PoStatus;
 use crate::store::Tx;
 use crate::users::User;
@@ -11,35 +13,33 @@ use crate::{clock, Error, Result, Store};
 use serde_json::json;
 use sqlx::Row;
 
-/// The lines of a PO as they would be sent to the distributor.
-async fn order_lines(tx: &mut Tx, po_id: i64) -> Result<Vec<OrderLine>> {
-    let rows = sqlx::query(
-            "SELECT l.id, l.quantity, l.billing_term, l.commitment_term_id, l.provisioning_details, pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment
-             FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no",
-        )
+/// The snapshot of what PO `po_id` orders, fixed at its submission. A PO
+/// submitted before snapshots were kept gets one now (`keep`: stored, and
+/// said on the timeline).
+async fn approved_snapshot(tx: &mut Tx, actor: Option<&User>, po_id: i64, keep: bool) -> Result<Snapshot> {
+    let stored: Option<Option<String>> = sqlx::query_scalar("SELECT snapshot FROM purchase_orders WHERE id = $1")
         .bind(po_id)
-        .fetch_all(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
-    let mut lines = Vec::new();
-    for r in &rows {
-        let details: String = r.try_get("provisioning_details")?;
-        let details: Vec<crate::purchase_orders::ProvisioningDetail> = serde_json::from_str(&details).unwrap_or_default();
-        let product: Option<String> = r.try_get("distributor_product_id")?;
-        let term: Option<String> = r.try_get("billing_term")?;
-        // Lines without anything for the distributor (a setup fee typed by hand) are not sent.
-        if product.is_none() && term.is_none() {
-            continue;
+    match stored.ok_or_else(|| Error::not_found("The purchase order"))? {
+        Some(j) => from_json(&j, "PO snapshot"),
+        None => {
+            let s = Store::take_snapshot(tx, po_id).await?;
+            if keep {
+                Store::keep_snapshot(tx, po_id, &s).await?;
+                event(
+                    tx,
+                    po_id,
+                    actor,
+                    "snapshot_taken",
+                    "Submitted before snapshots were kept: what it orders was fixed now, at the dispatch request",
+                    json!({}),
+                )
+                .await?;
+            }
+            Ok(s)
         }
-        lines.push(OrderLine {
-            po_line_id: r.try_get("id")?,
-            product_id: product,
-            quantity: r.try_get("quantity")?,
-            billing_term: term.or(r.try_get("product_term")?),
-            commitment_term_id: r.try_get::<Option<String>, _>("commitment_term_id")?.or(r.try_get("product_commitment")?),
-            provisioning_details: details,
-        });
     }
-    Ok(lines)
 }
 
 impl Store {
@@ -55,15 +55,9 @@ impl Store {
             tx.commit().await?;
             return serde_json::from_str(&r).map_err(|_| Error::internal());
         }
-        let company: Option<Option<String>> =
-            sqlx::query_scalar("SELECT c.pax8_company_id FROM purchase_orders p JOIN companies c ON c.id = p.company_id WHERE p.id = $1")
-                .bind(po_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let company = company.ok_or_else(|| Error::not_found("The purchase order"))?;
-        let lines = order_lines(&mut tx, po_id).await?;
+        let snapshot = approved_snapshot(&mut tx, None, po_id, false).await?;
         tx.commit().await?;
-        Ok(OrderRequest { company_id: company, lines })
+        Ok(snapshot.to_order())
     }
 
     /// "Check with Pax8": our own rules, the company's status at the
@@ -98,13 +92,14 @@ impl Store {
         Ok(problems)
     }
 
-    /// Requests the dispatch of an approved PO. Idempotent: a PO has at most
-    /// one dispatch, and asking again returns it.
+    /// Requests the dispatch of an approved PO: what its approval fixed (the
+    /// snapshot), never the catalog as it is now. Idempotent: a PO has at
+    /// most one dispatch, and asking again returns it.
     pub async fn request_dispatch(&self, actor: &User, po_id: i64) -> Result<Dispatch> {
+        self.authorize(actor, po_id, crate::purchase_orders::rules::Action::Dispatch).await?;
         let mut tx = self.begin_write().await?;
         let po = sqlx::query(&format!(
-            "SELECT p.id, p.status, p.company_id, v.distributor, c.pax8_company_id FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id
-             JOIN companies c ON c.id = p.company_id WHERE p.id = $1{}",
+            "SELECT p.id, p.status, p.company_id, v.distributor FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id WHERE p.id = $1{}",
             self.for_update()
         ))
         .bind(po_id)
@@ -132,12 +127,9 @@ impl Store {
                 "This purchase order's vendor is not a distributor; there is nothing to dispatch.",
             ));
         };
-        let pax8_company: Option<String> = po.try_get("pax8_company_id")?;
         let company_id: i64 = po.try_get("company_id")?;
-        let request = OrderRequest {
-            company_id: pax8_company.clone(),
-            lines: order_lines(&mut tx, po_id).await?,
-        };
+        let request = approved_snapshot(&mut tx, Some(actor), po_id, true).await?.to_order();
+        let pax8_company = request.company_id.clone();
         let initial = if provisionable(distributor) {
             DispatchStatus::Queued
         } else {
@@ -186,7 +178,7 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?;
         let rem = sqlx::query(
-            "SELECT id, po_id, status, reason, message, problems, opened_at, resolution FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1",
+            "SELECT id, po_id, status, reason, message, problems, opened_at, resolution, awaiting_approval FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -224,6 +216,7 @@ impl Store {
                         problems: serde_json::from_str(&problems).unwrap_or_default(),
                         opened_at: m.try_get("opened_at")?,
                         resolution: m.try_get("resolution")?,
+                        awaiting_approval: crate::store::to_bool(m.try_get("awaiting_approval")?),
                     })
                 }
                 None => None,
@@ -232,10 +225,24 @@ impl Store {
         })
     }
 
-    /// Retry a failed dispatch, as it is or with edits (recorded).
+    /// Retry a failed dispatch, as it is or with edits (recorded). Edits
+    /// that change what is bought (a higher quantity, another product or
+    /// billing term) are not sent: they revise the PO, which goes back to an
+    /// approver, and the dispatch resumes once it is approved.
     pub async fn retry_dispatch(&self, actor: &User, remediation_id: i64, edits: Option<&RetryEdits>) -> Result<Dispatch> {
+        self.authorize(actor, self.remediation_po(remediation_id).await?, crate::purchase_orders::rules::Action::Retry)
+            .await?;
         let mut tx = self.begin_write().await?;
         let (dispatch_id, po_id, reason) = self.open_remediation(&mut tx, remediation_id).await?;
+        let awaiting: i64 = sqlx::query_scalar("SELECT awaiting_approval FROM remediations WHERE id = $1")
+            .bind(remediation_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if crate::store::to_bool(awaiting) {
+            return Err(Error::conflict(
+                "This retry changed what is bought and waits for the purchase order's new approval; the dispatch resumes once it is approved.",
+            ));
+        }
         if reason.order_exists_waiting() {
             // The order exists at the distributor: check again, never send again.
             if edits.is_some_and(|e| *e != RetryEdits::default()) {
@@ -277,6 +284,15 @@ impl Store {
             Some(e) => e.apply(&mut request)?,
             None => vec![],
         };
+        if let Some(e) = edits {
+            let approved = approved_snapshot(&mut tx, Some(actor), po_id, true).await?;
+            let purchase = super::revision::purchase_changes(e, &approved);
+            if !purchase.is_empty() {
+                self.revise_po(&mut tx, actor, po_id, remediation_id, e, &approved, purchase).await?;
+                tx.commit().await?;
+                return self.get_dispatch(po_id).await;
+            }
+        }
         if let Some(c) = edits.and_then(|e| e.pax8_company_id.as_deref()) {
             // The company's Pax8 link is fixed for good, not only for this order.
             sqlx::query("UPDATE companies SET pax8_company_id = $1 WHERE id = (SELECT company_id FROM purchase_orders WHERE id = $2)")
@@ -320,9 +336,137 @@ impl Store {
         self.get_dispatch(po_id).await
     }
 
+    /// An edit-and-retry that changes what is bought: the PO takes the
+    /// revised snapshot (and quantities, and total) and goes back to
+    /// `pending_approval`; the entry stays open, waiting for the approval.
+    #[allow(clippy::too_many_arguments)]
+    async fn revise_po(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        po_id: i64,
+        remediation_id: i64,
+        edits: &RetryEdits,
+        approved: &Snapshot,
+        changes: Vec<crate::purchase_orders::snapshot::Change>,
+    ) -> Result<()> {
+        use crate::purchase_orders::{rules, snapshot::Revision, Person};
+        let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+            .bind(po_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if status != PoStatus::Approved.as_str() {
+            return Err(Error::conflict(
+                "Goods were received on this purchase order; a change to what is bought needs a new purchase order.",
+            ));
+        }
+        let revised = super::revision::revised(edits, approved);
+        for l in &revised.lines {
+            sqlx::query("UPDATE po_lines SET quantity = $1 WHERE id = $2 AND po_id = $3")
+                .bind(l.quantity)
+                .bind(l.po_line_id)
+                .bind(po_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
+            .ok_or_else(|| Error::validation("edits.lines", "The purchase order's total would be larger than this system allows."))?;
+        let second: i64 = sqlx::query_scalar("SELECT second_approval_limit_cents FROM settings WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+        let revision = Revision {
+            changes: changes.clone(),
+            requested_by: Person {
+                id: Some(actor.id),
+                name: actor.name.clone(),
+            },
+            at: clock::now(),
+            remediation_id,
+        };
+        sqlx::query(
+            "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL,
+                signature_id = NULL, self_approved = 0, first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL,
+                approvals_required = $1, total_cents = $2, snapshot = $3, revision = $4, version = version + 1, updated_at = $5 WHERE id = $6",
+        )
+        .bind(rules::approvals_required(total, second))
+        .bind(total)
+        .bind(serde_json::to_string(&revised).map_err(|_| Error::internal())?)
+        .bind(serde_json::to_string(&revision).map_err(|_| Error::internal())?)
+        .bind(&revision.at)
+        .bind(po_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
+            .bind(remediation_id)
+            .execute(&mut **tx)
+            .await?;
+        let words: Vec<String> = changes.iter().map(|c| c.describe()).collect();
+        event(
+            tx,
+            po_id,
+            Some(actor),
+            "revision_requested",
+            &format!(
+                "Edit and retry changes what is bought ({}): back to approval; the dispatch resumes once it is approved",
+                words.join("; ")
+            ),
+            json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),
+        )
+        .await
+    }
+
+    /// On a PO's approval: a dispatch whose retry waited for it (a
+    /// revision) is sent, with the approved snapshot. Inside the approval's
+    /// transaction.
+    pub(crate) async fn resume_after_approval(&self, tx: &mut Tx, actor: &User, po_id: i64) -> Result<()> {
+        let waiting = sqlx::query("SELECT id, dispatch_id FROM remediations WHERE po_id = $1 AND status = 'open' AND awaiting_approval = 1")
+            .bind(po_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(w) = waiting else { return Ok(()) };
+        let (remediation_id, dispatch_id): (i64, i64) = (w.try_get("id")?, w.try_get("dispatch_id")?);
+        let request = approved_snapshot(tx, Some(actor), po_id, true).await?.to_order();
+        let company_key: String = match &request.company_id {
+            Some(c) => c.clone(),
+            None => {
+                sqlx::query_scalar("SELECT company_key FROM dispatches WHERE id = $1")
+                    .bind(dispatch_id)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        };
+        sqlx::query(
+            "UPDATE remediations SET status = 'retried', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = 'edited, approved and retried' WHERE id = $3",
+        )
+        .bind(actor.id)
+        .bind(clock::now())
+        .bind(remediation_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
+            .bind(serde_json::to_string(&request).map_err(|_| Error::internal())?)
+            .bind(company_key)
+            .bind(clock::now())
+            .bind(dispatch_id)
+            .execute(&mut **tx)
+            .await?;
+        set_status(tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
+        event(
+            tx,
+            po_id,
+            Some(actor),
+            "dispatch_edited",
+            "Remediation: the change is approved; the dispatch resumes with it",
+            json!({"remediation_id": remediation_id}),
+        )
+        .await
+    }
+
     /// Abandon a failed dispatch, with a reason.
     pub async fn abandon_dispatch(&self, actor: &User, remediation_id: i64, reason: &str) -> Result<Remediation> {
         let reason = crate::purchase_orders::rules::reason("reason", Some(reason), true)?.unwrap_or_default();
+        self.authorize(actor, self.remediation_po(remediation_id).await?, crate::purchase_orders::rules::Action::Retry)
+            .await?;
         let mut tx = self.begin_write().await?;
         let (dispatch_id, po_id, kind) = self.open_remediation(&mut tx, remediation_id).await?;
         let reason = if kind.order_exists_waiting() {
@@ -330,7 +474,7 @@ impl Store {
         } else {
             reason
         };
-        sqlx::query("UPDATE remediations SET status = 'abandoned', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
+        sqlx::query("UPDATE remediations SET status = 'abandoned', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
             .bind(actor.id)
             .bind(clock::now())
             .bind(format!("abandoned: {reason}"))
@@ -349,6 +493,15 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.get_dispatch(po_id).await?.remediation.ok_or_else(Error::internal)
+    }
+
+    /// The PO a remediation entry is about.
+    async fn remediation_po(&self, remediation_id: i64) -> Result<i64> {
+        sqlx::query_scalar("SELECT po_id FROM remediations WHERE id = $1")
+            .bind(remediation_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The remediation entry"))
     }
 
     async fn open_remediation(&self, tx: &mut Tx, remediation_id: i64) -> Result<(i64, i64, RemediationReason)> {
@@ -371,7 +524,7 @@ impl Store {
     /// The queue: approved POs of distributor vendors, with their dispatch state.
     pub async fn procurement_queue(&self, state: Option<DispatchStatus>) -> Result<Vec<QueueItem>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.number, c.name AS company, v.name AS vendor, v.distributor, COALESCE(d.status, 'ready') AS status,
+            "SELECT p.id, p.number, c.name AS company, v.name AS vendor, v.distributor, COALESCE(d.status, 'ready') AS status, p.snapshot, c.pax8_company_id,
                     (SELECT MAX(r.id) FROM remediations r WHERE r.dispatch_id = d.id AND r.status = 'open') AS remediation_id,
                     COALESCE(d.updated_at, p.updated_at) AS updated_at
              FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id
@@ -384,8 +537,16 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut out = Vec::new();
+        let mut unsent = Vec::new();
         for r in rows {
             let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
+            let snapshot: Option<String> = r.try_get("snapshot")?;
+            if let (Some(j), true) = (
+                snapshot,
+                matches!(status, DispatchStatus::Ready | DispatchStatus::Failed | DispatchStatus::Queued),
+            ) {
+                unsent.push((r.try_get("id")?, from_json::<Snapshot>(&j, "PO snapshot")?, r.try_get("pax8_company_id")?));
+            }
             out.push(QueueItem {
                 po_id: r.try_get("id")?,
                 po_number: r.try_get("number")?,
@@ -395,7 +556,12 @@ impl Store {
                 dispatch_status: status,
                 remediation_id: r.try_get("remediation_id")?,
                 updated_at: r.try_get("updated_at")?,
+                catalog_changed: false,
             });
+        }
+        let changed = self.with_catalog_changes(&unsent).await?;
+        for item in out.iter_mut() {
+            item.catalog_changed = changed.contains(&item.po_id);
         }
         Ok(out)
     }

@@ -120,7 +120,12 @@ async fn a_company_that_is_not_active_at_pax8_is_not_ordered_for() {
     for b in BACKENDS {
         let w = world(b, true, Kind::Pax8).await;
         w.fake.add_company_named("c-2", "Old Mill Bakery", "Inactive");
+        // The PO was approved for the company linked to c-2 (its snapshot says so).
         sqlx::query("UPDATE companies SET pax8_company_id = 'c-2'").execute(w.s.pool()).await.unwrap();
+        sqlx::query("UPDATE purchase_orders SET snapshot = replace(snapshot, '\"c-1\"', '\"c-2\"')")
+            .execute(w.s.pool())
+            .await
+            .unwrap();
         w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
         engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
         let rem = w.s.get_dispatch(w.po).await.unwrap().remediation.unwrap();

@@ -23,6 +23,7 @@ pub(super) struct World {
     pub(super) fake: FakePax8,
     pub(super) pax8: Arc<Pax8>,
     pub(super) buyer: User,
+    pub(super) approver: User,
     pub(super) po: i64,
     pub(super) contract_line: i64,
 }
@@ -138,6 +139,7 @@ pub(super) async fn world(backend: &str, with_commitment: bool, vendor_kind: Kin
         fake,
         pax8,
         buyer,
+        approver,
         po: po.id,
         contract_line: cl.id,
     }
@@ -229,14 +231,15 @@ async fn a_refusal_opens_remediation_then_edit_and_retry_provisions() {
         assert_eq!(rem.problems[0].field, "lines[0].commitment_term_id");
         assert!(rem.message.contains("commitment term is required"), "{}", rem.message);
         assert!(w.fake.orders().is_empty());
-        // Retrying as is would fail again; edit the commitment term and the quantity.
+        // Retrying as is would fail again; edit the commitment term and
+        // lower the quantity (fixes within the approval: sent at once).
         let line_id = d.request.lines[0].po_line_id;
         let edits = RetryEdits {
             pax8_company_id: None,
             lines: vec![LineEdit {
                 po_line_id: line_id,
                 commitment_term_id: Some("ct-9".into()),
-                quantity: Some(12),
+                quantity: Some(8),
                 ..Default::default()
             }],
         };
@@ -253,7 +256,7 @@ async fn a_refusal_opens_remediation_then_edit_and_retry_provisions() {
         let sent = &w.fake.orders()[0]["lineItems"][0];
         assert_eq!(
             (sent["quantity"].as_i64(), w.fake.orders().len()),
-            (Some(12), 1),
+            (Some(8), 1),
             "{b}: the edit changed what was sent"
         );
         let tl = w.s.po_timeline(w.po).await.unwrap();

@@ -5,6 +5,8 @@
 use crate::reference::Distributor;
 use serde::{Deserialize, Serialize};
 
+#[cfg(all(test, feature = "server"))]
+mod approval_tests;
 #[cfg(feature = "server")]
 mod commands;
 #[cfg(feature = "server")]
@@ -27,6 +29,7 @@ mod pax8_catalog;
 mod pax8_tests;
 #[cfg(feature = "server")]
 pub mod pax8_wire;
+pub mod revision;
 
 /// A PO's dispatch, as the queue shows it (API.md `dispatch_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -327,6 +330,10 @@ pub struct Remediation {
     pub problems: Vec<Problem>,
     pub opened_at: String,
     pub resolution: Option<String>,
+    /// The retry changed what is bought: the entry waits for the PO's new
+    /// approval, and the dispatch resumes once it is given.
+    #[serde(default)]
+    pub awaiting_approval: bool,
 }
 
 /// Edits for "edit and retry": the company's Pax8 link and, per PO line, what is sent.
@@ -408,4 +415,8 @@ pub struct QueueItem {
     pub dispatch_status: DispatchStatus,
     pub remediation_id: Option<i64>,
     pub updated_at: String,
+    /// The catalog (or the company's Pax8 link) differs from what was
+    /// approved.
+    #[serde(default)]
+    pub catalog_changed: bool,
 }

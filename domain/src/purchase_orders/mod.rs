@@ -1,22 +1,29 @@
 //! Purchase orders: statuses, lines and the lifecycle rules.
 
+pub mod policy;
 pub mod rules;
 #[cfg(feature = "server")]
 pub(crate) mod search;
 #[cfg(feature = "server")]
 pub mod signature;
+pub mod snapshot;
+#[cfg(feature = "server")]
+pub(crate) mod snapshot_store;
 #[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
 pub(crate) use store::timeline_event;
 #[cfg(all(test, feature = "server"))]
+mod approval_tests;
+#[cfg(all(test, feature = "server"))]
 pub(crate) mod store_tests;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PoStatus {
+    #[default]
     Draft,
     PendingApproval,
     Approved,
@@ -209,6 +216,16 @@ pub struct PoLine {
     pub billing_term: Option<String>,
     pub commitment_term_id: Option<String>,
     pub provisioning_details: Vec<ProvisioningDetail>,
+    /// The catalog's unit cost when the line was saved (a catalog line).
+    #[serde(default)]
+    pub catalog_unit_cost_cents: Option<i64>,
+}
+
+impl PoLine {
+    /// A catalog line priced differently from the catalog.
+    pub fn price_override(&self) -> bool {
+        self.catalog_unit_cost_cents.is_some_and(|c| c != self.unit_cost_cents)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +292,27 @@ pub struct PurchaseOrder {
     /// (allowed by the setting `allow_self_approval`).
     #[serde(default)]
     pub self_approved: bool,
+    /// Approvals this PO needs: 2 above the second approval limit in force
+    /// when it was submitted, else 1.
+    #[serde(default = "one")]
+    pub approvals_required: i64,
+    /// The approvals given since the last submission, in order (the last
+    /// is `approval` once the PO is approved).
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// What the PO orders, fixed at submission; dispatch sends it.
+    #[serde(default)]
+    pub snapshot: Option<snapshot::Snapshot>,
+    /// Where the catalog now differs from the snapshot (until dispatched).
+    #[serde(default)]
+    pub catalog_changes: Vec<snapshot::Change>,
+    /// Changes an edit-and-retry asked for, waiting for approval.
+    #[serde(default)]
+    pub revision: Option<snapshot::Revision>,
+}
+
+fn one() -> i64 {
+    1
 }
 
 impl PurchaseOrder {
@@ -284,9 +322,38 @@ impl PurchaseOrder {
     pub fn dispatched(&self) -> bool {
         rules::dispatched(self.procurement_status.as_deref())
     }
-    /// Whether `action` fits this PO now (permissions aside).
-    pub fn allows(&self, action: rules::Action) -> bool {
-        rules::allowed(self.status, action, self.anything_received(), self.dispatched())
+    /// Any line priced differently from the catalog.
+    pub fn has_price_override(&self) -> bool {
+        self.lines.iter().any(PoLine::price_override)
+    }
+    /// What the rules and the policy need to know.
+    pub fn facts(&self) -> rules::PoFacts {
+        rules::PoFacts {
+            status: self.status,
+            created_by: self.created_by.id,
+            anything_received: self.anything_received(),
+            procurement_status: self.procurement_status.clone(),
+            approvals_required: self.approvals_required,
+            first_approver: match (self.status, self.approvals.first()) {
+                (PoStatus::PendingApproval, Some(a)) => a.by.as_ref().and_then(|p| p.id),
+                _ => None,
+            },
+            distributor: self.vendor.distributor.is_some(),
+            qbo_pushed: self.qbo.as_ref().is_some_and(|q| q.id.is_some()),
+        }
+    }
+    /// Whether `action` fits the PO's state now (people aside).
+    pub fn allows_state(&self, action: rules::Action) -> bool {
+        rules::allowed(&self.facts(), action)
+    }
+    /// `user` raised this PO and may still approve it (one-person teams):
+    /// an approval would be recorded as a self-approval.
+    pub fn self_approvable(&self, user: Option<&crate::users::User>) -> bool {
+        user.is_some_and(|u| self.created_by.id == Some(u.id))
+    }
+    /// Whether `user` may do `action` now ([`policy::check`]).
+    pub fn may(&self, user: &crate::users::User, rules: policy::Rules, action: rules::Action) -> bool {
+        policy::may(user, &self.facts(), rules, action)
     }
 }
 

@@ -45,27 +45,93 @@ pub fn auto_approves(total_cents: i64, limit_cents: i64) -> bool {
     limit_cents > 0 && total_cents < limit_cents
 }
 
-/// What may be done to a PO in a given status.
+/// Approvals a PO of `total_cents` needs: two strictly above the second
+/// approval limit; a limit of 0 turns the second level off.
+pub fn approvals_required(total_cents: i64, second_limit_cents: i64) -> i64 {
+    if second_limit_cents > 0 && total_cents > second_limit_cents {
+        2
+    } else {
+        1
+    }
+}
+
+/// What may be done to a PO ([`super::policy`] adds who may).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Edit,
     Submit,
     Approve,
     Reject,
-    Receive,
     Cancel,
+    Receive,
+    Dispatch,
+    Retry,
+    Push,
 }
 
 impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Edit,
+        Action::Submit,
+        Action::Approve,
+        Action::Reject,
+        Action::Cancel,
+        Action::Receive,
+        Action::Dispatch,
+        Action::Retry,
+        Action::Push,
+    ];
+
     pub fn verb(self) -> &'static str {
         match self {
             Action::Edit => "edit",
             Action::Submit => "submit",
             Action::Approve => "approve",
             Action::Reject => "reject",
-            Action::Receive => "receive",
             Action::Cancel => "cancel",
+            Action::Receive => "receive",
+            Action::Dispatch => "dispatch",
+            Action::Retry => "retry the dispatch of",
+            Action::Push => "push to QuickBooks",
         }
+    }
+}
+
+/// What the rules and the policy need to know of a PO.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoFacts {
+    pub status: PoStatus,
+    pub created_by: Option<i64>,
+    /// Some goods arrived.
+    pub anything_received: bool,
+    /// The dispatch's status (`None`: never requested).
+    pub procurement_status: Option<String>,
+    /// Approvals the PO needs (2 above the second approval limit).
+    pub approvals_required: i64,
+    /// Who gave the first of two approvals.
+    pub first_approver: Option<i64>,
+    /// The vendor is a distributor (there is something to dispatch).
+    pub distributor: bool,
+    /// The PO is in QuickBooks.
+    pub qbo_pushed: bool,
+}
+
+impl PoFacts {
+    /// Sent to a distributor (and so no longer cancellable).
+    pub fn dispatched(&self) -> bool {
+        dispatched(self.procurement_status.as_deref())
+    }
+
+    /// A dispatch was requested (whatever became of it).
+    fn dispatch_requested(&self) -> bool {
+        self.procurement_status.as_deref().is_some_and(|s| s != "ready")
+    }
+
+    /// Approved, and nothing followed yet that an edit would contradict: no
+    /// goods received, no dispatch requested, not in QuickBooks. Editing it
+    /// withdraws the approval.
+    pub fn revisable(&self) -> bool {
+        self.status == PoStatus::Approved && !self.anything_received && !self.dispatch_requested() && !self.qbo_pushed
     }
 }
 
@@ -76,29 +142,45 @@ pub fn dispatched(procurement_status: Option<&str>) -> bool {
     procurement_status.is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned"))
 }
 
-/// Whether `action` fits a PO in `status` (`anything_received`: some goods
-/// arrived; `dispatched`: sent to a distributor).
-pub fn allowed(status: PoStatus, action: Action, anything_received: bool, dispatched: bool) -> bool {
+/// Whether `action` fits the PO's state now (people aside).
+pub fn allowed(po: &PoFacts, action: Action) -> bool {
     use PoStatus::*;
+    let status = po.status;
     match action {
-        Action::Edit | Action::Submit => matches!(status, Draft | Rejected),
+        Action::Edit => matches!(status, Draft | Rejected) || po.revisable(),
+        Action::Submit => matches!(status, Draft | Rejected),
         Action::Approve | Action::Reject => status == PendingApproval,
         Action::Receive => matches!(status, Approved | PartiallyReceived),
-        Action::Cancel => !matches!(status, Cancelled | Received) && !anything_received && !dispatched,
+        Action::Cancel => !matches!(status, Cancelled | Received) && !po.anything_received && !po.dispatched(),
+        Action::Dispatch => status.is_committed() && po.distributor,
+        // Also while a revision waits for approval (or was rejected): the
+        // entry can still be abandoned.
+        Action::Retry => status != Cancelled && po.dispatch_requested(),
+        Action::Push => status.is_committed(),
     }
 }
 
 /// `Ok` when allowed, else a `conflict` that says why.
-pub fn check(status: PoStatus, action: Action, anything_received: bool, dispatched: bool) -> Result<()> {
-    if allowed(status, action, anything_received, dispatched) {
+pub fn check(po: &PoFacts, action: Action) -> Result<()> {
+    if allowed(po, action) {
         return Ok(());
     }
+    let status = po.status;
     let why = match (action, status) {
         (Action::Edit, PoStatus::Approved | PoStatus::PartiallyReceived | PoStatus::Received) => {
-            "an approved PO is locked; cancel it and raise a new one".to_string()
+            let what = if po.anything_received {
+                "goods were received on it"
+            } else if po.dispatch_requested() {
+                "its dispatch was requested"
+            } else {
+                "it is in QuickBooks"
+            };
+            format!("an approved PO is locked once {what}; cancel it and raise a new one")
         }
-        (Action::Cancel, _) if anything_received => "goods were already received on it".to_string(),
-        (Action::Cancel, _) if dispatched => "it was already dispatched to the distributor".to_string(),
+        (Action::Cancel, _) if po.anything_received => "goods were already received on it".to_string(),
+        (Action::Cancel, _) if po.dispatched() => "it was already dispatched to the distributor".to_string(),
+        (Action::Dispatch, _) if status.is_committed() => "its vendor is not a distributor".to_string(),
+        (Action::Retry, _) if status != PoStatus::Cancelled => "no dispatch was requested".to_string(),
         _ => format!("it is {}", status.label().to_lowercase()),
     };
     Err(Error::conflict(format!("You cannot {} this purchase order: {why}.", action.verb())))
@@ -236,22 +318,50 @@ mod tests {
         assert!(!auto_approves(50_000, 50_000));
         assert!(!auto_approves(0, 0));
         assert!(!auto_approves(1, 0));
+        assert_eq!(approvals_required(500_001, 500_000), 2);
+        assert_eq!(approvals_required(500_000, 500_000), 1);
+        assert_eq!(approvals_required(10_000_000, 0), 1);
+    }
+
+    fn facts(status: PoStatus, anything_received: bool, procurement: Option<&str>) -> PoFacts {
+        PoFacts {
+            status,
+            anything_received,
+            procurement_status: procurement.map(str::to_string),
+            approvals_required: 1,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn transitions() {
+        let allowed = |s, a, r, d: bool| allowed(&facts(s, r, d.then_some("submitted")), a);
         assert!(allowed(Draft, Action::Edit, false, false));
         assert!(allowed(Rejected, Action::Submit, false, false));
-        assert!(!allowed(Approved, Action::Edit, false, false));
         assert!(allowed(PendingApproval, Action::Approve, false, false));
         assert!(!allowed(Draft, Action::Approve, false, false));
         assert!(allowed(PartiallyReceived, Action::Receive, true, false));
         assert!(allowed(Approved, Action::Cancel, false, false));
         assert!(!allowed(Approved, Action::Cancel, false, true));
         assert!(!allowed(PartiallyReceived, Action::Cancel, true, false));
-        let e = check(Approved, Action::Edit, false, false).unwrap_err();
+        // An approved PO is revisable until something follows its approval.
+        assert!(allowed(Approved, Action::Edit, false, false));
+        assert!(!allowed(Approved, Action::Submit, false, false));
+        assert!(!allowed(Approved, Action::Edit, false, true));
+        assert!(!allowed(PartiallyReceived, Action::Edit, true, false));
+        let pushed = PoFacts {
+            qbo_pushed: true,
+            ..facts(Approved, false, None)
+        };
+        let e = check(&pushed, Action::Edit).unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::Conflict);
-        assert!(e.message.contains("locked"));
+        assert!(e.message.contains("locked once it is in QuickBooks"), "{}", e.message);
+        assert!(check(&facts(Approved, false, Some("abandoned")), Action::Edit)
+            .unwrap_err()
+            .message
+            .contains("dispatch was requested"));
+        assert!(!allowed(Approved, Action::Dispatch, false, false), "not a distributor");
+        assert!(!allowed(Approved, Action::Retry, false, false), "nothing to retry");
     }
 
     #[test]

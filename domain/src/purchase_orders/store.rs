@@ -2,7 +2,8 @@
 //! the PO (SQLite: the write lock; PostgreSQL: `FOR UPDATE`), checks the
 //! lifecycle rules, bumps `version` and appends to the timeline.
 
-use super::rules::{self, Action};
+use super::policy;
+use super::rules::{self, Action, PoFacts};
 use super::*;
 use crate::store::{fts_trigrams, like_pattern, to_bool, Backend, Tx};
 use crate::users::User;
@@ -24,7 +25,9 @@ const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id
     p.approval_kind, p.approved_by, au.name AS approved_by_name, p.approved_at, p.approval_limit_cents, p.signature_id, s.sha256 AS signature_sha256,
     p.rejected_by, ru.name AS rejected_by_name, p.rejected_at, p.rejection_reason,
     p.cancelled_by, xu.name AS cancelled_by_name, p.cancelled_at, p.cancel_reason,
-    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status, p.self_approved";
+    p.qbo_id, p.qbo_pushed_at, p.qbo_error, p.procurement_status, p.self_approved,
+    p.snapshot, p.revision, p.approvals_required, c.pax8_company_id AS company_pax8_id,
+    p.first_approved_by, fu.name AS first_approved_by_name, p.first_approved_at, p.first_signature_id, fs.sha256 AS first_signature_sha256";
 
 const PO_FROM: &str = "FROM purchase_orders p
   JOIN vendors v ON v.id = p.vendor_id
@@ -35,7 +38,9 @@ const PO_FROM: &str = "FROM purchase_orders p
   LEFT JOIN users au ON au.id = p.approved_by
   LEFT JOIN users ru ON ru.id = p.rejected_by
   LEFT JOIN users xu ON xu.id = p.cancelled_by
-  LEFT JOIN po_signatures s ON s.id = p.signature_id";
+  LEFT JOIN po_signatures s ON s.id = p.signature_id
+  LEFT JOIN users fu ON fu.id = p.first_approved_by
+  LEFT JOIN po_signatures fs ON fs.id = p.first_signature_id";
 
 /// A list row's fields, as the list's JSON page names them.
 const SUMMARY_FIELDS: [&str; 15] = [
@@ -76,7 +81,7 @@ struct SummaryRow {
 }
 
 /// A line's fields, as [`LineRow`] reads them back.
-const LINE_FIELDS: [&str; 11] = [
+const LINE_FIELDS: [&str; 12] = [
     "id",
     "line_no",
     "description",
@@ -88,6 +93,7 @@ const LINE_FIELDS: [&str; 11] = [
     "billing_term",
     "commitment_term_id",
     "provisioning_details",
+    "catalog_unit_cost_cents",
 ];
 
 /// `SELECT` of the rows of `source` (aliased `x`) as one JSON array of
@@ -115,6 +121,7 @@ struct LineRow {
     billing_term: Option<String>,
     commitment_term_id: Option<String>,
     provisioning_details: String,
+    catalog_unit_cost_cents: Option<i64>,
 }
 
 fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
@@ -140,6 +147,20 @@ fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
         }),
         None => None,
     };
+    let first = match r.try_get::<Option<String>, _>("first_approved_at")? {
+        Some(at) => Some(Approval {
+            kind: ApprovalKind::Manual,
+            by: person(r.try_get("first_approved_by")?, r.try_get("first_approved_by_name")?),
+            at,
+            limit_cents: None,
+            signature_url: r
+                .try_get::<Option<i64>, _>("first_signature_id")?
+                .map(|_| format!("/purchase-orders/{id}/signature.png?approval=1")),
+            signature_sha256: r.try_get("first_signature_sha256")?,
+        }),
+        None => None,
+    };
+    let approvals = first.into_iter().chain(approval.clone()).collect();
     let rejection = match r.try_get::<Option<String>, _>("rejection_reason")? {
         Some(reason) => Some(Rejection {
             by: person(r.try_get("rejected_by")?, r.try_get("rejected_by_name")?).unwrap_or(Person {
@@ -214,6 +235,17 @@ fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
         qbo,
         procurement_status: r.try_get("procurement_status")?,
         self_approved: to_bool(r.try_get("self_approved")?),
+        approvals_required: r.try_get("approvals_required")?,
+        approvals,
+        snapshot: match r.try_get::<Option<String>, _>("snapshot")? {
+            Some(j) => Some(super::snapshot_store::from_json(&j, "PO snapshot")?),
+            None => None,
+        },
+        catalog_changes: vec![],
+        revision: match r.try_get::<Option<String>, _>("revision")? {
+            Some(j) => Some(super::snapshot_store::from_json(&j, "PO revision")?),
+            None => None,
+        },
     })
 }
 
@@ -237,6 +269,7 @@ fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
             billing_term: r.billing_term,
             commitment_term_id: r.commitment_term_id,
             provisioning_details: serde_json::from_str(&r.provisioning_details).unwrap_or_default(),
+            catalog_unit_cost_cents: r.catalog_unit_cost_cents,
         })
         .collect())
 }
@@ -251,12 +284,59 @@ struct Target {
 
 /// The locked state of a PO inside a change.
 struct Locked {
-    status: PoStatus,
     version: i64,
-    created_by: i64,
-    anything_received: bool,
-    dispatched: bool,
+    facts: PoFacts,
 }
+
+/// What a create or edit stores, checked.
+struct Checked {
+    target: Target,
+    vendor: crate::reference::Vendor,
+    lines: Vec<LineInput>,
+    /// Per line, the catalog's unit cost (a catalog line).
+    catalog_cents: Vec<Option<i64>>,
+    notes: String,
+}
+
+impl Checked {
+    fn total(&self) -> i64 {
+        rules::po_total(self.lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default()
+    }
+
+    /// The lines priced differently from the catalog, for the timeline.
+    fn overrides(&self) -> Vec<serde_json::Value> {
+        self.lines
+            .iter()
+            .zip(&self.catalog_cents)
+            .enumerate()
+            .filter_map(|(i, (l, c))| {
+                c.filter(|c| *c != l.unit_cost_cents)
+                    .map(|c| json!({"line_no": i + 1, "unit_cost_cents": l.unit_cost_cents, "catalog_unit_cost_cents": c}))
+            })
+            .collect()
+    }
+
+    /// "; price override on line 1: $0.00 instead of the catalog's $22.00".
+    fn overrides_in_words(&self) -> String {
+        self.overrides()
+            .iter()
+            .map(|o| {
+                format!(
+                    "; price override on line {}: {} instead of the catalog's {}",
+                    o["line_no"],
+                    dollars(o["unit_cost_cents"].as_i64().unwrap_or_default()),
+                    dollars(o["catalog_unit_cost_cents"].as_i64().unwrap_or_default())
+                )
+            })
+            .collect()
+    }
+}
+
+/// Clears an approval (and its first half) and the snapshot: the PO needs
+/// a new approval of what it orders.
+const WITHDRAW_APPROVAL: &str =
+    "approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
+    first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL";
 
 async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
     timeline_event(tx, po_id, actor, "System", kind, message, data).await
@@ -358,19 +438,41 @@ impl Store {
     }
 
     /// Checks everything a create or edit depends on; returns what to store.
-    async fn checked_input(&self, input: &PoInput) -> Result<(Target, crate::reference::Vendor, Vec<LineInput>, String)> {
+    /// A catalog line's product belongs to the PO's vendor; its catalog price
+    /// is kept beside the line's (a different one is an override).
+    async fn checked_input(&self, input: &PoInput) -> Result<Checked> {
         let vendor = self
             .get_vendor(input.vendor_id)
             .await
             .map_err(|_| Error::validation("vendor_id", "Choose a vendor: no vendor has this id."))?;
         let target = self.resolve_target(input).await?;
         let lines = rules::validate_lines(&input.lines)?;
+        let mut catalog_cents = Vec::with_capacity(lines.len());
         for (i, l) in lines.iter().enumerate() {
-            if let Some(p) = l.product_id {
-                self.get_product(p)
-                    .await
-                    .map_err(|_| Error::validation(format!("lines[{i}].product_id"), "No product has this id."))?;
+            let product = match l.product_id {
+                Some(p) => Some(
+                    self.get_product(p)
+                        .await
+                        .map_err(|_| Error::validation(format!("lines[{i}].product_id"), "No product has this id."))?,
+                ),
+                None => None,
+            };
+            if let Some(p) = &product {
+                if p.vendor_id != vendor.id {
+                    let owner = self.get_vendor(p.vendor_id).await.map(|v| v.name).unwrap_or_default();
+                    return Err(Error::validation(
+                        format!("lines[{i}].product_id"),
+                        format!(
+                            "Line {}: {} is a catalog product of {owner}, not of {}; choose one of {}'s products or another vendor.",
+                            i + 1,
+                            p.name,
+                            vendor.name,
+                            vendor.name
+                        ),
+                    ));
+                }
             }
+            catalog_cents.push(product.map(|p| p.unit_cost_cents));
             if let Some(cl) = l.contract_line_id {
                 let line = self
                     .get_contract_line(cl)
@@ -386,7 +488,13 @@ impl Store {
             }
         }
         let notes = crate::validate::optional_text("notes", input.notes.as_deref(), rules::MAX_NOTES)?.unwrap_or_default();
-        Ok((target, vendor, lines, notes))
+        Ok(Checked {
+            target,
+            vendor,
+            lines,
+            catalog_cents,
+            notes,
+        })
     }
 
     fn search_text(number: &str, vendor: &str, target: &Target, lines: &[LineInput]) -> String {
@@ -401,35 +509,24 @@ impl Store {
 
     /// All the lines in one statement (at most `MAX_LINES` × 10 values, within
     /// both databases' limits): fewer round trips while the write lock is held.
-    async fn insert_lines(tx: &mut Tx, po_id: i64, lines: &[LineInput]) -> Result<()> {
+    async fn insert_lines(tx: &mut Tx, po_id: i64, lines: &[LineInput], catalog_cents: &[Option<i64>]) -> Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
         let values = (0..lines.len())
             .map(|i| {
-                let n = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, 0, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7,
-                    n + 8,
-                    n + 9,
-                    n + 10
-                )
+                let n = i * 11;
+                let p: Vec<String> = (1..=11).map(|k| format!("${}", n + k)).collect();
+                format!("({}, {}, {}, {}, 0, {})", p[0], p[1], p[2], p[3], p[4..].join(", "))
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details)
+            "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details, catalog_unit_cost_cents)
              VALUES {values}"
         );
         let mut q = sqlx::query(&sql);
-        for (i, l) in lines.iter().enumerate() {
+        for (i, (l, c)) in lines.iter().zip(catalog_cents).enumerate() {
             q = q
                 .bind(po_id)
                 .bind(i as i64 + 1)
@@ -440,7 +537,8 @@ impl Store {
                 .bind(l.contract_line_id)
                 .bind(l.billing_term.clone())
                 .bind(l.commitment_term_id.clone())
-                .bind(serde_json::to_string(&l.provisioning_details).unwrap_or_else(|_| "[]".into()));
+                .bind(serde_json::to_string(&l.provisioning_details).unwrap_or_else(|_| "[]".into()))
+                .bind(*c);
         }
         q.execute(&mut **tx).await?;
         Ok(())
@@ -448,8 +546,15 @@ impl Store {
 
     /// Raises a PO with the next number of the year; submits it when asked.
     pub async fn create_po(&self, actor: &User, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
-        let (target, vendor, lines, notes) = self.checked_input(input).await?;
-        let total = rules::po_total(lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default();
+        let checked = self.checked_input(input).await?;
+        let total = checked.total();
+        let Checked {
+            target,
+            vendor,
+            lines,
+            catalog_cents,
+            notes,
+        } = &checked;
         let currency = self.settings().await?.currency;
         let now = clock::now();
         let year = chrono::Utc::now().year();
@@ -471,21 +576,27 @@ impl Store {
         .bind(target.ticket.as_ref().map(|t| t.0))
         .bind(target.project.as_ref().map(|p| p.0))
         .bind(&currency)
-        .bind(&notes)
+        .bind(notes)
         .bind(total)
-        .bind(Self::search_text(&number, &vendor.name, &target, &lines))
+        .bind(Self::search_text(&number, &vendor.name, target, lines))
         .bind(actor.id)
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
-        Self::insert_lines(&mut tx, id, &lines).await?;
+        Self::insert_lines(&mut tx, id, lines, catalog_cents).await?;
         event(
             &mut tx,
             id,
             Some(actor),
             "created",
-            &format!("Raised {number} for {} ({} lines, {})", vendor.name, lines.len(), dollars(total)),
-            json!({"total_cents": total}),
+            &format!(
+                "Raised {number} for {} ({} lines, {}){}",
+                vendor.name,
+                lines.len(),
+                dollars(total),
+                checked.overrides_in_words()
+            ),
+            json!({"total_cents": total, "price_overrides": checked.overrides()}),
         )
         .await?;
         if submit {
@@ -495,46 +606,56 @@ impl Store {
         self.get_po(id).await
     }
 
-    /// Replaces a draft or rejected PO's content; `version` must match.
+    /// Replaces a draft or rejected PO's content; `version` must match (409
+    /// `stale` otherwise). An approved PO nothing followed yet is revisable:
+    /// the edit withdraws its approval (back to draft, or submitted anew).
     pub async fn update_po(&self, actor: &User, id: i64, version: i64, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
-        let (target, vendor, lines, notes) = self.checked_input(input).await?;
-        let total = rules::po_total(lines.iter().map(|l| (l.quantity, l.unit_cost_cents))).unwrap_or_default();
-        let (mut tx, locked) = self.begin_change(id, Action::Edit).await?;
-        if locked.version != version {
-            return Err(Error::conflict(format!(
-                "Someone changed this purchase order since you opened it (version {} now, yours {version}). Reload and edit again.",
-                locked.version
-            ))
-            .with_field("version"));
-        }
+        let checked = self.checked_input(input).await?;
+        let total = checked.total();
+        let (mut tx, locked) = self.begin_change(actor, id, Action::Edit).await?;
+        Self::check_version(&locked, version, "edit")?;
+        let withdrawn = locked.facts.status == PoStatus::Approved;
         let number: String = sqlx::query_scalar("SELECT number FROM purchase_orders WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query(
+        let withdraw = if withdrawn {
+            format!(", status = 'draft', snapshot = NULL, {WITHDRAW_APPROVAL}")
+        } else {
+            String::new()
+        };
+        sqlx::query(&format!(
             "UPDATE purchase_orders SET vendor_id = $1, company_id = $2, ticket_id = $3, project_id = $4, notes = $5, total_cents = $6, search_text = $7,
-                version = version + 1, updated_at = $8 WHERE id = $9",
-        )
-        .bind(vendor.id)
-        .bind(target.company_id)
-        .bind(target.ticket.as_ref().map(|t| t.0))
-        .bind(target.project.as_ref().map(|p| p.0))
-        .bind(&notes)
+                version = version + 1, updated_at = $8{withdraw} WHERE id = $9"
+        ))
+        .bind(checked.vendor.id)
+        .bind(checked.target.company_id)
+        .bind(checked.target.ticket.as_ref().map(|t| t.0))
+        .bind(checked.target.project.as_ref().map(|p| p.0))
+        .bind(&checked.notes)
         .bind(total)
-        .bind(Self::search_text(&number, &vendor.name, &target, &lines))
+        .bind(Self::search_text(&number, &checked.vendor.name, &checked.target, &checked.lines))
         .bind(clock::now())
         .bind(id)
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM po_lines WHERE po_id = $1").bind(id).execute(&mut *tx).await?;
-        Self::insert_lines(&mut tx, id, &lines).await?;
+        Self::insert_lines(&mut tx, id, &checked.lines, &checked.catalog_cents).await?;
+        let (kind, what) = if withdrawn {
+            (
+                "edited_after_approval",
+                "Edited after approval: the approval is withdrawn and it needs a new one",
+            )
+        } else {
+            ("edited", "Edited")
+        };
         event(
             &mut tx,
             id,
             Some(actor),
-            "edited",
-            &format!("Edited ({} lines, {})", lines.len(), dollars(total)),
-            json!({"total_cents": total}),
+            kind,
+            &format!("{what} ({} lines, {}){}", checked.lines.len(), dollars(total), checked.overrides_in_words()),
+            json!({"total_cents": total, "price_overrides": checked.overrides()}),
         )
         .await?;
         if submit {
@@ -544,19 +665,28 @@ impl Store {
         self.get_po(id).await
     }
 
-    /// Begins a change of PO `id`: takes the lock and checks that `action`
-    /// fits the PO's state (409 otherwise).
-    async fn begin_change(&self, id: i64, action: Action) -> Result<(Tx, Locked)> {
+    /// Begins a change of PO `id` by `actor`: takes the lock and asks the
+    /// policy whether `actor` may do `action` to the PO as it is now (403 or
+    /// 409 otherwise).
+    async fn begin_change(&self, actor: &User, id: i64, action: Action) -> Result<(Tx, Locked)> {
         let mut tx = self.begin_write().await?;
         let locked = self.lock(&mut tx, id).await?;
-        rules::check(locked.status, action, locked.anything_received, locked.dispatched)?;
+        let allow: i64 = sqlx::query_scalar("SELECT allow_self_approval FROM settings WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rules = policy::Rules {
+            allow_self_approval: to_bool(allow),
+        };
+        policy::check(actor, &locked.facts, rules, action)?;
         Ok((tx, locked))
     }
 
-    /// Locks a PO for a change and reads what the rules need.
+    /// Locks a PO for a change and reads what the policy needs.
     async fn lock(&self, tx: &mut Tx, id: i64) -> Result<Locked> {
         let r = sqlx::query(&format!(
-            "SELECT status, version, created_by, procurement_status FROM purchase_orders WHERE id = $1{}",
+            "SELECT status, version, created_by, procurement_status, approvals_required, first_approved_by, qbo_id,
+                (SELECT v.distributor FROM vendors v WHERE v.id = vendor_id) AS distributor
+             FROM purchase_orders WHERE id = $1{}",
             self.for_update()
         ))
         .bind(id)
@@ -567,25 +697,64 @@ impl Store {
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
-        let procurement: Option<String> = r.try_get("procurement_status")?;
+        let status = status_of(&r.try_get::<String, _>("status")?)?;
         Ok(Locked {
-            status: status_of(&r.try_get::<String, _>("status")?)?,
             version: r.try_get("version")?,
-            created_by: r.try_get("created_by")?,
-            anything_received: received > 0,
-            dispatched: rules::dispatched(procurement.as_deref()),
+            facts: PoFacts {
+                status,
+                created_by: Some(r.try_get("created_by")?),
+                anything_received: received > 0,
+                procurement_status: r.try_get("procurement_status")?,
+                approvals_required: r.try_get("approvals_required")?,
+                first_approver: if status == PoStatus::PendingApproval {
+                    r.try_get("first_approved_by")?
+                } else {
+                    None
+                },
+                distributor: r.try_get::<Option<String>, _>("distributor")?.is_some(),
+                qbo_pushed: r.try_get::<Option<String>, _>("qbo_id")?.is_some(),
+            },
         })
     }
 
-    /// Submit inside a transaction that holds the PO: auto-approves under the limit.
+    /// 409 `stale` unless the caller acts on the `version` they saw.
+    fn check_version(locked: &Locked, version: i64, verb: &str) -> Result<()> {
+        if locked.version == version {
+            return Ok(());
+        }
+        Err(Error {
+            code: ErrorCode::Stale,
+            message: format!(
+                "This purchase order changed since you opened it (version {} now, yours {version}). Reload it and look again before you {verb} it.",
+                locked.version
+            ),
+            field: Some("version".into()),
+        })
+    }
+
+    /// Submit inside a transaction that holds the PO: keeps the snapshot of
+    /// what it orders, fixes how many approvals it needs, and approves it at
+    /// once under the auto-approve limit (never with a price override or
+    /// when it needs two approvals).
     async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<()> {
-        let limit: i64 = sqlx::query_scalar("SELECT auto_approve_limit_cents FROM settings WHERE id = 1")
+        let r = sqlx::query("SELECT auto_approve_limit_cents, second_approval_limit_cents FROM settings WHERE id = 1")
             .fetch_one(&mut **tx)
             .await?;
+        let (limit, second): (i64, i64) = (r.try_get("auto_approve_limit_cents")?, r.try_get("second_approval_limit_cents")?);
+        let overrides: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM po_lines WHERE po_id = $1 AND catalog_unit_cost_cents IS NOT NULL AND catalog_unit_cost_cents <> unit_cost_cents",
+        )
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let required = rules::approvals_required(total, second);
+        let snapshot = Self::take_snapshot(tx, id).await?;
+        Self::keep_snapshot(tx, id, &snapshot).await?;
         let now = clock::now();
-        if rules::auto_approves(total, limit) {
+        if overrides == 0 && required == 1 && rules::auto_approves(total, limit) {
             sqlx::query(
-                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL, self_approved = 0,
+                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL,
+                    self_approved = 0, first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL, approvals_required = 1, revision = NULL,
                     rejected_by = NULL, rejected_at = NULL, rejection_reason = NULL, version = version + 1, updated_at = $1 WHERE id = $3",
             )
             .bind(&now)
@@ -604,26 +773,32 @@ impl Store {
             )
             .await?;
         } else {
-            sqlx::query(
-                "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
-                    version = version + 1, updated_at = $1 WHERE id = $2",
-            )
+            sqlx::query(&format!(
+                "UPDATE purchase_orders SET status = 'pending_approval', {WITHDRAW_APPROVAL}, approvals_required = $1, revision = NULL,
+                    version = version + 1, updated_at = $2 WHERE id = $3"
+            ))
+            .bind(required)
             .bind(&now)
             .bind(id)
             .execute(&mut **tx)
             .await?;
-            let why = if limit == 0 {
+            let why = if overrides > 0 {
+                "a price differs from the catalog, so an approver decides".to_string()
+            } else if required > 1 {
+                format!("{} is above the {} second approval limit", dollars(total), dollars(second))
+            } else if limit == 0 {
                 "auto-approval is off".to_string()
             } else {
                 format!("{} is not under the {} limit", dollars(total), dollars(limit))
             };
+            let two = if required > 1 { "; it needs two approvals" } else { "" };
             event(
                 tx,
                 id,
                 Some(actor),
                 "submitted",
-                &format!("Submitted for approval ({why})"),
-                json!({"limit_cents": limit, "total_cents": total}),
+                &format!("Submitted for approval ({why}{two})"),
+                json!({"limit_cents": limit, "total_cents": total, "approvals_required": required, "price_overrides": overrides}),
             )
             .await?;
         }
@@ -631,7 +806,7 @@ impl Store {
     }
 
     pub async fn submit_po(&self, actor: &User, id: i64) -> Result<PurchaseOrder> {
-        let (mut tx, _) = self.begin_change(id, Action::Submit).await?;
+        let (mut tx, _) = self.begin_change(actor, id, Action::Submit).await?;
         let total: i64 = sqlx::query_scalar("SELECT total_cents FROM purchase_orders WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -641,47 +816,18 @@ impl Store {
         self.get_po(id).await
     }
 
-    /// Checks, inside the change's transaction (the PO locked), that the
-    /// approver decides on the `version` they saw (409 `stale` otherwise) and
-    /// did not raise the PO, unless the settings allow it (403
-    /// `self_approval`). True when it is a self-approval.
-    async fn check_decision(tx: &mut Tx, locked: &Locked, actor: &User, version: i64, verb: &str) -> Result<bool> {
-        if locked.version != version {
-            return Err(Error {
-                code: ErrorCode::Stale,
-                message: format!(
-                    "This purchase order changed since you opened it (version {} now, yours {version}). Reload it and look again before you {verb} it.",
-                    locked.version
-                ),
-                field: Some("version".into()),
-            });
-        }
-        if locked.created_by != actor.id {
-            return Ok(false);
-        }
-        let allowed: i64 = sqlx::query_scalar("SELECT allow_self_approval FROM settings WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
-        if !to_bool(allowed) {
-            return Err(Error::new(
-                ErrorCode::SelfApproval,
-                format!(
-                    "You raised this purchase order, so someone else must {verb} it (segregation of duties). An admin can allow approving one's own POs in Settings."
-                ),
-            ));
-        }
-        Ok(true)
-    }
-
-    /// Approves a PO waiting for approval, at the `version` the approver saw.
-    /// `signature` is a checked PNG.
+    /// Approves a PO waiting for approval, at the `version` the approver saw
+    /// (who may: [`policy::check`]). `signature` is a checked PNG. A PO that
+    /// needs two approvals stays pending after the first; the second
+    /// approves it. A dispatch waiting for this approval (a revision) resumes.
     pub async fn approve_po(&self, actor: &User, id: i64, version: i64, signature: Option<Vec<u8>>) -> Result<PurchaseOrder> {
         let require = self.settings().await?.require_signature;
         if require && signature.is_none() {
             return Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad."));
         }
-        let (mut tx, locked) = self.begin_change(id, Action::Approve).await?;
-        let self_approval = Self::check_decision(&mut tx, &locked, actor, version, "approve").await?;
+        let (mut tx, locked) = self.begin_change(actor, id, Action::Approve).await?;
+        Self::check_version(&locked, version, "approve")?;
+        let self_approval = locked.facts.created_by == Some(actor.id);
         let now = clock::now();
         let (signature_id, sha) = match &signature {
             Some(png) => {
@@ -699,9 +845,38 @@ impl Store {
             }
             None => (None, None),
         };
+        let two = locked.facts.approvals_required > 1;
+        if two && locked.facts.first_approver.is_none() {
+            sqlx::query(
+                "UPDATE purchase_orders SET first_approved_by = $1, first_approved_at = $2, first_signature_id = $3, version = version + 1, updated_at = $2 WHERE id = $4",
+            )
+            .bind(actor.id)
+            .bind(&now)
+            .bind(signature_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let message = if sha.is_some() {
+                "First approval of two, with signature: a second approver must approve"
+            } else {
+                "First approval of two: a second approver must approve"
+            };
+            let url = signature_id.map(|_| format!("/purchase-orders/{id}/signature.png?approval=1"));
+            event(
+                &mut tx,
+                id,
+                Some(actor),
+                "approved_first",
+                message,
+                json!({"signature_sha256": sha, "signature_url": url, "approval": 1}),
+            )
+            .await?;
+            tx.commit().await?;
+            return self.get_po(id).await;
+        }
         sqlx::query(
             "UPDATE purchase_orders SET status = 'approved', approval_kind = 'manual', approved_by = $1, approved_at = $2, approval_limit_cents = NULL, signature_id = $3,
-                self_approved = $4, version = version + 1, updated_at = $2 WHERE id = $5",
+                self_approved = $4, revision = NULL, version = version + 1, updated_at = $2 WHERE id = $5",
         )
         .bind(actor.id)
         .bind(&now)
@@ -710,34 +885,43 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let message = match (sha.is_some(), self_approval) {
-            (true, true) => "Approved with signature (self-approval)",
-            (true, false) => "Approved with signature",
-            (false, true) => "Approved (self-approval)",
-            (false, false) => "Approved",
-        };
+        let message = format!(
+            "{}{}{}",
+            if two { "Second approval: approved" } else { "Approved" },
+            if sha.is_some() { " with signature" } else { "" },
+            if self_approval { " (self-approval)" } else { "" }
+        );
         let mut data = json!({"signature_sha256": sha, "signature_url": signature_id.map(|_| format!("/purchase-orders/{id}/signature.png"))});
         if self_approval {
             data["self_approval"] = json!(true);
         }
-        event(&mut tx, id, Some(actor), "approved", message, data).await?;
+        if two {
+            data["approval"] = json!(2);
+        }
+        event(&mut tx, id, Some(actor), "approved", &message, data).await?;
+        self.resume_after_approval(&mut tx, actor, id).await?;
         tx.commit().await?;
         self.get_po(id).await
     }
 
     /// Rejects a PO waiting for approval, at the `version` the approver saw.
+    /// A first approval of two is void with it.
     pub async fn reject_po(&self, actor: &User, id: i64, version: i64, reason: &str) -> Result<PurchaseOrder> {
         let reason = rules::reason("reason", Some(reason), true)?.unwrap_or_default();
-        let (mut tx, locked) = self.begin_change(id, Action::Reject).await?;
-        let self_rejection = Self::check_decision(&mut tx, &locked, actor, version, "reject").await?;
+        let (mut tx, locked) = self.begin_change(actor, id, Action::Reject).await?;
+        Self::check_version(&locked, version, "reject")?;
+        let self_rejection = locked.facts.created_by == Some(actor.id);
         let now = clock::now();
-        sqlx::query("UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
-            .bind(actor.id)
-            .bind(&now)
-            .bind(&reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3,
+                first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL, version = version + 1, updated_at = $2 WHERE id = $4",
+        )
+        .bind(actor.id)
+        .bind(&now)
+        .bind(&reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let data = if self_rejection {
             json!({"reason": reason, "self_approval": true})
         } else {
@@ -750,7 +934,7 @@ impl Store {
 
     pub async fn cancel_po(&self, actor: &User, id: i64, reason: Option<&str>) -> Result<PurchaseOrder> {
         let reason = rules::reason("reason", reason, false)?;
-        let (mut tx, _) = self.begin_change(id, Action::Cancel).await?;
+        let (mut tx, _) = self.begin_change(actor, id, Action::Cancel).await?;
         let now = clock::now();
         sqlx::query("UPDATE purchase_orders SET status = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
             .bind(actor.id)
@@ -773,7 +957,7 @@ impl Store {
         if receipt.is_empty() {
             return Err(Error::validation("lines", "Say which lines arrived and how many."));
         }
-        let (mut tx, _) = self.begin_change(id, Action::Receive).await?;
+        let (mut tx, _) = self.begin_change(actor, id, Action::Receive).await?;
         let rows = sqlx::query("SELECT id, line_no, description, quantity, received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
             .bind(id)
             .fetch_all(&mut *tx)
@@ -841,6 +1025,16 @@ impl Store {
         self.get_po(id).await
     }
 
+    /// PO `id` when `actor` may do `action` to it now ([`policy::check`]);
+    /// the refusal otherwise. For actions outside this store (dispatch,
+    /// retry, push), which check the PO's state again as they change it.
+    pub async fn authorize(&self, actor: &User, id: i64, action: Action) -> Result<PurchaseOrder> {
+        let po = self.get_po(id).await?;
+        let rules = policy::Rules::from(&self.settings().await?);
+        policy::check(actor, &po.facts(), rules, action)?;
+        Ok(po)
+    }
+
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
         // The PO and its lines (as one JSON array) in one query.
         let lines = json_rows_sql(self.backend(), &LINE_FIELDS, "po_lines x WHERE x.po_id = p.id", "x.line_no");
@@ -849,7 +1043,14 @@ impl Store {
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The purchase order"))?;
-        po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)
+        let mut po = po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)?;
+        // The catalog now, beside what was approved, until it is sent.
+        let unsent = !matches!(po.procurement_status.as_deref(), Some("provisioned" | "not_provisionable" | "abandoned"));
+        if let (Some(snapshot), true) = (&po.snapshot, unsent && (po.status == PoStatus::PendingApproval || po.status.is_committed())) {
+            let company: Option<String> = row.try_get("company_pax8_id")?;
+            po.catalog_changes = self.catalog_changes(id, snapshot, company.as_deref()).await?;
+        }
+        Ok(po)
     }
 
     /// Newest first, by keyset on id; filters use their indexes.
@@ -1083,13 +1284,15 @@ impl Store {
             .collect()
     }
 
-    /// The PNG of the PO's current approval signature.
-    pub async fn po_signature(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        Ok(
-            sqlx::query_scalar("SELECT s.png FROM purchase_orders p JOIN po_signatures s ON s.id = p.signature_id WHERE p.id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+    /// The PNG of the PO's current approval signature (`first`: of the
+    /// first of two approvals).
+    pub async fn po_signature(&self, id: i64, first: bool) -> Result<Option<Vec<u8>>> {
+        let column = if first { "first_signature_id" } else { "signature_id" };
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT s.png FROM purchase_orders p JOIN po_signatures s ON s.id = p.{column} WHERE p.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
     }
 }

@@ -121,7 +121,7 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts() {
         assert_eq!(rejected.rejection.as_ref().unwrap().reason, "Too many laptops");
         // Edit the rejected PO (stale version refused), then submit again.
         let stale = f.s.update_po(&f.tech, big.id, big.version, &input(&f, 6, 10_000), false).await.unwrap_err();
-        assert_eq!((stale.code, stale.field.as_deref()), (ErrorCode::Conflict, Some("version")));
+        assert_eq!((stale.code, stale.field.as_deref()), (ErrorCode::Stale, Some("version")));
         let edited = f.s.update_po(&f.tech, big.id, rejected.version, &input(&f, 6, 10_000), true).await.unwrap();
         assert_eq!((edited.status, edited.total_cents), (PoStatus::PendingApproval, 60_000));
         let approved =
@@ -131,15 +131,7 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts() {
         let a = approved.approval.clone().unwrap();
         assert_eq!((a.kind, a.by.unwrap().id), (ApprovalKind::Manual, Some(f.approver.id)));
         assert_eq!(a.signature_url.as_deref(), Some(format!("/purchase-orders/{}/signature.png", big.id).as_str()));
-        assert!(f.s.po_signature(big.id).await.unwrap().is_some());
-        assert_eq!(
-            f.s.update_po(&f.tech, big.id, approved.version, &input(&f, 1, 1), false)
-                .await
-                .unwrap_err()
-                .code,
-            ErrorCode::Conflict,
-            "{b}: approved is locked"
-        );
+        assert!(f.s.po_signature(big.id, false).await.unwrap().is_some());
 
         // Receive in steps, never above what was ordered.
         let line = approved.lines[0].id;
@@ -153,6 +145,9 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts() {
                 .await
                 .unwrap();
         assert_eq!((part.status, part.lines[0].received_quantity), (PoStatus::PartiallyReceived, 4));
+        let locked = f.s.update_po(&f.tech, big.id, part.version, &input(&f, 1, 1), false).await.unwrap_err();
+        assert_eq!(locked.code, ErrorCode::Conflict, "{b}: received is locked");
+        assert!(locked.message.contains("goods were received"), "{}", locked.message);
         assert_eq!(
             f.s.cancel_po(&f.tech, big.id, Some("changed mind")).await.unwrap_err().code,
             ErrorCode::Conflict
@@ -662,7 +657,7 @@ async fn a_stale_approve_or_reject_is_refused_and_changes_nothing() {
         assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Stale, Some("version")), "{b}: {e:?}");
         assert_eq!(f.s.get_po(seen.id).await.unwrap(), now, "{b}: nothing changed");
         assert_eq!(f.s.po_timeline(seen.id).await.unwrap().len(), events, "{b}");
-        assert!(f.s.po_signature(seen.id).await.unwrap().is_none(), "{b}: no signature stored");
+        assert!(f.s.po_signature(seen.id, false).await.unwrap().is_none(), "{b}: no signature stored");
 
         // At the version now shown, it goes through.
         let approved = f.s.approve_po(&f.approver, seen.id, now.version, None).await.unwrap();

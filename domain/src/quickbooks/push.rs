@@ -67,7 +67,10 @@ impl Qbo {
     /// Pushes an approved PO. A PO already in QuickBooks is returned as it
     /// is, nothing sent. A failure is recorded on the PO, then returned.
     pub async fn push(&self, by: Pusher<'_>, po_id: i64) -> Result<PurchaseOrder> {
-        let po = self.store.get_po(po_id).await?;
+        let po = match by {
+            Pusher::User(u) => self.store.authorize(u, po_id, crate::purchase_orders::rules::Action::Push).await?,
+            Pusher::System(_) => self.store.get_po(po_id).await?,
+        };
         if po.qbo.as_ref().is_some_and(|q| q.id.is_some()) {
             return Ok(po);
         }

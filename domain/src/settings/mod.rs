@@ -17,6 +17,10 @@ pub struct Settings {
     /// An approver may approve or reject a PO they raised (one-person teams).
     #[serde(default)]
     pub allow_self_approval: bool,
+    /// Above this total a PO needs two different approvers, neither its
+    /// creator; 0 turns the second level off.
+    #[serde(default)]
+    pub second_approval_limit_cents: i64,
 }
 
 /// Settings as the API shows them: with what is configured around them.
@@ -30,6 +34,8 @@ pub struct SettingsView {
     pub pax8_preflight: bool,
     #[serde(default)]
     pub allow_self_approval: bool,
+    #[serde(default)]
+    pub second_approval_limit_cents: i64,
     pub encryption_configured: bool,
     pub pax8_configured: bool,
     pub qbo_connected: bool,
@@ -44,12 +50,17 @@ pub struct SettingsUpdate {
     pub pax8_preflight: Option<bool>,
     #[serde(default)]
     pub allow_self_approval: Option<bool>,
+    #[serde(default)]
+    pub second_approval_limit_cents: Option<i64>,
 }
 
 impl SettingsUpdate {
     pub fn validated(&self) -> crate::Result<&Self> {
         if let Some(c) = self.auto_approve_limit_cents {
             crate::validate::cents("auto_approve_limit_cents", c)?;
+        }
+        if let Some(c) = self.second_approval_limit_cents {
+            crate::validate::cents("second_approval_limit_cents", c)?;
         }
         Ok(self)
     }

@@ -1,0 +1,128 @@
+//! The snapshot of what a PO orders, in the store: taken at submission
+//! (inside the submit's transaction) and compared with the catalog now.
+
+use super::snapshot::{catalog_changes, Change, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
+use super::ProvisioningDetail;
+use crate::store::Tx;
+use crate::{clock, Error, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// A PO line beside its catalog product as it is now.
+const LINES_WITH_PRODUCTS: &str = "SELECT l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term, l.commitment_term_id,
+        l.provisioning_details, pr.id AS live_id, pr.name AS product_name, pr.sku, pr.distributor_product_id, pr.billing_term AS product_term,
+        pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents
+     FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no";
+
+fn own_terms(r: &AnyRow) -> Result<OwnTerms> {
+    Ok(OwnTerms {
+        billing_term: r.try_get("billing_term")?,
+        commitment_term_id: r.try_get("commitment_term_id")?,
+    })
+}
+
+fn live_product(r: &AnyRow) -> Result<Option<LiveProduct>> {
+    Ok(match r.try_get::<Option<i64>, _>("live_id")? {
+        Some(_) => Some(LiveProduct {
+            name: r.try_get("product_name")?,
+            sku: r.try_get("sku")?,
+            distributor_product_id: r.try_get("distributor_product_id")?,
+            billing_term: r.try_get("product_term")?,
+            commitment_term_id: r.try_get("product_commitment")?,
+            unit_cost_cents: r.try_get("catalog_cents")?,
+        }),
+        None => None,
+    })
+}
+
+/// Reads stored JSON of `what`; a row that does not read is an error, never
+/// a silent default.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, what, "stored JSON did not read back");
+        Error::internal()
+    })
+}
+
+impl Store {
+    /// What PO `po_id` orders now: its lines with their catalog products
+    /// and the company's Pax8 id. Read inside `tx` (the PO locked).
+    pub(crate) async fn take_snapshot(tx: &mut Tx, po_id: i64) -> Result<Snapshot> {
+        let company: Option<String> =
+            sqlx::query_scalar("SELECT c.pax8_company_id FROM purchase_orders p JOIN companies c ON c.id = p.company_id WHERE p.id = $1")
+                .bind(po_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let rows = sqlx::query(LINES_WITH_PRODUCTS).bind(po_id).fetch_all(&mut **tx).await?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let own = own_terms(r)?;
+            let product = live_product(r)?;
+            let p = product.as_ref();
+            lines.push(LineSnapshot {
+                po_line_id: r.try_get("id")?,
+                line_no: r.try_get("line_no")?,
+                description: r.try_get("description")?,
+                quantity: r.try_get("quantity")?,
+                unit_cost_cents: r.try_get("unit_cost_cents")?,
+                product_id: r.try_get("product_id")?,
+                product_name: p.map(|p| p.name.clone()),
+                sku: p.map(|p| p.sku.clone()),
+                distributor_product_id: p.and_then(|p| p.distributor_product_id.clone()),
+                billing_term: own.billing_term.or_else(|| p.and_then(|p| p.billing_term.clone())),
+                commitment_term_id: own.commitment_term_id.or_else(|| p.and_then(|p| p.commitment_term_id.clone())),
+                provisioning_details: from_json::<Vec<ProvisioningDetail>>(&r.try_get::<String, _>("provisioning_details")?, "provisioning details")?,
+                catalog_unit_cost_cents: p.map(|p| p.unit_cost_cents),
+            });
+        }
+        Ok(Snapshot {
+            taken_at: clock::now(),
+            pax8_company_id: company,
+            lines,
+        })
+    }
+
+    /// Stores `snapshot` as what PO `po_id` orders.
+    pub(crate) async fn keep_snapshot(tx: &mut Tx, po_id: i64, snapshot: &Snapshot) -> Result<()> {
+        sqlx::query("UPDATE purchase_orders SET snapshot = $1 WHERE id = $2")
+            .bind(serde_json::to_string(snapshot).map_err(|_| Error::internal())?)
+            .bind(po_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Where the catalog now differs from PO `po_id`'s snapshot.
+    pub(crate) async fn catalog_changes(&self, po_id: i64, snapshot: &Snapshot, pax8_company_now: Option<&str>) -> Result<Vec<Change>> {
+        let rows = sqlx::query(LINES_WITH_PRODUCTS).bind(po_id).fetch_all(self.pool()).await?;
+        let mut live = HashMap::new();
+        for r in &rows {
+            live.insert(r.try_get::<i64, _>("id")?, (own_terms(r)?, live_product(r)?));
+        }
+        Ok(catalog_changes(snapshot, pax8_company_now, |line| live.get(&line).cloned()))
+    }
+
+    /// For the queue: which of these POs (id, snapshot, company's Pax8 id
+    /// now) have catalog changes, in one read of their lines.
+    pub(crate) async fn with_catalog_changes(&self, pos: &[(i64, Snapshot, Option<String>)]) -> Result<Vec<i64>> {
+        if pos.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids = pos.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(", ");
+        let sql = LINES_WITH_PRODUCTS
+            .replace("l.po_id = $1", &format!("l.po_id IN ({ids})"))
+            .replace("SELECT l.id,", "SELECT l.po_id, l.id,");
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let mut live: HashMap<i64, (OwnTerms, Option<LiveProduct>)> = HashMap::new();
+        for r in &rows {
+            live.insert(r.try_get::<i64, _>("id")?, (own_terms(r)?, live_product(r)?));
+        }
+        Ok(pos
+            .iter()
+            .filter(|(_, s, company)| !catalog_changes(s, company.as_deref(), |line| live.get(&line).cloned()).is_empty())
+            .map(|p| p.0)
+            .collect())
+    }
+}
