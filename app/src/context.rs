@@ -7,6 +7,19 @@ use domain::{Error, Store};
 use leptos::prelude::*;
 
 pub const SESSION_COOKIE: &str = "nexos_session";
+/// Under https the cookie is `__Host-` prefixed: the browser keeps it only
+/// if it is `Secure`, for this host, on `/` (a sibling subdomain cannot set
+/// or shadow it).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-nexos_session";
+
+/// The session cookie's name for a deployment (`secure`: over https).
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Handed to every server function and page render by the server.
 #[derive(Clone, Debug)]
@@ -25,6 +38,48 @@ pub struct AppState {
     pub pax8_sandbox: bool,
     /// QuickBooks, when the server has an Intuit app and an encryption key.
     pub qbo: Option<domain::quickbooks::Qbo>,
+    /// Proxies whose `X-Forwarded-For` is believed (`NEXOS_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+/// An address or a CIDR range (`10.0.0.0/8`, `::1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    net: std::net::IpAddr,
+    bits: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let (addr, bits) = match s.trim().split_once('/') {
+            Some((a, b)) => (a.parse::<std::net::IpAddr>().ok()?, Some(b.parse::<u8>().ok()?)),
+            None => (s.trim().parse().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = bits.unwrap_or(max);
+        (bits <= max).then_some(IpRange { net: addr, bits })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let (a, b, width) = match (self.net, ip) {
+            (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => (u128::from(u32::from(n)), u128::from(u32::from(i)), 32),
+            (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+            _ => return false,
+        };
+        let shift = width - u32::from(self.bits);
+        shift >= 128 || (a >> shift) == (b >> shift)
+    }
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted
+/// proxy, the nearest address in `X-Forwarded-For` that is not one.
+pub fn client_address_of(peer: std::net::IpAddr, forwarded_for: Option<&str>, trusted: &[IpRange]) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|r| r.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<std::net::IpAddr> = forwarded_for.unwrap_or_default().split(',').filter_map(|h| h.trim().parse().ok()).collect();
+    hops.into_iter().rev().find(|ip| !is_trusted(*ip)).unwrap_or(peer)
 }
 
 impl AppState {
@@ -93,7 +148,7 @@ pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             let (k, v) = c.trim().split_once('=')?;
-            (k == SESSION_COOKIE && !v.is_empty()).then(|| v.to_string())
+            ((k == SESSION_COOKIE || k == SECURE_SESSION_COOKIE) && !v.is_empty()).then(|| v.to_string())
         })
 }
 
@@ -127,11 +182,27 @@ pub async fn signed_in() -> Result<(AppState, User), ApiError> {
     Ok((st, user))
 }
 
+/// The caller authenticated with a bearer token (not a session).
+pub fn by_token() -> bool {
+    parts().is_some_and(|p| p.headers.contains_key(http::header::AUTHORIZATION))
+}
+
 /// The signed-in caller holding `p`, or 401/403.
 pub async fn authorized(p: Permission) -> Result<(AppState, User), ApiError> {
     let (st, user) = signed_in().await?;
     user.require(p)?;
     Ok((st, user))
+}
+
+/// The Content-Security-Policy of a page whose inline scripts carry
+/// `nonce`: scripts only from here (and the wasm they compile), no plugins,
+/// no framing, forms only to here. Styles may be inline (Leptos sets style
+/// attributes); scripts may not.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// Sets a response header (cookies on sign-in and sign-out).
@@ -141,12 +212,35 @@ pub fn set_header(name: http::HeaderName, value: &str) {
     }
 }
 
-/// The caller's address, for the login throttle.
+/// The caller's address, for the login throttle (see [`client_address_of`]).
 pub async fn client_address() -> String {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
-        Err(_) => "unknown".to_string(),
+    let Ok(ConnectInfo(addr)) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await else {
+        return "unknown".to_string();
+    };
+    let trusted = state().map(|s| s.trusted_proxies).unwrap_or_default();
+    let forwarded = parts().and_then(|p| p.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(str::to_string));
+    client_address_of(addr.ip(), forwarded.as_deref(), &trusted).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted = vec![IpRange::parse("10.0.0.0/8").unwrap(), IpRange::parse("127.0.0.1").unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // An untrusted peer's header is ignored: it could say anything.
+        assert_eq!(client_address_of(ip("203.0.113.9"), Some("1.2.3.4"), &trusted), ip("203.0.113.9"));
+        // Through the proxy: the nearest hop that is not a proxy.
+        assert_eq!(
+            client_address_of(ip("127.0.0.1"), Some("1.2.3.4, 198.51.100.7, 10.1.2.3"), &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_address_of(ip("10.9.9.9"), None, &trusted), ip("10.9.9.9"));
+        assert!(IpRange::parse("::1/128").unwrap().contains(ip("::1")));
+        assert!(IpRange::parse("10.0.0.0/33").is_none() && IpRange::parse("nope").is_none());
     }
 }

@@ -132,7 +132,7 @@ pub async fn bootstrap(url: &str) -> anyhow::Result<(domain::Store, i64, String)
         .await
         .map_err(|e| anyhow::anyhow!("creating the admin (the database must be fresh): {}", e.message))?;
     let token = store
-        .create_token(admin.id, "bench")
+        .create_token(admin.id, "bench", None)
         .await
         .map_err(|e| anyhow::anyhow!("creating a token: {}", e.message))?;
     Ok((store, admin.id, token.token))

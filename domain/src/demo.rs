@@ -19,9 +19,21 @@ pub fn demo_users() -> Vec<(&'static str, &'static str, Role)> {
     ]
 }
 
-/// Seeds the demo MSP. Returns false (and changes nothing) when the database
-/// already has companies.
+/// Seeds the demo MSP into a new database. Returns false (and changes
+/// nothing) when the demo is there already; refuses (and changes nothing) a
+/// database that has other users: the demo's known passwords never join
+/// real accounts.
 pub async fn seed(store: &Store) -> Result<bool> {
+    let users = store.user_count().await?;
+    let demo: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'admin@demo.msp'")
+        .fetch_one(store.pool())
+        .await?;
+    if users > 0 && demo == 0 {
+        return Err(crate::Error::conflict(format!(
+            "This database has {users} user(s), so the demo (with its well-known passwords) is not loaded into it. \
+             Start a fresh demo with a database of its own, e.g. DATABASE_URL=sqlite://data/demo.db scripts/run --demo"
+        )));
+    }
     if !store.list_companies(None).await?.is_empty() {
         return Ok(false);
     }
@@ -181,6 +193,18 @@ mod tests {
             let s = store(b).await;
             assert!(super::seed(&s).await.unwrap());
             assert!(!super::seed(&s).await.unwrap(), "{b}: a second seed changes nothing");
+            // A database with real users refuses the demo, changing nothing.
+            let real = store(b).await;
+            real.create_user(crate::testing::new_user("owner@msp.test", crate::users::Role::Admin))
+                .await
+                .unwrap();
+            let e = super::seed(&real).await.unwrap_err();
+            assert!(e.message.contains("Start a fresh demo"), "{b}: {}", e.message);
+            assert_eq!(
+                (real.user_count().await.unwrap(), real.list_companies(None).await.unwrap().len()),
+                (1, 0),
+                "{b}"
+            );
             assert_eq!(s.list_users().await.unwrap().len(), 5);
             assert_eq!(s.list_companies(None).await.unwrap().len(), 3);
             assert!(s

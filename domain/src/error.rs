@@ -22,6 +22,11 @@ pub enum ErrorCode {
     SelfApproval,
     /// The record changed since the caller read the version it sent.
     Stale,
+    /// A cookie-carrying request from another site (or not JSON): refused
+    /// before anything runs.
+    CrossSite,
+    /// The request body is larger than the function takes.
+    TooLarge,
 }
 
 impl ErrorCode {
@@ -39,6 +44,8 @@ impl ErrorCode {
             ErrorCode::Internal => 500,
             ErrorCode::SelfApproval => 403,
             ErrorCode::Stale => 409,
+            ErrorCode::CrossSite => 403,
+            ErrorCode::TooLarge => 413,
         }
     }
 
@@ -58,6 +65,8 @@ impl ErrorCode {
             Internal,
             SelfApproval,
             Stale,
+            CrossSite,
+            TooLarge,
         ]
         .into_iter()
         .find(|c| c.status() == status)

@@ -23,7 +23,36 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::validation(field, format!("{} contains control characters.", label(field))));
     }
-    Ok(Some(v.to_string()))
+    if v.chars().any(invisible) {
+        return Err(Error::validation(
+            field,
+            format!(
+                "{} contains invisible or direction-changing characters (zero-width or bidi controls); retype it.",
+                label(field)
+            ),
+        ));
+    }
+    // One spelling per text: "é" typed as one character or as e + accent
+    // are the same name (uniqueness checks compare the normalised form).
+    use unicode_normalization::UnicodeNormalization;
+    Ok(Some(v.nfc().collect()))
+}
+
+/// Bidi controls (they reverse what is printed: U+202E on a PO sent to a
+/// vendor) and zero-width characters (they make two names look alike).
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
+}
+
+/// The longest search (`q`) any list takes.
+pub const MAX_QUERY: usize = 200;
+
+/// A search's `q`: at most [`MAX_QUERY`] characters, checked before any work.
+pub fn search_query(q: Option<&str>) -> Result<(), Error> {
+    if q.is_some_and(|q| q.chars().count() > MAX_QUERY) {
+        return Err(Error::validation("q", format!("Search for at most {MAX_QUERY} characters.")));
+    }
+    Ok(())
 }
 
 pub fn email(field: &str, value: &str) -> Result<String, Error> {
@@ -102,6 +131,17 @@ mod tests {
         assert_eq!(required_text("name", " Acme ", 10).unwrap(), "Acme");
         assert!(required_text("name", "abcdefghijk", 10).is_err());
         assert!(required_text("name", "a\u{7}b", 10).is_err());
+    }
+
+    #[test]
+    fn invisible_and_reversing_characters_are_refused_and_text_is_nfc() {
+        for bad in ["Acme\u{202E}gnp.exe", "Ac\u{200B}me", "\u{FEFF}Acme", "Acme\u{2066}x\u{2069}"] {
+            let e = required_text("name", bad, 50).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}");
+            assert!(e.message.contains("invisible or direction-changing"), "{}", e.message);
+        }
+        // e + combining acute is stored as the one character é.
+        assert_eq!(required_text("name", "Caf\u{65}\u{301}", 50).unwrap(), "Caf\u{e9}");
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct Config {
     #[arg(long, env = "NEXOS_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Proxies in front of the server (comma-separated addresses or CIDR
+    /// ranges, e.g. `127.0.0.1,10.0.0.0/8`): only from these is
+    /// `X-Forwarded-For` believed, for the sign-in throttle. Default: none.
+    #[arg(long, env = "NEXOS_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
+
     /// Base64 of 32 random bytes, to encrypt distributor and QuickBooks credentials. Without it procurement is unavailable.
     #[arg(long, env = "NEXOS_ENCRYPTION_KEY", hide_env_values = true, global = true)]
     pub encryption_key: Option<String>,

@@ -19,6 +19,15 @@ pub fn demo_key() -> anyhow::Result<String> {
     if let Some(dir) = std::path::Path::new(DEMO_KEY_FILE).parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // Readable by its owner only (0600), whatever the umask.
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(DEMO_KEY_FILE)?;
+        f.write_all(key.as_bytes())?;
+    }
+    #[cfg(not(unix))]
     std::fs::write(DEMO_KEY_FILE, &key)?;
     tracing::warn!("demo mode: generated an encryption key in {DEMO_KEY_FILE} (for trying the product only)");
     Ok(key)

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod demo;
 mod middleware;
+pub mod security;
 pub mod worker;
 
 use anyhow::Context;
@@ -26,6 +27,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("cannot open the database {}", domain::store::redact_url(url)))?;
     store.migrate().await.context("cannot apply the database migrations")?;
+    // The demo first: it loads only into a database without users.
+    if config.demo && domain::demo::seed(&store).await.map_err(|e| anyhow::anyhow!(e.message))? {
+        tracing::info!("seeded the demo MSP");
+    }
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         if store.user_count().await? == 0 {
             let new = domain::users::NewUser {
@@ -43,9 +48,6 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
                 Err(e) => anyhow::bail!("NEXOS_ADMIN_EMAIL/NEXOS_ADMIN_PASSWORD: {}", e.message),
             }
         }
-    }
-    if config.demo && domain::demo::seed(&store).await? {
-        tracing::info!("seeded the demo MSP");
     }
     Ok(store)
 }
@@ -79,7 +81,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The whole router, ready to serve.
-pub fn router(state: AppState, options: LeptosOptions) -> Router {
+pub fn router(state: AppState, options: LeptosOptions, site: security::Site) -> Router {
     let routes = generate_route_list(app::App);
     let pkg_dir = format!("{}/pkg", options.site_root);
     let ctx_state = state.clone();
@@ -146,6 +148,12 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
         .merge(pages)
         .with_state(options)
         .layer(axum::middleware::from_fn(middleware::api_errors))
+        .layer(axum::middleware::from_fn({
+            let site = site.clone();
+            move |req, next| security::same_site_api(site.clone(), req, next)
+        }))
+        .layer(axum::middleware::from_fn(security::body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| security::headers(site.clone(), req, next)))
         // Pages and API answers are compressed as they go out: gzip at its
         // fastest level. Brotli's default window costs megabytes per response
         // in flight (the benchmark's peak RSS under load went from under 100 MB
@@ -187,6 +195,12 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         pax8_audience: config.pax8_audience.clone(),
         pax8_sandbox: false,
         qbo: None,
+        trusted_proxies: config
+            .trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| app::context::IpRange::parse(p).ok_or_else(|| anyhow::anyhow!("NEXOS_TRUSTED_PROXIES: {p:?} is not an address or a CIDR range")))
+            .collect::<anyhow::Result<_>>()?,
     };
     let mut sandboxes = Sandboxes::default();
     if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
@@ -208,7 +222,11 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         }
         state.qbo = Some(domain::quickbooks::Qbo::new(state.store.clone(), key.clone(), app, sandboxes.qbo.is_some()));
     }
-    Ok((router(state.clone(), leptos_options(config)), state, sandboxes))
+    let site = security::Site {
+        public_origin: security::origin_of(&config.public_url()),
+        https: config.public_url().starts_with("https://"),
+    };
+    Ok((router(state.clone(), leptos_options(config), site), state, sandboxes))
 }
 
 fn reqwest_url_check(name: &str, url: &str) -> anyhow::Result<()> {

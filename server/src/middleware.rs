@@ -129,29 +129,31 @@ pub async fn qbo_callback(
     user: Option<axum::Extension<domain::users::User>>,
     axum::extract::Query(q): axum::extract::Query<QboCallback>,
 ) -> Response {
-    let back = |error: Option<String>| match error {
+    // Only a code goes back in the URL; Settings shows the fixed message
+    // for it (app::quickbooks::callback_message), never text from the query.
+    let back = |error: Option<&str>| match error {
         None => Redirect::to("/settings?qbo=connected").into_response(),
-        Some(e) => Redirect::to(&format!("/settings?qbo_error={}", urlencode(&e))).into_response(),
+        Some(code) => Redirect::to(&format!("/settings?qbo_error={code}")).into_response(),
     };
     let Some(axum::Extension(user)) = user else {
         return Redirect::to("/login").into_response();
     };
     if !user.can(domain::users::Permission::Admin) {
-        return back(Some("only an admin can connect QuickBooks.".into()));
+        return back(Some("not_admin"));
     }
     let Some(qbo) = state.qbo.as_ref() else {
-        return back(Some(app::quickbooks::QBO_OFF.into()));
+        return back(Some("not_configured"));
     };
     if let Some(e) = q.error {
-        return back(Some(if e == "access_denied" {
-            "access was not allowed at Intuit.".into()
-        } else {
-            format!("Intuit answered {e}.")
-        }));
+        tracing::warn!(error = %e.chars().take(100).collect::<String>(), "Intuit sent the admin back with an error");
+        return back(Some(if e == "access_denied" { "access_denied" } else { "intuit_error" }));
     }
     let (code, st, realm) = (q.code.unwrap_or_default(), q.state.unwrap_or_default(), q.realm_id.unwrap_or_default());
     match qbo.complete_connect(&user, &code, &st, &realm).await {
         Ok(_) => back(None),
-        Err(e) => back(Some(e.message)),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "QuickBooks connection not completed");
+            back(Some(if e.field.as_deref() == Some("state") { "state" } else { "failed" }))
+        }
     }
 }

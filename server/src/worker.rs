@@ -18,6 +18,9 @@ use tokio::sync::watch;
 /// Dispatch steps run at once by one server instance.
 pub const SLOTS: usize = 8;
 
+/// How often the worker purges what has expired.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
 pub struct Worker {
     pub state: AppState,
     pub timing: Timing,
@@ -31,7 +34,18 @@ impl Worker {
         // The engine is rebuilt only when the stored credentials change, so
         // that the Pax8 token stays cached.
         let mut current: Option<(String, Vec<Arc<Engine>>)> = None;
+        let mut purged: Option<std::time::Instant> = None;
         loop {
+            // Housekeeping every ten minutes: expired and idle sessions, old
+            // sign-in counts, used OAuth states.
+            if purged.is_none_or(|p| p.elapsed() > PURGE_EVERY) {
+                match self.state.store.purge_expired().await {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sessions, sign-in counts and OAuth states"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("purge: {}", e.message),
+                }
+                purged = Some(std::time::Instant::now());
+            }
             if self.state.encryption_configured() {
                 match self.state.store.pax8_sealed().await {
                     Ok(Some(sealed)) => {

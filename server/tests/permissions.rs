@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 enum Need {
     Public,
     SignedIn,
+    /// Signed in with a session (a browser), never with a bearer token:
+    /// every role's token call answers 403.
+    Session,
     Perm(Permission),
 }
 
@@ -21,7 +24,13 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("auth/login", Public, json!({"email": "viewer@msp.test", "password": common::PASSWORD})),
         ("auth/me", SignedIn, json!({})),
         ("auth/logout", SignedIn, json!({})),
-        ("tokens/create", SignedIn, json!({"name": "matrix"})),
+        ("tokens/create", Session, json!({"name": "matrix"})),
+        (
+            "auth/change-password",
+            Session,
+            json!({"current_password": "not it", "new_password": "a new long password"}),
+        ),
+        ("auth/logout-everywhere", SignedIn, json!({})),
         ("tokens/list", SignedIn, json!({})),
         ("tokens/revoke", SignedIn, json!({"id": 999999})),
         ("users/list", Perm(Admin), json!({})),
@@ -184,6 +193,7 @@ async fn every_function_with_every_role() {
                 let (status, v) = s.call(Some(role), endpoint, body.clone()).await;
                 let allowed = match need {
                     Need::Public | Need::SignedIn => true,
+                    Need::Session => false,
                     Need::Perm(p) => role.can(*p),
                 };
                 if allowed {

@@ -14,11 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             // Only a path on this site: never an open redirect.
-            let next = query
-                .read_untracked()
-                .get("next")
-                .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-                .unwrap_or_else(|| "/purchase-orders".into());
+            let next = super::safe_next(query.read_untracked().get("next").as_deref());
             let _ = window().location().set_href(&next);
         }
     });

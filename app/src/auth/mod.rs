@@ -2,6 +2,8 @@
 
 mod api;
 mod login_page;
+mod next;
 
 pub use api::*;
 pub use login_page::LoginPage;
+pub use next::safe_next;

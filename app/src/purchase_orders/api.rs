@@ -111,8 +111,12 @@ pub async fn submit_po(id: i64) -> Result<PurchaseOrder, ApiError> {
 #[server(endpoint = "purchase-orders/approve", input = Json, output = Json)]
 pub async fn approve_po(id: i64, version: i64, signature_png: Option<String>) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
-    let png = match signature_png.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => Some(domain::purchase_orders::signature::decode(s)?),
+    // Whether this approver may approve this PO now is asked first; only
+    // then is the signature decoded, off the async runtime (the store asks
+    // again, with the PO locked).
+    st.store.authorize(&user, id, domain::purchase_orders::rules::Action::Approve).await?;
+    let png = match signature_png.filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(domain::purchase_orders::signature::decode_off_runtime(s).await?),
         None => None,
     };
     let po = st.store.approve_po(&user, id, version, png).await?;

@@ -37,10 +37,15 @@ fn context(canvas: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRenderi
     canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into().ok())
 }
 
-/// Sizes the backing store to the CSS box × devicePixelRatio (clears it).
+/// Sizes the backing store to the CSS box × devicePixelRatio (clears it),
+/// within the largest signature the server takes (1600×600 pixels).
 fn fit(canvas: &web_sys::HtmlCanvasElement) {
-    let dpr = window().device_pixel_ratio().max(1.0);
     let rect = canvas.get_bounding_client_rect();
+    let dpr = window()
+        .device_pixel_ratio()
+        .min(1600.0 / rect.width().max(1.0))
+        .min(600.0 / rect.height().max(1.0))
+        .max(1.0);
     canvas.set_width((rect.width() * dpr).round().max(1.0) as u32);
     canvas.set_height((rect.height() * dpr).round().max(1.0) as u32);
     if let Some(ctx) = context(canvas) {

@@ -14,6 +14,19 @@ use leptos_router::hooks::use_query_map;
 /// The QuickBooks card. Its status is loaded by the Settings page with the
 /// other settings (a resource created in here would be created inside the
 /// page's suspense, and hydrate out of step with the server's page).
+/// The fixed message for a code the OAuth callback sends back to Settings
+/// (`?qbo_error=`): the page never shows text taken from the URL.
+pub fn callback_message(code: &str) -> &'static str {
+    match code {
+        "not_admin" => "only an admin can connect QuickBooks.",
+        "not_configured" => "QuickBooks is not configured on this server (see the README).",
+        "access_denied" => "access was not allowed at Intuit.",
+        "intuit_error" => "Intuit answered with an error; try again.",
+        "state" => "the sign-in at Intuit expired or was started elsewhere; connect again.",
+        _ => "the connection could not be completed; the server log has the details. Try again.",
+    }
+}
+
 #[component]
 pub fn QboSettings(status: Result<QboStatus, crate::error::ApiError>, disconnect: ServerAction<DisconnectQbo>) -> impl IntoView {
     let query = use_query_map();
@@ -23,7 +36,7 @@ pub fn QboSettings(status: Result<QboStatus, crate::error::ApiError>, disconnect
         <section class="card" data-testid="qbo-settings">
             <h2>"QuickBooks Online"</h2>
             {move || returned().map(|_| view! { <p class="ok" data-testid="qbo-connected-notice">"QuickBooks is connected."</p> })}
-            {move || returned_error().map(|e| view! { <div class="banner error" role="alert">{format!("QuickBooks was not connected: {e}")}</div> })}
+            {move || returned_error().map(|e| view! { <div class="banner error" role="alert">{format!("QuickBooks was not connected: {}", callback_message(&e))}</div> })}
             {match status {
                 Err(e) => view! { <LoadError error=e /> }.into_any(),
                 Ok(s) if !s.available => view! { <p class="muted">{s.reason.unwrap_or_default()}</p> }.into_any(),

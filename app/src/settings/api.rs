@@ -14,6 +14,7 @@ async fn view(st: &crate::context::AppState) -> Result<SettingsView, ApiError> {
         pax8_preflight: s.pax8_preflight,
         allow_self_approval: s.allow_self_approval,
         second_approval_limit_cents: s.second_approval_limit_cents,
+        session_idle_hours: s.session_idle_hours,
         encryption_configured: st.encryption_configured(),
         pax8_configured: st.store.pax8_sealed().await?.is_some(),
         qbo_connected: match &st.qbo {
@@ -37,6 +38,7 @@ pub async fn update_settings(
     pax8_preflight: Option<bool>,
     allow_self_approval: Option<bool>,
     second_approval_limit_cents: Option<i64>,
+    session_idle_hours: Option<i64>,
 ) -> Result<SettingsView, ApiError> {
     let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     st.store
@@ -47,6 +49,7 @@ pub async fn update_settings(
             pax8_preflight,
             allow_self_approval,
             second_approval_limit_cents,
+            session_idle_hours,
         })
         .await?;
     tracing::info!(by = admin.id, "settings updated");

@@ -1,6 +1,6 @@
 use super::{get_settings, UpdateSettings};
 use crate::components::{dollars, last_error, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
-use crate::users::{TokensPanel, UsersPanel};
+use crate::users::{AccountPanel, TokensPanel, UsersPanel};
 use domain::settings::SettingsView;
 use domain::users::Permission;
 use leptos::prelude::*;
@@ -16,6 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
             <ApprovalSettings />
             <UsersPanel />
         </IfCan>
+        <AccountPanel />
         <TokensPanel />
     }
 }
@@ -58,6 +59,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
     let preflight = RwSignal::new(s.pax8_preflight);
     let self_approval = RwSignal::new(s.allow_self_approval);
     let second = RwSignal::new(domain::money::format_cents(s.second_approval_limit_cents).replace(',', ""));
+    let idle = RwSignal::new(s.session_idle_hours.to_string());
     let local_error = RwSignal::new(None::<crate::error::ApiError>);
     let server_error = last_error(update.value());
     let error = Signal::derive(move || local_error.get().or_else(|| server_error.get()));
@@ -68,7 +70,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
             ev.prevent_default();
             local_error.set(None);
             match (domain::money::parse_dollars(&limit.get_untracked()), domain::money::parse_dollars(&second.get_untracked())) {
-                (Some(c), Some(second)) => { update.dispatch(UpdateSettings { auto_approve_limit_cents: Some(c), require_signature: Some(signature.get_untracked()), qbo_auto_push: Some(qbo.get_untracked()), pax8_preflight: Some(preflight.get_untracked()), allow_self_approval: Some(self_approval.get_untracked()), second_approval_limit_cents: Some(second) }); }
+                (Some(c), Some(second)) => { update.dispatch(UpdateSettings { auto_approve_limit_cents: Some(c), require_signature: Some(signature.get_untracked()), qbo_auto_push: Some(qbo.get_untracked()), pax8_preflight: Some(preflight.get_untracked()), allow_self_approval: Some(self_approval.get_untracked()), second_approval_limit_cents: Some(second), session_idle_hours: idle.get_untracked().trim().parse().ok().or(Some(0)) }); }
                 (None, _) => local_error.set(Some(domain::Error::validation("auto_approve_limit_cents", "Enter the limit in dollars, like 500.00 (0 turns auto-approval off).").into())),
                 (_, None) => local_error.set(Some(domain::Error::validation("second_approval_limit_cents", "Enter the limit in dollars, like 5000.00 (0 turns the second approval off).").into())),
             }
@@ -78,6 +80,7 @@ fn ApprovalForm(s: SettingsView, update: ServerAction<UpdateSettings>) -> impl I
             <div class="fields">
                 <label>"Auto-approve limit ($)"<input name="auto_approve_limit" inputmode="decimal" bind:value=limit /><FieldError error field="auto_approve_limit_cents" /></label>
                 <label>"Second approval above ($)"<input name="second_approval_limit" inputmode="decimal" bind:value=second /><FieldError error field="second_approval_limit_cents" /></label>
+                <label>"Sign out after idle (hours)"<input name="session_idle_hours" inputmode="numeric" bind:value=idle /><FieldError error field="session_idle_hours" /></label>
                 <label class="check"><input type="checkbox" name="require_signature" bind:checked=signature />"Approvers must sign"</label>
                 <label class="check"><input type="checkbox" name="allow_self_approval" bind:checked=self_approval />"Allow approving one's own POs (one-person teams)"</label>
                 <label class="check"><input type="checkbox" name="qbo_auto_push" bind:checked=qbo />"Push to QuickBooks on approval"</label>

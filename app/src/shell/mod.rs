@@ -25,6 +25,13 @@ use leptos_router::Lazy;
 pub use not_found::NotFound;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's Content-Security-Policy names the nonce its inline scripts
+    // carry (the hydration script and the streamed data; leptos_axum makes
+    // one per request).
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = leptos::nonce::use_nonce() {
+        crate::context::set_header(http::header::CONTENT_SECURITY_POLICY, &crate::context::content_security_policy(&nonce));
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

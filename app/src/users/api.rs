@@ -36,16 +36,28 @@ pub async fn update_user(id: i64, name: Option<String>, role: Option<String>, ac
     Ok(user)
 }
 
+/// A new API token, from a signed-in session only: a token cannot mint
+/// more tokens (403).
 #[server(endpoint = "tokens/create", input = Json, output = Json)]
-pub async fn create_token(name: String) -> Result<CreatedToken, ApiError> {
+pub async fn create_token(name: String, expires_in_days: Option<i64>) -> Result<CreatedToken, ApiError> {
     let (st, user) = crate::context::signed_in().await?;
-    Ok(st.store.create_token(user.id, &name).await?)
+    if crate::context::by_token() {
+        return Err(domain::Error::forbidden("create API tokens with a token (sign in and create it in the browser)").into());
+    }
+    let t = st.store.create_token(user.id, &name, expires_in_days).await?;
+    tracing::info!(user_id = user.id, token_id = t.id, "API token created");
+    Ok(t)
 }
 
+/// The caller's tokens; `all` (admins): everyone's.
 #[server(endpoint = "tokens/list", input = Json, output = Json)]
-pub async fn list_tokens() -> Result<Vec<ApiToken>, ApiError> {
+pub async fn list_tokens(all: Option<bool>) -> Result<Vec<ApiToken>, ApiError> {
     let (st, user) = crate::context::signed_in().await?;
-    Ok(st.store.list_tokens(user.id).await?)
+    if all == Some(true) {
+        user.require(domain::users::Permission::Admin)?;
+        return Ok(st.store.list_tokens(None).await?);
+    }
+    Ok(st.store.list_tokens(Some(user.id)).await?)
 }
 
 #[server(endpoint = "tokens/revoke", input = Json, output = Json)]

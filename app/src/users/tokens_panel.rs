@@ -7,13 +7,21 @@ use leptos::prelude::*;
 pub fn TokensPanel() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    // Admins may list everyone's tokens (and revoke any).
+    let all = RwSignal::new(false);
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get(), all.get()),
+        |(_, _, all)| list_tokens(Some(all)),
+    );
+    let session = crate::shell::use_session();
     let name = RwSignal::new(String::new());
+    let days = RwSignal::new(String::new());
     let error = last_error(create.value());
     let revoke_error = last_error(revoke.value());
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             name.set(String::new());
+            days.set(String::new());
         }
     });
     let ready = crate::components::hydrated_flag();
@@ -29,14 +37,20 @@ pub fn TokensPanel() -> impl IntoView {
             })}
             <form class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
-                create.dispatch(CreateToken { name: name.get_untracked() });
+                let d = days.get_untracked();
+                let expires_in_days = if d.trim().is_empty() { None } else { Some(d.trim().parse::<i64>().unwrap_or(0)) };
+                create.dispatch(CreateToken { name: name.get_untracked(), expires_in_days });
             }>
                 <div class="fields">
                     <label>"Token name"<input name="token_name" placeholder="e.g. nightly export" bind:value=name /><FieldError error field="name" /></label>
+                    <label class="narrow">"Expires in (days)"<input name="expires_in_days" inputmode="numeric" placeholder="never" bind:value=days /><FieldError error field="expires_in_days" /></label>
                     <button class="button primary" type="submit">"Create token"</button>
                 </div>
             </form>
             <ErrorBanner error=revoke_error />
+            <Show when=move || session.can(domain::users::Permission::Admin)>
+                <label class="check"><input type="checkbox" name="all_tokens" bind:checked=all />"Everyone's tokens"</label>
+            </Show>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match tokens.await {
@@ -44,14 +58,16 @@ pub fn TokensPanel() -> impl IntoView {
                         Ok(l) if l.is_empty() => view! { <p class="muted">"No tokens."</p> }.into_any(),
                         Ok(l) => view! {
                             <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Whose"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
                                 <tbody>{l.into_iter().map(|t| {
                                     let id = t.id;
                                     view! {
                                         <tr>
                                             <td>{t.name}</td>
+                                            <td>{t.user.map(|u| u.name).unwrap_or_default()}</td>
                                             <td>{t.created_at.get(..16).unwrap_or_default().replace('T', " ")}</td>
                                             <td>{t.last_used_at.map(|u| u.get(..16).unwrap_or_default().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
+                                            <td>{t.expires_at.map(|u| u.get(..10).unwrap_or_default().to_string()).unwrap_or_else(|| "never".into())}</td>
                                             <td class="row-actions"><button class="button danger ghost" on:click=move |_| { revoke.dispatch(RevokeToken { id }); }>"Revoke"</button></td>
                                         </tr>
                                     }

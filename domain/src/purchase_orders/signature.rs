@@ -7,11 +7,18 @@ use sha2::{Digest, Sha256};
 
 /// The largest PNG accepted, in bytes.
 pub const MAX_BYTES: usize = 512 * 1024;
-const MAX_WIDTH: u32 = 4000;
-const MAX_HEIGHT: u32 = 2000;
+/// The largest signature, in pixels (a pad at up to 3× pixel density).
+pub const MAX_WIDTH: u32 = 1600;
+pub const MAX_HEIGHT: u32 = 600;
 const MIN_INK_PIXELS: usize = 30;
 
 const FIELD: &str = "signature_png";
+
+/// Decodes `data:image/png;base64,...` or plain base64 and checks the PNG,
+/// off the async runtime (the pixels are decoded to look for ink).
+pub async fn decode_off_runtime(input: String) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || decode(&input)).await.map_err(|_| Error::internal())?
+}
 
 /// Decodes `data:image/png;base64,...` or plain base64 and checks the PNG.
 pub fn decode(input: &str) -> Result<Vec<u8>> {

@@ -1055,6 +1055,7 @@ impl Store {
 
     /// Newest first, by keyset on id; filters use their indexes.
     pub async fn list_pos(&self, f: &PoFilter) -> Result<PoPage> {
+        crate::validate::search_query(f.q.as_deref())?;
         let limit = f.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::validation("limit", format!("Limit must be between 1 and {MAX_PAGE}.")));

@@ -79,6 +79,7 @@ impl Store {
     // ---- companies ---------------------------------------------------------
 
     pub async fn list_companies(&self, q: Option<&str>) -> Result<Vec<Company>> {
+        crate::validate::search_query(q)?;
         let rows =
             sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\') ORDER BY lower(name), id LIMIT $3")
                 .bind(q.unwrap_or("").trim())
@@ -136,6 +137,7 @@ impl Store {
     // ---- tickets and projects ---------------------------------------------
 
     pub async fn list_tickets(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Ticket>> {
+        crate::validate::search_query(q)?;
         let rows = sqlx::query("SELECT id, company_id, title FROM tickets WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(title) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
             .bind(i64::from(company_id.is_some()))
             .bind(company_id.unwrap_or(0))
@@ -182,6 +184,7 @@ impl Store {
     }
 
     pub async fn list_projects(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Project>> {
+        crate::validate::search_query(q)?;
         let rows = sqlx::query("SELECT id, company_id, name FROM projects WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
             .bind(i64::from(company_id.is_some()))
             .bind(company_id.unwrap_or(0))
@@ -301,6 +304,7 @@ impl Store {
     // ---- products ----------------------------------------------------------
 
     pub async fn list_products(&self, vendor_id: Option<i64>, q: Option<&str>) -> Result<Vec<Product>> {
+        crate::validate::search_query(q)?;
         let q = q.unwrap_or("").trim();
         let rows = sqlx::query(&format!(
             "SELECT {PRODUCT_COLS} FROM products WHERE ($1 = 0 OR vendor_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\' OR lower(sku) LIKE $4 ESCAPE '\\') ORDER BY lower(name), id LIMIT $5"

@@ -21,6 +21,13 @@ pub struct Settings {
     /// creator; 0 turns the second level off.
     #[serde(default)]
     pub second_approval_limit_cents: i64,
+    /// A session unused this long ends (within its absolute 14 days).
+    #[serde(default = "twelve")]
+    pub session_idle_hours: i64,
+}
+
+fn twelve() -> i64 {
+    12
 }
 
 /// Settings as the API shows them: with what is configured around them.
@@ -36,6 +43,8 @@ pub struct SettingsView {
     pub allow_self_approval: bool,
     #[serde(default)]
     pub second_approval_limit_cents: i64,
+    #[serde(default = "twelve")]
+    pub session_idle_hours: i64,
     pub encryption_configured: bool,
     pub pax8_configured: bool,
     pub qbo_connected: bool,
@@ -52,12 +61,19 @@ pub struct SettingsUpdate {
     pub allow_self_approval: Option<bool>,
     #[serde(default)]
     pub second_approval_limit_cents: Option<i64>,
+    #[serde(default)]
+    pub session_idle_hours: Option<i64>,
 }
 
 impl SettingsUpdate {
     pub fn validated(&self) -> crate::Result<&Self> {
         if let Some(c) = self.auto_approve_limit_cents {
             crate::validate::cents("auto_approve_limit_cents", c)?;
+        }
+        if let Some(h) = self.session_idle_hours {
+            if !(1..=336).contains(&h) {
+                return Err(crate::Error::validation("session_idle_hours", "The idle timeout is 1 to 336 hours (14 days)."));
+            }
         }
         if let Some(c) = self.second_approval_limit_cents {
             crate::validate::cents("second_approval_limit_cents", c)?;

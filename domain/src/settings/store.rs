@@ -6,7 +6,7 @@ use sqlx::Row;
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
         let r = sqlx::query(
-            "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval, second_approval_limit_cents FROM settings WHERE id = 1",
+            "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval, second_approval_limit_cents, session_idle_hours FROM settings WHERE id = 1",
         )
         .fetch_one(self.pool())
         .await?;
@@ -18,6 +18,7 @@ impl Store {
             pax8_preflight: to_bool(r.try_get("pax8_preflight")?),
             allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
             second_approval_limit_cents: r.try_get("second_approval_limit_cents")?,
+            session_idle_hours: r.try_get("session_idle_hours")?,
         })
     }
 
@@ -28,14 +29,16 @@ impl Store {
                 "UPDATE settings SET auto_approve_limit_cents = COALESCE($1, auto_approve_limit_cents),
                 require_signature = COALESCE($2, require_signature), qbo_auto_push = COALESCE($3, qbo_auto_push),
                 pax8_preflight = COALESCE($4, pax8_preflight), allow_self_approval = COALESCE($5, allow_self_approval),
-                second_approval_limit_cents = COALESCE($6, second_approval_limit_cents) WHERE id = 1",
+                second_approval_limit_cents = COALESCE($6, second_approval_limit_cents),
+                session_idle_hours = COALESCE($7, session_idle_hours) WHERE id = 1",
             )
             .bind(upd.auto_approve_limit_cents)
             .bind(upd.require_signature.map(i64::from))
             .bind(upd.qbo_auto_push.map(i64::from))
             .bind(upd.pax8_preflight.map(i64::from))
             .bind(upd.allow_self_approval.map(i64::from))
-            .bind(upd.second_approval_limit_cents),
+            .bind(upd.second_approval_limit_cents)
+            .bind(upd.session_idle_hours),
         )
         .await?;
         self.settings().await

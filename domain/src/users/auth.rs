@@ -40,6 +40,35 @@ pub(crate) async fn dummy_hash() -> String {
     DUMMY.get_or_init(|| h).clone()
 }
 
+/// Argon2id holds 19 MiB while it runs: at most one run per core at a
+/// time, and a short queue behind them. `None` when the queue is full (the
+/// caller answers 429 at once, no memory taken).
+/// `queue`: refuse when the queue is full (sign-in); a signed-in caller
+/// (changing a password) waits for its turn instead.
+pub(crate) fn argon2_turn(queue: bool) -> Option<impl std::future::Future<Output = Argon2Turn>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+    static GATE: OnceLock<(Arc<tokio::sync::Semaphore>, usize)> = OnceLock::new();
+    static WAITING: AtomicUsize = AtomicUsize::new(0);
+    let (gate, cores) = GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        (Arc::new(tokio::sync::Semaphore::new(cores)), cores)
+    });
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= cores * 4 && queue {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return None;
+    }
+    let gate = gate.clone();
+    Some(async move {
+        let permit = gate.acquire_owned().await.ok();
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        Argon2Turn(permit)
+    })
+}
+
+/// A turn at Argon2 (see [`argon2_turn`]); dropped when the check is done.
+pub(crate) struct Argon2Turn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
 /// A random secret for a session cookie or an API token (256 bits).
 pub(crate) fn new_secret(prefix: &str) -> String {
     let bytes: [u8; 32] = rand::random();
@@ -63,14 +92,19 @@ pub(crate) fn secret_hash(secret: &str) -> String {
 pub struct LoginThrottle;
 
 impl LoginThrottle {
+    /// Attempts in a row for one account from one address.
     pub const MAX_FAILURES: i64 = 10;
+    /// Attempts in a row from one address, whatever the account.
+    pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 
-    /// Seconds to wait after `failures` consecutive failures.
-    pub fn lockout_seconds(failures: i64) -> i64 {
-        if failures < Self::MAX_FAILURES {
+    /// Seconds to wait once `attempts` in a row were counted under a key
+    /// that allows `limit`: none up to the limit, then 30 s doubling to 15
+    /// minutes.
+    pub fn wait_after(attempts: i64, limit: i64) -> i64 {
+        if attempts <= limit {
             0
         } else {
-            let extra = (failures - Self::MAX_FAILURES).min(5) as u32;
+            let extra = (attempts - limit - 1).min(5) as u32;
             (30 * 2i64.pow(extra)).min(900)
         }
     }
@@ -99,9 +133,10 @@ mod tests {
 
     #[test]
     fn lockout_grows_then_caps() {
-        assert_eq!(LoginThrottle::lockout_seconds(9), 0);
-        assert_eq!(LoginThrottle::lockout_seconds(10), 30);
-        assert_eq!(LoginThrottle::lockout_seconds(11), 60);
-        assert_eq!(LoginThrottle::lockout_seconds(100), 900);
+        assert_eq!(LoginThrottle::wait_after(10, 10), 0);
+        assert_eq!(LoginThrottle::wait_after(11, 10), 30);
+        assert_eq!(LoginThrottle::wait_after(12, 10), 60);
+        assert_eq!(LoginThrottle::wait_after(100, 10), 900);
+        assert_eq!(LoginThrottle::wait_after(50, 50), 0);
     }
 }

@@ -188,6 +188,19 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// When it stops working (`None`: never).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Whose it is (the admin's list shows everyone's).
+    #[serde(default)]
+    pub user: Option<Named>,
+}
+
+/// A user named in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
 }
 
 /// Answer of `tokens/create`: the only time the token is shown.
@@ -196,6 +209,8 @@ pub struct CreatedToken {
     pub id: i64,
     pub name: String,
     pub token: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 #[cfg(test)]

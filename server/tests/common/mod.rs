@@ -52,7 +52,7 @@ impl TestServer {
                 })
                 .await
                 .unwrap();
-            tokens.insert(role, state.store.create_token(u.id, "tests").await.unwrap().token);
+            tokens.insert(role, state.store.create_token(u.id, "tests", None).await.unwrap().token);
         }
         TestServer {
             base: format!("http://{addr}"),
