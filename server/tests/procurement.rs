@@ -218,10 +218,19 @@ async fn refusal_then_edit_and_retry_or_abandon_through_the_api() {
             json!({"remediation_id": rid, "edits": {"lines": [{"po_line_id": line, "quantity": 7}]}}),
         )
         .await;
-    assert_eq!((waiting["status"].as_str(), &waiting["remediation"]["awaiting_approval"]), (Some("failed"), &json!(true)));
+    assert_eq!(
+        (waiting["status"].as_str(), &waiting["remediation"]["awaiting_approval"]),
+        (Some("failed"), &json!(true))
+    );
     let revised = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
-    assert_eq!((revised["status"].as_str(), revised["total_cents"].as_i64()), (Some("pending_approval"), Some(15_400)));
-    assert_eq!(revised["revision"]["changes"][0], json!({"line_no": 1, "field": "quantity", "from": "5", "to": "7"}));
+    assert_eq!(
+        (revised["status"].as_str(), revised["total_cents"].as_i64()),
+        (Some("pending_approval"), Some(15_400))
+    );
+    assert_eq!(
+        revised["revision"]["changes"][0],
+        json!({"line_no": 1, "field": "quantity", "from": "5", "to": "7"})
+    );
     let (status, v) = s.call(Some(Role::Purchaser), "procurement/retry", json!({"remediation_id": rid})).await;
     assert_eq!(status, 409, "waits for the approval: {v}");
     assert!(f.orders().is_empty(), "nothing sent before the approval");
