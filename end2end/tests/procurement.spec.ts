@@ -51,24 +51,6 @@ test('a failed dispatch is abandoned with a reason', async ({ page }) => {
   await expect(page.getByTestId('timeline')).toContainText('Dispatch abandoned: Customer buys it directly');
 });
 
-test('a failed dispatch is fixed with edit and retry, then provisioned', async ({ page }) => {
-  await signIn(page, 'purchaser@demo.msp');
-  await approvedPax8Po(page, 'Cedar & Pine Law', 'cedar', 'Acronis Cyber Protect Cloud', '4');
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Dispatch to distributor' }).click();
-  const panel = page.getByTestId('procurement-panel');
-  await expect(panel.getByTestId('dispatch-status')).toHaveText('Failed', { timeout: 30_000 });
-  await expect(panel.getByTestId('remediation')).toContainText('not linked to a Pax8 company');
-  await panel.getByText('Edit and retry').click();
-  await panel.locator('input[name="pax8_company_id"]').fill('3c9d2e4f-8a7b-4e21-b5c3-9d1e2f3a4b02');
-  // Fewer seats and the company's link: fixes within the approval, sent at once.
-  await panel.locator('input[name="edit_quantity"]').fill('3');
-  await panel.getByRole('button', { name: 'Save and retry' }).click();
-  await expect(panel.getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
-  await expect(panel.getByTestId('subscriptions')).toContainText('3');
-  await expect(page.getByTestId('timeline')).toContainText('edited and retried');
-});
-
 test('an edit and retry that buys more goes back to an approver, then resumes', async ({ page, browser }) => {
   await signIn(page, 'purchaser@demo.msp');
   const url = await approvedPax8Po(page, 'Cedar & Pine Law', 'cedar', 'Acronis Cyber Protect Cloud', '2');
@@ -81,6 +63,7 @@ test('an edit and retry that buys more goes back to an approver, then resumes', 
   await panel.locator('input[name="edit_quantity"]').fill('40');
   await panel.getByRole('button', { name: 'Save and retry' }).click();
   // Nothing is sent: the PO waits for an approver, with the difference shown.
+  // (The company's link goes with the change; Cedar itself stays unlinked.)
   await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
   await expect(page.getByTestId('revision')).toContainText('Line 1: quantity 2 → 40');
   await expect(page.getByTestId('po-total')).toHaveText('$180.00');
@@ -100,6 +83,24 @@ test('an edit and retry that buys more goes back to an approver, then resumes', 
   await hydrated(page);
   await expect(page.getByTestId('procurement-panel').getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
   await expect(page.getByTestId('subscriptions')).toContainText('40');
+});
+
+test('a failed dispatch is fixed with edit and retry, then provisioned', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  await approvedPax8Po(page, 'Cedar & Pine Law', 'cedar', 'Acronis Cyber Protect Cloud', '4');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Dispatch to distributor' }).click();
+  const panel = page.getByTestId('procurement-panel');
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Failed', { timeout: 30_000 });
+  await expect(panel.getByTestId('remediation')).toContainText('not linked to a Pax8 company');
+  await panel.getByText('Edit and retry').click();
+  await panel.locator('input[name="pax8_company_id"]').fill('3c9d2e4f-8a7b-4e21-b5c3-9d1e2f3a4b02');
+  // Fewer seats and the company's link: fixes within the approval, sent at once.
+  await panel.locator('input[name="edit_quantity"]').fill('3');
+  await panel.getByRole('button', { name: 'Save and retry' }).click();
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
+  await expect(panel.getByTestId('subscriptions')).toContainText('3');
+  await expect(page.getByTestId('timeline')).toContainText('edited and retried');
 });
 
 test('a catalog change after approval is shown on the PO and in the queue, and what was approved is sent', async ({ page }) => {

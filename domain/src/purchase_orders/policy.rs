@@ -63,20 +63,17 @@ pub fn check(user: &User, po: &PoFacts, rules: Rules, action: Action) -> Result<
 
 /// Segregation of duties for approve and reject.
 fn decider(user: &User, po: &PoFacts, rules: Rules, action: Action) -> Result<()> {
-    let verb = action.verb();
     if po.created_by == Some(user.id) {
         if po.approvals_required > 1 {
             return Err(Error::new(
                 ErrorCode::SelfApproval,
-                format!("You raised this purchase order and it needs two approvals, so two other people must {verb} it (segregation of duties)."),
+                "You raised this purchase order and it needs two approvals, so two other people must approve or reject it (segregation of duties).",
             ));
         }
         if !rules.allow_self_approval {
             return Err(Error::new(
                 ErrorCode::SelfApproval,
-                format!(
-                    "You raised this purchase order, so someone else must {verb} it (segregation of duties). An admin can allow approving one's own POs in Settings."
-                ),
+                "You raised this purchase order, so someone else must approve or reject it (segregation of duties). An admin can allow approving one's own POs in Settings.",
             ));
         }
     }
