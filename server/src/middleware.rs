@@ -106,7 +106,7 @@ pub async fn signature_png(
     axum::extract::Query(which): axum::extract::Query<WhichSignature>,
 ) -> Response {
     match state.store.po_signature(id, which.approval == Some(1)).await {
-        Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=86400")], png).into_response(),
+        Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no signature").into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
     }
