@@ -81,7 +81,7 @@ async fn bad_inputs_get_400_with_the_field_and_change_nothing() {
         for (sig, what) in [
             (png_b64(false), "empty"),
             (base64::engine::general_purpose::STANDARD.encode(b"GIF89a not a png"), "PNG"),
-            ("A".repeat(2_000_000), "larger"),
+            ("A".repeat(800_000), "larger"),
         ] {
             let (status, v) = s
                 .call(
@@ -93,6 +93,15 @@ async fn bad_inputs_get_400_with_the_field_and_change_nothing() {
             assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "{v}");
             assert!(v["message"].as_str().unwrap().contains(what), "{v}");
         }
+        // A body beyond the approval's limit (1 MiB) is refused before it is read.
+        let (status, v) = s
+            .call(
+                Some(Role::Approver),
+                "purchase-orders/approve",
+                json!({"id": id, "version": 2, "signature_png": "A".repeat(2_000_000)}),
+            )
+            .await;
+        assert_eq!((status, v["code"].as_str()), (413, Some("too_large")), "{v}");
         let (status, v) = s.call(Some(Role::Approver), "purchase-orders/approve", json!({"id": id, "version": 2})).await;
         assert_eq!((status, v["field"].as_str()), (400, Some("signature_png")), "a signature is required: {v}");
         // The version the approver saw is required.

@@ -9,6 +9,18 @@ use domain::users::Role;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+/// The process's peak resident memory (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 async fn companies(s: &TestServer) -> usize {
     s.ok(Role::Viewer, "companies/list", json!({})).await.as_array().unwrap().len()
 }
@@ -99,6 +111,7 @@ async fn security_headers_and_no_caching_on_pages_api_and_signatures() {
 async fn forty_parallel_wrong_passwords_evaluate_at_most_ten() {
     for backend in domain::testing::BACKENDS {
         let s = TestServer::start(backend).await;
+        let peak_before = peak_rss_kib();
         let mut tasks = Vec::new();
         for _ in 0..40 {
             let (http, url) = (s.http.clone(), format!("{}/api/auth/login", s.base));
@@ -119,6 +132,9 @@ async fn forty_parallel_wrong_passwords_evaluate_at_most_ten() {
         let evaluated = statuses.iter().filter(|s| **s == 401).count();
         assert!(evaluated <= 10, "{backend}: {evaluated} passwords were checked: {statuses:?}");
         assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{backend}: {statuses:?}");
+        // Memory stays flat: 40 Argon2 runs at once would hold 40 × 19 MiB.
+        let grew = peak_rss_kib().saturating_sub(peak_before) / 1024;
+        assert!(grew < 200, "{backend}: the peak memory grew by {grew} MiB");
         // The address is locked out for this account; the account is not
         // locked for everyone (another address would still sign in).
         let (status, v) = s.call(None, "auth/login", json!({"email": "admin@msp.test", "password": PASSWORD})).await;
@@ -241,5 +257,19 @@ async fn sizes_are_refused_before_any_work() {
         // Names with bidi controls or zero-width characters are refused.
         let (status, v) = s.call(Some(Role::Purchaser), "companies/create", json!({"name": "Acme\u{202E}gnp.exe"})).await;
         assert_eq!((status, v["field"].as_str()), (400, Some("name")), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_refuses_a_database_with_users() {
+    for backend in domain::testing::BACKENDS {
+        let url = domain::testing::fresh_database_url(backend).await;
+        let config = server::config::Config::from_args(vec!["--database-url".to_string(), url.clone()]);
+        let store = server::open_store(&config).await.unwrap();
+        store.create_user(domain::testing::new_user("owner@msp.test", Role::Admin)).await.unwrap();
+        let demo = server::config::Config::from_args(vec!["--database-url".to_string(), url, "--demo".into()]);
+        let e = server::open_store(&demo).await.unwrap_err().to_string();
+        assert!(e.contains("Start a fresh demo"), "{backend}: {e}");
+        assert_eq!(store.list_companies(None).await.unwrap().len(), 0, "{backend}: nothing loaded");
     }
 }

@@ -68,6 +68,8 @@ pub struct Store {
     writers: Option<Arc<Mutex<()>>>,
     /// Who holds a session or token, for a few seconds (`users::callers`).
     pub(crate) callers: Arc<crate::users::callers::Callers>,
+    /// Turns at Argon2 (`users::auth::Argon2Gate`).
+    pub(crate) argon2: Arc<crate::users::auth::Argon2Gate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -126,6 +128,7 @@ impl Store {
             backend,
             writers,
             callers: Arc::default(),
+            argon2: Arc::default(),
         })
     }
 

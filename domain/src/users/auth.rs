@@ -41,32 +41,44 @@ pub(crate) async fn dummy_hash() -> String {
 }
 
 /// Argon2id holds 19 MiB while it runs: at most one run per core at a
-/// time, and a short queue behind them. `None` when the queue is full (the
-/// caller answers 429 at once, no memory taken).
-/// `queue`: refuse when the queue is full (sign-in); a signed-in caller
-/// (changing a password) waits for its turn instead.
-pub(crate) fn argon2_turn(queue: bool) -> Option<impl std::future::Future<Output = Argon2Turn>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, OnceLock};
-    static GATE: OnceLock<(Arc<tokio::sync::Semaphore>, usize)> = OnceLock::new();
-    static WAITING: AtomicUsize = AtomicUsize::new(0);
-    let (gate, cores) = GATE.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        (Arc::new(tokio::sync::Semaphore::new(cores)), cores)
-    });
-    if WAITING.fetch_add(1, Ordering::SeqCst) >= cores * 4 && queue {
-        WAITING.fetch_sub(1, Ordering::SeqCst);
-        return None;
-    }
-    let gate = gate.clone();
-    Some(async move {
-        let permit = gate.acquire_owned().await.ok();
-        WAITING.fetch_sub(1, Ordering::SeqCst);
-        Argon2Turn(permit)
-    })
+/// time, and a short queue behind them (one gate per store, so per server).
+pub(crate) struct Argon2Gate {
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    queue: usize,
 }
 
-/// A turn at Argon2 (see [`argon2_turn`]); dropped when the check is done.
+impl Default for Argon2Gate {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Argon2Gate {
+            turns: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+            waiting: Default::default(),
+            queue: cores * 4,
+        }
+    }
+}
+
+impl Argon2Gate {
+    /// A turn, once one is free. `queue`: refuse (`None`) when the queue is
+    /// full (a sign-in answers 429 at once, no memory taken); a signed-in
+    /// caller changing a password waits instead.
+    pub(crate) fn turn(&self, queue: bool) -> Option<impl std::future::Future<Output = Argon2Turn>> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue && queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let (turns, waiting) = (self.turns.clone(), self.waiting.clone());
+        Some(async move {
+            let permit = turns.acquire_owned().await.ok();
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            Argon2Turn(permit)
+        })
+    }
+}
+
+/// A turn at Argon2 (see [`Argon2Gate`]); dropped when the check is done.
 pub(crate) struct Argon2Turn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
 
 /// A random secret for a session cookie or an API token (256 bits).

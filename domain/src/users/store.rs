@@ -166,7 +166,7 @@ impl Store {
             None => dummy_hash().await,
         };
         let ok = {
-            let _turn = super::auth::argon2_turn(true).ok_or(LoginError::Busy)?.await;
+            let _turn = self.argon2.turn(true).ok_or(LoginError::Busy)?.await;
             verify_password(password, &hash).await
         };
         let user = row.as_ref().and_then(|r| user_from_row(r).ok()).filter(|u| ok && u.active);
@@ -292,7 +292,7 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         let ok = {
-            let _turn = super::auth::argon2_turn(false).ok_or_else(Error::internal)?.await;
+            let _turn = self.argon2.turn(false).ok_or_else(Error::internal)?.await;
             verify_password(current, &hash).await
         };
         if !ok {
