@@ -185,35 +185,33 @@ pub async fn seed(store: &Store) -> Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{store, BACKENDS};
+    use crate::testing::store;
 
-    #[tokio::test]
-    async fn seeds_once() {
-        for b in BACKENDS {
-            let s = store(b).await;
-            assert!(super::seed(&s).await.unwrap());
-            assert!(!super::seed(&s).await.unwrap(), "{b}: a second seed changes nothing");
-            // A database with real users refuses the demo, changing nothing.
-            let real = store(b).await;
-            real.create_user(crate::testing::new_user("owner@msp.test", crate::users::Role::Admin))
-                .await
-                .unwrap();
-            let e = super::seed(&real).await.unwrap_err();
-            assert!(e.message.contains("Start a fresh demo"), "{b}: {}", e.message);
-            assert_eq!(
-                (real.user_count().await.unwrap(), real.list_companies(None).await.unwrap().len()),
-                (1, 0),
-                "{b}"
-            );
-            assert_eq!(s.list_users().await.unwrap().len(), 5);
-            assert_eq!(s.list_companies(None).await.unwrap().len(), 3);
-            assert!(s
-                .list_vendors()
-                .await
-                .unwrap()
-                .iter()
-                .any(|v| v.distributor == Some(crate::reference::Distributor::Pax8)));
-            assert!(s.login("tech@demo.msp", super::DEMO_PASSWORD, "127.0.0.1").await.is_ok());
-        }
+    crate::both_backends!(seeds_once);
+    async fn seeds_once(b: &'static str) {
+        let s = store(b).await;
+        assert!(super::seed(&s).await.unwrap());
+        assert!(!super::seed(&s).await.unwrap(), "{b}: a second seed changes nothing");
+        // A database with real users refuses the demo, changing nothing.
+        let real = store(b).await;
+        real.create_user(crate::testing::new_user("owner@msp.test", crate::users::Role::Admin))
+            .await
+            .unwrap();
+        let e = super::seed(&real).await.unwrap_err();
+        assert!(e.message.contains("Start a fresh demo"), "{b}: {}", e.message);
+        assert_eq!(
+            (real.user_count().await.unwrap(), real.list_companies(None).await.unwrap().len()),
+            (1, 0),
+            "{b}"
+        );
+        assert_eq!(s.list_users().await.unwrap().len(), 5);
+        assert_eq!(s.list_companies(None).await.unwrap().len(), 3);
+        assert!(s
+            .list_vendors()
+            .await
+            .unwrap()
+            .iter()
+            .any(|v| v.distributor == Some(crate::reference::Distributor::Pax8)));
+        assert!(s.login("tech@demo.msp", super::DEMO_PASSWORD, "127.0.0.1").await.is_ok());
     }
 }

@@ -63,3 +63,22 @@ pub fn new_user(email: &str, role: crate::users::Role) -> crate::users::NewUser 
         role,
     }
 }
+
+/// Turns `async fn name(backend: &'static str)` into two tests,
+/// `name::sqlite` and `name::postgres`, so that a failure says which
+/// database failed and the other still runs.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name("sqlite").await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name("postgres").await
+            }
+        }
+    };
+}

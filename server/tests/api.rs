@@ -7,37 +7,35 @@ use common::{TestServer, PASSWORD};
 use domain::users::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn errors_follow_the_contract() {
-    for backend in domain::testing::BACKENDS {
-        let s = TestServer::start(backend).await;
-        let (status, v) = s.call(Some(Role::Admin), "companies/create", json!({"name": "   "})).await;
-        assert_eq!(
-            (status, v["code"].as_str(), v["field"].as_str()),
-            (400, Some("validation"), Some("name")),
-            "{v}"
-        );
-        let (status, v) = s.call(Some(Role::Admin), "companies/create", json!({"pax8_company_id": "x"})).await;
-        assert_eq!((status, v["field"].as_str()), (400, Some("name")), "a missing argument names the field: {v}");
-        let (status, v) = s.call(Some(Role::Admin), "companies/get", json!({"id": "seven"})).await;
-        assert_eq!((status, v["code"].as_str()), (400, Some("validation")), "{v}");
-        let (status, v) = s.call(Some(Role::Admin), "companies/get", json!({"id": 424242})).await;
-        assert_eq!((status, v["code"].as_str()), (404, Some("not_found")), "{v}");
-        let (status, v) = s.call(Some(Role::Admin), "no/such-function", json!({})).await;
-        assert_eq!((status, v["code"].as_str()), (404, Some("not_found")), "{v}");
-        let (status, v) = s
-            .call(
-                Some(Role::Admin),
-                "products/create",
-                json!({"vendor_id": 1, "name": "X", "sku": "X", "unit_cost_cents": -1}),
-            )
-            .await;
-        assert_eq!((status, v["field"].as_str()), (400, Some("unit_cost_cents")), "{v}");
-        // Nothing was created by the refused calls.
-        assert!(s.ok(Role::Viewer, "companies/list", json!({})).await.as_array().unwrap().is_empty());
-        let (status, v) = s.call(Some(Role::Admin), "vendors/create", json!({"name": "V", "distributor": "amazon"})).await;
-        assert_eq!((status, v["field"].as_str()), (400, Some("distributor")), "{v}");
-    }
+domain::both_backends!(errors_follow_the_contract);
+async fn errors_follow_the_contract(backend: &'static str) {
+    let s = TestServer::start(backend).await;
+    let (status, v) = s.call(Some(Role::Admin), "companies/create", json!({"name": "   "})).await;
+    assert_eq!(
+        (status, v["code"].as_str(), v["field"].as_str()),
+        (400, Some("validation"), Some("name")),
+        "{v}"
+    );
+    let (status, v) = s.call(Some(Role::Admin), "companies/create", json!({"pax8_company_id": "x"})).await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("name")), "a missing argument names the field: {v}");
+    let (status, v) = s.call(Some(Role::Admin), "companies/get", json!({"id": "seven"})).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("validation")), "{v}");
+    let (status, v) = s.call(Some(Role::Admin), "companies/get", json!({"id": 424242})).await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("not_found")), "{v}");
+    let (status, v) = s.call(Some(Role::Admin), "no/such-function", json!({})).await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("not_found")), "{v}");
+    let (status, v) = s
+        .call(
+            Some(Role::Admin),
+            "products/create",
+            json!({"vendor_id": 1, "name": "X", "sku": "X", "unit_cost_cents": -1}),
+        )
+        .await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("unit_cost_cents")), "{v}");
+    // Nothing was created by the refused calls.
+    assert!(s.ok(Role::Viewer, "companies/list", json!({})).await.as_array().unwrap().is_empty());
+    let (status, v) = s.call(Some(Role::Admin), "vendors/create", json!({"name": "V", "distributor": "amazon"})).await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("distributor")), "{v}");
 }
 
 #[tokio::test]
@@ -100,106 +98,102 @@ async fn ten_failures_in_a_row_are_slowed_down() {
     assert_eq!(v["code"], "rate_limited");
 }
 
-#[tokio::test]
-async fn scripts_use_bearer_tokens() {
-    for backend in domain::testing::BACKENDS {
-        let s = TestServer::start(backend).await;
-        let tech = s.browser("technician@msp.test").await;
-        let created: serde_json::Value = tech
-            .post(format!("{}/api/tokens/create", s.base))
-            .json(&json!({"name": "export"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = created["token"].as_str().unwrap().to_string();
-        let list: serde_json::Value = tech
-            .post(format!("{}/api/tokens/list", s.base))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(
-            list.as_array().unwrap().iter().all(|t| t.get("token").is_none()),
-            "the secret is never listed: {list}"
-        );
+domain::both_backends!(scripts_use_bearer_tokens);
+async fn scripts_use_bearer_tokens(backend: &'static str) {
+    let s = TestServer::start(backend).await;
+    let tech = s.browser("technician@msp.test").await;
+    let created: serde_json::Value = tech
+        .post(format!("{}/api/tokens/create", s.base))
+        .json(&json!({"name": "export"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let list: serde_json::Value = tech
+        .post(format!("{}/api/tokens/list", s.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list.as_array().unwrap().iter().all(|t| t.get("token").is_none()),
+        "the secret is never listed: {list}"
+    );
 
-        let script = reqwest::Client::new();
-        let call = |endpoint: &str, body: serde_json::Value| script.post(format!("{}/api/{endpoint}", s.base)).bearer_auth(&token).json(&body).send();
-        assert_eq!(call("companies/list", json!({})).await.unwrap().status(), 200);
-        assert_eq!(
-            call("companies/create", json!({"name": "X"})).await.unwrap().status(),
-            403,
-            "a technician cannot change companies"
-        );
-        assert_eq!(call("tokens/revoke", json!({"id": created["id"]})).await.unwrap().status(), 200);
-        assert_eq!(
-            call("companies/list", json!({})).await.unwrap().status(),
-            401,
-            "{backend}: a revoked token is refused"
-        );
-        let res = script
-            .post(format!("{}/api/companies/list", s.base))
-            .bearer_auth("nxs_bogus")
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
-    }
+    let script = reqwest::Client::new();
+    let call = |endpoint: &str, body: serde_json::Value| script.post(format!("{}/api/{endpoint}", s.base)).bearer_auth(&token).json(&body).send();
+    assert_eq!(call("companies/list", json!({})).await.unwrap().status(), 200);
+    assert_eq!(
+        call("companies/create", json!({"name": "X"})).await.unwrap().status(),
+        403,
+        "a technician cannot change companies"
+    );
+    assert_eq!(call("tokens/revoke", json!({"id": created["id"]})).await.unwrap().status(), 200);
+    assert_eq!(
+        call("companies/list", json!({})).await.unwrap().status(),
+        401,
+        "{backend}: a revoked token is refused"
+    );
+    let res = script
+        .post(format!("{}/api/companies/list", s.base))
+        .bearer_auth("nxs_bogus")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
 }
 
-#[tokio::test]
-async fn admins_manage_users() {
-    for backend in domain::testing::BACKENDS {
-        let s = TestServer::start(backend).await;
-        let u = s
-            .ok(
-                Role::Admin,
-                "users/create",
-                json!({"email": "sam@msp.test", "name": "Sam", "password": PASSWORD, "role": "technician"}),
-            )
-            .await;
-        let id = u["id"].as_i64().unwrap();
-        assert_eq!(u["permissions"], json!(["view", "create"]));
-        let (status, v) = s
-            .call(
-                Some(Role::Admin),
-                "users/create",
-                json!({"email": "sam@msp.test", "name": "Sam", "password": PASSWORD, "role": "technician"}),
-            )
-            .await;
-        assert_eq!((status, v["field"].as_str()), (400, Some("email")));
-        let (status, v) = s
-            .call(
-                Some(Role::Admin),
-                "users/create",
-                json!({"email": "x@msp.test", "name": "X", "password": "long enough pw", "role": "boss"}),
-            )
-            .await;
-        assert_eq!((status, v["field"].as_str()), (400, Some("role")));
+domain::both_backends!(admins_manage_users);
+async fn admins_manage_users(backend: &'static str) {
+    let s = TestServer::start(backend).await;
+    let u = s
+        .ok(
+            Role::Admin,
+            "users/create",
+            json!({"email": "sam@msp.test", "name": "Sam", "password": PASSWORD, "role": "technician"}),
+        )
+        .await;
+    let id = u["id"].as_i64().unwrap();
+    assert_eq!(u["permissions"], json!(["view", "create"]));
+    let (status, v) = s
+        .call(
+            Some(Role::Admin),
+            "users/create",
+            json!({"email": "sam@msp.test", "name": "Sam", "password": PASSWORD, "role": "technician"}),
+        )
+        .await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("email")));
+    let (status, v) = s
+        .call(
+            Some(Role::Admin),
+            "users/create",
+            json!({"email": "x@msp.test", "name": "X", "password": "long enough pw", "role": "boss"}),
+        )
+        .await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("role")));
 
-        let sam = s.browser("sam@msp.test").await;
-        let promoted = s.ok(Role::Admin, "users/update", json!({"id": id, "role": "purchaser"})).await;
-        assert_eq!(promoted["role"], "purchaser");
-        let res = sam
-            .post(format!("{}/api/companies/create", s.base))
-            .json(&json!({"name": "Sam Co"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{backend}: the new role applies at once");
-        s.ok(Role::Admin, "users/update", json!({"id": id, "active": false})).await;
-        let res = sam.post(format!("{}/api/auth/me", s.base)).json(&json!({})).send().await.unwrap();
-        assert_eq!(res.status(), 401, "{backend}: deactivation ends sessions");
-        let (status, _) = s.call(None, "auth/login", json!({"email": "sam@msp.test", "password": PASSWORD})).await;
-        assert_eq!(status, 401);
-    }
+    let sam = s.browser("sam@msp.test").await;
+    let promoted = s.ok(Role::Admin, "users/update", json!({"id": id, "role": "purchaser"})).await;
+    assert_eq!(promoted["role"], "purchaser");
+    let res = sam
+        .post(format!("{}/api/companies/create", s.base))
+        .json(&json!({"name": "Sam Co"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{backend}: the new role applies at once");
+    s.ok(Role::Admin, "users/update", json!({"id": id, "active": false})).await;
+    let res = sam.post(format!("{}/api/auth/me", s.base)).json(&json!({})).send().await.unwrap();
+    assert_eq!(res.status(), 401, "{backend}: deactivation ends sessions");
+    let (status, _) = s.call(None, "auth/login", json!({"email": "sam@msp.test", "password": PASSWORD})).await;
+    assert_eq!(status, 401);
 }
 
 #[tokio::test]

@@ -164,47 +164,45 @@ async fn fixtures(s: &TestServer) -> Ids {
     }
 }
 
-#[tokio::test]
-async fn every_function_with_every_role() {
-    for backend in domain::testing::BACKENDS {
-        let s = TestServer::start(backend).await;
-        let ids = fixtures(&s).await;
-        let table = table(&ids);
+domain::both_backends!(every_function_with_every_role);
+async fn every_function_with_every_role(backend: &'static str) {
+    let s = TestServer::start(backend).await;
+    let ids = fixtures(&s).await;
+    let table = table(&ids);
 
-        // The table covers every server function the server registered.
-        let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.trim_start_matches("/api/")).collect();
-        for endpoint in &registered {
-            assert!(table.iter().any(|(e, _, _)| e == endpoint), "{endpoint} is not in the permission table");
-        }
-        for (endpoint, _, _) in &table {
-            assert!(registered.contains(endpoint), "{endpoint} is not a registered server function");
-        }
+    // The table covers every server function the server registered.
+    let registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.trim_start_matches("/api/")).collect();
+    for endpoint in &registered {
+        assert!(table.iter().any(|(e, _, _)| e == endpoint), "{endpoint} is not in the permission table");
+    }
+    for (endpoint, _, _) in &table {
+        assert!(registered.contains(endpoint), "{endpoint} is not a registered server function");
+    }
 
-        for (endpoint, need, body) in &table {
-            let (status, v) = s.call(None, endpoint, body.clone()).await;
-            match need {
-                Need::Public => assert_eq!(status, 200, "{endpoint} anonymously: {v}"),
-                _ => {
-                    assert_eq!(status, 401, "{endpoint} anonymously: {v}");
-                    assert_eq!(v["code"], "unauthenticated");
-                }
+    for (endpoint, need, body) in &table {
+        let (status, v) = s.call(None, endpoint, body.clone()).await;
+        match need {
+            Need::Public => assert_eq!(status, 200, "{endpoint} anonymously: {v}"),
+            _ => {
+                assert_eq!(status, 401, "{endpoint} anonymously: {v}");
+                assert_eq!(v["code"], "unauthenticated");
             }
-            for role in Role::ALL {
-                let (status, v) = s.call(Some(role), endpoint, body.clone()).await;
-                let allowed = match need {
-                    Need::Public | Need::SignedIn => true,
-                    Need::Session => false,
-                    Need::Perm(p) => role.can(*p),
-                };
-                if allowed {
-                    assert!(
-                        status != 401 && status != 403,
-                        "{backend}: {endpoint} as {role:?} should be allowed, got {status} {v}"
-                    );
-                } else {
-                    assert_eq!(status, 403, "{backend}: {endpoint} as {role:?} should be forbidden: {v}");
-                    assert_eq!(v["code"], "forbidden");
-                }
+        }
+        for role in Role::ALL {
+            let (status, v) = s.call(Some(role), endpoint, body.clone()).await;
+            let allowed = match need {
+                Need::Public | Need::SignedIn => true,
+                Need::Session => false,
+                Need::Perm(p) => role.can(*p),
+            };
+            if allowed {
+                assert!(
+                    status != 401 && status != 403,
+                    "{backend}: {endpoint} as {role:?} should be allowed, got {status} {v}"
+                );
+            } else {
+                assert_eq!(status, 403, "{backend}: {endpoint} as {role:?} should be forbidden: {v}");
+                assert_eq!(v["code"], "forbidden");
             }
         }
     }

@@ -115,70 +115,68 @@ async fn wait_for(call: &(impl AsyncCall + ?Sized), po: i64, status: &str) -> Va
     );
 }
 
-#[tokio::test]
-async fn fifty_dispatch_calls_make_one_order_and_activate_the_contract_line() {
-    for backend in domain::testing::BACKENDS {
-        let f = fake().await;
-        let key = domain::crypto::EncryptionKey::generate();
-        let token = f.token_url();
-        let s = TestServer::start_with(backend, &args(&key, &f, &token)).await;
-        let (status, v) = s
-            .call(
-                Some(Role::Purchaser),
-                "integrations/pax8/configure",
-                json!({"client_id": "cid", "client_secret": "csecret"}),
-            )
-            .await;
-        assert_eq!(status, 403, "admins only: {v}");
-        let v = s
-            .ok(
-                Role::Admin,
-                "integrations/pax8/configure",
-                json!({"client_id": "cid", "client_secret": "csecret"}),
-            )
-            .await;
-        assert_eq!(v, json!({"configured": true}));
-        s.ok(Role::Admin, "integrations/pax8/test", json!({})).await;
-        let settings = s.ok(Role::Admin, "settings/get", json!({})).await;
-        assert!(!settings.to_string().contains("csecret"), "the secret is never returned");
-        assert_eq!(
-            (settings["pax8_configured"].as_bool(), settings["encryption_configured"].as_bool()),
-            (Some(true), Some(true))
-        );
+domain::both_backends!(fifty_dispatch_calls_make_one_order_and_activate_the_contract_line);
+async fn fifty_dispatch_calls_make_one_order_and_activate_the_contract_line(backend: &'static str) {
+    let f = fake().await;
+    let key = domain::crypto::EncryptionKey::generate();
+    let token = f.token_url();
+    let s = TestServer::start_with(backend, &args(&key, &f, &token)).await;
+    let (status, v) = s
+        .call(
+            Some(Role::Purchaser),
+            "integrations/pax8/configure",
+            json!({"client_id": "cid", "client_secret": "csecret"}),
+        )
+        .await;
+    assert_eq!(status, 403, "admins only: {v}");
+    let v = s
+        .ok(
+            Role::Admin,
+            "integrations/pax8/configure",
+            json!({"client_id": "cid", "client_secret": "csecret"}),
+        )
+        .await;
+    assert_eq!(v, json!({"configured": true}));
+    s.ok(Role::Admin, "integrations/pax8/test", json!({})).await;
+    let settings = s.ok(Role::Admin, "settings/get", json!({})).await;
+    assert!(!settings.to_string().contains("csecret"), "the secret is never returned");
+    assert_eq!(
+        (settings["pax8_configured"].as_bool(), settings["encryption_configured"].as_bool()),
+        (Some(true), Some(true))
+    );
 
-        s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
-        let (po, contract) = approved_pax8_po(&s).await;
-        let queue = s.ok(Role::Viewer, "procurement/queue", json!({"state": "ready"})).await;
-        assert!(queue.as_array().unwrap().iter().any(|q| q["po_id"] == po), "{queue}");
-        let (status, _) = s.call(Some(Role::Approver), "procurement/dispatch", json!({"po_id": po})).await;
-        assert_eq!(status, 403, "approvers do not dispatch");
-        let mut tasks = Vec::new();
-        for _ in 0..50 {
-            let http = s.http.clone();
-            let url = format!("{}/api/procurement/dispatch", s.base);
-            let token = s.tokens[&Role::Purchaser].clone();
-            tasks.push(tokio::spawn(async move {
-                http.post(url)
-                    .bearer_auth(token)
-                    .json(&json!({"po_id": po}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }));
-        }
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), 200);
-        }
-        let d = wait_for(&s, po, "provisioned").await;
-        assert_eq!((f.orders().len(), d["attempts"].as_i64()), (1, Some(1)), "{backend}: {d}");
-        let c = s.ok(Role::Viewer, "contracts/get", json!({"id": contract})).await;
-        assert_eq!(c["lines"][0]["status"], "active");
-        assert_eq!(c["lines"][0]["subscription_id"], d["subscriptions"][0]["subscription_id"]);
-        let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
-        assert_eq!(got["procurement_status"], "provisioned");
+    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let (po, contract) = approved_pax8_po(&s).await;
+    let queue = s.ok(Role::Viewer, "procurement/queue", json!({"state": "ready"})).await;
+    assert!(queue.as_array().unwrap().iter().any(|q| q["po_id"] == po), "{queue}");
+    let (status, _) = s.call(Some(Role::Approver), "procurement/dispatch", json!({"po_id": po})).await;
+    assert_eq!(status, 403, "approvers do not dispatch");
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let http = s.http.clone();
+        let url = format!("{}/api/procurement/dispatch", s.base);
+        let token = s.tokens[&Role::Purchaser].clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({"po_id": po}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
     }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let d = wait_for(&s, po, "provisioned").await;
+    assert_eq!((f.orders().len(), d["attempts"].as_i64()), (1, Some(1)), "{backend}: {d}");
+    let c = s.ok(Role::Viewer, "contracts/get", json!({"id": contract})).await;
+    assert_eq!(c["lines"][0]["status"], "active");
+    assert_eq!(c["lines"][0]["subscription_id"], d["subscriptions"][0]["subscription_id"]);
+    let got = s.ok(Role::Viewer, "purchase-orders/get", json!({"id": po})).await;
+    assert_eq!(got["procurement_status"], "provisioned");
 }
 
 #[tokio::test]
@@ -302,46 +300,44 @@ impl AsyncCall for Remote {
     }
 }
 
-#[tokio::test]
-async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order() {
-    for backend in domain::testing::BACKENDS {
-        let f = fake().await;
-        let key = domain::crypto::EncryptionKey::generate();
-        let db = domain::testing::fresh_database_url(backend).await;
-        let (mut first, base) = spawn_server(&db, &key, &f, "2");
-        let r = Remote::connect(&base).await;
-        r.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
-            .await;
-        r.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
-        let (po, _) = approved_pax8_po(&r).await;
-        // A long-standing customer: 5,000 older orders, listed oldest first
-        // (Pax8 documents no order), ten of them of today (Pax8 dates orders by day).
-        let today = chrono::Utc::now().date_naive().to_string();
-        f.add_older_orders("pax8-c-1", "pax8-p-1", 4_990, "2025-06-01");
-        f.add_older_orders("pax8-c-1", "pax8-p-1", 10, &today);
-        let older = f.orders().len();
-        // Pax8 makes the order, then the reply hangs: the server is mid-call when killed.
-        f.fault(Route::CreateOrder, Fault::LoseReply(Duration::from_secs(30)));
-        r.call("procurement/dispatch", json!({"po_id": po})).await;
-        for _ in 0..200 {
-            if f.orders().len() > older {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+domain::both_backends!(a_server_killed_mid_dispatch_recovers_after_restart_with_one_order);
+async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order(backend: &'static str) {
+    let f = fake().await;
+    let key = domain::crypto::EncryptionKey::generate();
+    let db = domain::testing::fresh_database_url(backend).await;
+    let (mut first, base) = spawn_server(&db, &key, &f, "2");
+    let r = Remote::connect(&base).await;
+    r.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
+        .await;
+    r.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let (po, _) = approved_pax8_po(&r).await;
+    // A long-standing customer: 5,000 older orders, listed oldest first
+    // (Pax8 documents no order), ten of them of today (Pax8 dates orders by day).
+    let today = chrono::Utc::now().date_naive().to_string();
+    f.add_older_orders("pax8-c-1", "pax8-p-1", 4_990, "2025-06-01");
+    f.add_older_orders("pax8-c-1", "pax8-p-1", 10, &today);
+    let older = f.orders().len();
+    // Pax8 makes the order, then the reply hangs: the server is mid-call when killed.
+    f.fault(Route::CreateOrder, Fault::LoseReply(Duration::from_secs(30)));
+    r.call("procurement/dispatch", json!({"po_id": po})).await;
+    for _ in 0..200 {
+        if f.orders().len() > older {
+            break;
         }
-        assert_eq!(f.orders().len(), older + 1);
-        first.start_kill().unwrap(); // SIGKILL
-        first.wait().await.unwrap();
-
-        let (_second, base) = spawn_server(&db, &key, &f, "2");
-        let r = Remote::connect(&base).await;
-        let d = wait_for(&r, po, "provisioned").await;
-        assert_eq!(
-            (f.orders().len(), d["order_id"].as_str()),
-            (older + 1, f.orders()[older]["id"].as_str()),
-            "{backend}: adopted after the crash, not sent again, and not one of today's older orders"
-        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert_eq!(f.orders().len(), older + 1);
+    first.start_kill().unwrap(); // SIGKILL
+    first.wait().await.unwrap();
+
+    let (_second, base) = spawn_server(&db, &key, &f, "2");
+    let r = Remote::connect(&base).await;
+    let d = wait_for(&r, po, "provisioned").await;
+    assert_eq!(
+        (f.orders().len(), d["order_id"].as_str()),
+        (older + 1, f.orders()[older]["id"].as_str()),
+        "{backend}: adopted after the crash, not sent again, and not one of today's older orders"
+    );
 }
 
 #[tokio::test]

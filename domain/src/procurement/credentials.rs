@@ -49,37 +49,35 @@ impl Store {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn stored_sealed_and_read_back() {
-        for b in crate::testing::BACKENDS {
-            let s = crate::testing::store(b).await;
-            let key = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
-            assert!(s.pax8_credentials(&key).await.unwrap().is_none());
-            let creds = Pax8Credentials {
-                client_id: "cid".into(),
-                client_secret: "very secret".into(),
-            };
-            assert_eq!(
-                s.save_pax8_credentials(
-                    &key,
-                    &Pax8Credentials {
-                        client_secret: " ".into(),
-                        ..creds.clone()
-                    }
-                )
-                .await
-                .unwrap_err()
-                .field
-                .as_deref(),
-                Some("client_secret")
-            );
-            s.save_pax8_credentials(&key, &creds).await.unwrap();
-            let sealed = s.pax8_sealed().await.unwrap().unwrap();
-            assert!(!sealed.contains("very secret"), "{b}: stored encrypted");
-            assert_eq!(s.pax8_credentials(&key).await.unwrap().unwrap().client_secret, "very secret");
-            assert!(!format!("{creds:?}").contains("very secret"));
-            let other = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
-            assert_eq!(s.pax8_credentials(&other).await.unwrap_err().code, crate::ErrorCode::EncryptionKeyMissing);
-        }
+    crate::both_backends!(stored_sealed_and_read_back);
+    async fn stored_sealed_and_read_back(b: &'static str) {
+        let s = crate::testing::store(b).await;
+        let key = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
+        assert!(s.pax8_credentials(&key).await.unwrap().is_none());
+        let creds = Pax8Credentials {
+            client_id: "cid".into(),
+            client_secret: "very secret".into(),
+        };
+        assert_eq!(
+            s.save_pax8_credentials(
+                &key,
+                &Pax8Credentials {
+                    client_secret: " ".into(),
+                    ..creds.clone()
+                }
+            )
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+            Some("client_secret")
+        );
+        s.save_pax8_credentials(&key, &creds).await.unwrap();
+        let sealed = s.pax8_sealed().await.unwrap().unwrap();
+        assert!(!sealed.contains("very secret"), "{b}: stored encrypted");
+        assert_eq!(s.pax8_credentials(&key).await.unwrap().unwrap().client_secret, "very secret");
+        assert!(!format!("{creds:?}").contains("very secret"));
+        let other = EncryptionKey::from_base64(&EncryptionKey::generate()).unwrap();
+        assert_eq!(s.pax8_credentials(&other).await.unwrap_err().code, crate::ErrorCode::EncryptionKeyMissing);
     }
 }

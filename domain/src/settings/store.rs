@@ -47,32 +47,30 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{store, BACKENDS};
+    use crate::testing::store;
 
-    #[tokio::test]
-    async fn settings_update_only_what_is_given() {
-        for b in BACKENDS {
-            let s = store(b).await;
-            let before = s.settings().await.unwrap();
-            assert_eq!(before.auto_approve_limit_cents, 50000);
-            let after = s
-                .update_settings(&super::SettingsUpdate {
-                    require_signature: Some(true),
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
-            assert!(after.require_signature);
-            assert!(!after.allow_self_approval, "{b}: self-approval is off by default");
-            assert_eq!(after.auto_approve_limit_cents, 50000);
-            assert!(s
-                .update_settings(&super::SettingsUpdate {
-                    auto_approve_limit_cents: Some(-5),
-                    ..Default::default()
-                })
-                .await
-                .is_err());
-            assert_eq!(s.settings().await.unwrap(), after, "{b}: a refused update changes nothing");
-        }
+    crate::both_backends!(settings_update_only_what_is_given);
+    async fn settings_update_only_what_is_given(b: &'static str) {
+        let s = store(b).await;
+        let before = s.settings().await.unwrap();
+        assert_eq!(before.auto_approve_limit_cents, 50000);
+        let after = s
+            .update_settings(&super::SettingsUpdate {
+                require_signature: Some(true),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(after.require_signature);
+        assert!(!after.allow_self_approval, "{b}: self-approval is off by default");
+        assert_eq!(after.auto_approve_limit_cents, 50000);
+        assert!(s
+            .update_settings(&super::SettingsUpdate {
+                auto_approve_limit_cents: Some(-5),
+                ..Default::default()
+            })
+            .await
+            .is_err());
+        assert_eq!(s.settings().await.unwrap(), after, "{b}: a refused update changes nothing");
     }
 }

@@ -48,25 +48,23 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{store, BACKENDS};
+    use crate::testing::store;
 
-    #[tokio::test]
-    async fn a_lease_is_held_once_until_released_or_expired() {
-        for b in BACKENDS {
-            let s = store(b).await;
-            let minute = chrono::Duration::minutes(1);
-            let held = s.take_lease("job", minute).await.unwrap().expect("free at first");
-            assert!(s.take_lease("job", minute).await.unwrap().is_none(), "{b}: held");
-            assert!(s.take_lease("other", minute).await.unwrap().is_some(), "{b}: names are apart");
-            s.release_lease(held).await.unwrap();
-            let short = s.take_lease("job", chrono::Duration::milliseconds(-1)).await.unwrap();
-            assert!(short.is_some(), "{b}: free again after release");
-            // Already past its expiry: the next caller takes it, and the old
-            // holder's release does not free the new holder's lease.
-            let next = s.take_lease("job", minute).await.unwrap();
-            assert!(next.is_some(), "{b}: an expired lease is taken over");
-            s.release_lease(short.unwrap()).await.unwrap();
-            assert!(s.take_lease("job", minute).await.unwrap().is_none(), "{b}: still the new holder's");
-        }
+    crate::both_backends!(a_lease_is_held_once_until_released_or_expired);
+    async fn a_lease_is_held_once_until_released_or_expired(b: &'static str) {
+        let s = store(b).await;
+        let minute = chrono::Duration::minutes(1);
+        let held = s.take_lease("job", minute).await.unwrap().expect("free at first");
+        assert!(s.take_lease("job", minute).await.unwrap().is_none(), "{b}: held");
+        assert!(s.take_lease("other", minute).await.unwrap().is_some(), "{b}: names are apart");
+        s.release_lease(held).await.unwrap();
+        let short = s.take_lease("job", chrono::Duration::milliseconds(-1)).await.unwrap();
+        assert!(short.is_some(), "{b}: free again after release");
+        // Already past its expiry: the next caller takes it, and the old
+        // holder's release does not free the new holder's lease.
+        let next = s.take_lease("job", minute).await.unwrap();
+        assert!(next.is_some(), "{b}: an expired lease is taken over");
+        s.release_lease(short.unwrap()).await.unwrap();
+        assert!(s.take_lease("job", minute).await.unwrap().is_none(), "{b}: still the new holder's");
     }
 }
