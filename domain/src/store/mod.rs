@@ -5,6 +5,8 @@
 
 pub(crate) mod integrations;
 pub mod leases;
+#[cfg(test)]
+mod schema_tests;
 
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
 use sqlx::query::Query;
