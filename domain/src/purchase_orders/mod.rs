@@ -1,6 +1,16 @@
 //! Purchase orders: statuses, lines and the lifecycle rules.
 
+#[cfg(feature = "server")]
+mod approval;
+#[cfg(feature = "server")]
+mod input;
+#[cfg(feature = "server")]
+mod list;
 pub mod policy;
+#[cfg(feature = "server")]
+mod read;
+#[cfg(feature = "server")]
+mod rows;
 pub mod rules;
 #[cfg(feature = "server")]
 pub(crate) mod search;

@@ -3,7 +3,7 @@
 //! by trigrams, see migration 0007). Renaming a vendor or a company
 //! rewrites the text of its POs, so that they are found by the new name.
 
-use super::store::json_rows_sql;
+use crate::store::json_rows_sql;
 use crate::store::Tx;
 use crate::{Result, Store};
 use sqlx::Row;

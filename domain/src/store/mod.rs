@@ -279,6 +279,17 @@ pub fn to_bool(v: i64) -> bool {
     v != 0
 }
 
+/// `SELECT` of the rows of `source` (aliased `x`) as one JSON array of
+/// objects with `fields`, in `order`: one row to hand over instead of many
+/// (sqlx passes each row of a SQLite result between threads on its own).
+pub(crate) fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, order: &str) -> String {
+    let pairs = fields.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
+    match backend {
+        Backend::Sqlite => format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) FROM {source}"),
+        Backend::Postgres => format!("SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]')::text FROM {source}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

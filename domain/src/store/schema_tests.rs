@@ -13,15 +13,16 @@ async fn shape(s: &Store) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match s.backend() {
         crate::store::Backend::Sqlite => {
-            let tables = sqlx::query(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
-            )
-            .fetch_all(s.pool())
-            .await
-            .unwrap();
+            let tables = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'")
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
             for t in tables {
                 let name: String = t.try_get("name").unwrap();
-                let cols = sqlx::query(&format!("SELECT name FROM pragma_table_info('{name}')")).fetch_all(s.pool()).await.unwrap();
+                let cols = sqlx::query(&format!("SELECT name FROM pragma_table_info('{name}')"))
+                    .fetch_all(s.pool())
+                    .await
+                    .unwrap();
                 for c in cols {
                     out.insert(format!("{name}.{}", c.try_get::<String, _>("name").unwrap()));
                 }

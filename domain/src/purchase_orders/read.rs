@@ -1,0 +1,68 @@
+//! Reading a PO: the PO with its lines (and the catalog now beside what
+//! was approved), its timeline and its signatures.
+
+use super::rows::{lines_from_json, po_from_row, LINE_FIELDS, PO_FROM, PO_SELECT};
+use super::*;
+use crate::store::json_rows_sql;
+use crate::{Error, Result, Store};
+use sqlx::Row;
+
+impl Store {
+    pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
+        // The PO and its lines (as one JSON array) in one query.
+        let lines = json_rows_sql(self.backend(), &LINE_FIELDS, "po_lines x WHERE x.po_id = p.id", "x.line_no");
+        let row = sqlx::query(&format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let mut po = po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)?;
+        // The catalog now, beside what was approved, until it is sent.
+        let unsent = !matches!(po.procurement_status.as_deref(), Some("provisioned" | "not_provisionable" | "abandoned"));
+        if let (Some(snapshot), true) = (&po.snapshot, unsent && (po.status == PoStatus::PendingApproval || po.status.is_committed())) {
+            let company: Option<String> = row.try_get("company_pax8_id")?;
+            po.catalog_changes = self.catalog_changes(id, snapshot, company.as_deref()).await?;
+        }
+        Ok(po)
+    }
+
+    pub async fn po_timeline(&self, id: i64) -> Result<Vec<TimelineEvent>> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM purchase_orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        exists.ok_or_else(|| Error::not_found("The purchase order"))?;
+        let rows = sqlx::query("SELECT id, at, actor_id, actor_name, kind, message, data FROM po_events WHERE po_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(TimelineEvent {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: Person {
+                        id: r.try_get("actor_id")?,
+                        name: r.try_get("actor_name")?,
+                    },
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// The PNG of the PO's current approval signature (`first`: of the
+    /// first of two approvals).
+    pub async fn po_signature(&self, id: i64, first: bool) -> Result<Option<Vec<u8>>> {
+        let column = if first { "first_signature_id" } else { "signature_id" };
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT s.png FROM purchase_orders p JOIN po_signatures s ON s.id = p.{column} WHERE p.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
