@@ -15,6 +15,8 @@ pub mod credentials;
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+mod engine_outcome;
 #[cfg(all(test, feature = "server"))]
 mod engine_pax8_tests;
 #[cfg(feature = "server")]
@@ -29,6 +31,8 @@ mod pax8_catalog;
 mod pax8_tests;
 #[cfg(feature = "server")]
 pub mod pax8_wire;
+#[cfg(feature = "server")]
+mod remediation;
 pub mod revision;
 
 /// A PO's dispatch, as the queue shows it (API.md `dispatch_status`).

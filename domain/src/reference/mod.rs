@@ -7,7 +7,13 @@ use crate::Result;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+mod contracts_store;
+#[cfg(feature = "server")]
 mod store;
+#[cfg(all(test, feature = "server"))]
+mod store_tests;
+#[cfg(feature = "server")]
+mod vendors_store;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {

@@ -8,7 +8,13 @@ pub(crate) mod auth;
 #[cfg(feature = "server")]
 pub(crate) mod callers;
 #[cfg(feature = "server")]
+mod sessions;
+#[cfg(feature = "server")]
 mod store;
+#[cfg(all(test, feature = "server"))]
+mod store_tests;
+#[cfg(feature = "server")]
+mod tokens;
 #[cfg(feature = "server")]
 pub use auth::{hash_password, verify_password, LoginThrottle, SESSION_DAYS};
 #[cfg(feature = "server")]

@@ -1,0 +1,312 @@
+//! Remediation: retry a failed dispatch as it is, or with edits (fixes
+//! within the approval retry at once; changes to what is bought go back to
+//! an approver and resume on approval), or abandon it.
+
+use super::commands::approved_snapshot;
+use super::engine::{event, set_status};
+use super::*;
+use crate::purchase_orders::snapshot::Snapshot;
+use crate::purchase_orders::PoStatus;
+use crate::store::Tx;
+use crate::users::User;
+use crate::{clock, Error, Result, Store};
+use serde_json::json;
+use sqlx::Row;
+
+impl Store {
+    /// Retry a failed dispatch, as it is or with edits (recorded). Edits
+    /// that change what is bought (a higher quantity, another product or
+    /// billing term) are not sent: they revise the PO, which goes back to an
+    /// approver, and the dispatch resumes once it is approved.
+    pub async fn retry_dispatch(&self, actor: &User, remediation_id: i64, edits: Option<&RetryEdits>) -> Result<Dispatch> {
+        self.authorize(actor, self.remediation_po(remediation_id).await?, crate::purchase_orders::rules::Action::Retry)
+            .await?;
+        let mut tx = self.begin_write().await?;
+        let (dispatch_id, po_id, reason) = self.open_remediation(&mut tx, remediation_id).await?;
+        let awaiting: i64 = sqlx::query_scalar("SELECT awaiting_approval FROM remediations WHERE id = $1")
+            .bind(remediation_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if crate::store::to_bool(awaiting) {
+            return Err(Error::conflict(
+                "This retry changed what is bought and waits for the purchase order's new approval; the dispatch resumes once it is approved.",
+            ));
+        }
+        if reason.order_exists_waiting() {
+            // The order exists at the distributor: check again, never send again.
+            if edits.is_some_and(|e| *e != RetryEdits::default()) {
+                return Err(Error::validation(
+                    "edits",
+                    "The distributor already has this order; an edit would order again. Complete it at the distributor, or abandon.",
+                ));
+            }
+            sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = 'checked again' WHERE id = $3")
+                .bind(actor.id)
+                .bind(clock::now())
+                .bind(remediation_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = 0 WHERE id = $2")
+                .bind(clock::now())
+                .bind(dispatch_id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                po_id,
+                Some(actor),
+                "dispatch_rechecked",
+                "Remediation: checking the distributor again (nothing is sent again)",
+                json!({"remediation_id": remediation_id}),
+            )
+            .await?;
+            tx.commit().await?;
+            return self.get_dispatch(po_id).await;
+        }
+        let r = sqlx::query("SELECT request, company_key FROM dispatches WHERE id = $1")
+            .bind(dispatch_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut request: OrderRequest = serde_json::from_str(&r.try_get::<String, _>("request")?).map_err(|_| Error::internal())?;
+        let mut company_key: String = r.try_get("company_key")?;
+        let changed = match edits {
+            Some(e) => e.apply(&mut request)?,
+            None => vec![],
+        };
+        if let Some(e) = edits {
+            let approved = approved_snapshot(&mut tx, Some(actor), po_id, true).await?;
+            let purchase = super::revision::purchase_changes(e, &approved);
+            if !purchase.is_empty() {
+                self.revise_po(&mut tx, actor, po_id, remediation_id, e, &approved, purchase).await?;
+                tx.commit().await?;
+                return self.get_dispatch(po_id).await;
+            }
+        }
+        if let Some(c) = edits.and_then(|e| e.pax8_company_id.as_deref()) {
+            // The company's Pax8 link is fixed for good, not only for this order.
+            sqlx::query("UPDATE companies SET pax8_company_id = $1 WHERE id = (SELECT company_id FROM purchase_orders WHERE id = $2)")
+                .bind(c.trim())
+                .bind(po_id)
+                .execute(&mut *tx)
+                .await?;
+            company_key = c.trim().to_string();
+        }
+        let resolution = if changed.is_empty() {
+            "retried as is".to_string()
+        } else {
+            format!("edited and retried: {}", changed.join("; "))
+        };
+        sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
+            .bind(actor.id)
+            .bind(clock::now())
+            .bind(&resolution)
+            .bind(remediation_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
+            .bind(serde_json::to_string(&request).unwrap_or_default())
+            .bind(company_key)
+            .bind(clock::now())
+            .bind(dispatch_id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
+        let kind = if changed.is_empty() { "dispatch_retried" } else { "dispatch_edited" };
+        event(
+            &mut tx,
+            po_id,
+            Some(actor),
+            kind,
+            &format!("Remediation: {resolution}"),
+            json!({"remediation_id": remediation_id, "changes": changed}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_dispatch(po_id).await
+    }
+
+    /// An edit-and-retry that changes what is bought: the PO takes the
+    /// revised snapshot (and quantities, and total) and goes back to
+    /// `pending_approval`; the entry stays open, waiting for the approval.
+    #[allow(clippy::too_many_arguments)]
+    async fn revise_po(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        po_id: i64,
+        remediation_id: i64,
+        edits: &RetryEdits,
+        approved: &Snapshot,
+        changes: Vec<crate::purchase_orders::snapshot::Change>,
+    ) -> Result<()> {
+        use crate::purchase_orders::{rules, snapshot::Revision, Person};
+        let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+            .bind(po_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if status != PoStatus::Approved.as_str() {
+            return Err(Error::conflict(
+                "Goods were received on this purchase order; a change to what is bought needs a new purchase order.",
+            ));
+        }
+        let revised = super::revision::revised(edits, approved);
+        for l in &revised.lines {
+            sqlx::query("UPDATE po_lines SET quantity = $1 WHERE id = $2 AND po_id = $3")
+                .bind(l.quantity)
+                .bind(l.po_line_id)
+                .bind(po_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
+            .ok_or_else(|| Error::validation("edits.lines", "The purchase order's total would be larger than this system allows."))?;
+        let second: i64 = sqlx::query_scalar("SELECT second_approval_limit_cents FROM settings WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+        let revision = Revision {
+            changes: changes.clone(),
+            requested_by: Person {
+                id: Some(actor.id),
+                name: actor.name.clone(),
+            },
+            at: clock::now(),
+            remediation_id,
+        };
+        sqlx::query(
+            "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL,
+                signature_id = NULL, self_approved = 0, first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL,
+                approvals_required = $1, total_cents = $2, snapshot = $3, revision = $4, version = version + 1, updated_at = $5 WHERE id = $6",
+        )
+        .bind(rules::approvals_required(total, second))
+        .bind(total)
+        .bind(serde_json::to_string(&revised).map_err(|_| Error::internal())?)
+        .bind(serde_json::to_string(&revision).map_err(|_| Error::internal())?)
+        .bind(&revision.at)
+        .bind(po_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
+            .bind(remediation_id)
+            .execute(&mut **tx)
+            .await?;
+        let words: Vec<String> = changes.iter().map(|c| c.describe()).collect();
+        event(
+            tx,
+            po_id,
+            Some(actor),
+            "revision_requested",
+            &format!(
+                "Edit and retry changes what is bought ({}): back to approval; the dispatch resumes once it is approved",
+                words.join("; ")
+            ),
+            json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),
+        )
+        .await
+    }
+
+    /// On a PO's approval: a dispatch whose retry waited for it (a
+    /// revision) is sent, with the approved snapshot. Inside the approval's
+    /// transaction.
+    pub(crate) async fn resume_after_approval(&self, tx: &mut Tx, actor: &User, po_id: i64) -> Result<()> {
+        let waiting = sqlx::query("SELECT id, dispatch_id FROM remediations WHERE po_id = $1 AND status = 'open' AND awaiting_approval = 1")
+            .bind(po_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(w) = waiting else { return Ok(()) };
+        let (remediation_id, dispatch_id): (i64, i64) = (w.try_get("id")?, w.try_get("dispatch_id")?);
+        let request = approved_snapshot(tx, Some(actor), po_id, true).await?.to_order();
+        let company_key: String = match &request.company_id {
+            Some(c) => c.clone(),
+            None => {
+                sqlx::query_scalar("SELECT company_key FROM dispatches WHERE id = $1")
+                    .bind(dispatch_id)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        };
+        sqlx::query(
+            "UPDATE remediations SET status = 'retried', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = 'edited, approved and retried' WHERE id = $3",
+        )
+        .bind(actor.id)
+        .bind(clock::now())
+        .bind(remediation_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
+            .bind(serde_json::to_string(&request).map_err(|_| Error::internal())?)
+            .bind(company_key)
+            .bind(clock::now())
+            .bind(dispatch_id)
+            .execute(&mut **tx)
+            .await?;
+        set_status(tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
+        event(
+            tx,
+            po_id,
+            Some(actor),
+            "dispatch_edited",
+            "Remediation: the change is approved; the dispatch resumes with it",
+            json!({"remediation_id": remediation_id}),
+        )
+        .await
+    }
+
+    /// Abandon a failed dispatch, with a reason.
+    pub async fn abandon_dispatch(&self, actor: &User, remediation_id: i64, reason: &str) -> Result<Remediation> {
+        let reason = crate::purchase_orders::rules::reason("reason", Some(reason), true)?.unwrap_or_default();
+        self.authorize(actor, self.remediation_po(remediation_id).await?, crate::purchase_orders::rules::Action::Retry)
+            .await?;
+        let mut tx = self.begin_write().await?;
+        let (dispatch_id, po_id, kind) = self.open_remediation(&mut tx, remediation_id).await?;
+        let reason = if kind.order_exists_waiting() {
+            format!("{reason} (the order stays at the distributor; nothing was cancelled there)")
+        } else {
+            reason
+        };
+        sqlx::query("UPDATE remediations SET status = 'abandoned', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
+            .bind(actor.id)
+            .bind(clock::now())
+            .bind(format!("abandoned: {reason}"))
+            .bind(remediation_id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Abandoned).await?;
+        event(
+            &mut tx,
+            po_id,
+            Some(actor),
+            "dispatch_abandoned",
+            &format!("Dispatch abandoned: {reason}"),
+            json!({"remediation_id": remediation_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_dispatch(po_id).await?.remediation.ok_or_else(Error::internal)
+    }
+
+    /// The PO a remediation entry is about.
+    async fn remediation_po(&self, remediation_id: i64) -> Result<i64> {
+        sqlx::query_scalar("SELECT po_id FROM remediations WHERE id = $1")
+            .bind(remediation_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("The remediation entry"))
+    }
+
+    async fn open_remediation(&self, tx: &mut Tx, remediation_id: i64) -> Result<(i64, i64, RemediationReason)> {
+        let r = sqlx::query(&format!(
+            "SELECT dispatch_id, po_id, status, reason FROM remediations WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(remediation_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::not_found("The remediation entry"))?;
+        let status: String = r.try_get("status")?;
+        if status != "open" {
+            return Err(Error::conflict(format!("This remediation entry is already {status}.")));
+        }
+        let reason = RemediationReason::parse(&r.try_get::<String, _>("reason")?).unwrap_or_default();
+        Ok((r.try_get("dispatch_id")?, r.try_get("po_id")?, reason))
+    }
+}
