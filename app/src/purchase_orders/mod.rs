@@ -4,9 +4,12 @@
 mod api;
 mod detail_page;
 mod editor;
+mod editor_line;
 mod list_page;
+mod po_actions;
 mod print_page;
 mod signature_pad;
+mod target_picker;
 mod widgets;
 
 pub use api::*;
