@@ -24,7 +24,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod accounting;
 mod company;
+mod oauth;
 mod query;
 pub use company::Company;
 
@@ -161,11 +163,11 @@ impl FakeQbo {
             ..Default::default()
         }));
         let app = Router::new()
-            .route("/connect/oauth2", get(authorize))
-            .route("/connect/oauth2/consent", post(consent_form))
-            .route("/oauth2/v1/tokens/bearer", post(token))
-            .route("/oauth2/v1/tokens/revoke", post(revoke))
-            .route("/v3/company/{realm}/purchaseorder", post(create_po))
+            .route("/connect/oauth2", get(oauth::authorize))
+            .route("/connect/oauth2/consent", post(oauth::consent_form))
+            .route("/oauth2/v1/tokens/bearer", post(oauth::token))
+            .route("/oauth2/v1/tokens/revoke", post(oauth::revoke))
+            .route("/v3/company/{realm}/purchaseorder", post(accounting::create_po))
             .route("/v3/company/{realm}/query", get(query::query))
             .route("/v3/company/{realm}/companyinfo/{id}", get(company::company_info))
             .route("/v3/company/{realm}/preferences", get(company::preferences))
@@ -289,8 +291,8 @@ impl FakeQbo {
         let q: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let mut s = lock(&self.st);
         *s.requests.entry(QboRoute::Authorize).or_default() += 1;
-        check_authorize(&s, &q)?;
-        Ok(decide(&mut s, &q, true))
+        oauth::check_authorize(&s, &q)?;
+        Ok(oauth::decide(&mut s, &q, true))
     }
 }
 
@@ -398,341 +400,6 @@ fn api_auth(st: &Shared, headers: &HeaderMap, realm: &str) -> Result<(), Respons
         ));
     }
     Ok(())
-}
-
-/// `Authorization: Basic base64(client_id:client_secret)` on the OAuth token
-/// endpoints: the app that is calling.
-fn client_auth(st: &Shared, headers: &HeaderMap) -> Result<String, Response> {
-    let s = lock(st);
-    let got = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok());
-    s.apps
-        .iter()
-        .find(|(id, secret)| got.as_deref() == Some(format!("{id}:{secret}").as_bytes()))
-        .map(|(id, _)| id.clone())
-        .ok_or_else(|| reply(401, json!({"error": "invalid_client"})))
-}
-
-fn form(body: &[u8]) -> HashMap<String, String> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn esc(s: &str) -> String {
-    s.chars().fold(String::new(), |mut o, c| {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-        o
-    })
-}
-
-fn bad_page(problem: &str) -> Response {
-    let page = format!(
-        "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>400 Bad Request</h1><p>{}</p></body></html>",
-        esc(problem)
-    );
-    (StatusCode::BAD_REQUEST, Html(page)).into_response()
-}
-
-/// The checks Intuit makes on an authorize request, naming the first problem.
-fn check_authorize(s: &St, q: &HashMap<String, String>) -> Result<(), String> {
-    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    if !s.apps.iter().any(|(id, _)| *id == get("client_id")) {
-        Err(format!("Invalid client_id '{}'", get("client_id")))
-    } else if get("response_type") != "code" {
-        Err(format!("Invalid response_type '{}': must be code", get("response_type")))
-    } else if !get("scope").split_whitespace().any(|x| x == ACCOUNTING_SCOPE) {
-        Err(format!("Invalid scope '{}': must include {ACCOUNTING_SCOPE}", get("scope")))
-    } else if get("redirect_uri").is_empty() {
-        Err("redirect_uri is required".into())
-    } else if get("state").is_empty() {
-        Err("state is required".into())
-    } else {
-        Ok(())
-    }
-}
-
-/// The redirect after the user's decision; on allow, mints a code bound to redirect_uri, valid 10 minutes.
-fn decide(s: &mut St, q: &HashMap<String, String>, allow: bool) -> String {
-    let redirect = &q["redirect_uri"];
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    if allow {
-        let code = random("AB11");
-        let expires = Instant::now() + Duration::from_secs(600);
-        s.codes.insert(
-            code.clone(),
-            Code {
-                redirect_uri: redirect.clone(),
-                client_id: q["client_id"].clone(),
-                expires,
-                used: false,
-            },
-        );
-        out.append_pair("code", &code)
-            .append_pair("state", &q["state"])
-            .append_pair("realmId", &s.realm);
-    } else {
-        out.append_pair("error", "access_denied").append_pair("state", &q["state"]);
-    }
-    format!("{redirect}{}{}", if redirect.contains('?') { '&' } else { '?' }, out.finish())
-}
-
-async fn authorize(State(st): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(r) = before(&st, QboRoute::Authorize, &headers, false).await {
-        return r;
-    }
-    let s = lock(&st);
-    if let Err(problem) = check_authorize(&s, &q) {
-        return bad_page(&problem);
-    }
-    let hidden: String = ["client_id", "redirect_uri", "state", "scope"]
-        .iter()
-        .map(|k| format!(r#"<input type="hidden" name="{k}" value="{}">"#, esc(&q[*k])))
-        .collect();
-    Html(format!(
-        r#"<!DOCTYPE html><html><head><title>Connect to QuickBooks (sandbox)</title></head><body><h1>Connect to QuickBooks (sandbox)</h1><p>The app <b>{}</b> wants access to your QuickBooks company <b>{}</b>.</p><form method="post" action="/connect/oauth2/consent">{hidden}<button name="decision" value="allow">Connect</button> <button name="decision" value="deny">Cancel</button></form></body></html>"#,
-        esc(&q["client_id"]),
-        esc(s.company.name)
-    ))
-    .into_response()
-}
-
-/// The consent form's submission: 302 back to the app.
-async fn consent_form(State(st): State<Shared>, body: Bytes) -> Response {
-    let mut f = form(&body);
-    f.insert("response_type".into(), "code".into());
-    let mut s = lock(&st);
-    if let Err(problem) = check_authorize(&s, &f) {
-        return bad_page(&problem);
-    }
-    let allow = f.get("decision").is_some_and(|d| d == "allow");
-    (StatusCode::FOUND, [(header::LOCATION, decide(&mut s, &f, allow))]).into_response()
-}
-
-async fn token(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match before(&st, QboRoute::Token, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = form(&body);
-    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    let mut s = lock(&st);
-    s.token_clients.push(client.clone());
-    let grant = match get("grant_type") {
-        "authorization_code" => match s.codes.get_mut(get("code")) {
-            Some(c) if !c.used && Instant::now() < c.expires && c.redirect_uri == get("redirect_uri") && c.client_id == client => {
-                c.used = true;
-                s.grants += 1;
-                s.grants
-            }
-            _ => return reply(400, json!({"error": "invalid_grant"})),
-        },
-        // Always rotates: the old refresh token is dead as soon as the new one is issued.
-        "refresh_token" => match s.refresh.iter().position(|(t, _, c)| t == get("refresh_token") && *c == client) {
-            Some(i) => s.refresh.remove(i).1,
-            None => return reply(400, json!({"error": "invalid_grant"})),
-        },
-        _ => return reply(400, json!({"error": "unsupported_grant_type"})),
-    };
-    let (access, refresh, ttl) = (random("eyJ"), random("AB11"), s.access_ttl);
-    s.access.insert(access.clone(), (Instant::now() + Duration::from_secs(ttl), grant));
-    s.refresh.push((refresh.clone(), grant, client));
-    Json(json!({"token_type": "bearer", "access_token": access, "refresh_token": refresh, "expires_in": ttl, "x_refresh_token_expires_in": 8_726_400}))
-        .into_response()
-}
-
-async fn revoke(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match before(&st, QboRoute::Revoke, &headers, false).await.and_then(|_| client_auth(&st, &headers)) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(token) = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["token"].as_str().map(String::from)) else {
-        return reply(400, json!({"error": "invalid_request"}));
-    };
-    let mut s = lock(&st);
-    // Only the app a token was issued to may revoke it (RFC 7009 §2.1).
-    if s.refresh.iter().any(|(t, _, c)| *t == token && *c != client) {
-        return reply(400, json!({"error": "invalid_request"}));
-    }
-    s.revoked.push(token.clone());
-    if let Some(i) = s.refresh.iter().position(|(t, _, _)| *t == token) {
-        // A refresh token takes its whole grant with it.
-        let grant = s.refresh.remove(i).1;
-        s.access.retain(|_, (_, g)| *g != grant);
-    } else {
-        s.access.remove(&token);
-    }
-    StatusCode::OK.into_response()
-}
-
-async fn create_po(State(st): State<Shared>, headers: HeaderMap, Path(realm): Path<String>, Query(q): Query<HashMap<String, String>>, body: Bytes) -> Response {
-    let after = match before(&st, QboRoute::CreatePurchaseOrder, &headers, true).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if let Err(r) = api_auth(&st, &headers, &realm) {
-        return r;
-    }
-    let (status, body) = {
-        let mut s = lock(&st);
-        let key = q.get("requestid").map(|id| format!("{realm}/{id}"));
-        match key.as_ref().and_then(|k| s.replies.get(k).cloned()) {
-            Some(first) => first,
-            None => {
-                let answer = match create(&mut s, &body) {
-                    Ok(po) => (200, json!({"PurchaseOrder": po, "time": now()})),
-                    Err(fault) => (400, fault),
-                };
-                if let Some(k) = key {
-                    s.replies.insert(k, answer.clone());
-                }
-                answer
-            }
-        }
-    };
-    match after {
-        Some(QboFault::LoseReply(d)) => {
-            tokio::time::sleep(d).await;
-            reply(status, body)
-        }
-        Some(QboFault::BadBody) => bad_body(),
-        _ => reply(status, body),
-    }
-}
-
-fn ref_val(r: Option<&Value>) -> Option<String> {
-    r.and_then(|r| r.get("value"))
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-}
-
-/// Validates a PurchaseOrder as QBO does (first error wins) and stores it.
-fn create(s: &mut St, body: &[u8]) -> Result<Value, Value> {
-    let bad_prop = "Request has invalid or unsupported property";
-    let mut po = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(invalid(
-                "4000",
-                bad_prop,
-                "Property Name:PurchaseOrder must be a JSON object specified is unsupported or invalid",
-                "",
-            ))
-        }
-        Err(e) => return Err(invalid("4000", bad_prop, &format!("Property Name:{e} specified is unsupported or invalid"), "")),
-    };
-    let Some(vendor) = ref_val(po.get("VendorRef")) else {
-        return Err(invalid("2020", MISSING, "Required parameter VendorRef is missing in the request", "VendorRef"));
-    };
-    let Some(vendor_row) = s.vendors.iter().find(|v| v.0 == vendor).cloned() else {
-        let detail = format!(
-            "{BAD_REF} : Vendor assigned to this transaction has been deleted. Before you can modify this transaction, you must restore {vendor} (Vendor)."
-        );
-        return Err(invalid("2500", BAD_REF, &detail, "VendorRef"));
-    };
-    let vendor_name = vendor_row.1.clone();
-    let ap = match ref_val(po.get("APAccountRef")) {
-        None => s.accounts.iter().find(|a| a.2 == AP),
-        Some(id) => match s.accounts.iter().find(|a| a.0 == id) {
-            Some(a) if a.2 == AP => Some(a),
-            found => {
-                let detail = match found {
-                    Some(a) => format!("{BAD_REF} : Account {id} ({}) is of type {}, not an Accounts Payable account.", a.1, a.2),
-                    None => format!("{BAD_REF} : Account assigned to this transaction has been deleted. Before you can modify this transaction, you must restore {id} (Account)."),
-                };
-                return Err(invalid("2500", BAD_REF, &detail, "APAccountRef"));
-            }
-        },
-    };
-    let ap = ap.map(|a| json!({"value": a.0, "name": a.1}));
-    let mut lines = match po.get("Line").and_then(Value::as_array) {
-        Some(l) if !l.is_empty() => l.clone(),
-        _ => return Err(invalid("2020", MISSING, "Required parameter Line is missing in the request", "Line")),
-    };
-    let mut total = 0.0;
-    for (i, line) in lines.iter_mut().enumerate() {
-        let n = i + 1;
-        let (detail_key, ref_key, name) = match line.get("DetailType").and_then(Value::as_str) {
-            Some("AccountBasedExpenseLineDetail") => {
-                let id = ref_val(line.pointer("/AccountBasedExpenseLineDetail/AccountRef")).unwrap_or_default();
-                let Some(a) = s.accounts.iter().find(|a| a.0 == id && a.2 != AP) else {
-                    let detail = format!("{BAD_REF} : Line {n}: AccountRef '{id}' is not an existing expense account.");
-                    return Err(invalid("2500", BAD_REF, &detail, "Line.AccountBasedExpenseLineDetail.AccountRef"));
-                };
-                ("AccountBasedExpenseLineDetail", "AccountRef", a.1.clone())
-            }
-            Some("ItemBasedExpenseLineDetail") => {
-                let id = ref_val(line.pointer("/ItemBasedExpenseLineDetail/ItemRef")).unwrap_or_default();
-                let Some(item) = s.items.iter().find(|it| it.0 == id) else {
-                    let detail = format!("{BAD_REF} : Line {n}: ItemRef '{id}' is not an existing item.");
-                    return Err(invalid("2500", BAD_REF, &detail, "Line.ItemBasedExpenseLineDetail.ItemRef"));
-                };
-                ("ItemBasedExpenseLineDetail", "ItemRef", item.1.clone())
-            }
-            other => {
-                let detail = format!("Required parameter Line.DetailType is missing or unsupported in the request (line {n}: {other:?})");
-                return Err(invalid("2020", MISSING, &detail, "Line.DetailType"));
-            }
-        };
-        let Some(amount) = line.get("Amount").and_then(Value::as_f64).filter(|a| *a >= 0.0) else {
-            return Err(invalid(
-                "2050",
-                "Invalid Amount",
-                &format!("Line {n}: Amount must be a number greater than or equal to 0"),
-                "Line.Amount",
-            ));
-        };
-        total += amount;
-        line[detail_key][ref_key]["name"] = name.into();
-        line["Id"] = n.to_string().into();
-        line["LineNum"] = n.into();
-    }
-    if let Some(doc) = po.get("DocNumber").and_then(Value::as_str) {
-        if doc.chars().count() > 21 {
-            let msg = "A business validation error has occurred while processing your request";
-            return Err(invalid("6000", msg, "Business Validation Error: DocNumber is too long (max 21)", "DocNumber"));
-        }
-        let taken = s.pos.iter().find(|p| p["DocNumber"].as_str() == Some(doc));
-        if let Some(other) = taken.filter(|_| s.forbid_duplicates) {
-            let msg = "Duplicate Document Number Error";
-            let detail = format!("{msg} : You must specify a different number. This number has already been used. DocNumber={doc} is assigned to TxnType=Purchase Order with TxnId={}", other["Id"].as_str().unwrap_or(""));
-            return Err(invalid("6140", msg, &detail, "DocNumber"));
-        }
-    }
-    let currency = company::check_setup(&s.company, &po, &vendor_row)?;
-    let (id, t) = (s.next_po.to_string(), now());
-    s.next_po += 1;
-    let total = (total * 100.0).round() / 100.0;
-    po.insert("Line".into(), Value::Array(lines));
-    for (k, v) in [
-        ("Id", json!(id)),
-        ("SyncToken", json!("0")),
-        ("domain", json!("QBO")),
-        ("sparse", json!(false)),
-        ("POStatus", json!("Open")),
-        ("TotalAmt", json!(total)),
-        ("VendorRef", json!({"value": vendor, "name": vendor_name})),
-        ("MetaData", json!({"CreateTime": t, "LastUpdatedTime": t})),
-    ] {
-        po.insert(k.into(), v);
-    }
-    if let Some(ap) = ap {
-        po.insert("APAccountRef".into(), ap);
-    }
-    po.entry("TxnDate").or_insert_with(|| json!(&t[..10]));
-    po.insert("CurrencyRef".into(), currency);
-    let po = Value::Object(po);
-    s.pos.push(po.clone());
-    Ok(po)
 }
 
 #[cfg(test)]
