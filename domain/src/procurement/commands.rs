@@ -57,7 +57,7 @@ impl Store {
         }
         let snapshot = approved_snapshot(&mut tx, None, po_id, false).await?;
         tx.commit().await?;
-        Ok(snapshot.to_order())
+        Ok(order_from(&snapshot))
     }
 
     /// "Check with Pax8": our own rules, the company's status at the
@@ -128,7 +128,7 @@ impl Store {
             ));
         };
         let company_id: i64 = po.try_get("company_id")?;
-        let request = approved_snapshot(&mut tx, Some(actor), po_id, true).await?.to_order();
+        let request = order_from(&approved_snapshot(&mut tx, Some(actor), po_id, true).await?);
         let pax8_company = request.company_id.clone();
         let initial = if provisionable(distributor) {
             DispatchStatus::Queued

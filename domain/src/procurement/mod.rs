@@ -131,6 +131,28 @@ pub struct OrderRequest {
     pub lines: Vec<OrderLine>,
 }
 
+/// The order a dispatch sends: the lines with something for the
+/// distributor (a product id or a billing term; a setup fee typed by
+/// hand is not sent).
+pub fn order_from(snapshot: &crate::purchase_orders::snapshot::Snapshot) -> OrderRequest {
+    OrderRequest {
+        company_id: snapshot.pax8_company_id.clone(),
+        lines: snapshot
+            .lines
+            .iter()
+            .filter(|l| l.distributor_product_id.is_some() || l.billing_term.is_some())
+            .map(|l| OrderLine {
+                po_line_id: l.po_line_id,
+                product_id: l.distributor_product_id.clone(),
+                quantity: l.quantity,
+                billing_term: l.billing_term.clone(),
+                commitment_term_id: l.commitment_term_id.clone(),
+                provisioning_details: l.provisioning_details.clone(),
+            })
+            .collect(),
+    }
+}
+
 /// A problem found before sending, named by the field to fix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
@@ -225,6 +247,32 @@ mod tests {
                 "lines[0].provisioning_details"
             ]
         );
+    }
+
+    #[test]
+    fn the_order_is_the_snapshot() {
+        use crate::purchase_orders::snapshot::LineSnapshot;
+        let line = || LineSnapshot {
+            po_line_id: 7,
+            line_no: 1,
+            quantity: 5,
+            distributor_product_id: Some("p-1".into()),
+            billing_term: Some("Monthly".into()),
+            ..Default::default()
+        };
+        let mut fee = line();
+        fee.po_line_id = 8;
+        fee.distributor_product_id = None;
+        fee.billing_term = None;
+        let s = crate::purchase_orders::snapshot::Snapshot {
+            taken_at: "2026-11-30T10:00:00Z".into(),
+            pax8_company_id: Some("c-1".into()),
+            lines: vec![line(), fee],
+        };
+        let o = order_from(&s);
+        assert_eq!(o.company_id.as_deref(), Some("c-1"));
+        assert_eq!(o.lines.len(), 1, "the hand-typed fee is not sent");
+        assert_eq!((o.lines[0].product_id.as_deref(), o.lines[0].quantity), (Some("p-1"), 5));
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl Store {
             .await?;
         let Some(w) = waiting else { return Ok(()) };
         let (remediation_id, dispatch_id): (i64, i64) = (w.try_get("id")?, w.try_get("dispatch_id")?);
-        let request = approved_snapshot(tx, Some(actor), po_id, true).await?.to_order();
+        let request = order_from(&approved_snapshot(tx, Some(actor), po_id, true).await?);
         let company_key: String = match &request.company_id {
             Some(c) => c.clone(),
             None => {

@@ -13,8 +13,6 @@ mod read;
 mod rows;
 pub mod rules;
 #[cfg(feature = "server")]
-pub(crate) mod search;
-#[cfg(feature = "server")]
 pub mod signature;
 pub mod snapshot;
 #[cfg(feature = "server")]

@@ -4,7 +4,6 @@
 //! for approval). Pure, shared with the browser.
 
 use super::ProvisioningDetail;
-use crate::procurement::{OrderLine, OrderRequest};
 use serde::{Deserialize, Serialize};
 
 /// What a PO orders, as submitted (and approved).
@@ -35,30 +34,6 @@ pub struct LineSnapshot {
     pub provisioning_details: Vec<ProvisioningDetail>,
     /// The catalog's unit cost at submission.
     pub catalog_unit_cost_cents: Option<i64>,
-}
-
-impl Snapshot {
-    /// The order a dispatch sends: the lines with something for the
-    /// distributor (a product id or a billing term; a setup fee typed by
-    /// hand is not sent).
-    pub fn to_order(&self) -> OrderRequest {
-        OrderRequest {
-            company_id: self.pax8_company_id.clone(),
-            lines: self
-                .lines
-                .iter()
-                .filter(|l| l.distributor_product_id.is_some() || l.billing_term.is_some())
-                .map(|l| OrderLine {
-                    po_line_id: l.po_line_id,
-                    product_id: l.distributor_product_id.clone(),
-                    quantity: l.quantity,
-                    billing_term: l.billing_term.clone(),
-                    commitment_term_id: l.commitment_term_id.clone(),
-                    provisioning_details: l.provisioning_details.clone(),
-                })
-                .collect(),
-        }
-    }
 }
 
 /// One difference: a field of a line (or of the PO), from → to.
@@ -210,23 +185,6 @@ mod tests {
             commitment_term_id: None,
             unit_cost_cents: 2200,
         }
-    }
-
-    #[test]
-    fn the_order_is_the_snapshot() {
-        let mut fee = line();
-        fee.po_line_id = 8;
-        fee.distributor_product_id = None;
-        fee.billing_term = None;
-        let s = Snapshot {
-            taken_at: "2026-11-30T10:00:00Z".into(),
-            pax8_company_id: Some("c-1".into()),
-            lines: vec![line(), fee],
-        };
-        let o = s.to_order();
-        assert_eq!(o.company_id.as_deref(), Some("c-1"));
-        assert_eq!(o.lines.len(), 1, "the hand-typed fee is not sent");
-        assert_eq!((o.lines[0].product_id.as_deref(), o.lines[0].quantity), (Some("p-1"), 5));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Reference data in the store.
 
 use super::*;
-use crate::purchase_orders::search::Renamed;
+use crate::store::search::Renamed;
 use crate::store::{is_unique_violation, like_pattern};
 use crate::{clock, Error, Store};
 use sqlx::any::AnyRow;

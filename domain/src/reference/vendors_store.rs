@@ -2,8 +2,8 @@
 
 use super::store::*;
 use super::*;
-use crate::purchase_orders::search::Renamed;
 use crate::store::like_pattern;
+use crate::store::search::Renamed;
 use crate::{clock, Error, Store};
 
 impl Store {

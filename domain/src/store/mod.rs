@@ -7,6 +7,7 @@ pub(crate) mod integrations;
 pub mod leases;
 #[cfg(test)]
 mod schema_tests;
+pub(crate) mod search;
 
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
 use sqlx::query::Query;
@@ -68,10 +69,24 @@ pub struct Store {
     /// SQLite's writers, queued in arrival order (SQLite has one writer; its
     /// busy handler would make them retry in growing sleeps instead).
     writers: Option<Arc<Mutex<()>>>,
-    /// Who holds a session or token, for a few seconds (`users::callers`).
-    pub(crate) callers: Arc<crate::users::callers::Callers>,
-    /// Turns at Argon2 (`users::auth::Argon2Gate`).
-    pub(crate) argon2: Arc<crate::users::auth::Argon2Gate>,
+    /// What other modules keep per store (the users' caller cache and
+    /// Argon2 gate), without the store knowing their types.
+    extensions: Arc<Extensions>,
+}
+
+/// State kept per store by type (see [`Store::extension`]).
+#[derive(Default)]
+struct Extensions(std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
+
+impl Store {
+    /// This store's `T`, made on first use: state a module keeps per store
+    /// (one server) without the store depending on that module.
+    pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.extensions.0.lock().unwrap_or_else(|e| e.into_inner());
+        let any = map.entry(std::any::TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("an extension is stored under its own type"))
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -129,8 +144,7 @@ impl Store {
             pool,
             backend,
             writers,
-            callers: Arc::default(),
-            argon2: Arc::default(),
+            extensions: Arc::default(),
         })
     }
 

@@ -78,6 +78,13 @@ impl Argon2Gate {
     }
 }
 
+impl crate::Store {
+    /// This server's gate in front of Argon2.
+    pub(crate) fn argon2(&self) -> std::sync::Arc<Argon2Gate> {
+        self.extension::<Argon2Gate>()
+    }
+}
+
 /// A turn at Argon2 (see [`Argon2Gate`]); dropped when the check is done.
 pub(crate) struct Argon2Turn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
 

@@ -57,6 +57,13 @@ impl Callers {
     }
 }
 
+impl crate::Store {
+    /// This server's memory of who holds a session or token.
+    pub(crate) fn callers(&self) -> std::sync::Arc<Callers> {
+        self.extension::<Callers>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,10 @@ impl Store {
     pub async fn user_by_session(&self, secret: &str) -> Result<Option<User>> {
         let hash = secret_hash(secret);
         let key = format!("s:{hash}");
-        if let Some(u) = self.callers.get(&key) {
+        if let Some(u) = self.callers().get(&key) {
             return Ok(Some(u));
         }
-        let generation = self.callers.generation();
+        let generation = self.callers().generation();
         // Remembered only when the session outlives the memory of it.
         // Alive: within the absolute lifetime, and used within the idle
         // timeout (settings.session_idle_hours); each use slides the latter.
@@ -63,7 +63,7 @@ impl Store {
         let user = user_from_row(&row)?;
         let expires: String = row.try_get("expires_at")?;
         if expires > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()) {
-            self.callers.put(generation, key, user.clone());
+            self.callers().put(generation, key, user.clone());
         }
         Ok(Some(user))
     }
@@ -76,7 +76,7 @@ impl Store {
                 .bind(keep.map(secret_hash).unwrap_or_default()),
         )
         .await?;
-        self.callers.forget_all();
+        self.callers().forget_all();
         Ok(())
     }
 
@@ -89,7 +89,7 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         let ok = {
-            let _turn = self.argon2.turn(false).ok_or_else(Error::internal)?.await;
+            let _turn = self.argon2().turn(false).ok_or_else(Error::internal)?.await;
             verify_password(current, &hash).await
         };
         if !ok {
@@ -113,7 +113,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.callers.forget_all();
+        self.callers().forget_all();
         Ok(())
     }
 
@@ -140,14 +140,14 @@ impl Store {
         ] {
             n += affected(&self.execute_write(sqlx::query(sql).bind(a).bind(b)).await?);
         }
-        self.callers.forget_all();
+        self.callers().forget_all();
         Ok(n)
     }
 
     pub async fn delete_session(&self, secret: &str) -> Result<()> {
         self.execute_write(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secret_hash(secret)))
             .await?;
-        self.callers.forget_all();
+        self.callers().forget_all();
         Ok(())
     }
 }

@@ -128,7 +128,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        self.callers.forget_all();
+        self.callers().forget_all();
         self.get_user(id).await
     }
 
@@ -165,7 +165,7 @@ impl Store {
             None => dummy_hash().await,
         };
         let ok = {
-            let _turn = self.argon2.turn(true).ok_or(LoginError::Busy)?.await;
+            let _turn = self.argon2().turn(true).ok_or(LoginError::Busy)?.await;
             verify_password(password, &hash).await
         };
         let user = row.as_ref().and_then(|r| user_from_row(r).ok()).filter(|u| ok && u.active);

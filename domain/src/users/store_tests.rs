@@ -124,7 +124,7 @@ async fn a_token_dies_with_a_password_reset_and_when_it_expires(b: &'static str)
         .execute(s.pool())
         .await
         .unwrap();
-    s.callers.forget_all();
+    s.callers().forget_all();
     assert!(s.user_by_token(&short.token).await.unwrap().is_none(), "{b}: expired");
     assert!(s.list_tokens(Some(tech.id)).await.unwrap().is_empty(), "{b}");
 }

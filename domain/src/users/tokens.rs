@@ -78,17 +78,17 @@ impl Store {
         if affected(&r) == 0 {
             return Err(Error::not_found("The token"));
         }
-        self.callers.forget_all();
+        self.callers().forget_all();
         Ok(())
     }
 
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
         let hash = secret_hash(token);
         let key = format!("t:{hash}");
-        if let Some(u) = self.callers.get(&key) {
+        if let Some(u) = self.callers().get(&key) {
             return Ok(Some(u));
         }
-        let generation = self.callers.generation();
+        let generation = self.callers().generation();
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, u.active, t.id AS token_id, t.last_used_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
@@ -114,7 +114,7 @@ impl Store {
         // Remembered only when the token outlives the memory of it.
         let expires: Option<String> = row.try_get("expires_at")?;
         if expires.is_none_or(|e| e > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default())) {
-            self.callers.put(generation, key, user.clone());
+            self.callers().put(generation, key, user.clone());
         }
         Ok(Some(user))
     }

@@ -9,7 +9,7 @@ use crate::{Result, Store};
 use sqlx::Row;
 
 /// The search text of a PO from its parts, in the order above.
-pub(super) fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     parts.into_iter().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
