@@ -51,7 +51,7 @@ pub fn LoadError(error: ApiError) -> impl IntoView {
 /// Shows `children` only to users holding `permission`.
 #[component]
 pub fn IfCan(permission: Permission, children: ChildrenFn) -> impl IntoView {
-    let session = crate::shell::use_session();
+    let session = crate::session::use_session();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| ()>
@@ -192,3 +192,31 @@ where
         </Show>
     }
 }
+
+/// `2026-11-27T09:30:00.000000Z` → `2026-11-27 09:30 UTC`.
+pub fn when(at: &str) -> String {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(d), Some(t)) => format!("{d} {t} UTC"),
+        _ => at.to_string(),
+    }
+}
+
+/// Re-runs `f` every `ms` milliseconds in the browser (not on the server).
+pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
+    Effect::new(move |_| {
+        let f = f.clone();
+        if let Ok(handle) = set_interval_with_handle(f, std::time::Duration::from_millis(ms)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+/// What the PO page provides to the panels in it (procurement,
+/// QuickBooks), to reload the PO and its timeline after their actions.
+/// Bumped by every action, to reload the PO and its timeline.
+#[derive(Clone, Copy)]
+pub struct Changed(pub RwSignal<u32>);
+
+/// Bumped to reload only the timeline (a check that changed nothing else).
+#[derive(Clone, Copy)]
+pub struct TimelineChanged(pub RwSignal<u32>);

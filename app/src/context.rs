@@ -91,7 +91,7 @@ impl AppState {
     pub fn key(&self) -> Result<&domain::crypto::EncryptionKey, ApiError> {
         self.encryption_key
             .as_ref()
-            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::EncryptionKeyMissing, crate::procurement::NO_KEY)))
+            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::EncryptionKeyMissing, crate::messages::NO_KEY)))
     }
 
     /// QuickBooks, or why it is off here.
@@ -99,7 +99,7 @@ impl AppState {
         self.key()?;
         self.qbo
             .as_ref()
-            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::Conflict, crate::quickbooks::QBO_OFF)))
+            .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::Conflict, crate::messages::QBO_OFF)))
     }
 
     /// After a change that may have approved a PO: pushes it to QuickBooks

@@ -3,12 +3,15 @@
 //! functions are thin: they authenticate, authorise and call `domain`.
 
 pub mod auth;
+pub mod company;
 pub mod components;
 pub mod error;
+pub mod messages;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;
 pub mod reference;
+pub mod session;
 pub mod settings;
 pub mod shell;
 pub mod users;

@@ -17,9 +17,7 @@ pub struct Availability {
     pub sandbox: bool,
 }
 
-/// Why procurement is off when no encryption key is configured.
-pub const NO_KEY: &str = "Procurement is unavailable: no encryption key is configured. An admin generates one with `server gen-key`, \
-sets it as NEXOS_ENCRYPTION_KEY and restarts the server. Purchase orders keep working meanwhile.";
+pub use crate::messages::NO_KEY;
 
 #[cfg(feature = "ssr")]
 pub(crate) async fn ready(p: domain::users::Permission) -> Result<(crate::context::AppState, domain::users::User), ApiError> {

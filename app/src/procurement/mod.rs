@@ -12,8 +12,8 @@ pub use panel::ProcurementPanel;
 pub use pax8_catalog::*;
 pub use pax8_settings::Pax8Settings;
 
-use crate::components::{last_error, EmptyState, ErrorBanner, LoadError, PageHeader};
-use crate::shell::use_session;
+use crate::components::{every, last_error, EmptyState, ErrorBanner, LoadError, PageHeader};
+use crate::session::use_session;
 use domain::procurement::{DispatchStatus, QueueItem};
 use domain::purchase_orders::policy::permission;
 use domain::purchase_orders::rules::Action;
@@ -36,16 +36,6 @@ pub fn status_label(s: DispatchStatus) -> &'static str {
 #[component]
 pub fn DispatchBadge(status: DispatchStatus) -> impl IntoView {
     view! { <span class=format!("badge ds-{}", status.as_str()) data-testid="dispatch-status">{status_label(status)}</span> }
-}
-
-/// Re-runs `f` every `ms` milliseconds in the browser (not on the server).
-pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
-    Effect::new(move |_| {
-        let f = f.clone();
-        if let Ok(handle) = set_interval_with_handle(f, std::time::Duration::from_millis(ms)) {
-            on_cleanup(move || handle.clear());
-        }
-    });
 }
 
 const GROUPS: [(&str, &[DispatchStatus]); 6] = [
@@ -147,7 +137,7 @@ fn QueueRow(i: QueueItem, dispatch: ServerAction<DispatchPo>, check: ServerActio
                     " "<span class="badge warn" data-testid="catalog-changed" title="The catalog (or the company's Pax8 link) differs from what was approved; dispatch sends what was approved">"Catalog changed since approval"</span>
                 })}
             </td>
-            <td class="small muted">{crate::purchase_orders::when(&i.updated_at)}</td>
+            <td class="small muted">{crate::components::when(&i.updated_at)}</td>
             <td class="row-actions">
                 <Show when=move || can_dispatch && session.can(permission(Action::Dispatch))>
                     <button class="button primary" on:click=move |_| { dispatch.dispatch(DispatchPo { po_id }); }>"Dispatch"</button>

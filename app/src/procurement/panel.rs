@@ -2,10 +2,8 @@
 //! Pax8", and the remediation entry with Retry (or Check again), Edit and
 //! retry, and Abandon.
 
-use super::{
-    every, get_dispatch, problem_line, procurement_status, AbandonDispatch, CheckPo, CheckResult, DispatchBadge, DispatchPo, PoDispatch, RetryDispatch,
-};
-use crate::components::{last_error, ErrorBanner, FieldError};
+use super::{get_dispatch, problem_line, procurement_status, AbandonDispatch, CheckPo, CheckResult, DispatchBadge, DispatchPo, PoDispatch, RetryDispatch};
+use crate::components::{every, last_error, ErrorBanner, FieldError};
 use crate::error::ApiError;
 use domain::procurement::{DispatchStatus, LineEdit, RetryEdits};
 use leptos::prelude::*;
@@ -47,7 +45,7 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optiona
     });
     // When the dispatch moves on, the PO page reloads its timeline.
     let seen = StoredValue::new(None::<Option<DispatchStatus>>);
-    if let Some(changed) = use_context::<crate::purchase_orders::Changed>() {
+    if let Some(changed) = use_context::<crate::components::Changed>() {
         Effect::new(move |_| {
             if let Some(Ok(d)) = current.get() {
                 let now = d.map(|d| d.dispatch.status);
@@ -60,7 +58,7 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optiona
     }
     // A retry that changed what is bought sent the PO back to approval:
     // the PO page reloads to show it.
-    if let Some(changed) = use_context::<crate::purchase_orders::Changed>() {
+    if let Some(changed) = use_context::<crate::components::Changed>() {
         Effect::new(move |_| {
             if let Some(Ok(d)) = retry.value().get() {
                 if d.remediation.is_some_and(|r| r.awaiting_approval) {
@@ -70,7 +68,7 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optiona
         });
     }
     // A check is on the timeline too.
-    if let Some(changed) = use_context::<crate::purchase_orders::TimelineChanged>() {
+    if let Some(changed) = use_context::<crate::components::TimelineChanged>() {
         Effect::new(move |_| {
             if let Some(Ok(_)) = check.value().get() {
                 changed.0.update(|n| *n += 1);

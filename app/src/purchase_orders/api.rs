@@ -143,15 +143,6 @@ pub async fn receive_po(id: i64, lines: Vec<ReceiptLine>) -> Result<PurchaseOrde
     Ok(st.store.receive_po(&user, id, &lines).await?)
 }
 
-/// Pushes an approved PO to QuickBooks (idempotent: a pushed PO is returned as is).
-#[server(endpoint = "purchase-orders/push-qbo", input = Json, output = Json)]
-pub async fn push_po_to_qbo(id: i64) -> Result<PurchaseOrder, ApiError> {
-    let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
-    let po = st.qbo()?.push(domain::quickbooks::push::Pusher::User(&user), id).await?;
-    tracing::info!(po = %po.number, by = user.id, "pushed to QuickBooks");
-    Ok(po)
-}
-
 #[server(endpoint = "purchase-orders/timeline", input = Json, output = Json)]
 pub async fn po_timeline(id: i64) -> Result<Vec<TimelineEvent>, ApiError> {
     let (st, _) = crate::context::authorized(domain::users::Permission::View).await?;

@@ -2,24 +2,17 @@
 //! the audit timeline.
 
 use super::po_actions::{ApproveCard, CancelCard, ReceiveCard, SubmitCard};
-use super::widgets::{when, StatusBadge};
+use super::widgets::StatusBadge;
 use super::{approval_settings, get_po, po_timeline};
 use crate::components::{dollars, LoadError, PageHeader};
-use crate::shell::use_session;
+use crate::components::{when, Changed, TimelineChanged};
+use crate::session::use_session;
 use domain::purchase_orders::policy::{self, Rules};
 use domain::purchase_orders::rules::Action;
 use domain::purchase_orders::{Approval, ApprovalKind, PurchaseOrder};
 use domain::users::User;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-
-/// Bumped by every action, to reload the PO and its timeline.
-#[derive(Clone, Copy)]
-pub struct Changed(pub RwSignal<u32>);
-
-/// Bumped to reload only the timeline (a check that changed nothing else).
-#[derive(Clone, Copy)]
-pub struct TimelineChanged(pub RwSignal<u32>);
 
 #[component]
 pub fn PoPage() -> impl IntoView {

@@ -1,5 +1,6 @@
 use super::list_pos;
-use super::widgets::{when, StatusBadge};
+use super::widgets::StatusBadge;
+use crate::components::when;
 use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader, PickerMatch, PickerMenu};
 use crate::reference::{get_company, list_companies, list_vendors};
 use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};

@@ -12,9 +12,10 @@ mod signature_pad;
 mod target_picker;
 mod widgets;
 
+pub use crate::components::when;
+pub use crate::components::{Changed, TimelineChanged};
 pub use api::*;
-pub use detail_page::{Changed, PoPage, TimelineChanged};
+pub use detail_page::PoPage;
 pub use editor::{EditPoPage, NewPoPage};
 pub use list_page::{PoTable, PurchaseOrdersPage};
 pub use print_page::PoPrintPage;
-pub use widgets::when;

@@ -2,9 +2,9 @@
 //! signature pad), receive, cancel. Which ones show: the policy, asked by
 //! the page (`detail_page.rs`).
 
-use super::detail_page::Changed;
 use super::signature_pad::{Pad, SignaturePad};
 use super::{ApprovePo, CancelPo, ReceivePo, RejectPo, SubmitPo};
+use crate::components::Changed;
 use crate::components::{last_error, ErrorBanner, FieldError};
 use crate::error::ApiError;
 use domain::purchase_orders::{PurchaseOrder, ReceiptLine};

@@ -2,7 +2,7 @@
 //! page with the lines, totals and the approver's signature.
 
 use super::get_po;
-use super::widgets::when;
+use crate::components::when;
 use crate::components::{dollars, LoadError};
 use domain::purchase_orders::ApprovalKind;
 use leptos::prelude::*;

@@ -7,10 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
-/// Why QuickBooks is off when the server has no Intuit app.
-pub const QBO_OFF: &str = "QuickBooks is not set up on this server: the operator registers an Intuit app, \
-sets QBO_CLIENT_ID and QBO_CLIENT_SECRET (production companies) and/or QBO_SANDBOX_CLIENT_ID and \
-QBO_SANDBOX_CLIENT_SECRET (sandbox companies), see the README, and restarts the server.";
+pub use crate::messages::QBO_OFF;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeUrl {
@@ -107,4 +104,13 @@ pub async fn search_qbo_vendors(q: Option<String>, name: Option<String>) -> Resu
 pub async fn load_qbo_lists() -> Result<QboLists, ApiError> {
     let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(st.qbo()?.lists().await?)
+}
+
+/// Pushes an approved PO to QuickBooks (idempotent: a pushed PO is returned as is).
+#[server(endpoint = "purchase-orders/push-qbo", input = Json, output = Json)]
+pub async fn push_po_to_qbo(id: i64) -> Result<domain::purchase_orders::PurchaseOrder, ApiError> {
+    let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
+    let po = st.qbo()?.push(domain::quickbooks::push::Pusher::User(&user), id).await?;
+    tracing::info!(po = %po.number, by = user.id, "pushed to QuickBooks");
+    Ok(po)
 }

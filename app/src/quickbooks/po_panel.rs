@@ -1,10 +1,10 @@
 //! The PO page's QuickBooks panel: where the PO is in QuickBooks, or why a
 //! push failed, with Push / Retry for those who may push.
 
+use super::PushPoToQbo;
+use crate::components::when;
+use crate::components::Changed;
 use crate::components::ErrorBanner;
-use crate::purchase_orders::when;
-use crate::purchase_orders::Changed;
-use crate::purchase_orders::PushPoToQbo;
 use domain::purchase_orders::QboState;
 use domain::ErrorCode;
 use leptos::prelude::*;

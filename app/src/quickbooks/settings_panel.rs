@@ -5,8 +5,8 @@
 //! company's own lists).
 
 use super::{ConnectQbo, DisconnectQbo, LoadQboLists, MapQboAccounts, RefreshQboCompany};
+use crate::components::when;
 use crate::components::{last_error, non_blank, ErrorBanner, FieldError, LoadError};
-use crate::purchase_orders::when;
 use domain::quickbooks::{Environment, QboCompany, QboMapping, QboStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -2,7 +2,6 @@
 
 mod api;
 mod companies_page;
-mod company_page;
 mod contract_page;
 mod contracts_page;
 mod products_page;
@@ -10,7 +9,6 @@ mod vendors_page;
 
 pub use api::*;
 pub use companies_page::CompaniesPage;
-pub use company_page::CompanyPage;
 pub use contract_page::ContractPage;
 pub use contracts_page::ContractsPage;
 pub use products_page::ProductsPage;

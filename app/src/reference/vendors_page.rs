@@ -46,7 +46,7 @@ fn VendorRow(v: Vendor, update: ServerAction<UpdateVendor>) -> impl IntoView {
     let distributor = RwSignal::new(v.distributor.map(|d| d.as_str().to_string()).unwrap_or_default());
     let qbo = RwSignal::new(v.qbo_vendor_id.clone().unwrap_or_default());
     let id = v.id;
-    let session = crate::shell::use_session();
+    let session = crate::session::use_session();
     view! {
         <tr>
             <td>{v.name.clone()}</td>

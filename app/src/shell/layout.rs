@@ -1,23 +1,7 @@
 use crate::auth::{logout, me, Logout};
-use crate::error::ApiError;
-use domain::users::{Permission, User};
+use crate::session::Session;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
-
-/// The signed-in user, loaded once per page load and shared by every page.
-#[derive(Clone, Copy)]
-pub struct Session(pub Resource<Result<User, ApiError>>);
-
-pub fn use_session() -> Session {
-    expect_context::<Session>()
-}
-
-impl Session {
-    /// Whether the user (once loaded) holds `p`; false while loading.
-    pub fn can(&self, p: Permission) -> bool {
-        self.0.get().and_then(|r| r.ok()).is_some_and(|u| u.can(p))
-    }
-}
 
 const NAV: [(&str, &str, &str); 7] = [
     ("/purchase-orders", "Purchase orders", "M4 4h16v16H4z M8 8h8 M8 12h8 M8 16h5"),

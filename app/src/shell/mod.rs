@@ -6,16 +6,17 @@ mod not_found;
 #[cfg(not(feature = "split"))]
 use crate::auth::LoginPage;
 #[cfg(not(feature = "split"))]
+use crate::company::CompanyPage;
+#[cfg(not(feature = "split"))]
 use crate::procurement::ProcurementPage;
 use crate::purchase_orders::PurchaseOrdersPage;
 #[cfg(not(feature = "split"))]
 use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
-#[cfg(not(feature = "split"))]
-use crate::reference::{CompaniesPage, CompanyPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
+use crate::reference::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
+pub use crate::session::{use_session, Session};
 #[cfg(not(feature = "split"))]
 use crate::settings::SettingsPage;
 use layout::Layout;
-pub use layout::{use_session, Session};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -128,9 +129,10 @@ use page;
 #[cfg(feature = "split")]
 mod lazy_pages {
     use crate::auth::LoginPage;
+    use crate::company::CompanyPage;
     use crate::procurement::ProcurementPage;
     use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
-    use crate::reference::{CompaniesPage, CompanyPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
+    use crate::reference::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
     use crate::settings::SettingsPage;
     use leptos::prelude::*;
     use leptos_router::LazyRoute;

@@ -13,7 +13,7 @@ pub fn TokensPanel() -> impl IntoView {
         move || (create.version().get(), revoke.version().get(), all.get()),
         |(_, _, all)| list_tokens(Some(all)),
     );
-    let session = crate::shell::use_session();
+    let session = crate::session::use_session();
     let name = RwSignal::new(String::new());
     let days = RwSignal::new(String::new());
     let error = last_error(create.value());
