@@ -5,6 +5,7 @@
 pub mod config;
 pub mod demo;
 mod middleware;
+mod routes;
 pub mod security;
 pub mod worker;
 
@@ -93,11 +94,11 @@ pub fn router(state: AppState, options: LeptosOptions, site: security::Site) -> 
     let pages = Router::new()
         .route(
             "/purchase-orders/{id}/signature.png",
-            get(move |path, query| middleware::signature_png(sig_state.clone(), path, query)),
+            get(move |path, query| routes::signature_png(sig_state.clone(), path, query)),
         )
         .route(
             "/integrations/qbo/callback",
-            get(move |user, query| middleware::qbo_callback(qbo_state.clone(), user, query)),
+            get(move |user, query| routes::qbo_callback(qbo_state.clone(), user, query)),
         )
         .leptos_routes_with_context(&options, routes, move || provide_context(ctx_state.clone()), {
             let options = options.clone();
@@ -142,7 +143,7 @@ pub fn router(state: AppState, options: LeptosOptions, site: security::Site) -> 
             res
         }));
     Router::new()
-        .route("/healthz", get(move || middleware::healthz(health_state.clone())))
+        .route("/healthz", get(move || routes::healthz(health_state.clone())))
         .merge(api)
         .merge(assets)
         .merge(pages)
