@@ -6,6 +6,9 @@
 //! `PO-YYYY-NNN` per year with `po_counters` in step, `search_text`, totals,
 //! approvals, rejections, cancellations, receipts, a `created` event per PO
 //! and one for its last step.
+//!
+//! Over 400 lines on purpose: the bulk SQL that fills a database is one
+//! sequence of statements, read top to bottom.
 
 use chrono::{Datelike, TimeZone, Utc};
 use domain::store::Backend;

@@ -1,6 +1,10 @@
 //! Procurement: provisioning an approved PO at a distributor. The pure part
 //! (statuses, the order to send, preflight checks) is shared with the
 //! browser; behind `server` the distributor trait and the Pax8 client.
+//!
+//! Over 400 lines on purpose: the procurement models shared with the browser
+//! (statuses, orders, problems, remediation reasons) with the preflight rule
+//! and its tests.
 
 use crate::reference::Distributor;
 use serde::{Deserialize, Serialize};
@@ -34,6 +38,7 @@ pub mod pax8_wire;
 #[cfg(feature = "server")]
 mod remediation;
 pub mod revision;
+pub use revision::{LineEdit, RetryEdits};
 
 /// A PO's dispatch, as the queue shows it (API.md `dispatch_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -386,74 +391,6 @@ pub struct Remediation {
     /// approval, and the dispatch resumes once it is given.
     #[serde(default)]
     pub awaiting_approval: bool,
-}
-
-/// Edits for "edit and retry": the company's Pax8 link and, per PO line, what is sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetryEdits {
-    #[serde(default)]
-    pub pax8_company_id: Option<String>,
-    #[serde(default)]
-    pub lines: Vec<LineEdit>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LineEdit {
-    pub po_line_id: i64,
-    #[serde(default)]
-    pub quantity: Option<i64>,
-    #[serde(default)]
-    pub distributor_product_id: Option<String>,
-    #[serde(default)]
-    pub billing_term: Option<String>,
-    #[serde(default)]
-    pub commitment_term_id: Option<String>,
-    #[serde(default)]
-    pub provisioning_details: Option<Vec<Detail>>,
-}
-
-impl RetryEdits {
-    /// Applies the edits to an order; an edit of a line not in it names the field.
-    pub fn apply(&self, order: &mut OrderRequest) -> Result<Vec<String>, crate::Error> {
-        let mut changed = Vec::new();
-        if let Some(c) = self.pax8_company_id.as_deref().map(str::trim) {
-            if c.is_empty() {
-                return Err(crate::Error::validation("edits.pax8_company_id", "The Pax8 company id cannot be blank."));
-            }
-            order.company_id = Some(c.to_string());
-            changed.push(format!("Pax8 company id → {c}"));
-        }
-        for (i, e) in self.lines.iter().enumerate() {
-            let Some(line) = order.lines.iter_mut().find(|l| l.po_line_id == e.po_line_id) else {
-                return Err(crate::Error::validation(
-                    format!("edits.lines[{i}].po_line_id"),
-                    "This line is not part of the order.",
-                ));
-            };
-            if let Some(q) = e.quantity {
-                crate::validate::quantity(&format!("edits.lines[{i}].quantity"), q, 100_000)?;
-                line.quantity = q;
-                changed.push(format!("line {}: quantity → {q}", e.po_line_id));
-            }
-            if let Some(p) = &e.distributor_product_id {
-                line.product_id = Some(p.trim().to_string()).filter(|p| !p.is_empty());
-                changed.push(format!("line {}: product → {p}", e.po_line_id));
-            }
-            if let Some(t) = &e.billing_term {
-                line.billing_term = Some(t.trim().to_string()).filter(|t| !t.is_empty());
-                changed.push(format!("line {}: billing term → {t}", e.po_line_id));
-            }
-            if let Some(t) = &e.commitment_term_id {
-                line.commitment_term_id = Some(t.trim().to_string()).filter(|t| !t.is_empty());
-                changed.push(format!("line {}: commitment term → {t}", e.po_line_id));
-            }
-            if let Some(d) = &e.provisioning_details {
-                line.provisioning_details = d.clone();
-                changed.push(format!("line {}: provisioning details edited", e.po_line_id));
-            }
-        }
-        Ok(changed)
-    }
 }
 
 /// A row of the procurement queue.

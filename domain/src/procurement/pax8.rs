@@ -9,6 +9,10 @@
 //! order, anything else (408, 5xx, a status Pax8 does not document, a lost
 //! or unreadable reply) is an unknown outcome for the engine to reconcile,
 //! never a refusal. Reads retry transient failures a few times.
+//!
+//! Over 400 lines on purpose: one client for one API (token, retries, orders,
+//! subscriptions, the Distributor impl); the catalog calls and the JSON reading
+//! are in pax8_catalog.rs and pax8_wire.rs.
 
 use super::distributor::*;
 use super::pax8_wire::{self as wire, MAX_PAGE};

@@ -4,8 +4,77 @@
 //! provisioning details, the Pax8 company link or a lower quantity is a fix
 //! that retries at once. Pure.
 
-use super::RetryEdits;
+use super::{Detail, OrderRequest};
 use crate::purchase_orders::snapshot::{Change, Snapshot};
+use serde::{Deserialize, Serialize};
+
+/// Edits for "edit and retry": the company's Pax8 link and, per PO line, what is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryEdits {
+    #[serde(default)]
+    pub pax8_company_id: Option<String>,
+    #[serde(default)]
+    pub lines: Vec<LineEdit>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineEdit {
+    pub po_line_id: i64,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    #[serde(default)]
+    pub distributor_product_id: Option<String>,
+    #[serde(default)]
+    pub billing_term: Option<String>,
+    #[serde(default)]
+    pub commitment_term_id: Option<String>,
+    #[serde(default)]
+    pub provisioning_details: Option<Vec<Detail>>,
+}
+
+impl RetryEdits {
+    /// Applies the edits to an order; an edit of a line not in it names the field.
+    pub fn apply(&self, order: &mut OrderRequest) -> Result<Vec<String>, crate::Error> {
+        let mut changed = Vec::new();
+        if let Some(c) = self.pax8_company_id.as_deref().map(str::trim) {
+            if c.is_empty() {
+                return Err(crate::Error::validation("edits.pax8_company_id", "The Pax8 company id cannot be blank."));
+            }
+            order.company_id = Some(c.to_string());
+            changed.push(format!("Pax8 company id → {c}"));
+        }
+        for (i, e) in self.lines.iter().enumerate() {
+            let Some(line) = order.lines.iter_mut().find(|l| l.po_line_id == e.po_line_id) else {
+                return Err(crate::Error::validation(
+                    format!("edits.lines[{i}].po_line_id"),
+                    "This line is not part of the order.",
+                ));
+            };
+            if let Some(q) = e.quantity {
+                crate::validate::quantity(&format!("edits.lines[{i}].quantity"), q, 100_000)?;
+                line.quantity = q;
+                changed.push(format!("line {}: quantity → {q}", e.po_line_id));
+            }
+            if let Some(p) = &e.distributor_product_id {
+                line.product_id = Some(p.trim().to_string()).filter(|p| !p.is_empty());
+                changed.push(format!("line {}: product → {p}", e.po_line_id));
+            }
+            if let Some(t) = &e.billing_term {
+                line.billing_term = Some(t.trim().to_string()).filter(|t| !t.is_empty());
+                changed.push(format!("line {}: billing term → {t}", e.po_line_id));
+            }
+            if let Some(t) = &e.commitment_term_id {
+                line.commitment_term_id = Some(t.trim().to_string()).filter(|t| !t.is_empty());
+                changed.push(format!("line {}: commitment term → {t}", e.po_line_id));
+            }
+            if let Some(d) = &e.provisioning_details {
+                line.provisioning_details = d.clone();
+                changed.push(format!("line {}: provisioning details edited", e.po_line_id));
+            }
+        }
+        Ok(changed)
+    }
+}
 
 fn given(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)

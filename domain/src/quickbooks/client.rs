@@ -4,6 +4,10 @@
 //! 200) means nothing was created; 401 means the token was refused; 429 is
 //! throttling (its body is XML even when JSON was asked); a 5xx, a timeout
 //! or an unreadable reply leave the outcome unknown.
+//!
+//! Over 400 lines on purpose: one client for Intuit's API (OAuth token calls,
+//! the query endpoint, purchase orders, error bodies), each call beside the
+//! error mapping it needs.
 
 use super::Environment;
 use serde::Deserialize;

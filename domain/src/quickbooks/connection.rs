@@ -2,6 +2,10 @@
 //! realm and tokens sealed with the platform key (`integrations` row 'qbo'),
 //! access tokens refreshed under a lease so that the rotated refresh token is
 //! saved exactly once even with several server instances, and the mapping.
+//!
+//! Over 400 lines on purpose: connecting is one protocol (authorize URL and
+//! state, callback, token exchange, refresh, revoke, sealed storage) that reads
+//! best in order.
 
 use super::client::{QboApp, QboClient, QboError, Tokens};
 use super::{Environment, QboCompany, QboEntity, QboLists, QboMapping, QboStatus, QboVendorChoices};

@@ -29,6 +29,9 @@
 //! token. For load runs it can also add latency to every call, enforce a
 //! requests-per-minute rate limit (429 with Retry-After) and inject faults
 //! at random into a share of the calls.
+//!
+//! Over 400 lines on purpose: the fake's state, its faults and the routes of
+//! Pax8's partner API, which orders.rs and catalog.rs serve.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]

@@ -7,6 +7,9 @@
 //! for throttling. Faults are scripted per route. The company is a US one
 //! ([`FakeQbo::start`]) or a UK one ([`FakeQbo::start_uk`], `company.rs`);
 //! queries are in `query.rs`.
+//!
+//! Over 400 lines on purpose: the fake's state, faults and helpers shared by
+//! its OAuth (oauth.rs), accounting (accounting.rs), company and query modules.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]

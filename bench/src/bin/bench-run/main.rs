@@ -5,6 +5,10 @@
 //! beside `bench-baseline` serving the same bytes from memory, measures
 //! submit + approve with `bench-flow`, reads the server's memory from /proc,
 //! and runs `bench-dispatch` against the fake Pax8.
+//!
+//! Over 400 lines on purpose: the benchmark run is one sequence (seed, serve,
+//! measure, scale, explain the plans), kept in order; measuring is in
+//! measure.rs, writing in report.rs.
 
 use anyhow::{bail, Context};
 use clap::Parser;
