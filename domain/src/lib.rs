@@ -26,3 +26,37 @@ pub mod testing;
 
 #[cfg(feature = "server")]
 pub use store::Store;
+
+/// Writes an enum's table once: `ALL`, `as_str` (its stored and wire name)
+/// and `parse`, and with labels `label` (for people). The enum itself, its
+/// derives and serde names stay where it is defined.
+#[macro_export]
+macro_rules! named_enum {
+    (@count) => { 0usize };
+    (@count $head:ident $($tail:ident)*) => { 1usize + $crate::named_enum!(@count $($tail)*) };
+    ($name:ident { $($variant:ident = $text:literal, $label:literal);+ $(;)? }) => {
+        $crate::named_enum!($name { $($variant = $text);+ });
+        impl $name {
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label),+
+                }
+            }
+        }
+    };
+    ($name:ident { $($variant:ident = $text:literal);+ $(;)? }) => {
+        impl $name {
+            pub const ALL: [$name; $crate::named_enum!(@count $($variant)+)] = [$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|x| x.as_str() == s)
+            }
+        }
+    };
+}

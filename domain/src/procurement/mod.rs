@@ -55,37 +55,19 @@ pub enum DispatchStatus {
     NotProvisionable,
 }
 
+crate::named_enum!(DispatchStatus {
+    Ready = "ready";
+    Queued = "queued";
+    Submitting = "submitting";
+    Reconciling = "reconciling";
+    Submitted = "submitted";
+    Provisioned = "provisioned";
+    Failed = "failed";
+    Abandoned = "abandoned";
+    NotProvisionable = "not_provisionable";
+});
+
 impl DispatchStatus {
-    pub const ALL: [DispatchStatus; 9] = [
-        DispatchStatus::Ready,
-        DispatchStatus::Queued,
-        DispatchStatus::Submitting,
-        DispatchStatus::Reconciling,
-        DispatchStatus::Submitted,
-        DispatchStatus::Provisioned,
-        DispatchStatus::Failed,
-        DispatchStatus::Abandoned,
-        DispatchStatus::NotProvisionable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DispatchStatus::Ready => "ready",
-            DispatchStatus::Queued => "queued",
-            DispatchStatus::Submitting => "submitting",
-            DispatchStatus::Reconciling => "reconciling",
-            DispatchStatus::Submitted => "submitted",
-            DispatchStatus::Provisioned => "provisioned",
-            DispatchStatus::Failed => "failed",
-            DispatchStatus::Abandoned => "abandoned",
-            DispatchStatus::NotProvisionable => "not_provisionable",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
     /// Work is under way at the distributor (or may be): never send again blindly.
     pub fn in_flight(self) -> bool {
         matches!(
@@ -333,42 +315,16 @@ pub enum RemediationReason {
     Cancelled,
 }
 
+crate::named_enum!(RemediationReason {
+    Refused = "refused", "Dispatch failed";
+    Preflight = "preflight", "Not sent (preflight)";
+    CompanyInactive = "company_inactive", "Not sent (company not active at Pax8)";
+    Pending = "pending", "Still pending at the distributor";
+    WaitingForDetails = "waiting_for_details", "Waiting for details at the distributor";
+    Cancelled = "cancelled", "Cancelled at the distributor";
+});
+
 impl RemediationReason {
-    pub const ALL: [RemediationReason; 6] = [
-        RemediationReason::Refused,
-        RemediationReason::Preflight,
-        RemediationReason::CompanyInactive,
-        RemediationReason::Pending,
-        RemediationReason::WaitingForDetails,
-        RemediationReason::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RemediationReason::Refused => "refused",
-            RemediationReason::Preflight => "preflight",
-            RemediationReason::CompanyInactive => "company_inactive",
-            RemediationReason::Pending => "pending",
-            RemediationReason::WaitingForDetails => "waiting_for_details",
-            RemediationReason::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RemediationReason::Refused => "Dispatch failed",
-            RemediationReason::Preflight => "Not sent (preflight)",
-            RemediationReason::CompanyInactive => "Not sent (company not active at Pax8)",
-            RemediationReason::Pending => "Still pending at the distributor",
-            RemediationReason::WaitingForDetails => "Waiting for details at the distributor",
-            RemediationReason::Cancelled => "Cancelled at the distributor",
-        }
-    }
-
     /// The order exists at the distributor and only waits: Retry checks
     /// again (never sends again) and edits are refused.
     pub fn order_exists_waiting(self) -> bool {

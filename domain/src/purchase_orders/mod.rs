@@ -43,45 +43,17 @@ pub enum PoStatus {
     Cancelled,
 }
 
+crate::named_enum!(PoStatus {
+    Draft = "draft", "Draft";
+    PendingApproval = "pending_approval", "Pending approval";
+    Approved = "approved", "Approved";
+    Rejected = "rejected", "Rejected";
+    PartiallyReceived = "partially_received", "Partially received";
+    Received = "received", "Received";
+    Cancelled = "cancelled", "Cancelled";
+});
+
 impl PoStatus {
-    pub const ALL: [PoStatus; 7] = [
-        PoStatus::Draft,
-        PoStatus::PendingApproval,
-        PoStatus::Approved,
-        PoStatus::Rejected,
-        PoStatus::PartiallyReceived,
-        PoStatus::Received,
-        PoStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PoStatus::Draft => "draft",
-            PoStatus::PendingApproval => "pending_approval",
-            PoStatus::Approved => "approved",
-            PoStatus::Rejected => "rejected",
-            PoStatus::PartiallyReceived => "partially_received",
-            PoStatus::Received => "received",
-            PoStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PoStatus> {
-        PoStatus::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PoStatus::Draft => "Draft",
-            PoStatus::PendingApproval => "Pending approval",
-            PoStatus::Approved => "Approved",
-            PoStatus::Rejected => "Rejected",
-            PoStatus::PartiallyReceived => "Partially received",
-            PoStatus::Received => "Received",
-            PoStatus::Cancelled => "Cancelled",
-        }
-    }
-
     /// Approved and later: the spend is committed.
     pub fn is_committed(self) -> bool {
         matches!(self, PoStatus::Approved | PoStatus::PartiallyReceived | PoStatus::Received)

@@ -45,22 +45,14 @@ pub enum Distributor {
     Sherweb,
 }
 
+crate::named_enum!(Distributor {
+    Pax8 = "pax8";
+    IngramMicro = "ingram_micro";
+    TdSynnex = "td_synnex";
+    Sherweb = "sherweb";
+});
+
 impl Distributor {
-    pub const ALL: [Distributor; 4] = [Distributor::Pax8, Distributor::IngramMicro, Distributor::TdSynnex, Distributor::Sherweb];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Distributor::Pax8 => "pax8",
-            Distributor::IngramMicro => "ingram_micro",
-            Distributor::TdSynnex => "td_synnex",
-            Distributor::Sherweb => "sherweb",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Distributor> {
-        Distributor::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Distributor::Pax8 => "Pax8",

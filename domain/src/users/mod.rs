@@ -87,9 +87,15 @@ impl Permission {
     }
 }
 
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Approver, Role::Purchaser, Role::Technician, Role::Viewer];
+crate::named_enum!(Role {
+    Admin = "admin";
+    Approver = "approver";
+    Purchaser = "purchaser";
+    Technician = "technician";
+    Viewer = "viewer";
+});
 
+impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
@@ -103,20 +109,6 @@ impl Role {
 
     pub fn can(self, p: Permission) -> bool {
         self.permissions().contains(&p)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Approver => "approver",
-            Role::Purchaser => "purchaser",
-            Role::Technician => "technician",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
