@@ -176,7 +176,7 @@ async fn fifty_requests_one_order_then_provisioned_and_the_contract_line_active(
         assert!(kinds.contains(&k.to_string()), "{b}: {k} in {kinds:?}");
     }
     assert_eq!(kinds.iter().filter(|k| *k == "dispatch_requested").count(), 1);
-    assert_eq!(w.s.get_po(w.po).await.unwrap().procurement_status.as_deref(), Some("provisioned"));
+    assert_eq!(w.s.get_po(w.po).await.unwrap().procurement_status, Some(DispatchStatus::Provisioned));
     // Asking again returns the same dispatch and sends nothing.
     w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
     e.drain().await.unwrap();

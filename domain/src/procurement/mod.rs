@@ -40,42 +40,7 @@ mod remediation;
 pub mod revision;
 pub use revision::{LineEdit, RetryEdits};
 
-/// A PO's dispatch, as the queue shows it (API.md `dispatch_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DispatchStatus {
-    Ready,
-    Queued,
-    Submitting,
-    Reconciling,
-    Submitted,
-    Provisioned,
-    Failed,
-    Abandoned,
-    NotProvisionable,
-}
-
-crate::named_enum!(DispatchStatus {
-    Ready = "ready";
-    Queued = "queued";
-    Submitting = "submitting";
-    Reconciling = "reconciling";
-    Submitted = "submitted";
-    Provisioned = "provisioned";
-    Failed = "failed";
-    Abandoned = "abandoned";
-    NotProvisionable = "not_provisionable";
-});
-
-impl DispatchStatus {
-    /// Work is under way at the distributor (or may be): never send again blindly.
-    pub fn in_flight(self) -> bool {
-        matches!(
-            self,
-            DispatchStatus::Queued | DispatchStatus::Submitting | DispatchStatus::Reconciling | DispatchStatus::Submitted
-        )
-    }
-}
+pub use crate::purchase_orders::DispatchStatus;
 
 /// Only Pax8 provisions today; the others answer "not provisionable".
 pub fn provisionable(d: Distributor) -> bool {

@@ -1,7 +1,7 @@
 //! The PO list: filters, keyset pages, search and the committed total of
 //! what the filters select.
 
-use super::rows::status_of;
+use super::rows::{dispatch_status_of, status_of};
 use super::*;
 use crate::store::json_rows_sql;
 use crate::store::{fts_trigrams, like_pattern, Backend};
@@ -225,7 +225,7 @@ impl Store {
                         id: Some(r.created_by),
                         name: r.created_by_name,
                     },
-                    procurement_status: r.procurement_status,
+                    procurement_status: dispatch_status_of(r.procurement_status)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

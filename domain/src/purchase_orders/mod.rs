@@ -3,6 +3,7 @@
 #[cfg(feature = "server")]
 mod approval;
 mod details;
+mod dispatch_status;
 #[cfg(feature = "server")]
 mod input;
 #[cfg(feature = "server")]
@@ -28,6 +29,7 @@ mod approval_tests;
 pub(crate) mod store_tests;
 
 pub use details::{format_details, parse_details, ProvisioningDetail};
+pub use dispatch_status::DispatchStatus;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -198,7 +200,7 @@ pub struct PurchaseOrder {
     pub rejection: Option<Rejection>,
     pub cancellation: Option<Cancellation>,
     pub qbo: Option<QboState>,
-    pub procurement_status: Option<String>,
+    pub procurement_status: Option<DispatchStatus>,
     /// The current approval was given by the person who raised the PO
     /// (allowed by the setting `allow_self_approval`).
     #[serde(default)]
@@ -231,7 +233,7 @@ impl PurchaseOrder {
         self.lines.iter().any(|l| l.received_quantity > 0)
     }
     pub fn dispatched(&self) -> bool {
-        rules::dispatched(self.procurement_status.as_deref())
+        rules::dispatched(self.procurement_status)
     }
     /// Any line priced differently from the catalog.
     pub fn has_price_override(&self) -> bool {
@@ -243,7 +245,7 @@ impl PurchaseOrder {
             status: self.status,
             created_by: self.created_by.id,
             anything_received: self.anything_received(),
-            procurement_status: self.procurement_status.clone(),
+            procurement_status: self.procurement_status,
             approvals_required: self.approvals_required,
             first_approver: match (self.status, self.approvals.first()) {
                 (PoStatus::PendingApproval, Some(a)) => a.by.as_ref().and_then(|p| p.id),
@@ -281,7 +283,7 @@ pub struct PurchaseOrderSummary {
     pub currency: String,
     pub created_at: String,
     pub created_by: Person,
-    pub procurement_status: Option<String>,
+    pub procurement_status: Option<DispatchStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

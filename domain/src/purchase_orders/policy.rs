@@ -180,7 +180,7 @@ mod tests {
         let approved = po(Approved, 1);
         assert_eq!(permitted(&purchaser, &approved, Rules::default()), [Action::Receive, Action::Dispatch]);
         let failed = PoFacts {
-            procurement_status: Some("failed".into()),
+            procurement_status: Some(crate::purchase_orders::DispatchStatus::Failed),
             ..po(Approved, 1)
         };
         assert_eq!(

@@ -18,7 +18,8 @@ impl Store {
             .ok_or_else(|| Error::not_found("The purchase order"))?;
         let mut po = po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)?;
         // The catalog now, beside what was approved, until it is sent.
-        let unsent = !matches!(po.procurement_status.as_deref(), Some("provisioned" | "not_provisionable" | "abandoned"));
+        use DispatchStatus::*;
+        let unsent = !matches!(po.procurement_status, Some(Provisioned | NotProvisionable | Abandoned));
         if let (Some(snapshot), true) = (&po.snapshot, unsent && (po.status == PoStatus::PendingApproval || po.status.is_committed())) {
             let company: Option<String> = row.try_get("company_pax8_id")?;
             po.catalog_changes = self.catalog_changes(id, snapshot, company.as_deref()).await?;

@@ -67,6 +67,17 @@ pub(super) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
     name.map(|name| Person { id, name })
 }
 
+/// A stored dispatch status; one this version does not know is an error.
+pub(super) fn dispatch_status_of(s: Option<String>) -> Result<Option<DispatchStatus>> {
+    s.map(|s| {
+        DispatchStatus::parse(&s).ok_or_else(|| {
+            tracing::error!(status = %s, "a stored dispatch status is not one this version knows");
+            Error::internal()
+        })
+    })
+    .transpose()
+}
+
 pub(super) fn status_of(s: &str) -> Result<PoStatus> {
     PoStatus::parse(s).ok_or_else(Error::internal)
 }
@@ -172,7 +183,7 @@ pub(super) fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrde
         rejection,
         cancellation,
         qbo,
-        procurement_status: r.try_get("procurement_status")?,
+        procurement_status: dispatch_status_of(r.try_get("procurement_status")?)?,
         self_approved: to_bool(r.try_get("self_approved")?),
         approvals_required: r.try_get("approvals_required")?,
         approvals,

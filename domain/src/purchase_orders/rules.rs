@@ -2,7 +2,7 @@
 //! auto-approval, allowed transitions and receipt bounds. Shared with the
 //! browser for instant feedback; the server checks everything again.
 
-use super::{LineInput, PoStatus};
+use super::{DispatchStatus, LineInput, PoStatus};
 use crate::validate::{cents, optional_text, quantity, required_text};
 use crate::{Error, Result};
 
@@ -105,7 +105,7 @@ pub struct PoFacts {
     /// Some goods arrived.
     pub anything_received: bool,
     /// The dispatch's status (`None`: never requested).
-    pub procurement_status: Option<String>,
+    pub procurement_status: Option<DispatchStatus>,
     /// Approvals the PO needs (2 above the second approval limit).
     pub approvals_required: i64,
     /// Who gave the first of two approvals.
@@ -119,12 +119,12 @@ pub struct PoFacts {
 impl PoFacts {
     /// Sent to a distributor (and so no longer cancellable).
     pub fn dispatched(&self) -> bool {
-        dispatched(self.procurement_status.as_deref())
+        dispatched(self.procurement_status)
     }
 
     /// A dispatch was requested (whatever became of it).
     fn dispatch_requested(&self) -> bool {
-        self.procurement_status.as_deref().is_some_and(|s| s != "ready")
+        self.procurement_status.is_some_and(|s| s != DispatchStatus::Ready)
     }
 
     /// Approved, and nothing followed yet that an edit would contradict: no
@@ -138,8 +138,9 @@ impl PoFacts {
 /// Whether a PO with this procurement status went to a distributor (and so
 /// can no longer be cancelled): anything but nothing sent yet, not
 /// provisionable, or abandoned.
-pub fn dispatched(procurement_status: Option<&str>) -> bool {
-    procurement_status.is_some_and(|s| !matches!(s, "ready" | "not_provisionable" | "abandoned"))
+pub fn dispatched(procurement_status: Option<DispatchStatus>) -> bool {
+    use DispatchStatus::*;
+    procurement_status.is_some_and(|s| !matches!(s, Ready | NotProvisionable | Abandoned))
 }
 
 /// Whether `action` fits the PO's state now (people aside).
@@ -327,7 +328,7 @@ mod tests {
         PoFacts {
             status,
             anything_received,
-            procurement_status: procurement.map(str::to_string),
+            procurement_status: procurement.map(|s| DispatchStatus::parse(s).expect("a dispatch status")),
             approvals_required: 1,
             ..Default::default()
         }

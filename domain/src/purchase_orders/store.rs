@@ -214,7 +214,7 @@ impl Store {
                 status,
                 created_by: Some(r.try_get("created_by")?),
                 anything_received: received > 0,
-                procurement_status: r.try_get("procurement_status")?,
+                procurement_status: super::rows::dispatch_status_of(r.try_get("procurement_status")?)?,
                 approvals_required: r.try_get("approvals_required")?,
                 first_approver: if status == PoStatus::PendingApproval {
                     r.try_get("first_approved_by")?
