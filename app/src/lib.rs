@@ -3,6 +3,7 @@
 //! functions are thin: they authenticate, authorise and call `domain`.
 
 pub mod auth;
+pub mod catalog;
 pub mod company;
 pub mod components;
 pub mod error;
@@ -10,7 +11,6 @@ pub mod messages;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;
-pub mod reference;
 pub mod session;
 pub mod settings;
 pub mod shell;

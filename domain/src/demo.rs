@@ -1,7 +1,7 @@
 //! Demo data: a small, realistic MSP to try the product with. Seeded only
 //! into a database without companies, so it never mixes with real data.
 
-use crate::reference::{CompanyInput, ContractLineInput, Distributor, ProductInput, VendorInput};
+use crate::catalog::{CompanyInput, ContractLineInput, Distributor, ProductInput, VendorInput};
 use crate::users::{NewUser, Role};
 use crate::{Result, Store};
 
@@ -211,7 +211,7 @@ mod tests {
             .await
             .unwrap()
             .iter()
-            .any(|v| v.distributor == Some(crate::reference::Distributor::Pax8)));
+            .any(|v| v.distributor == Some(crate::catalog::Distributor::Pax8)));
         assert!(s.login("tech@demo.msp", super::DEMO_PASSWORD, "127.0.0.1").await.is_ok());
     }
 }

@@ -1,12 +1,12 @@
 //! The business of NEXOS purchasing: typed models and rules shared with the
 //! browser, and (behind the `server` feature) the store and services.
 
+pub mod catalog;
 pub mod error;
 pub mod money;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;
-pub mod reference;
 pub mod settings;
 pub mod users;
 pub mod validate;

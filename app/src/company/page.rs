@@ -1,6 +1,6 @@
+use crate::catalog::{get_company, list_contracts, list_projects, list_tickets, CreateProject, CreateTicket, UpdateCompany};
 use crate::components::{last_error, non_blank, ErrorBanner, FieldError, IfCan, LoadError, PageHeader, PickerMenu};
 use crate::procurement::{pax8_companies, Pax8Company};
-use crate::reference::{get_company, list_contracts, list_projects, list_tickets, CreateProject, CreateTicket, UpdateCompany};
 use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

@@ -167,7 +167,7 @@ impl CheckedProblem {
 pub async fn check_po(po_id: i64) -> Result<CheckResult, ApiError> {
     let (st, user) = ready(domain::users::Permission::Dispatch).await?;
     let po = st.store.get_po(po_id).await?;
-    if po.vendor.distributor != Some(domain::reference::Distributor::Pax8) {
+    if po.vendor.distributor != Some(domain::catalog::Distributor::Pax8) {
         return Err(domain::Error::conflict("Only purchase orders of a Pax8 vendor can be checked with Pax8.").into());
     }
     let pax8 = st.pax8().await?;

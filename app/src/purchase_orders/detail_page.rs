@@ -204,7 +204,7 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
             </table>
         </section>
         {(po.vendor.distributor.is_some() && (po.status.is_committed() || po.revision.is_some())).then(|| {
-            let pax8 = po.vendor.distributor == Some(domain::reference::Distributor::Pax8);
+            let pax8 = po.vendor.distributor == Some(domain::catalog::Distributor::Pax8);
             view! { <crate::procurement::ProcurementPanel po_id=id pax8 may_dispatch=may(Action::Dispatch) may_retry=may(Action::Retry) /> }
         })}
         {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || may(Action::Push))).then(|| view! {

@@ -4,11 +4,11 @@
 use super::editor_line::{LineRow, LineState};
 use super::target_picker::{Kind, TargetPicker};
 use super::{get_po, CreatePo, UpdatePo};
+use crate::catalog::{list_contract_lines, list_products, list_vendors};
 use crate::components::{dollars, last_error, non_blank, ErrorBanner, FieldError, LoadError, PageHeader};
 use crate::error::ApiError;
-use crate::reference::{list_contract_lines, list_products, list_vendors};
+use domain::catalog::Product;
 use domain::purchase_orders::{rules, LineInput, PurchaseOrder};
-use domain::reference::Product;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 

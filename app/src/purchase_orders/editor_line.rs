@@ -4,9 +4,9 @@
 use crate::components::{dollars, non_blank};
 use crate::error::ApiError;
 use crate::procurement::{pax8_product_requirements, Pax8Detail};
+use domain::catalog::{CompanyContractLine, Product, BILLING_TERMS};
 use domain::money::{format_cents, parse_dollars};
 use domain::purchase_orders::{rules, LineInput};
-use domain::reference::{CompanyContractLine, Product, BILLING_TERMS};
 use leptos::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,8 +1,8 @@
 use super::list_pos;
 use super::widgets::StatusBadge;
+use crate::catalog::{get_company, list_companies, list_vendors};
 use crate::components::when;
 use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader, PickerMatch, PickerMenu};
-use crate::reference::{get_company, list_companies, list_vendors};
 use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};
 use domain::users::Permission;
 use leptos::prelude::*;

@@ -1,8 +1,8 @@
 //! Whom a PO is for: a company, a ticket or a project, found by typing.
 
+use crate::catalog::{list_companies, list_projects, list_tickets};
 use crate::components::{non_blank, PickerMatch, PickerMenu};
 use crate::error::ApiError;
-use crate::reference::{list_companies, list_projects, list_tickets};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@ mod not_found;
 
 #[cfg(not(feature = "split"))]
 use crate::auth::LoginPage;
+use crate::catalog::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
 #[cfg(not(feature = "split"))]
 use crate::company::CompanyPage;
 #[cfg(not(feature = "split"))]
@@ -12,7 +13,6 @@ use crate::procurement::ProcurementPage;
 use crate::purchase_orders::PurchaseOrdersPage;
 #[cfg(not(feature = "split"))]
 use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
-use crate::reference::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
 pub use crate::session::{use_session, Session};
 #[cfg(not(feature = "split"))]
 use crate::settings::SettingsPage;
@@ -129,10 +129,10 @@ use page;
 #[cfg(feature = "split")]
 mod lazy_pages {
     use crate::auth::LoginPage;
+    use crate::catalog::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
     use crate::company::CompanyPage;
     use crate::procurement::ProcurementPage;
     use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
-    use crate::reference::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
     use crate::settings::SettingsPage;
     use leptos::prelude::*;
     use leptos_router::LazyRoute;

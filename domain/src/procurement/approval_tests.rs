@@ -4,8 +4,8 @@
 
 use super::engine_tests::{engine, world};
 use super::*;
+use crate::catalog::{CompanyInput, Distributor as Kind, ProductInput};
 use crate::purchase_orders::PoStatus;
-use crate::reference::{CompanyInput, Distributor as Kind, ProductInput};
 use crate::ErrorCode;
 
 crate::both_backends!(dispatch_sends_the_approved_snapshot_and_says_the_catalog_changed);

@@ -122,7 +122,7 @@ impl Store {
             )));
         }
         let distributor: Option<String> = po.try_get("distributor")?;
-        let Some(distributor) = distributor.as_deref().and_then(crate::reference::Distributor::parse) else {
+        let Some(distributor) = distributor.as_deref().and_then(crate::catalog::Distributor::parse) else {
             return Err(Error::conflict(
                 "This purchase order's vendor is not a distributor; there is nothing to dispatch.",
             ));

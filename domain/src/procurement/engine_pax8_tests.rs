@@ -6,7 +6,7 @@
 use super::engine::{Engine, Timing};
 use super::engine_tests::{engine, timing, world, DiesAfterSending, World};
 use super::*;
-use crate::reference::Distributor as Kind;
+use crate::catalog::Distributor as Kind;
 use crate::settings::SettingsUpdate;
 use chrono::Duration;
 use fakes::pax8::{Fault, ProductRule, Route};

@@ -8,8 +8,8 @@ use super::distributor::{
 use super::engine::{Engine, Timing};
 use super::pax8::{Pax8, Pax8Config};
 use super::*;
+use crate::catalog::{CompanyInput, ContractLineInput, ContractLineStatus, Distributor as Kind, ProductInput, VendorInput};
 use crate::purchase_orders::{LineInput, PoInput};
-use crate::reference::{CompanyInput, ContractLineInput, ContractLineStatus, Distributor as Kind, ProductInput, VendorInput};
 use crate::settings::SettingsUpdate;
 use crate::testing::{new_user, store};
 use crate::users::{Role, User};

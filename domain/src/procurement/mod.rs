@@ -6,7 +6,7 @@
 //! (statuses, orders, problems, remediation reasons) with the preflight rule
 //! and its tests.
 
-use crate::reference::Distributor;
+use crate::catalog::Distributor;
 use serde::{Deserialize, Serialize};
 
 #[cfg(all(test, feature = "server"))]

@@ -4,13 +4,13 @@
 
 use super::store_tests::{fixture, input, Fixture};
 use super::*;
-use crate::reference::{ProductInput, VendorInput};
+use crate::catalog::{ProductInput, VendorInput};
 use crate::settings::SettingsUpdate;
 use crate::testing::new_user;
 use crate::users::Role;
 use crate::ErrorCode;
 
-async fn product(f: &Fixture, vendor: i64, sku: &str, cents: i64) -> crate::reference::Product {
+async fn product(f: &Fixture, vendor: i64, sku: &str, cents: i64) -> crate::catalog::Product {
     f.s.create_product(&ProductInput {
         vendor_id: Some(vendor),
         name: Some(format!("Product {sku}")),
@@ -72,7 +72,7 @@ async fn a_catalog_product_of_another_vendor_is_refused_naming_the_line(b: &'sta
     let pax8 =
         f.s.create_vendor(&VendorInput {
             name: Some("Pax8".into()),
-            distributor: Some(crate::reference::Distributor::Pax8),
+            distributor: Some(crate::catalog::Distributor::Pax8),
             qbo_vendor_id: None,
         })
         .await

@@ -18,7 +18,7 @@ pub(super) struct Target {
 /// What a create or edit stores, checked.
 pub(super) struct Checked {
     pub(super) target: Target,
-    pub(super) vendor: crate::reference::Vendor,
+    pub(super) vendor: crate::catalog::Vendor,
     pub(super) lines: Vec<LineInput>,
     /// Per line, the catalog's unit cost (a catalog line).
     pub(super) catalog_cents: Vec<Option<i64>>,

@@ -112,7 +112,7 @@ pub struct Named {
 pub struct VendorRef {
     pub id: i64,
     pub name: String,
-    pub distributor: Option<crate::reference::Distributor>,
+    pub distributor: Option<crate::catalog::Distributor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

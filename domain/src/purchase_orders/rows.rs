@@ -149,7 +149,7 @@ pub(super) fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrde
         vendor: VendorRef {
             id: r.try_get("vendor_id")?,
             name: r.try_get("vendor_name")?,
-            distributor: distributor.as_deref().and_then(crate::reference::Distributor::parse),
+            distributor: distributor.as_deref().and_then(crate::catalog::Distributor::parse),
         },
         company: Named {
             id: r.try_get("company_id")?,

@@ -232,14 +232,14 @@ pub fn validate_lines(lines: &[LineInput]) -> Result<Vec<LineInput>> {
         let c = cents(&f("unit_cost_cents"), l.unit_cost_cents)?;
         let billing_term = match l.billing_term.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => Some(
-                crate::reference::BILLING_TERMS
+                crate::catalog::BILLING_TERMS
                     .iter()
                     .find(|b| b.eq_ignore_ascii_case(t))
                     .map(|b| b.to_string())
                     .ok_or_else(|| {
                         Error::validation(
                             f("billing_term"),
-                            format!("Billing term must be one of {}.", crate::reference::BILLING_TERMS.join(", ")),
+                            format!("Billing term must be one of {}.", crate::catalog::BILLING_TERMS.join(", ")),
                         )
                     })?,
             ),

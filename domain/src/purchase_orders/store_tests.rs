@@ -1,7 +1,7 @@
 //! The PO lifecycle in the store, on SQLite and PostgreSQL.
 
 use super::*;
-use crate::reference::{CompanyInput, VendorInput};
+use crate::catalog::{CompanyInput, VendorInput};
 use crate::settings::SettingsUpdate;
 use crate::testing::store;
 use crate::users::{NewUser, Role, User};

@@ -5,9 +5,9 @@
 use super::client::{QboApp, QboKeys};
 use super::push::Pusher;
 use super::{Environment, Qbo, QboMapping};
+use crate::catalog::{CompanyInput, ProductInput, VendorInput};
 use crate::crypto::EncryptionKey;
 use crate::purchase_orders::{LineInput, PoInput, PurchaseOrder};
-use crate::reference::{CompanyInput, ProductInput, VendorInput};
 use crate::settings::SettingsUpdate;
 use crate::testing::{new_user, store};
 use crate::users::{Role, User};

@@ -2,7 +2,7 @@
 //! `manage_catalog` (admins and purchasers).
 
 use crate::error::ApiError;
-use domain::reference::*;
+use domain::catalog::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 

@@ -1,7 +1,7 @@
 use super::{list_products, list_vendors, CreateProduct};
 use crate::components::{dollars, last_error, non_blank, EmptyState, ErrorBanner, FieldError, IfCan, LoadError, PageHeader, PickerMenu};
 use crate::procurement::{pax8_product_requirements, pax8_products, Pax8Product, Pax8Requirements};
-use domain::reference::{Vendor, BILLING_TERMS};
+use domain::catalog::{Vendor, BILLING_TERMS};
 use domain::users::Permission;
 use leptos::prelude::*;
 

@@ -1,6 +1,6 @@
 use super::{list_vendors, CreateVendor, UpdateVendor};
 use crate::components::{last_error, non_blank, EmptyState, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
-use domain::reference::{Distributor, Vendor};
+use domain::catalog::{Distributor, Vendor};
 use domain::users::Permission;
 use leptos::prelude::*;
 

@@ -1,6 +1,6 @@
 use super::{get_company, get_contract, list_products, AddContractLine};
 use crate::components::{dollars, last_error, ErrorBanner, FieldError, IfCan, LoadError, PageHeader};
-use domain::reference::{ContractLineStatus, Product};
+use domain::catalog::{ContractLineStatus, Product};
 use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
