@@ -5,8 +5,8 @@
 use super::engine::{event, set_status};
 use super::*;
 use crate::purchase_orders::snapshot::Snapshot;
-use crate::purchase_orders::snapshot_store::from_json;
 use crate::purchase_orders::PoStatus;
+use crate::store::from_json;
 use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
@@ -210,10 +210,10 @@ impl Store {
                     Some(Remediation {
                         id: m.try_get("id")?,
                         po_id: m.try_get("po_id")?,
-                        reason: RemediationReason::parse(&m.try_get::<String, _>("reason")?).unwrap_or_default(),
+                        reason: stored_reason(&m.try_get::<String, _>("reason")?)?,
                         status: m.try_get("status")?,
                         message: m.try_get("message")?,
-                        problems: serde_json::from_str(&problems).unwrap_or_default(),
+                        problems: crate::store::from_json(&problems, "remediation problems")?,
                         opened_at: m.try_get("opened_at")?,
                         resolution: m.try_get("resolution")?,
                         awaiting_approval: crate::store::to_bool(m.try_get("awaiting_approval")?),

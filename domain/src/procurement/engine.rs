@@ -202,7 +202,7 @@ impl Engine {
                 intent_at: r.try_get("intent_at")?,
                 attempts: r.try_get("attempts")?,
                 // A census that cannot be read is no census: every page is read instead.
-                census: census.and_then(|c| serde_json::from_str(&c).ok()),
+                census: census.map(|c| crate::store::from_json(&c, "order census")).transpose()?,
                 order_id: r.try_get("order_id")?,
                 submitted_at: r.try_get("submitted_at")?,
                 polls: r.try_get("polls")?,

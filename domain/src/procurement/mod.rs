@@ -297,6 +297,15 @@ impl RemediationReason {
     }
 }
 
+/// A stored remediation reason; one this version does not know is an error.
+#[cfg(feature = "server")]
+pub(crate) fn stored_reason(s: &str) -> crate::Result<RemediationReason> {
+    RemediationReason::parse(s).ok_or_else(|| {
+        tracing::error!(reason = %s, "a stored remediation reason is not one this version knows");
+        crate::Error::internal()
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
     pub id: i64,

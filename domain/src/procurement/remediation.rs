@@ -306,7 +306,7 @@ impl Store {
         if status != "open" {
             return Err(Error::conflict(format!("This remediation entry is already {status}.")));
         }
-        let reason = RemediationReason::parse(&r.try_get::<String, _>("reason")?).unwrap_or_default();
+        let reason = stored_reason(&r.try_get::<String, _>("reason")?)?;
         Ok((r.try_get("dispatch_id")?, r.try_get("po_id")?, reason))
     }
 }

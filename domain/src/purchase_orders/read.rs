@@ -49,7 +49,7 @@ impl Store {
                     },
                     kind: r.try_get("kind")?,
                     message: r.try_get("message")?,
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    data: crate::store::from_json(&data, "timeline event data")?,
                 })
             })
             .collect()

@@ -188,12 +188,12 @@ pub(super) fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrde
         approvals_required: r.try_get("approvals_required")?,
         approvals,
         snapshot: match r.try_get::<Option<String>, _>("snapshot")? {
-            Some(j) => Some(super::snapshot_store::from_json(&j, "PO snapshot")?),
+            Some(j) => Some(crate::store::from_json(&j, "PO snapshot")?),
             None => None,
         },
         catalog_changes: vec![],
         revision: match r.try_get::<Option<String>, _>("revision")? {
-            Some(j) => Some(super::snapshot_store::from_json(&j, "PO revision")?),
+            Some(j) => Some(crate::store::from_json(&j, "PO revision")?),
             None => None,
         },
     })
@@ -204,22 +204,23 @@ pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
         tracing::error!(error = %e, "a PO's lines did not read back from their JSON");
         Error::internal()
     })?;
-    Ok(rows
-        .into_iter()
-        .map(|r| PoLine {
-            id: r.id,
-            line_no: r.line_no,
-            description: r.description,
-            quantity: r.quantity,
-            received_quantity: r.received_quantity,
-            unit_cost_cents: r.unit_cost_cents,
-            total_cents: r.quantity * r.unit_cost_cents,
-            product_id: r.product_id,
-            contract_line_id: r.contract_line_id,
-            billing_term: r.billing_term,
-            commitment_term_id: r.commitment_term_id,
-            provisioning_details: serde_json::from_str(&r.provisioning_details).unwrap_or_default(),
-            catalog_unit_cost_cents: r.catalog_unit_cost_cents,
+    rows.into_iter()
+        .map(|r| {
+            Ok(PoLine {
+                id: r.id,
+                line_no: r.line_no,
+                description: r.description,
+                quantity: r.quantity,
+                received_quantity: r.received_quantity,
+                unit_cost_cents: r.unit_cost_cents,
+                total_cents: r.quantity * r.unit_cost_cents,
+                product_id: r.product_id,
+                contract_line_id: r.contract_line_id,
+                billing_term: r.billing_term,
+                commitment_term_id: r.commitment_term_id,
+                provisioning_details: crate::store::from_json(&r.provisioning_details, "provisioning details")?,
+                catalog_unit_cost_cents: r.catalog_unit_cost_cents,
+            })
         })
-        .collect())
+        .collect()
 }

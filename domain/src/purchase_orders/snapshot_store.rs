@@ -3,6 +3,7 @@
 
 use super::snapshot::{catalog_changes, Change, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
 use super::ProvisioningDetail;
+use crate::store::from_json;
 use crate::store::Tx;
 use crate::{clock, Error, Result, Store};
 use sqlx::any::AnyRow;
@@ -33,15 +34,6 @@ fn live_product(r: &AnyRow) -> Result<Option<LiveProduct>> {
             unit_cost_cents: r.try_get("catalog_cents")?,
         }),
         None => None,
-    })
-}
-
-/// Reads stored JSON of `what`; a row that does not read is an error, never
-/// a silent default.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|e| {
-        tracing::error!(error = %e, what, "stored JSON did not read back");
-        Error::internal()
     })
 }
 

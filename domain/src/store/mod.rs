@@ -304,6 +304,15 @@ pub(crate) fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, ord
     }
 }
 
+/// Reads stored JSON of `what`; a row that does not read is an error, never
+/// a silent default.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> crate::Result<T> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, what, "stored JSON did not read back");
+        crate::Error::internal()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
