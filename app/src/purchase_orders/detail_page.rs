@@ -48,7 +48,7 @@ pub fn PoPage() -> impl IntoView {
                                 {events.into_iter().map(|e| {
                                     let sig = e.data.get("signature_url").and_then(|v| v.as_str()).map(str::to_string);
                                     view! {
-                                        <li class=format!("ev ev-{}", e.kind)>
+                                        <li class=format!("ev ev-{}", e.kind.as_str())>
                                             <div class="ev-message">{e.message}</div>
                                             <div class="muted small">{e.actor.name}" · "{when(&e.at)}</div>
                                             {sig.map(|u| view! { <img class="sig-thumb" src=u alt="Approver's signature" /> })}

@@ -5,6 +5,7 @@
 use super::engine::{event, set_status};
 use super::*;
 use crate::purchase_orders::snapshot::Snapshot;
+use crate::purchase_orders::EventKind;
 use crate::purchase_orders::PoStatus;
 use crate::store::from_json;
 use crate::store::Tx;
@@ -31,7 +32,7 @@ pub(super) async fn approved_snapshot(tx: &mut Tx, actor: Option<&User>, po_id: 
                     tx,
                     po_id,
                     actor,
-                    "snapshot_taken",
+                    EventKind::SnapshotTaken,
                     "Submitted before snapshots were kept: what it orders was fixed now, at the dispatch request",
                     json!({}),
                 )
@@ -87,7 +88,7 @@ impl Store {
             format!("Checked with {}: {}", distributor.name(), in_words(&problems))
         };
         let mut tx = self.begin_write().await?;
-        event(&mut tx, po_id, Some(actor), "dispatch_checked", &message, json!({"problems": problems})).await?;
+        event(&mut tx, po_id, Some(actor), EventKind::DispatchChecked, &message, json!({"problems": problems})).await?;
         tx.commit().await?;
         Ok(problems)
     }
@@ -160,7 +161,15 @@ impl Store {
                 if request.lines.len() == 1 { "" } else { "s" }
             )
         };
-        event(&mut tx, po_id, Some(actor), "dispatch_requested", &message, json!({"status": initial.as_str()})).await?;
+        event(
+            &mut tx,
+            po_id,
+            Some(actor),
+            EventKind::DispatchRequested,
+            &message,
+            json!({"status": initial.as_str()}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_dispatch(po_id).await
     }

@@ -33,6 +33,7 @@
 
 use super::distributor::{DistError, Distributor, OrderCensus};
 use super::*;
+use crate::purchase_orders::EventKind;
 use crate::store::{Backend, Tx};
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
@@ -99,7 +100,7 @@ pub(super) fn later(d: Duration) -> String {
 }
 
 /// Timeline entries of procurement steps; the engine's own are signed by it.
-pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
+pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
     crate::purchase_orders::timeline_event(tx, po_id, actor, "Procurement engine", kind, message, data).await
 }
 
@@ -299,7 +300,7 @@ impl Engine {
             &mut tx,
             c.po_id,
             None,
-            "dispatch_sent",
+            EventKind::DispatchSent,
             &format!("Order sent to {} (attempt {})", self.distributor.name(), c.attempts + 1),
             json!({"request": c.request, "orders_before": census.total}),
         )
@@ -340,7 +341,7 @@ impl Engine {
                     &mut tx,
                     c.po_id,
                     None,
-                    "dispatch_unknown",
+                    EventKind::DispatchUnknown,
                     &format!(
                         "No clear answer from {} ({m}); will check its orders before sending again",
                         self.distributor.name()
@@ -365,7 +366,7 @@ impl Engine {
                     &mut tx,
                     c.po_id,
                     None,
-                    "dispatch_deferred",
+                    EventKind::DispatchDeferred,
                     &format!("Not sent: {m}; trying again shortly"),
                     json!({}),
                 )

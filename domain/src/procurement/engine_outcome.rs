@@ -5,6 +5,7 @@
 use super::distributor::PlacedOrder;
 use super::engine::{event, later, set_status, Claimed, Engine};
 use super::*;
+use crate::purchase_orders::EventKind;
 use crate::store::Tx;
 use crate::{clock, Result};
 use chrono::Duration;
@@ -37,7 +38,7 @@ impl Engine {
                 &mut tx,
                 c.po_id,
                 None,
-                "dispatch_recovering",
+                EventKind::DispatchRecovering,
                 "Picked up an interrupted dispatch; checking the distributor's orders",
                 json!({}),
             )
@@ -72,7 +73,7 @@ impl Engine {
                     &mut tx,
                     c.po_id,
                     None,
-                    "dispatch_reconciled",
+                    EventKind::DispatchReconciled,
                     "Reconciled: the distributor has no such order; sending again",
                     json!({}),
                 )
@@ -108,7 +109,7 @@ impl Engine {
             &mut tx,
             c.po_id,
             None,
-            "dispatch_submitted",
+            EventKind::DispatchSubmitted,
             &format!("{} {how} order {}; {named}", self.distributor.name(), order.id),
             json!({"order_id": order.id, "subscriptions": subs}),
         )
@@ -176,9 +177,9 @@ impl Engine {
             c.po_id,
             None,
             if reason.order_exists_waiting() {
-                "dispatch_needs_attention"
+                EventKind::DispatchNeedsAttention
             } else {
-                "dispatch_failed"
+                EventKind::DispatchFailed
             },
             &format!("{}: {full}", reason.label()),
             json!({"problems": problems, "reason": reason.as_str()}),

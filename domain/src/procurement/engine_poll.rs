@@ -8,6 +8,7 @@
 use super::distributor::{Phase, SubscriptionState};
 use super::engine::{event, later, set_status, Claimed, Engine};
 use super::*;
+use crate::purchase_orders::EventKind;
 use crate::{clock, Result};
 use chrono::Duration;
 use serde_json::json;
@@ -67,7 +68,7 @@ impl Engine {
                         &mut tx,
                         c.po_id,
                         None,
-                        "dispatch_subscriptions_named",
+                        EventKind::DispatchSubscriptionsNamed,
                         &format!("{} named subscriptions {}", self.distributor.name(), named.join(", ")),
                         json!({"subscriptions": named}),
                     )
@@ -245,7 +246,7 @@ impl Engine {
                 &mut tx,
                 c.po_id,
                 None,
-                "contract_line_activated",
+                EventKind::ContractLineActivated,
                 &format!("Contract line {line} activated (subscription {sub})"),
                 json!({"contract_line_id": line, "subscription_id": sub}),
             )
@@ -265,7 +266,7 @@ impl Engine {
             &mut tx,
             c.po_id,
             None,
-            "dispatch_provisioned",
+            EventKind::DispatchProvisioned,
             &format!("Provisioned: {count} subscription{} active", if count == 1 { "" } else { "s" }),
             json!({}),
         )

@@ -165,7 +165,7 @@ async fn fifty_requests_one_order_then_provisioned_and_the_contract_line_active(
     assert_eq!(line.status, ContractLineStatus::Active);
     assert_eq!(line.subscription_id.as_deref(), Some(d.subscriptions[0].subscription_id.as_str()));
     assert!(line.activated_at.is_some());
-    let kinds: Vec<String> = w.s.po_timeline(w.po).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = w.s.po_timeline(w.po).await.unwrap().into_iter().map(|e| e.kind.as_str().to_string()).collect();
     for k in [
         "dispatch_requested",
         "dispatch_sent",

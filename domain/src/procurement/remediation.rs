@@ -6,6 +6,7 @@ use super::commands::approved_snapshot;
 use super::engine::{event, set_status};
 use super::*;
 use crate::purchase_orders::snapshot::Snapshot;
+use crate::purchase_orders::EventKind;
 use crate::purchase_orders::PoStatus;
 use crate::store::Tx;
 use crate::users::User;
@@ -55,7 +56,7 @@ impl Store {
                 &mut tx,
                 po_id,
                 Some(actor),
-                "dispatch_rechecked",
+                EventKind::DispatchRechecked,
                 "Remediation: checking the distributor again (nothing is sent again)",
                 json!({"remediation_id": remediation_id}),
             )
@@ -111,7 +112,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Queued).await?;
-        let kind = if changed.is_empty() { "dispatch_retried" } else { "dispatch_edited" };
+        let kind = if changed.is_empty() {
+            EventKind::DispatchRetried
+        } else {
+            EventKind::DispatchEdited
+        };
         event(
             &mut tx,
             po_id,
@@ -194,7 +199,7 @@ impl Store {
             tx,
             po_id,
             Some(actor),
-            "revision_requested",
+            EventKind::RevisionRequested,
             &format!(
                 "Edit and retry changes what is bought ({}): back to approval; the dispatch resumes once it is approved",
                 words.join("; ")
@@ -244,7 +249,7 @@ impl Store {
             tx,
             po_id,
             Some(actor),
-            "dispatch_edited",
+            EventKind::DispatchEdited,
             "Remediation: the change is approved; the dispatch resumes with it",
             json!({"remediation_id": remediation_id}),
         )
@@ -275,7 +280,7 @@ impl Store {
             &mut tx,
             po_id,
             Some(actor),
-            "dispatch_abandoned",
+            EventKind::DispatchAbandoned,
             &format!("Dispatch abandoned: {reason}"),
             json!({"remediation_id": remediation_id}),
         )

@@ -43,12 +43,12 @@ impl Store {
             .bind(id)
             .execute(&mut **tx)
             .await?;
-            event(tx, id, Some(actor), "submitted", "Submitted for approval", json!({})).await?;
+            event(tx, id, Some(actor), EventKind::Submitted, "Submitted for approval", json!({})).await?;
             event(
                 tx,
                 id,
                 None,
-                "auto_approved",
+                EventKind::AutoApproved,
                 &format!("Approved automatically (under {} limit)", dollars(limit)),
                 json!({"limit_cents": limit, "total_cents": total}),
             )
@@ -77,7 +77,7 @@ impl Store {
                 tx,
                 id,
                 Some(actor),
-                "submitted",
+                EventKind::Submitted,
                 &format!("Submitted for approval ({why}{two})"),
                 json!({"limit_cents": limit, "total_cents": total, "approvals_required": required, "price_overrides": overrides}),
             )
@@ -147,7 +147,7 @@ impl Store {
                 &mut tx,
                 id,
                 Some(actor),
-                "approved_first",
+                EventKind::ApprovedFirst,
                 message,
                 json!({"signature_sha256": sha, "signature_url": url, "approval": 1}),
             )
@@ -179,7 +179,7 @@ impl Store {
         if two {
             data["approval"] = json!(2);
         }
-        event(&mut tx, id, Some(actor), "approved", &message, data).await?;
+        event(&mut tx, id, Some(actor), EventKind::Approved, &message, data).await?;
         self.resume_after_approval(&mut tx, actor, id).await?;
         tx.commit().await?;
         self.get_po(id).await
@@ -208,7 +208,7 @@ impl Store {
         } else {
             json!({"reason": reason})
         };
-        event(&mut tx, id, Some(actor), "rejected", &format!("Rejected: {reason}"), data).await?;
+        event(&mut tx, id, Some(actor), EventKind::Rejected, &format!("Rejected: {reason}"), data).await?;
         tx.commit().await?;
         self.get_po(id).await
     }

@@ -206,7 +206,7 @@ async fn above_the_second_limit_two_different_approvers_neither_the_creator(b: &
     let by: Vec<Option<i64>> = done.approvals.iter().map(|a| a.by.as_ref().and_then(|p| p.id)).collect();
     assert_eq!(by, [Some(f.approver.id), Some(second.id)], "{b}");
     assert!(done.approvals.iter().all(|a| a.signature_url.is_some()));
-    let kinds: Vec<String> = f.s.po_timeline(po.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = f.s.po_timeline(po.id).await.unwrap().into_iter().map(|e| e.kind.as_str().to_string()).collect();
     assert_eq!(kinds, ["created", "submitted", "approved_first", "approved"], "{b}");
 
     // A rejection after the first approval voids it: a resubmission starts over.

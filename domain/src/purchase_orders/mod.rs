@@ -90,6 +90,12 @@ mod tests {
             assert_eq!(PoStatus::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+        // Timeline kinds keep their stored and wire names.
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(EventKind::parse("dispatch_failed"), Some(EventKind::DispatchFailed));
         assert!(PoStatus::PartiallyReceived.is_committed());
         assert!(!PoStatus::Rejected.is_committed() && !PoStatus::Draft.is_committed());
     }
@@ -306,12 +312,92 @@ pub struct PoFilter {
     pub limit: Option<i64>,
 }
 
+/// What happened to a PO, as its timeline says. The database and the API
+/// keep the snake_case name (`dispatch_failed` is no longer written, and
+/// still read from older timelines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Edited,
+    EditedAfterApproval,
+    Submitted,
+    AutoApproved,
+    ApprovedFirst,
+    Approved,
+    Rejected,
+    Received,
+    Cancelled,
+    RevisionRequested,
+    SnapshotTaken,
+    DispatchRequested,
+    DispatchChecked,
+    DispatchSent,
+    DispatchSubmitted,
+    DispatchUnknown,
+    DispatchDeferred,
+    DispatchNeedsAttention,
+    DispatchProvisioned,
+    DispatchReconciled,
+    DispatchRecovering,
+    DispatchSubscriptionsNamed,
+    DispatchRechecked,
+    DispatchRetried,
+    DispatchEdited,
+    DispatchAbandoned,
+    DispatchFailed,
+    ContractLineActivated,
+    QboPushed,
+    QboPushFailed,
+}
+
+/// A kind compares with its name (`event.kind == "approved"`).
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
+crate::named_enum!(EventKind {
+    Created = "created";
+    Edited = "edited";
+    EditedAfterApproval = "edited_after_approval";
+    Submitted = "submitted";
+    AutoApproved = "auto_approved";
+    ApprovedFirst = "approved_first";
+    Approved = "approved";
+    Rejected = "rejected";
+    Received = "received";
+    Cancelled = "cancelled";
+    RevisionRequested = "revision_requested";
+    SnapshotTaken = "snapshot_taken";
+    DispatchRequested = "dispatch_requested";
+    DispatchChecked = "dispatch_checked";
+    DispatchSent = "dispatch_sent";
+    DispatchSubmitted = "dispatch_submitted";
+    DispatchUnknown = "dispatch_unknown";
+    DispatchDeferred = "dispatch_deferred";
+    DispatchNeedsAttention = "dispatch_needs_attention";
+    DispatchProvisioned = "dispatch_provisioned";
+    DispatchReconciled = "dispatch_reconciled";
+    DispatchRecovering = "dispatch_recovering";
+    DispatchSubscriptionsNamed = "dispatch_subscriptions_named";
+    DispatchRechecked = "dispatch_rechecked";
+    DispatchRetried = "dispatch_retried";
+    DispatchEdited = "dispatch_edited";
+    DispatchAbandoned = "dispatch_abandoned";
+    DispatchFailed = "dispatch_failed";
+    ContractLineActivated = "contract_line_activated";
+    QboPushed = "qbo_pushed";
+    QboPushFailed = "qbo_push_failed";
+});
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEvent {
     pub id: i64,
     pub at: String,
     pub actor: Person,
-    pub kind: String,
+    pub kind: EventKind,
     pub message: String,
     pub data: serde_json::Value,
 }

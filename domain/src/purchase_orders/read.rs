@@ -47,7 +47,13 @@ impl Store {
                         id: r.try_get("actor_id")?,
                         name: r.try_get("actor_name")?,
                     },
-                    kind: r.try_get("kind")?,
+                    kind: {
+                        let k: String = r.try_get("kind")?;
+                        EventKind::parse(&k).ok_or_else(|| {
+                            tracing::error!(kind = %k, "a stored timeline kind is not one this version knows");
+                            Error::internal()
+                        })?
+                    },
                     message: r.try_get("message")?,
                     data: crate::store::from_json(&data, "timeline event data")?,
                 })

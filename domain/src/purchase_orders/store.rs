@@ -26,7 +26,7 @@ pub(super) const WITHDRAW_APPROVAL: &str =
     "approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
     first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL";
 
-pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: &str, message: &str, data: serde_json::Value) -> Result<()> {
+pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
     timeline_event(tx, po_id, actor, "System", kind, message, data).await
 }
 
@@ -36,7 +36,7 @@ pub(crate) async fn timeline_event(
     po_id: i64,
     actor: Option<&User>,
     system: &str,
-    kind: &str,
+    kind: EventKind,
     message: &str,
     data: serde_json::Value,
 ) -> Result<()> {
@@ -45,7 +45,7 @@ pub(crate) async fn timeline_event(
         .bind(clock::now())
         .bind(actor.map(|a| a.id))
         .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| system.to_string()))
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(message)
         .bind(data.to_string())
         .execute(&mut **tx)
@@ -98,7 +98,7 @@ impl Store {
             &mut tx,
             id,
             Some(actor),
-            "created",
+            EventKind::Created,
             &format!(
                 "Raised {number} for {} ({} lines, {}){}",
                 vendor.name,
@@ -153,11 +153,11 @@ impl Store {
         Self::insert_lines(&mut tx, id, &checked.lines, &checked.catalog_cents).await?;
         let (kind, what) = if withdrawn {
             (
-                "edited_after_approval",
+                EventKind::EditedAfterApproval,
                 "Edited after approval: the approval is withdrawn and it needs a new one",
             )
         } else {
-            ("edited", "Edited")
+            (EventKind::Edited, "Edited")
         };
         event(
             &mut tx,
@@ -257,7 +257,7 @@ impl Store {
             Some(r) => format!("Cancelled: {r}"),
             None => "Cancelled".to_string(),
         };
-        event(&mut tx, id, Some(actor), "cancelled", &message, json!({"reason": reason})).await?;
+        event(&mut tx, id, Some(actor), EventKind::Cancelled, &message, json!({"reason": reason})).await?;
         tx.commit().await?;
         self.get_po(id).await
     }
@@ -326,7 +326,7 @@ impl Store {
             &mut tx,
             id,
             Some(actor),
-            "received",
+            EventKind::Received,
             &message,
             json!({"lines": received_now, "status": status.as_str()}),
         )

@@ -161,7 +161,13 @@ async fn lifecycle_with_auto_approval_rejection_and_receipts(b: &'static str) {
             .await
             .unwrap();
     assert_eq!((full.status, full.lines[0].received_quantity), (PoStatus::Received, 6));
-    let kinds: Vec<String> = f.s.po_timeline(big.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> =
+        f.s.po_timeline(big.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind.as_str().to_string())
+            .collect();
     assert_eq!(
         kinds,
         ["created", "submitted", "rejected", "edited", "submitted", "approved", "received", "received"],
@@ -592,7 +598,7 @@ async fn an_approver_cannot_decide_on_their_own_po_unless_allowed(b: &'static st
     let e = f.s.reject_po(&f.approver, po.id, po.version, "no").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SelfApproval, "{b}: {e:?}");
     assert_eq!(f.s.get_po(po.id).await.unwrap(), po, "{b}: nothing changed");
-    let kinds: Vec<String> = f.s.po_timeline(po.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = f.s.po_timeline(po.id).await.unwrap().into_iter().map(|e| e.kind.as_str().to_string()).collect();
     assert_eq!(kinds, ["created", "submitted"], "{b}");
 
     // One-person teams: the setting allows it, and it is recorded.

@@ -15,6 +15,7 @@
 use super::client::{QboError, DUPLICATE_DOC_NUMBER};
 use super::connection::{AccessError, Qbo};
 use super::{purchase_order_body, PushInput, PushLine, QboCompany};
+use crate::purchase_orders::EventKind;
 use crate::purchase_orders::{timeline_event, PurchaseOrder};
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result};
@@ -274,7 +275,7 @@ impl Qbo {
                 format!("Pushed to QuickBooks as purchase order {qbo_id}")
             };
             let data = json!({"qbo_id": qbo_id, "request_id": request_id, "doc_number": po.number, "adopted": adopted});
-            timeline_event(&mut tx, po.id, by.user(), by.name(), "qbo_pushed", &message, data).await?;
+            timeline_event(&mut tx, po.id, by.user(), by.name(), EventKind::QboPushed, &message, data).await?;
             tracing::info!(po = po.id, qbo_id = %qbo_id, adopted, "pushed to QuickBooks");
         }
         tx.commit().await?;
@@ -327,7 +328,7 @@ impl Qbo {
             text.push_str(&format!(" Retrying by itself at {} UTC.", &at[11..16]));
         }
         let data = json!({"error": message, "retry_at": retry_at, "attempt": attempts, "new_request_next": rotate});
-        timeline_event(&mut tx, po.id, by.user(), by.name(), "qbo_push_failed", &text, data).await?;
+        timeline_event(&mut tx, po.id, by.user(), by.name(), EventKind::QboPushFailed, &text, data).await?;
         tx.commit().await?;
         tracing::warn!(po = po.id, "push to QuickBooks failed: {message}");
         Err(match err.code {
