@@ -189,14 +189,8 @@ impl Store {
         if lines.is_empty() {
             return Ok(());
         }
-        let values = (0..lines.len())
-            .map(|i| {
-                let n = i * 11;
-                let p: Vec<String> = (1..=11).map(|k| format!("${}", n + k)).collect();
-                format!("({}, {}, {}, {}, 0, {})", p[0], p[1], p[2], p[3], p[4..].join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Eleven values a line, `received_quantity` starting at 0.
+        let values = crate::store::row_placeholders(lines.len(), 11, Some((4, "0")));
         let sql = format!(
             "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details, catalog_unit_cost_cents)
              VALUES {values}"

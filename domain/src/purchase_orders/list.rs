@@ -4,7 +4,7 @@
 use super::rows::{dispatch_status_of, status_of};
 use super::*;
 use crate::store::json_rows_sql;
-use crate::store::{fts_trigrams, like_pattern, Backend};
+use crate::store::{fts_trigrams, like_pattern, Backend, Param, Params};
 use crate::{Error, Result, Store};
 
 const DEFAULT_PAGE: i64 = 50;
@@ -51,24 +51,6 @@ struct SummaryRow {
     procurement_status: Option<String>,
 }
 
-/// A bound argument of a query built from filters.
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
-impl Arg {
-    fn bind<'q, O>(
-        &self,
-        q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-        match self {
-            Arg::Int(v) => q.bind(*v),
-            Arg::Text(v) => q.bind(v.clone()),
-        }
-    }
-}
-
 impl Store {
     /// Newest first, by keyset on id; filters use their indexes.
     pub async fn list_pos(&self, f: &PoFilter) -> Result<PoPage> {
@@ -84,23 +66,19 @@ impl Store {
             ),
             None => None,
         };
-        // Clauses with numbered placeholders, built from the filters given, so
+        // Clauses with their placeholders, built from the filters given, so
         // that each query uses the index of its filter.
         let filter_count = [f.company_id, f.vendor_id, f.ticket_id, f.project_id].iter().flatten().count();
         let mut clauses: Vec<String> = Vec::new();
-        let mut args: Vec<Arg> = Vec::new();
-        let mut push = |sql: &str, arg: Arg| {
-            args.push(arg);
-            clauses.push(sql.replace('?', &format!("${}", args.len())));
-        };
-        for (sql, v) in [
-            ("p.company_id = ?", f.company_id),
-            ("p.vendor_id = ?", f.vendor_id),
-            ("p.ticket_id = ?", f.ticket_id),
-            ("p.project_id = ?", f.project_id),
+        let mut params = Params::default();
+        for (column, v) in [
+            ("p.company_id", f.company_id),
+            ("p.vendor_id", f.vendor_id),
+            ("p.ticket_id", f.ticket_id),
+            ("p.project_id", f.project_id),
         ] {
             if let Some(v) = v {
-                push(sql, Arg::Int(v));
+                clauses.push(format!("{column} = {}", params.add(Param::Int(v))));
             }
         }
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
@@ -109,25 +87,21 @@ impl Store {
         let number = q.and_then(rules::as_po_number);
         let q = q.filter(|_| number.is_none());
         if let Some(n) = number {
-            push("p.number = ?", Arg::Text(n));
+            clauses.push(format!("p.number = {}", params.add(Param::Text(n))));
         }
         if let Some(s) = f.status {
-            push("p.status = ?", Arg::Text(s.as_str().to_string()));
+            clauses.push(format!("p.status = {}", params.add(Param::Text(s.as_str().to_string()))));
         }
         // The cursor's clause names the column the page is walked by.
-        let cursor_at = cursor.map(|c| {
-            args.push(Arg::Int(c));
-            args.len()
-        });
+        let cursor_at = cursor.map(|c| params.add(Param::Int(c)));
         let base = clauses.clone();
         let with_cursor = |key: &str, mut c: Vec<String>| {
-            c.extend(cursor_at.map(|n| format!("{key} < ${n}")));
+            c.extend(cursor_at.as_ref().map(|n| format!("{key} < {n}")));
             c
         };
         let mut like = None;
         if let Some(q) = q {
-            args.push(Arg::Text(like_pattern(q)));
-            like = Some(format!("p.search_text LIKE ${} ESCAPE '\\'", args.len()));
+            like = Some(format!("p.search_text LIKE {} ESCAPE '\\'", params.add(Param::Text(like_pattern(q)))));
         }
         // `q` is a substring of the search text. On SQLite, three characters
         // or more: the newest 500 POs are read first, and only when they do not
@@ -136,17 +110,16 @@ impl Store {
         // read every PO). PostgreSQL's trigram index serves the LIKE itself.
         let mut fts = None;
         if let Some(t) = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite) {
-            args.push(Arg::Text(t));
-            fts = Some(format!("po_search MATCH ${}", args.len()));
+            fts = Some(format!("po_search MATCH {}", params.add(Param::Text(t))));
         }
-        let limit_at = args.len() + 1;
+        let limit_at = params.next_placeholder();
         let where_of = |c: Vec<String>| if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
         let page_sql = |from: &str, key: &str, clauses: Vec<String>| {
             let inner = format!(
                 "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
                         p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
                  FROM {from} JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
-                 {} ORDER BY {key} DESC LIMIT ${limit_at}",
+                 {} ORDER BY {key} DESC LIMIT {limit_at}",
                 where_of(clauses)
             );
             // The page as one JSON array in one row.
@@ -187,10 +160,7 @@ impl Store {
         let mut json = String::new();
         for (i, sql) in attempts.iter().enumerate() {
             // (On SQLite with a trigram query: the newest POs, then the index.)
-            let mut query = sqlx::query_scalar::<_, String>(sql);
-            for a in &args {
-                query = a.bind(query);
-            }
+            let query = Params::bind_to(params.values(), sqlx::query_scalar::<_, String>(sql));
             json = query.bind(limit + 1).fetch_one(self.pool()).await?;
             // The newest POs filled the page: no need to ask the index.
             if i == 0 && attempts.len() > 1 && serde_json::from_str::<Vec<serde_json::Value>>(&json).map_or(0, |v| v.len()) as i64 > limit {
@@ -258,13 +228,10 @@ impl Store {
                     "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE {} AND p.status IN ('approved', 'partially_received', 'received')",
                     clauses[..filter_count].join(" AND ")
                 );
-                let mut q = sqlx::query_scalar::<_, i64>(&sql);
-                for a in &args[..filter_count] {
-                    if let Arg::Int(v) = a {
-                        q = q.bind(*v);
-                    }
-                }
-                q.fetch_one(self.pool()).await?
+                // The company/vendor/ticket/project filters are the first values.
+                Params::bind_to(&params.values()[..filter_count], sqlx::query_scalar::<_, i64>(&sql))
+                    .fetch_one(self.pool())
+                    .await?
             }
         };
         Ok(PoPage {

@@ -304,6 +304,67 @@ pub(crate) fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, ord
     }
 }
 
+/// A value bound to a query built from optional pieces.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// The `$n` placeholders of a query built from optional pieces, each with
+/// its value: `add` hands out the next placeholder and keeps the value, so
+/// the numbering and the binding cannot drift apart.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<Param>);
+
+impl Params {
+    /// Keeps `value`; returns its placeholder (`$1`, `$2`, …).
+    pub(crate) fn add(&mut self, value: Param) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+
+    /// The placeholder the next value will get.
+    pub(crate) fn next_placeholder(&self) -> String {
+        format!("${}", self.0.len() + 1)
+    }
+
+    /// The values, in placeholder order.
+    pub(crate) fn values(&self) -> &[Param] {
+        &self.0
+    }
+
+    /// Binds `values` to a scalar query, in order.
+    pub(crate) fn bind_to<'q, O>(
+        values: &[Param],
+        mut q: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        for v in values {
+            q = match v {
+                Param::Int(i) => q.bind(*i),
+                Param::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }
+}
+
+/// `n` rows of `width` placeholders each, numbered in order:
+/// `($1, $2), ($3, $4)` for a multi-row INSERT; `fixed` is spliced in each
+/// row at the given position (a literal such as `0`).
+pub(crate) fn row_placeholders(n: usize, width: usize, fixed: Option<(usize, &str)>) -> String {
+    (0..n)
+        .map(|r| {
+            let mut cells: Vec<String> = (1..=width).map(|k| format!("${}", r * width + k)).collect();
+            if let Some((at, lit)) = fixed {
+                cells.insert(at, lit.to_string());
+            }
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Reads stored JSON of `what`; a row that does not read is an error, never
 /// a silent default.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> crate::Result<T> {
@@ -316,6 +377,18 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut p = Params::default();
+        assert_eq!(
+            (p.add(Param::Int(1)), p.add(Param::Text("x".into())), p.next_placeholder()),
+            ("$1".into(), "$2".into(), "$3".into())
+        );
+        assert_eq!(p.values().len(), 2);
+        assert_eq!(row_placeholders(2, 2, Some((1, "0"))), "($1, 0, $2), ($3, 0, $4)");
+        assert_eq!(row_placeholders(1, 3, None), "($1, $2, $3)");
+    }
 
     #[test]
     fn trigram_queries_quote_every_piece() {
