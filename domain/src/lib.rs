@@ -19,6 +19,8 @@ pub mod clock;
 pub mod crypto;
 #[cfg(feature = "server")]
 pub mod demo;
+#[cfg(all(test, feature = "server"))]
+pub(crate) mod fixtures;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]

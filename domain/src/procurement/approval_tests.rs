@@ -2,9 +2,9 @@
 //! snapshot, never the catalog as it is now; a retry that buys more goes
 //! back to an approver before anything is sent.
 
-use super::engine_tests::{engine, world};
 use super::*;
 use crate::catalog::{CompanyInput, Distributor as Kind, ProductInput};
+use crate::fixtures::pax8::{engine, world};
 use crate::purchase_orders::PoStatus;
 use crate::ErrorCode;
 

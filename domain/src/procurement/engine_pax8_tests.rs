@@ -4,9 +4,9 @@
 //! every subscription status, order lines named later. SQLite and PostgreSQL.
 
 use super::engine::{Engine, Timing};
-use super::engine_tests::{engine, timing, world, DiesAfterSending, World};
 use super::*;
 use crate::catalog::Distributor as Kind;
+use crate::fixtures::pax8::{engine, timing, world, DiesAfterSending, World};
 use crate::settings::SettingsUpdate;
 use chrono::Duration;
 use fakes::pax8::{Fault, ProductRule, Route};

@@ -2,148 +2,13 @@
 //! dispatch through double requests, lost replies, 5xx, refusals, a worker
 //! killed mid-call, and two workers at once.
 
-use super::distributor::{
-    BoxFuture, DistError, Distributor, OrderCensus, PlacedOrder, ProductRequirements, RemoteCompany, RemotePage, RemoteProduct, SubscriptionState,
-};
-use super::engine::{Engine, Timing};
-use super::pax8::{Pax8, Pax8Config};
 use super::*;
-use crate::catalog::{CompanyInput, ContractLineInput, ContractLineStatus, Distributor as Kind, ProductInput, VendorInput};
+use crate::catalog::{ContractLineStatus, Distributor as Kind};
+use crate::fixtures::pax8::{engine, world, DiesAfterSending};
 use crate::purchase_orders::{LineInput, PoInput};
 use crate::settings::SettingsUpdate;
-use crate::testing::{new_user, store};
-use crate::users::{Role, User};
-use crate::Store;
-use chrono::Duration;
-use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
+use fakes::pax8::{Fault, Route};
 use std::sync::Arc;
-
-pub(super) struct World {
-    pub(super) s: Store,
-    pub(super) fake: FakePax8,
-    pub(super) pax8: Arc<Pax8>,
-    pub(super) buyer: User,
-    pub(super) approver: User,
-    pub(super) po: i64,
-    pub(super) contract_line: i64,
-}
-
-pub(super) fn timing() -> Timing {
-    Timing {
-        lease: Duration::seconds(1),
-        reconcile_grace: Duration::zero(),
-        poll_every: Duration::zero(),
-        retry_after: Duration::zero(),
-        poll_max: Duration::zero(),
-        pending_limit: Duration::hours(24),
-    }
-}
-
-pub(super) fn engine(w: &World, owner: &str, d: Arc<dyn Distributor>) -> Engine {
-    Engine {
-        store: w.s.clone(),
-        distributor: d,
-        owner: owner.into(),
-        timing: timing(),
-    }
-}
-
-pub(super) async fn world(backend: &str, with_commitment: bool, vendor_kind: Kind) -> World {
-    let s = store(backend).await;
-    let fake = FakePax8::start(0, "id", "secret").await.unwrap();
-    fake.add_company("c-1");
-    fake.add_product(
-        "p-m365",
-        ProductRule {
-            requires_commitment: true,
-            required_details: vec![],
-            ..Default::default()
-        },
-    );
-    fake.activate_after(1);
-    let pax8 = Arc::new(Pax8::new(Pax8Config {
-        api_url: fake.base.clone(),
-        token_url: fake.token_url(),
-        audience: super::pax8::DEFAULT_AUDIENCE.into(),
-        client_id: "id".into(),
-        client_secret: "secret".into(),
-        timeout: std::time::Duration::from_millis(700),
-        max_wait: std::time::Duration::from_secs(2),
-    }));
-    let buyer = s.create_user(new_user("buyer@x.test", Role::Purchaser)).await.unwrap();
-    let approver = s.create_user(new_user("appr@x.test", Role::Approver)).await.unwrap();
-    let company = s
-        .create_company(&CompanyInput {
-            name: Some("Harbor".into()),
-            pax8_company_id: Some("c-1".into()),
-        })
-        .await
-        .unwrap();
-    let vendor = s
-        .create_vendor(&VendorInput {
-            name: Some("Pax8".into()),
-            distributor: Some(vendor_kind),
-            qbo_vendor_id: None,
-        })
-        .await
-        .unwrap();
-    let product = s
-        .create_product(&ProductInput {
-            vendor_id: Some(vendor.id),
-            name: Some("M365 BP".into()),
-            sku: Some("BP".into()),
-            unit_cost_cents: Some(2200),
-            distributor_product_id: Some("p-m365".into()),
-            billing_term: Some("Monthly".into()),
-            commitment_term_id: with_commitment.then(|| "ct-1".to_string()),
-            qbo_item_id: None,
-        })
-        .await
-        .unwrap();
-    let contract = s.create_contract(company.id, "Managed M365").await.unwrap();
-    let cl = s
-        .add_contract_line(
-            contract.id,
-            &ContractLineInput {
-                product_id: Some(product.id),
-                description: "Seats".into(),
-                quantity: 10,
-                unit_price_cents: 2600,
-            },
-        )
-        .await
-        .unwrap();
-    s.update_settings(&SettingsUpdate {
-        auto_approve_limit_cents: Some(0),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let input = PoInput {
-        vendor_id: vendor.id,
-        company_id: Some(company.id),
-        lines: vec![LineInput {
-            description: "M365 BP".into(),
-            quantity: 10,
-            unit_cost_cents: 2200,
-            product_id: Some(product.id),
-            contract_line_id: Some(cl.id),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let po = s.create_po(&buyer, &input, true).await.unwrap();
-    s.approve_po(&approver, po.id, po.version, None).await.unwrap();
-    World {
-        s,
-        fake,
-        pax8,
-        buyer,
-        approver,
-        po: po.id,
-        contract_line: cl.id,
-    }
-}
 
 crate::both_backends!(fifty_requests_one_order_then_provisioned_and_the_contract_line_active);
 async fn fifty_requests_one_order_then_provisioned_and_the_contract_line_active(b: &'static str) {
@@ -272,51 +137,6 @@ async fn abandon_and_not_provisionable(b: &'static str) {
     assert_eq!(d.status, DispatchStatus::NotProvisionable, "{b}");
     engine(&other, "w1", other.pax8.clone()).drain().await.unwrap();
     assert_eq!(other.fake.requests(Route::CreateOrder), 0, "{b}: nothing sent");
-}
-
-/// Sends the order, then never returns: a worker killed mid-call.
-pub(super) struct DiesAfterSending(pub(super) Arc<Pax8>);
-
-impl Distributor for DiesAfterSending {
-    fn name(&self) -> &'static str {
-        "Pax8"
-    }
-    fn test_connection(&self) -> BoxFuture<'_, Result<(), DistError>> {
-        self.0.test_connection()
-    }
-    fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
-        Box::pin(async move {
-            let _ = self.0.place_order(order).await;
-            std::future::pending().await
-        })
-    }
-    fn validate_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<(), DistError>> {
-        self.0.validate_order(order)
-    }
-    fn order_census<'a>(&'a self, c: &'a str) -> BoxFuture<'a, Result<OrderCensus, DistError>> {
-        self.0.order_census(c)
-    }
-    fn new_orders<'a>(&'a self, c: &'a str, b: Option<&'a OrderCensus>, s: chrono::NaiveDate) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
-        self.0.new_orders(c, b, s)
-    }
-    fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
-        self.0.order(id)
-    }
-    fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
-        self.0.subscription(id)
-    }
-    fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {
-        self.0.company(id)
-    }
-    fn find_companies<'a>(&'a self, q: &'a str) -> BoxFuture<'a, Result<Vec<RemoteCompany>, DistError>> {
-        self.0.find_companies(q)
-    }
-    fn find_products<'a>(&'a self, q: &'a str, page: u64) -> BoxFuture<'a, Result<RemotePage<RemoteProduct>, DistError>> {
-        self.0.find_products(q, page)
-    }
-    fn product_requirements<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<ProductRequirements, DistError>> {
-        self.0.product_requirements(id)
-    }
 }
 
 crate::both_backends!(a_worker_dying_mid_call_is_recovered_by_another_without_a_second_order);

@@ -2,9 +2,9 @@
 //! prices and overrides, a product of the PO's vendor, revising an approved
 //! PO, and two approvals above the second limit.
 
-use super::store_tests::{fixture, input, Fixture};
 use super::*;
 use crate::catalog::{ProductInput, VendorInput};
+use crate::fixtures::purchase_orders::{fixture, input, Fixture};
 use crate::settings::SettingsUpdate;
 use crate::testing::new_user;
 use crate::users::Role;

@@ -2,90 +2,9 @@
 
 use super::*;
 use crate::catalog::{CompanyInput, VendorInput};
+use crate::fixtures::purchase_orders::{fixture, input};
 use crate::settings::SettingsUpdate;
-use crate::testing::store;
-use crate::users::{NewUser, Role, User};
-use crate::{ErrorCode, Store};
-
-pub(crate) struct Fixture {
-    pub s: Store,
-    pub tech: User,
-    pub approver: User,
-    pub company: i64,
-    pub other_company: i64,
-    pub vendor: i64,
-    pub ticket: i64,
-    pub project: i64,
-}
-
-pub(crate) async fn fixture(backend: &str) -> Fixture {
-    let s = store(backend).await;
-    let user = |email: &str, role| NewUser {
-        email: email.into(),
-        name: email.split('@').next().unwrap().into(),
-        password: "a long password".into(),
-        role,
-    };
-    let tech = s.create_user(user("tech@x.test", Role::Technician)).await.unwrap();
-    let approver = s.create_user(user("appr@x.test", Role::Approver)).await.unwrap();
-    let company = s
-        .create_company(&CompanyInput {
-            name: Some("Harbor Dental".into()),
-            pax8_company_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let other_company = s
-        .create_company(&CompanyInput {
-            name: Some("Northwind".into()),
-            pax8_company_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let vendor = s
-        .create_vendor(&VendorInput {
-            name: Some("CDW".into()),
-            distributor: None,
-            qbo_vendor_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let ticket = s.create_ticket(company, "Laptop for new hire").await.unwrap().id;
-    let project = s.create_project(other_company, "Wi-Fi refresh").await.unwrap().id;
-    s.update_settings(&SettingsUpdate {
-        auto_approve_limit_cents: Some(50_000),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    Fixture {
-        s,
-        tech,
-        approver,
-        company,
-        other_company,
-        vendor,
-        ticket,
-        project,
-    }
-}
-
-pub(crate) fn input(f: &Fixture, qty: i64, cents: i64) -> PoInput {
-    PoInput {
-        vendor_id: f.vendor,
-        company_id: Some(f.company),
-        lines: vec![LineInput {
-            description: "Dell Latitude 5450".into(),
-            quantity: qty,
-            unit_cost_cents: cents,
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
-}
+use crate::ErrorCode;
 
 crate::both_backends!(lifecycle_with_auto_approval_rejection_and_receipts);
 async fn lifecycle_with_auto_approval_rejection_and_receipts(b: &'static str) {

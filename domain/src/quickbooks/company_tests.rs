@@ -4,9 +4,9 @@
 
 use super::client::QboApp;
 use super::push::Pusher;
-use super::push_tests::{app, approved_po, connect, world, world_in};
 use super::{Environment, Qbo};
 use crate::crypto::EncryptionKey;
+use crate::fixtures::quickbooks::{app, approved_po, connect, world, world_in};
 use crate::ErrorCode;
 use fakes::qbo::{Company, QboFault, QboRoute};
 use std::time::Duration;
