@@ -1,7 +1,7 @@
 //! Reading a PO: the PO with its lines (and the catalog now beside what
 //! was approved), its timeline and its signatures.
 
-use super::rows::{lines_from_json, po_from_row, LINE_FIELDS, PO_FROM, PO_SELECT};
+use super::rows::{PoRow, LINE_FIELDS, PO_FROM, PO_SELECT};
 use super::*;
 use crate::store::json_rows_sql;
 use crate::{Error, Result, Store};
@@ -11,17 +11,17 @@ impl Store {
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
         // The PO and its lines (as one JSON array) in one query.
         let lines = json_rows_sql(self.backend(), &LINE_FIELDS, "po_lines x WHERE x.po_id = p.id", "x.line_no");
-        let row = sqlx::query(&format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1"))
+        let row: PoRow = sqlx::query_as(&format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The purchase order"))?;
-        let mut po = po_from_row(&row, lines_from_json(&row.try_get::<String, _>("lines_json")?)?)?;
+        let company = row.company_pax8_id.clone();
+        let mut po = row.into_model()?;
         // The catalog now, beside what was approved, until it is sent.
         use DispatchStatus::*;
         let unsent = !matches!(po.procurement_status, Some(Provisioned | NotProvisionable | Abandoned));
         if let (Some(snapshot), true) = (&po.snapshot, unsent && (po.status == PoStatus::PendingApproval || po.status.is_committed())) {
-            let company: Option<String> = row.try_get("company_pax8_id")?;
             po.catalog_changes = self.catalog_changes(id, snapshot, company.as_deref()).await?;
         }
         Ok(po)

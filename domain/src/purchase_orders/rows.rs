@@ -4,8 +4,6 @@
 use super::*;
 use crate::store::to_bool;
 use crate::{Error, Result};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 pub(super) const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
     p.company_id, c.name AS company_name, p.ticket_id, t.title AS ticket_title, p.project_id, pr.name AS project_name,
@@ -82,121 +80,151 @@ pub(super) fn status_of(s: &str) -> Result<PoStatus> {
     PoStatus::parse(s).ok_or_else(Error::internal)
 }
 
-pub(super) fn po_from_row(r: &AnyRow, lines: Vec<PoLine>) -> Result<PurchaseOrder> {
-    let id: i64 = r.try_get("id")?;
-    let approval = match r.try_get::<Option<String>, _>("approval_kind")?.as_deref() {
-        Some(kind) => Some(Approval {
+/// A PO as [`PO_SELECT`] gives it, with its lines as one JSON array
+/// (`lines_json`); [`PoRow::into_model`] makes the shared model of it.
+#[derive(sqlx::FromRow)]
+pub(super) struct PoRow {
+    id: i64,
+    number: String,
+    status: String,
+    version: i64,
+    vendor_id: i64,
+    vendor_name: String,
+    vendor_distributor: Option<String>,
+    company_id: i64,
+    company_name: String,
+    ticket_id: Option<i64>,
+    ticket_title: Option<String>,
+    project_id: Option<i64>,
+    project_name: Option<String>,
+    currency: String,
+    notes: String,
+    total_cents: i64,
+    created_by: i64,
+    created_by_name: String,
+    created_at: String,
+    updated_at: String,
+    approval_kind: Option<String>,
+    approved_by: Option<i64>,
+    approved_by_name: Option<String>,
+    approved_at: Option<String>,
+    approval_limit_cents: Option<i64>,
+    signature_id: Option<i64>,
+    signature_sha256: Option<String>,
+    rejected_by: Option<i64>,
+    rejected_by_name: Option<String>,
+    rejected_at: Option<String>,
+    rejection_reason: Option<String>,
+    cancelled_by: Option<i64>,
+    cancelled_by_name: Option<String>,
+    cancelled_at: Option<String>,
+    cancel_reason: Option<String>,
+    qbo_id: Option<String>,
+    qbo_pushed_at: Option<String>,
+    qbo_error: Option<String>,
+    procurement_status: Option<String>,
+    self_approved: i64,
+    snapshot: Option<String>,
+    revision: Option<String>,
+    approvals_required: i64,
+    /// The company's Pax8 id now (beside the snapshot's).
+    pub(super) company_pax8_id: Option<String>,
+    first_approved_by: Option<i64>,
+    first_approved_by_name: Option<String>,
+    first_approved_at: Option<String>,
+    first_signature_id: Option<i64>,
+    first_signature_sha256: Option<String>,
+    lines_json: String,
+}
+
+/// Someone named on a PO whose name may be gone: "unknown".
+fn named_or_unknown(id: Option<i64>, name: Option<String>) -> Person {
+    person(id, name).unwrap_or(Person {
+        id: None,
+        name: "unknown".into(),
+    })
+}
+
+impl PoRow {
+    pub(super) fn into_model(self) -> Result<PurchaseOrder> {
+        let id = self.id;
+        let approval = self.approval_kind.as_deref().map(|kind| Approval {
             kind: if kind == "auto" { ApprovalKind::Auto } else { ApprovalKind::Manual },
-            by: person(r.try_get("approved_by")?, r.try_get("approved_by_name")?),
-            at: r.try_get::<Option<String>, _>("approved_at")?.unwrap_or_default(),
-            limit_cents: r.try_get("approval_limit_cents")?,
-            signature_url: r
-                .try_get::<Option<i64>, _>("signature_id")?
-                .map(|_| format!("/purchase-orders/{id}/signature.png")),
-            signature_sha256: r.try_get("signature_sha256")?,
-        }),
-        None => None,
-    };
-    let first = match r.try_get::<Option<String>, _>("first_approved_at")? {
-        Some(at) => Some(Approval {
+            by: person(self.approved_by, self.approved_by_name.clone()),
+            at: self.approved_at.clone().unwrap_or_default(),
+            limit_cents: self.approval_limit_cents,
+            signature_url: self.signature_id.map(|_| format!("/purchase-orders/{id}/signature.png")),
+            signature_sha256: self.signature_sha256.clone(),
+        });
+        let first = self.first_approved_at.clone().map(|at| Approval {
             kind: ApprovalKind::Manual,
-            by: person(r.try_get("first_approved_by")?, r.try_get("first_approved_by_name")?),
+            by: person(self.first_approved_by, self.first_approved_by_name.clone()),
             at,
             limit_cents: None,
-            signature_url: r
-                .try_get::<Option<i64>, _>("first_signature_id")?
-                .map(|_| format!("/purchase-orders/{id}/signature.png?approval=1")),
-            signature_sha256: r.try_get("first_signature_sha256")?,
-        }),
-        None => None,
-    };
-    let approvals = first.into_iter().chain(approval.clone()).collect();
-    let rejection = match r.try_get::<Option<String>, _>("rejection_reason")? {
-        Some(reason) => Some(Rejection {
-            by: person(r.try_get("rejected_by")?, r.try_get("rejected_by_name")?).unwrap_or(Person {
-                id: None,
-                name: "unknown".into(),
-            }),
-            at: r.try_get::<Option<String>, _>("rejected_at")?.unwrap_or_default(),
+            signature_url: self.first_signature_id.map(|_| format!("/purchase-orders/{id}/signature.png?approval=1")),
+            signature_sha256: self.first_signature_sha256.clone(),
+        });
+        let approvals = first.into_iter().chain(approval.clone()).collect();
+        let rejection = self.rejection_reason.map(|reason| Rejection {
+            by: named_or_unknown(self.rejected_by, self.rejected_by_name),
+            at: self.rejected_at.unwrap_or_default(),
             reason,
-        }),
-        None => None,
-    };
-    let cancellation = match r.try_get::<Option<String>, _>("cancelled_at")? {
-        Some(at) => Some(Cancellation {
-            by: person(r.try_get("cancelled_by")?, r.try_get("cancelled_by_name")?).unwrap_or(Person {
-                id: None,
-                name: "unknown".into(),
-            }),
+        });
+        let cancellation = self.cancelled_at.map(|at| Cancellation {
+            by: named_or_unknown(self.cancelled_by, self.cancelled_by_name),
             at,
-            reason: r.try_get("cancel_reason")?,
-        }),
-        None => None,
-    };
-    let (qbo_id, qbo_pushed_at, qbo_error): (Option<String>, Option<String>, Option<String>) =
-        (r.try_get("qbo_id")?, r.try_get("qbo_pushed_at")?, r.try_get("qbo_error")?);
-    let qbo = (qbo_id.is_some() || qbo_error.is_some()).then_some(QboState {
-        id: qbo_id,
-        pushed_at: qbo_pushed_at,
-        error: qbo_error,
-    });
-    let distributor: Option<String> = r.try_get("vendor_distributor")?;
-    Ok(PurchaseOrder {
-        id,
-        number: r.try_get("number")?,
-        status: status_of(&r.try_get::<String, _>("status")?)?,
-        version: r.try_get("version")?,
-        vendor: VendorRef {
-            id: r.try_get("vendor_id")?,
-            name: r.try_get("vendor_name")?,
-            distributor: distributor.as_deref().and_then(crate::catalog::Distributor::parse),
-        },
-        company: Named {
-            id: r.try_get("company_id")?,
-            name: r.try_get("company_name")?,
-        },
-        ticket: match r.try_get::<Option<i64>, _>("ticket_id")? {
-            Some(id) => Some(Named {
+            reason: self.cancel_reason,
+        });
+        let qbo = (self.qbo_id.is_some() || self.qbo_error.is_some()).then_some(QboState {
+            id: self.qbo_id,
+            pushed_at: self.qbo_pushed_at,
+            error: self.qbo_error,
+        });
+        Ok(PurchaseOrder {
+            id,
+            number: self.number,
+            status: status_of(&self.status)?,
+            version: self.version,
+            vendor: VendorRef {
+                id: self.vendor_id,
+                name: self.vendor_name,
+                distributor: self.vendor_distributor.as_deref().and_then(crate::catalog::Distributor::parse),
+            },
+            company: Named {
+                id: self.company_id,
+                name: self.company_name,
+            },
+            ticket: self.ticket_id.map(|id| Named {
                 id,
-                name: r.try_get("ticket_title")?,
+                name: self.ticket_title.unwrap_or_default(),
             }),
-            None => None,
-        },
-        project: match r.try_get::<Option<i64>, _>("project_id")? {
-            Some(id) => Some(Named {
+            project: self.project_id.map(|id| Named {
                 id,
-                name: r.try_get("project_name")?,
+                name: self.project_name.unwrap_or_default(),
             }),
-            None => None,
-        },
-        lines,
-        total_cents: r.try_get("total_cents")?,
-        currency: r.try_get("currency")?,
-        notes: r.try_get("notes")?,
-        created_by: Person {
-            id: r.try_get("created_by")?,
-            name: r.try_get("created_by_name")?,
-        },
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        approval,
-        rejection,
-        cancellation,
-        qbo,
-        procurement_status: dispatch_status_of(r.try_get("procurement_status")?)?,
-        self_approved: to_bool(r.try_get("self_approved")?),
-        approvals_required: r.try_get("approvals_required")?,
-        approvals,
-        snapshot: match r.try_get::<Option<String>, _>("snapshot")? {
-            Some(j) => Some(crate::store::from_json(&j, "PO snapshot")?),
-            None => None,
-        },
-        catalog_changes: vec![],
-        revision: match r.try_get::<Option<String>, _>("revision")? {
-            Some(j) => Some(crate::store::from_json(&j, "PO revision")?),
-            None => None,
-        },
-    })
+            lines: lines_from_json(&self.lines_json)?,
+            total_cents: self.total_cents,
+            currency: self.currency,
+            notes: self.notes,
+            created_by: Person {
+                id: Some(self.created_by),
+                name: self.created_by_name,
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            approval,
+            rejection,
+            cancellation,
+            qbo,
+            procurement_status: dispatch_status_of(self.procurement_status)?,
+            self_approved: to_bool(self.self_approved),
+            approvals_required: self.approvals_required,
+            approvals,
+            snapshot: self.snapshot.map(|j| crate::store::from_json(&j, "PO snapshot")).transpose()?,
+            catalog_changes: vec![],
+            revision: self.revision.map(|j| crate::store::from_json(&j, "PO revision")).transpose()?,
+        })
+    }
 }
 
 pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
