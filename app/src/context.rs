@@ -139,8 +139,8 @@ fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
-/// The session cookie's value in this request, if any.
-pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+/// The value of the cookie `name` in this request, if any.
+fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -148,12 +148,25 @@ pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             let (k, v) = c.trim().split_once('=')?;
-            ((k == SESSION_COOKIE || k == SECURE_SESSION_COOKIE) && !v.is_empty()).then(|| v.to_string())
+            (k == name && !v.is_empty()).then(|| v.to_string())
         })
 }
 
+/// A session cookie of either name, if any: what the cross-site guard
+/// looks for (any cookie that could sign the request in).
+pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    cookie(headers, SECURE_SESSION_COOKIE).or_else(|| cookie(headers, SESSION_COOKIE))
+}
+
+/// The session this deployment signs in with: under https only the
+/// `__Host-` cookie (a sibling subdomain can set a plain one for the whole
+/// domain, but not that), else the plain one.
+pub fn session_cookie_for(headers: &http::HeaderMap, secure: bool) -> Option<String> {
+    cookie(headers, session_cookie_name(secure))
+}
+
 /// The user behind a request's bearer token or session cookie.
-pub async fn user_from_headers(store: &Store, headers: &http::HeaderMap) -> Result<Option<User>, Error> {
+pub async fn user_from_headers(store: &Store, headers: &http::HeaderMap, secure: bool) -> Result<Option<User>, Error> {
     if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
         let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
         // A wrong token is an error even when a cookie is also present.
@@ -162,7 +175,7 @@ pub async fn user_from_headers(store: &Store, headers: &http::HeaderMap) -> Resu
             None => Err(Error::new(domain::ErrorCode::Unauthenticated, "The API token is not valid or was revoked.")),
         };
     }
-    match session_cookie(headers) {
+    match session_cookie_for(headers, secure) {
         Some(c) => store.user_by_session(&c).await,
         None => Ok(None),
     }
@@ -176,7 +189,7 @@ pub async fn signed_in() -> Result<(AppState, User), ApiError> {
     if let Some(user) = parts.extensions.get::<User>() {
         return Ok((st, user.clone()));
     }
-    let user = user_from_headers(&st.store, &parts.headers)
+    let user = user_from_headers(&st.store, &parts.headers, st.secure_cookies)
         .await?
         .ok_or_else(|| ApiError(Error::unauthenticated()))?;
     Ok((st, user))
@@ -227,6 +240,17 @@ pub async fn client_address() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn under_https_only_the_host_cookie_signs_in() {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::COOKIE, "nexos_session=tossed; other=1".parse().unwrap());
+        assert_eq!(session_cookie_for(&h, true), None, "a plain cookie a sibling subdomain set");
+        assert_eq!(session_cookie_for(&h, false).as_deref(), Some("tossed"));
+        h.insert(http::header::COOKIE, "nexos_session=tossed; __Host-nexos_session=mine".parse().unwrap());
+        assert_eq!(session_cookie_for(&h, true).as_deref(), Some("mine"));
+        assert_eq!(session_cookie(&h).as_deref(), Some("mine"), "the guard sees any session cookie");
+    }
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {

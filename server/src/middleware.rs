@@ -60,7 +60,7 @@ pub async fn require_sign_in(State(state): State<AppState>, mut req: Request, ne
     if path == "/login" || path.starts_with("/pkg/") || path.starts_with("/api/") {
         return next.run(req).await;
     }
-    match user_from_headers(&state.store, req.headers()).await {
+    match user_from_headers(&state.store, req.headers(), state.secure_cookies).await {
         Ok(Some(user)) => {
             req.extensions_mut().insert(user);
             next.run(req).await

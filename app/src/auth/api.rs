@@ -66,7 +66,8 @@ pub async fn login(email: String, password: String) -> Result<User, ApiError> {
 /// The session cookie of this request, if any.
 #[cfg(feature = "ssr")]
 fn this_session() -> Option<String> {
-    use_context::<http::request::Parts>().and_then(|p| crate::context::session_cookie(&p.headers))
+    let secure = crate::context::state().map(|s| s.secure_cookies).unwrap_or(true);
+    use_context::<http::request::Parts>().and_then(|p| crate::context::session_cookie_for(&p.headers, secure))
 }
 
 /// Clears the session cookie in the browser.
