@@ -129,9 +129,17 @@ async fn forty_parallel_wrong_passwords_evaluate_at_most_ten(backend: &'static s
     let evaluated = statuses.iter().filter(|s| **s == 401).count();
     assert!(evaluated <= 10, "{backend}: {evaluated} passwords were checked: {statuses:?}");
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{backend}: {statuses:?}");
-    // Memory stays flat: 40 Argon2 runs at once would hold 40 × 19 MiB.
-    let grew = peak_rss_kib().saturating_sub(peak_before) / 1024;
-    assert!(grew < 200, "{backend}: the peak memory grew by {grew} MiB");
+    // Memory stays flat: 40 Argon2 runs at once would hold 40 × 19 MiB;
+    // the gate runs at most one per core. (The test process's own peak RSS
+    // is shared with the tests running beside this one, so it is printed,
+    // not asserted.)
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let peak = s.store.argon2_peak();
+    assert!(peak >= 1 && peak <= cores, "{backend}: {peak} password checks ran at once on {cores} cores");
+    eprintln!(
+        "{backend}: peak RSS of the test process grew by {} MiB",
+        peak_rss_kib().saturating_sub(peak_before) / 1024
+    );
     // The address is locked out for this account; the account is not
     // locked for everyone (another address would still sign in).
     let (status, v) = s.call(None, "auth/login", json!({"email": "admin@msp.test", "password": PASSWORD})).await;

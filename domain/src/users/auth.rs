@@ -46,6 +46,9 @@ pub(crate) struct Argon2Gate {
     turns: std::sync::Arc<tokio::sync::Semaphore>,
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     queue: usize,
+    /// Runs under way now, and the most there ever were at once.
+    running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    peak: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Default for Argon2Gate {
@@ -55,6 +58,8 @@ impl Default for Argon2Gate {
             turns: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
             waiting: Default::default(),
             queue: cores * 4,
+            running: Default::default(),
+            peak: Default::default(),
         }
     }
 }
@@ -69,11 +74,13 @@ impl Argon2Gate {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
-        let (turns, waiting) = (self.turns.clone(), self.waiting.clone());
+        let (turns, waiting, running, peak) = (self.turns.clone(), self.waiting.clone(), self.running.clone(), self.peak.clone());
         Some(async move {
             let permit = turns.acquire_owned().await.ok();
             waiting.fetch_sub(1, Ordering::SeqCst);
-            Argon2Turn(permit)
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            Argon2Turn(permit, running)
         })
     }
 }
@@ -83,10 +90,25 @@ impl crate::Store {
     pub(crate) fn argon2(&self) -> std::sync::Arc<Argon2Gate> {
         self.extension::<Argon2Gate>()
     }
+
+    /// The most sign-in password checks (19 MiB each) this server ever ran
+    /// at once: at most one per core, whatever the load.
+    pub fn argon2_peak(&self) -> usize {
+        self.argon2().peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A turn at Argon2 (see [`Argon2Gate`]); dropped when the check is done.
-pub(crate) struct Argon2Turn(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub(crate) struct Argon2Turn(
+    #[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+);
+
+impl Drop for Argon2Turn {
+    fn drop(&mut self) {
+        self.1.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 /// A random secret for a session cookie or an API token (256 bits).
 pub(crate) fn new_secret(prefix: &str) -> String {
