@@ -61,6 +61,16 @@ pub fn cross_site(headers: &HeaderMap, path: &str, site: &Site) -> Option<&'stat
     None
 }
 
+/// An API refusal made before any function runs: `err` as the API's JSON
+/// error, with the status its code stands for.
+fn refusal(err: &Error) -> Response {
+    Response::builder()
+        .status(err.status())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(err).unwrap_or_default()))
+        .unwrap_or_default()
+}
+
 /// Refuses cross-site API calls (403 `cross_site`, nothing runs).
 pub async fn same_site_api(site: Site, req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -71,12 +81,7 @@ pub async fn same_site_api(site: Site, req: Request, next: Next) -> Response {
                 ErrorCode::CrossSite,
                 format!("Refused: {why}. The API takes JSON from this site's pages, or a bearer token."),
             );
-            return Response::builder()
-                .status(403)
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(Body::from(serde_json::to_vec(&err).unwrap_or_default()))
-                .unwrap_or_default();
+            return refusal(&err);
         }
     }
     next.run(req).await
@@ -108,11 +113,7 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
             ErrorCode::TooLarge,
             format!("The request is larger than this takes (at most {} KB).", limit / 1024),
         );
-        return Response::builder()
-            .status(413)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(serde_json::to_vec(&err).unwrap_or_default()))
-            .unwrap_or_default();
+        return refusal(&err);
     }
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));

@@ -5,7 +5,7 @@ use leptos::server_fn::codec::Json;
 
 #[server(endpoint = "auth/login", input = Json, output = Json)]
 pub async fn login(email: String, password: String) -> Result<User, ApiError> {
-    use crate::context::{client_address, session_cookie_name, set_header, state};
+    use crate::context::{client_address, set_header, state};
     use domain::users::{LoginThrottle, SESSION_DAYS};
     use domain::{Error, ErrorCode};
     let st = state()?;
@@ -26,15 +26,7 @@ pub async fn login(email: String, password: String) -> Result<User, ApiError> {
     match st.store.login(&email, &password, &address).await {
         Ok(user) => {
             let secret = st.store.create_session(user.id).await?;
-            let secure = if st.secure_cookies { "; Secure" } else { "" };
-            set_header(
-                http::header::SET_COOKIE,
-                &format!(
-                    "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                    session_cookie_name(st.secure_cookies),
-                    SESSION_DAYS * 86400
-                ),
-            );
+            set_session_cookie(&st, &secret, SESSION_DAYS * 86400);
             tracing::info!(user_id = user.id, "signed in");
             Ok(user)
         }
@@ -70,17 +62,24 @@ fn this_session() -> Option<String> {
     use_context::<http::request::Parts>().and_then(|p| crate::context::session_cookie_for(&p.headers, secure))
 }
 
-/// Clears the session cookie in the browser.
+/// Sets the session cookie (an empty value with `max_age` 0 clears it):
+/// HttpOnly, SameSite=Lax, and under https `Secure` with the `__Host-` name.
 #[cfg(feature = "ssr")]
-fn clear_cookie(st: &crate::context::AppState) {
+fn set_session_cookie(st: &crate::context::AppState, value: &str, max_age: i64) {
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     crate::context::set_header(
         http::header::SET_COOKIE,
         &format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
             crate::context::session_cookie_name(st.secure_cookies)
         ),
     );
+}
+
+/// Clears the session cookie in the browser.
+#[cfg(feature = "ssr")]
+fn clear_cookie(st: &crate::context::AppState) {
+    set_session_cookie(st, "", 0);
 }
 
 #[server(endpoint = "auth/logout", input = Json, output = Json)]

@@ -107,16 +107,18 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
     let may_submit = may(Action::Submit);
     let may_receive = may(Action::Receive);
     let may_cancel = may(Action::Cancel);
-    // Approve and reject: shown to approvers while the PO waits; a refusal
-    // by segregation of duties is said, not hidden.
     let approve = decide(Action::Approve);
     let reject_ok = may(Action::Reject);
-    let waiting_for_approver = matches!(&approve, Some(Err(e)) if e.code != domain::ErrorCode::Conflict && po.allows_state(Action::Approve) && user.as_ref().is_some_and(|u| u.can(policy::permission(Action::Approve))));
     let approve_ok = matches!(approve, Some(Ok(())));
-    let approve_refusal = match &approve {
-        Some(Err(e)) if waiting_for_approver => Some(e.message.clone()),
+    // The policy refuses for the permission first, then the state (409),
+    // then segregation of duties: an approver's refusal that is not about
+    // the state is segregation of duties, and is said, not hidden.
+    let approver = user.as_ref().is_some_and(|u| u.can(policy::permission(Action::Approve)));
+    let approve_refusal = match approve {
+        Some(Err(e)) if approver && e.code != domain::ErrorCode::Conflict => Some(e.message),
         _ => None,
     };
+    let raised_it = user.as_ref().is_some_and(|u| po.created_by.id == Some(u.id));
     let target = match (&po.ticket, &po.project) {
         (Some(t), _) => format!("Ticket #{} {}", t.id, t.name),
         (_, Some(p)) => format!("Project {}", p.name),
@@ -213,7 +215,7 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
         <div class="actions-grid">
             {may_submit.then(|| view! { <SubmitCard id /> })}
             {(approve_ok || reject_ok).then(|| view! {
-                <ApproveCard id version require_signature own=po.self_approvable(user.as_ref()) approve_ok refusal=approve_refusal.clone() two given />
+                <ApproveCard id version require_signature own=raised_it approve_ok refusal=approve_refusal.clone() two given />
             })}
             {(!approve_ok && !reject_ok).then(|| approve_refusal.clone().map(|m| view! {
                 <section class="card action" data-testid="approve-card">

@@ -177,11 +177,11 @@ impl Store {
             at: clock::now(),
             remediation_id,
         };
-        sqlx::query(
-            "UPDATE purchase_orders SET status = 'pending_approval', approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL,
-                signature_id = NULL, self_approved = 0, first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL,
-                approvals_required = $1, total_cents = $2, snapshot = $3, revision = $4, version = version + 1, updated_at = $5 WHERE id = $6",
-        )
+        sqlx::query(&format!(
+            "UPDATE purchase_orders SET status = 'pending_approval', {}, approvals_required = $1, total_cents = $2, snapshot = $3, revision = $4,
+                version = version + 1, updated_at = $5 WHERE id = $6",
+            crate::purchase_orders::WITHDRAW_APPROVAL
+        ))
         .bind(rules::approvals_required(total, second))
         .bind(total)
         .bind(serde_json::to_string(&revised).map_err(|_| Error::internal())?)

@@ -22,7 +22,7 @@ pub(crate) mod snapshot_store;
 #[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
-pub(crate) use store::timeline_event;
+pub(crate) use store::{timeline_event, WITHDRAW_APPROVAL};
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
 #[cfg(all(test, feature = "server"))]
@@ -260,19 +260,6 @@ impl PurchaseOrder {
             distributor: self.vendor.distributor.is_some(),
             qbo_pushed: self.qbo.as_ref().is_some_and(|q| q.id.is_some()),
         }
-    }
-    /// Whether `action` fits the PO's state now (people aside).
-    pub fn allows_state(&self, action: rules::Action) -> bool {
-        rules::allowed(&self.facts(), action)
-    }
-    /// `user` raised this PO and may still approve it (one-person teams):
-    /// an approval would be recorded as a self-approval.
-    pub fn self_approvable(&self, user: Option<&crate::users::User>) -> bool {
-        user.is_some_and(|u| self.created_by.id == Some(u.id))
-    }
-    /// Whether `user` may do `action` now ([`policy::check`]).
-    pub fn may(&self, user: &crate::users::User, rules: policy::Rules, action: rules::Action) -> bool {
-        policy::may(user, &self.facts(), rules, action)
     }
 }
 

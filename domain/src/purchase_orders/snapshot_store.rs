@@ -37,6 +37,14 @@ fn live_product(r: &AnyRow) -> Result<Option<LiveProduct>> {
     })
 }
 
+/// Per PO line (by id), its own terms and its catalog product now, from
+/// rows of [`LINES_WITH_PRODUCTS`].
+fn live_by_line(rows: &[AnyRow]) -> Result<HashMap<i64, (OwnTerms, Option<LiveProduct>)>> {
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>("id")?, (own_terms(r)?, live_product(r)?))))
+        .collect()
+}
+
 impl Store {
     /// What PO `po_id` orders now: its lines with their catalog products
     /// and the company's Pax8 id. Read inside `tx` (the PO locked).
@@ -89,10 +97,7 @@ impl Store {
     /// Where the catalog now differs from PO `po_id`'s snapshot.
     pub(crate) async fn catalog_changes(&self, po_id: i64, snapshot: &Snapshot, pax8_company_now: Option<&str>) -> Result<Vec<Change>> {
         let rows = sqlx::query(LINES_WITH_PRODUCTS).bind(po_id).fetch_all(self.pool()).await?;
-        let mut live = HashMap::new();
-        for r in &rows {
-            live.insert(r.try_get::<i64, _>("id")?, (own_terms(r)?, live_product(r)?));
-        }
+        let live = live_by_line(&rows)?;
         Ok(catalog_changes(snapshot, pax8_company_now, |line| live.get(&line).cloned()))
     }
 
@@ -107,10 +112,7 @@ impl Store {
             .replace("l.po_id = $1", &format!("l.po_id IN ({ids})"))
             .replace("SELECT l.id,", "SELECT l.po_id, l.id,");
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
-        let mut live: HashMap<i64, (OwnTerms, Option<LiveProduct>)> = HashMap::new();
-        for r in &rows {
-            live.insert(r.try_get::<i64, _>("id")?, (own_terms(r)?, live_product(r)?));
-        }
+        let live = live_by_line(&rows)?;
         Ok(pos
             .iter()
             .filter(|(_, s, company)| !catalog_changes(s, company.as_deref(), |line| live.get(&line).cloned()).is_empty())

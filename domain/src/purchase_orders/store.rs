@@ -22,7 +22,7 @@ pub(super) struct Locked {
 
 /// Clears an approval (and its first half) and the snapshot: the PO needs
 /// a new approval of what it orders.
-pub(super) const WITHDRAW_APPROVAL: &str =
+pub(crate) const WITHDRAW_APPROVAL: &str =
     "approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
     first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL";
 

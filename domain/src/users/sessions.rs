@@ -10,6 +10,22 @@ use crate::store::affected;
 use crate::{clock, Error, Result, Store};
 use sqlx::Row;
 
+/// Ends `user_id`'s sessions (all but `keep`) and revokes their API tokens,
+/// inside `tx`: what a new password or a deactivation does.
+pub(super) async fn end_sessions_and_tokens(tx: &mut crate::store::Tx, user_id: i64, keep: Option<&str>) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep.map(secret_hash).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(clock::now())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Starts a session; returns the cookie value (only its hash is stored).
     pub async fn create_session(&self, user_id: i64) -> Result<String> {
@@ -102,16 +118,7 @@ impl Store {
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(user.id)
-            .bind(keep_session.map(secret_hash).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(clock::now())
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions_and_tokens(&mut tx, user.id, keep_session).await?;
         tx.commit().await?;
         self.callers().forget_all();
         Ok(())
@@ -129,16 +136,17 @@ impl Store {
             .await?;
         let idle_since = clock::from_now(chrono::Duration::hours(-idle.max(1)));
         let mut n = 0;
-        for (sql, a, b) in [
-            ("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2", &now, &idle_since),
+        let purges: [(&str, &[&String]); 3] = [
+            ("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2", &[&now, &idle_since]),
             (
                 "DELETE FROM login_failures WHERE (updated_at IS NULL OR updated_at < $1) AND (locked_until IS NULL OR locked_until < $2)",
-                &day_ago,
-                &now,
+                &[&day_ago, &now],
             ),
-            ("DELETE FROM oauth_states WHERE created_at < $1 OR created_at < $2", &hour_ago, &hour_ago),
-        ] {
-            n += affected(&self.execute_write(sqlx::query(sql).bind(a).bind(b)).await?);
+            ("DELETE FROM oauth_states WHERE created_at < $1", &[&hour_ago]),
+        ];
+        for (sql, values) in purges {
+            let q = values.iter().fold(sqlx::query(sql), |q, v| q.bind(v.as_str()));
+            n += affected(&self.execute_write(q).await?);
         }
         self.callers().forget_all();
         Ok(n)

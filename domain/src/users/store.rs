@@ -120,12 +120,7 @@ impl Store {
         if upd.active == Some(false) || upd.password.is_some() {
             // Deactivation or a new password ends every session of that user
             // and revokes every API token (a leaked token dies with a reset).
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(clock::now())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            super::sessions::end_sessions_and_tokens(&mut tx, id, None).await?;
         }
         tx.commit().await?;
         self.callers().forget_all();
