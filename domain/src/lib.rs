@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod error;
 pub mod money;
+pub mod notifications;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;

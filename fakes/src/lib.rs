@@ -1,8 +1,10 @@
 //! Local fakes of the outside services NEXOS talks to, served over real HTTP
-//! on loopback, with faults scripted by tests.
+//! (SMTP for mail) on loopback, with faults scripted by tests.
 
 pub mod pax8;
 pub mod qbo;
+pub mod receiver;
+pub mod smtp;
 
 /// A fake's HTTP server on loopback; dropping it stops the server.
 pub(crate) struct Served {

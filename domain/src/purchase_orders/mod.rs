@@ -4,6 +4,7 @@
 mod approval;
 mod details;
 mod dispatch_status;
+mod inbox;
 #[cfg(feature = "server")]
 mod input;
 #[cfg(feature = "server")]
@@ -30,6 +31,7 @@ pub(crate) mod store_tests;
 
 pub use details::{format_details, parse_details, ProvisioningDetail};
 pub use dispatch_status::DispatchStatus;
+pub use inbox::InboxItem;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

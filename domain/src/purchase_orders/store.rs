@@ -8,6 +8,7 @@ use super::rows::status_of;
 use super::rules::{self, Action, PoFacts};
 use super::*;
 use crate::store::{to_bool, Tx};
+use crate::notifications::Event;
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result, Store};
 use chrono::Datelike;
@@ -50,7 +51,38 @@ pub(crate) async fn timeline_event(
         .bind(data.to_string())
         .execute(&mut **tx)
         .await?;
+    if let Some((event, automatic)) = notified(kind, &data) {
+        let cause = crate::notifications::outbox::Cause {
+            po_id,
+            actor_id: actor.map(|a| a.id),
+            actor_name: actor.map(|a| a.name.as_str()).unwrap_or(system),
+            message,
+            automatic,
+        };
+        crate::notifications::outbox::record(tx, event, &cause).await?;
+    }
     Ok(())
+}
+
+/// The notification a timeline entry raises, if any (and whether it
+/// happened by itself as its actor acted, so nobody is mailed).
+fn notified(kind: EventKind, data: &serde_json::Value) -> Option<(Event, bool)> {
+    Some(match kind {
+        // A submission, a revision sent back to approval, or the first of
+        // two approvals: waiting for (another) approver. A submission
+        // approved at once is dropped by the outbox (the PO is not pending).
+        EventKind::Submitted | EventKind::RevisionRequested | EventKind::ApprovedFirst => (Event::PoSubmitted, false),
+        EventKind::Approved => (Event::PoApproved, false),
+        EventKind::AutoApproved => (Event::PoApproved, true),
+        EventKind::Rejected => (Event::PoRejected, false),
+        EventKind::Cancelled => (Event::PoCancelled, false),
+        // Both open a remediation entry.
+        EventKind::DispatchFailed | EventKind::DispatchNeedsAttention => (Event::DispatchFailed, false),
+        EventKind::DispatchProvisioned => (Event::DispatchProvisioned, false),
+        // Only when it will not retry by itself: a person has to act.
+        EventKind::QboPushFailed if data.get("retry_at").is_none_or(|r| r.is_null()) => (Event::QboPushFailed, false),
+        _ => return None,
+    })
 }
 
 impl Store {

@@ -1,0 +1,125 @@
+//! The outbox: an event's notification and one delivery per recipient,
+//! written inside the transaction of the change that causes it. If the
+//! change commits, the deliveries exist; if it rolls back, they never did.
+//! The worker ([`super::deliver`]) sends them afterwards.
+
+use super::{Audience, Channel, Event};
+use crate::store::Tx;
+use crate::{clock, Result};
+use serde_json::json;
+use sqlx::Row;
+
+/// A delivery is given up on this long after it was first due.
+pub const GIVE_UP_AFTER_HOURS: i64 = 24;
+
+/// What caused the event.
+pub struct Cause<'a> {
+    pub po_id: i64,
+    /// The person who acted (never mailed about their own act); `None` for
+    /// the system.
+    pub actor_id: Option<i64>,
+    pub actor_name: &'a str,
+    /// The timeline's words for it (a rejection's reason, a failure's text).
+    pub message: &'a str,
+    /// Happened by itself as the actor acted (an approval under the auto
+    /// limit): no mail, the creator is looking at it.
+    pub automatic: bool,
+}
+
+/// A new stable delivery id: `dlv_` and 32 hex digits.
+pub fn new_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    format!("dlv_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Writes the notification of `event` and its deliveries. `Ok(None)` when
+/// the PO's state makes it moot (a submission approved at once).
+pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "SELECT p.number, p.status, p.total_cents, p.currency, p.created_by, p.first_approved_by,
+                c.name AS company, v.name AS vendor, u.name AS creator
+         FROM purchase_orders p
+         LEFT JOIN companies c ON c.id = p.company_id
+         LEFT JOIN vendors v ON v.id = p.vendor_id
+         LEFT JOIN users u ON u.id = p.created_by
+         WHERE p.id = $1",
+    )
+    .bind(cause.po_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let status: String = r.try_get("status")?;
+    if event == Event::PoSubmitted && status != "pending_approval" {
+        return Ok(None);
+    }
+    let created_by: Option<i64> = r.try_get("created_by")?;
+    let first_approver: Option<i64> = r.try_get("first_approved_by")?;
+    let po = json!({
+        "id": cause.po_id,
+        "number": r.try_get::<String, _>("number")?,
+        "status": status,
+        "total_cents": r.try_get::<i64, _>("total_cents")?,
+        "currency": r.try_get::<String, _>("currency")?,
+        "company": r.try_get::<Option<String>, _>("company")?,
+        "vendor": r.try_get::<Option<String>, _>("vendor")?,
+        "created_by": r.try_get::<Option<String>, _>("creator")?,
+    });
+    let now = clock::now();
+    let give_up = clock::from_now(chrono::Duration::hours(GIVE_UP_AFTER_HOURS));
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notifications (event, po_id, at, actor_name, message, po) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(event.as_str())
+    .bind(cause.po_id)
+    .bind(&now)
+    .bind(cause.actor_name)
+    .bind(cause.message)
+    .bind(po.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+
+    let mut recipients: Vec<(Option<i64>, Option<i64>, Channel, String)> = Vec::new();
+    if !cause.automatic {
+        let who = match event.audience() {
+            Audience::Approvers => "role IN ('approver', 'admin')",
+            Audience::Creator => "id = $1",
+            Audience::Buyers => "role IN ('purchaser', 'admin')",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT id, email FROM users WHERE active = 1 AND email_notifications = 1 AND {who} AND id <> $2 AND id <> $3 AND id <> $4 ORDER BY id"
+        ))
+        .bind(created_by.unwrap_or(0))
+        .bind(cause.actor_id.unwrap_or(0))
+        // Approvers: not the creator, nor the first approver of two.
+        .bind(if event.audience() == Audience::Approvers { created_by.unwrap_or(0) } else { 0 })
+        .bind(if event.audience() == Audience::Approvers { first_approver.unwrap_or(0) } else { 0 })
+        .fetch_all(&mut **tx)
+        .await?;
+        for u in rows {
+            recipients.push((Some(u.try_get("id")?), None, Channel::Email, u.try_get("email")?));
+        }
+    }
+    for w in sqlx::query("SELECT id, events, url_display FROM webhooks ORDER BY id").fetch_all(&mut **tx).await? {
+        let events: Vec<Event> = crate::store::from_json(&w.try_get::<String, _>("events")?, "webhook events")?;
+        if events.is_empty() || events.contains(&event) {
+            recipients.push((None, Some(w.try_get("id")?), Channel::Webhook, w.try_get("url_display")?));
+        }
+    }
+    for (user_id, webhook_id, channel, recipient) in recipients {
+        sqlx::query(
+            "INSERT INTO deliveries (key, notification_id, channel, user_id, webhook_id, recipient, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $7, $7)",
+        )
+        .bind(new_key())
+        .bind(id)
+        .bind(channel.as_str())
+        .bind(user_id)
+        .bind(webhook_id)
+        .bind(&recipient)
+        .bind(&now)
+        .bind(&give_up)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Some(id))
+}

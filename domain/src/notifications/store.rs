@@ -1,0 +1,178 @@
+//! Webhooks and deliveries as the admin manages them, and each user's
+//! email preference.
+
+use super::{check_webhook, Channel, Delivery, DeliveryStatus, Event, Webhook, WebhookInput, WebhookKind};
+use crate::crypto::EncryptionKey;
+use crate::store::from_json;
+use crate::users::User;
+use crate::{clock, Error, Result, Store};
+use sqlx::Row;
+
+const DELIVERY_COLS: &str = "d.id, d.key, d.channel, d.recipient, d.webhook_id, d.status, d.attempts, d.last_code, d.last_error,
+    d.next_attempt_at, d.created_at, d.delivered_at, n.event, n.po_id, p.number";
+const DELIVERY_FROM: &str = "deliveries d JOIN notifications n ON n.id = d.notification_id JOIN purchase_orders p ON p.id = n.po_id";
+
+fn delivery_from(r: &sqlx::any::AnyRow) -> Result<Delivery> {
+    let status = DeliveryStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        key: r.try_get("key")?,
+        event: Event::parse(&r.try_get::<String, _>("event")?).ok_or_else(Error::internal)?,
+        channel: Channel::parse(&r.try_get::<String, _>("channel")?).ok_or_else(Error::internal)?,
+        recipient: r.try_get("recipient")?,
+        webhook_id: r.try_get("webhook_id")?,
+        po_id: r.try_get("po_id")?,
+        po_number: r.try_get("number")?,
+        status,
+        attempts: r.try_get("attempts")?,
+        last_code: r.try_get("last_code")?,
+        last_error: r.try_get("last_error")?,
+        next_attempt_at: (status == DeliveryStatus::Pending).then(|| r.try_get("next_attempt_at")).transpose()?,
+        created_at: r.try_get("created_at")?,
+        delivered_at: r.try_get("delivered_at")?,
+    })
+}
+
+impl Store {
+    /// Adds a webhook; its URL and secret are sealed with `key`.
+    pub async fn create_webhook(&self, admin: &User, key: &EncryptionKey, input: &WebhookInput) -> Result<Webhook> {
+        let w = check_webhook(input)?;
+        let now = clock::now();
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhooks (kind, url_sealed, url_display, secret_sealed, events, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(w.kind.as_str())
+        .bind(key.seal(w.url.as_bytes(), "webhook url"))
+        .bind(&w.shown)
+        .bind(w.secret.as_ref().map(|s| key.seal(s.as_bytes(), "webhook secret")))
+        .bind(serde_json::to_string(&w.events).map_err(|_| Error::internal())?)
+        .bind(admin.id)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.webhook(id).await
+    }
+
+    async fn webhook(&self, id: i64) -> Result<Webhook> {
+        let r = sqlx::query("SELECT id, kind, url_display, secret_sealed, events, created_at FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("webhook"))?;
+        Ok(Webhook {
+            id,
+            kind: WebhookKind::parse(&r.try_get::<String, _>("kind")?).ok_or_else(Error::internal)?,
+            url: r.try_get("url_display")?,
+            events: from_json(&r.try_get::<String, _>("events")?, "webhook events")?,
+            signed: r.try_get::<Option<String>, _>("secret_sealed")?.is_some(),
+            created_at: r.try_get("created_at")?,
+            recent: self.deliveries(Some(id), 5).await?,
+        })
+    }
+
+    /// Every webhook, oldest first, with its last five deliveries.
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id").fetch_all(self.pool()).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.webhook(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Removes a webhook and its deliveries (pending ones are not sent).
+    pub async fn delete_webhook(&self, id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
+        let gone = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if gone.rows_affected() == 0 {
+            return Err(Error::not_found("webhook"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deliveries, newest first: of one webhook, or of every channel.
+    pub async fn deliveries(&self, webhook_id: Option<i64>, limit: i64) -> Result<Vec<Delivery>> {
+        let rows = match webhook_id {
+            Some(w) => {
+                sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2"))
+                    .bind(w)
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} ORDER BY d.id DESC LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.iter().map(delivery_from).collect()
+    }
+
+    /// Deliveries that failed or were not sent, newest first.
+    pub async fn failed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.status IN ('failed', 'not_sent') ORDER BY d.id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(delivery_from).collect()
+    }
+
+    /// "Send again": a failed or unsent delivery is due now, with the same
+    /// key, for another 24 hours of attempts.
+    pub async fn retry_delivery(&self, id: i64) -> Result<Delivery> {
+        let now = clock::now();
+        // One conditional update: nothing stays locked when it refuses.
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, give_up_at = $2, updated_at = $1, lease_owner = NULL, lease_until = NULL
+             WHERE id = $3 AND status IN ('failed', 'not_sent')",
+        )
+        .bind(&now)
+        .bind(clock::from_now(chrono::Duration::hours(super::outbox::GIVE_UP_AFTER_HOURS)))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if done.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM deliveries WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+            return Err(match exists {
+                None => Error::not_found("delivery"),
+                Some(_) => Error::conflict("Only a failed or unsent delivery can be sent again."),
+            });
+        }
+        let r = sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.id = $1"))
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        delivery_from(&r)
+    }
+
+    /// Whether `user` gets notifications by email.
+    pub async fn email_notifications(&self, user: &User) -> Result<bool> {
+        let on: i64 = sqlx::query_scalar("SELECT email_notifications FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(on != 0)
+    }
+
+    /// Turns `user`'s notification emails on or off.
+    pub async fn set_email_notifications(&self, user: &User, on: bool) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET email_notifications = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(on)
+    }
+}
