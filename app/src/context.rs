@@ -40,6 +40,10 @@ pub struct AppState {
     pub qbo: Option<domain::quickbooks::Qbo>,
     /// Proxies whose `X-Forwarded-For` is believed (`NEXOS_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpRange>,
+    /// How notification mail goes out (SMTP, the demo's sandbox, or off).
+    pub mailer: domain::notifications::mail::Mailer,
+    /// Where users reach the server (`NEXOS_PUBLIC_URL`), for links in mail.
+    pub public_url: String,
 }
 
 /// An address or a CIDR range (`10.0.0.0/8`, `::1`).

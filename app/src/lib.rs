@@ -8,6 +8,7 @@ pub mod company;
 pub mod components;
 pub mod error;
 pub mod messages;
+pub mod notifications;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;

@@ -1,5 +1,5 @@
 import { test, expect, Page, BrowserContext } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { hydrated, signIn, signWithMouse } from './helpers';
 
 type Line = { product?: string; description?: string; qty: string; cost?: string };
 
@@ -30,19 +30,6 @@ async function raisePo(page: Page, opts: { kind?: 'Company' | 'Ticket' | 'Projec
   await page.waitForURL(/\/purchase-orders\/\d+$/);
   await hydrated(page);
   return page.url();
-}
-
-/** Draws a signature with the mouse. */
-async function signWithMouse(page: Page) {
-  const pad = page.getByTestId('signature-pad');
-  await pad.scrollIntoViewIfNeeded();
-  const box = (await pad.boundingBox())!;
-  await page.mouse.move(box.x + 20, box.y + box.height * 0.7);
-  await page.mouse.down();
-  for (let i = 1; i <= 24; i++) {
-    await page.mouse.move(box.x + 20 + i * 12, box.y + box.height * (0.7 - 0.4 * Math.sin(i / 3)));
-  }
-  await page.mouse.up();
 }
 
 /** Draws a signature with real touch events (Chromium turns them into pointer events). */

@@ -106,11 +106,7 @@ impl FakeSmtp {
                 }
             }
         });
-        Ok(FakeSmtp {
-            addr,
-            state,
-            stop: Some(tx),
-        })
+        Ok(FakeSmtp { addr, state, stop: Some(tx) })
     }
 
     /// `smtp://127.0.0.1:<port>`, for `NEXOS_SMTP_URL`.

@@ -145,6 +145,23 @@ pub struct Config {
     #[arg(long, env = "NEXOS_DISPATCH_LEASE_SECONDS", default_value_t = 60.0, global = true)]
     pub dispatch_lease_seconds: f64,
 
+    /// Mail server for notifications: `smtp://host:port`, `smtp://host:587?tls=starttls`
+    /// or `smtps://user:password@host:465`. Without it email is off (and with --demo it goes to a local sandbox mailbox).
+    #[arg(long, env = "NEXOS_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of notification mail, e.g. `NEXOS Purchasing <purchasing@msp.example>`.
+    #[arg(long, env = "NEXOS_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Seconds before a failed notification's first retry (doubling, at most an hour, for 24 hours).
+    #[arg(long, env = "NEXOS_NOTIFY_RETRY_SECONDS", default_value_t = 60, global = true)]
+    pub notify_retry_seconds: i64,
+
+    /// Seconds a worker may hold a notification it is sending before another instance may send it.
+    #[arg(long, env = "NEXOS_NOTIFY_LEASE_SECONDS", default_value_t = 120.0, global = true)]
+    pub notify_lease_seconds: f64,
+
     /// Database connections in the pool.
     #[arg(long, env = "NEXOS_DB_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_connections: u32,

@@ -202,6 +202,9 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
             .filter(|p| !p.trim().is_empty())
             .map(|p| app::context::IpRange::parse(p).ok_or_else(|| anyhow::anyhow!("NEXOS_TRUSTED_PROXIES: {p:?} is not an address or a CIDR range")))
             .collect::<anyhow::Result<_>>()?,
+        mailer: domain::notifications::mail::Mailer::new(config.smtp_url.as_deref(), config.mail_from.as_deref(), config.demo)
+            .map_err(|e| anyhow::anyhow!(e))?,
+        public_url: config.public_url(),
     };
     let mut sandboxes = Sandboxes::default();
     if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
@@ -238,7 +241,8 @@ fn reqwest_url_check(name: &str, url: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Starts the dispatch worker; send `true` on the returned channel to stop it.
+/// Starts the background workers (dispatch, QuickBooks retries and
+/// housekeeping; notifications); send `true` on the returned channel to stop them.
 pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     // The demo's sandbox answers at once; follow it briskly.
@@ -254,12 +258,29 @@ pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Se
         retry_after: chrono::Duration::seconds(30),
         ..Default::default()
     };
+    let notifier = std::sync::Arc::new(domain::notifications::deliver::Notifier {
+        store: state.store.clone(),
+        mailer: state.mailer.clone(),
+        public_url: state.public_url.clone(),
+        key: state.encryption_key.clone(),
+        http: domain::notifications::webhook::client(),
+        owner: worker::owner("notify"),
+        lease: chrono::Duration::milliseconds((config.notify_lease_seconds * 1000.0) as i64),
+        retry_base_seconds: config.notify_retry_seconds.max(0),
+    });
     let worker = worker::Worker {
         state,
         timing,
         every: std::time::Duration::from_millis(500),
     };
-    (tx, tokio::spawn(worker.run(rx)))
+    let every = std::time::Duration::from_millis(500);
+    let (dispatch, notify) = (worker.run(rx.clone()), worker::notify(notifier, every, rx));
+    (
+        tx,
+        tokio::spawn(async move {
+            tokio::join!(dispatch, notify);
+        }),
+    )
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

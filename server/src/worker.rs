@@ -30,7 +30,7 @@ pub struct Worker {
 impl Worker {
     /// Runs until `stop` turns true, finishing the step under way.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let owner = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "nexos".into()), std::process::id());
+        let owner = owner("dispatch");
         // The engine is rebuilt only when the stored credentials change, so
         // that the Pax8 token stays cached.
         let mut current: Option<(String, Vec<Arc<Engine>>)> = None;
@@ -100,6 +100,25 @@ impl Worker {
                 _ = tokio::time::sleep(self.every) => {}
                 _ = stop.changed() => break,
             }
+        }
+    }
+}
+
+/// A lease owner's name: host, process, and what works under it.
+pub fn owner(what: &str) -> String {
+    format!("{}-{}-{what}", std::env::var("HOSTNAME").unwrap_or_else(|_| "nexos".into()), std::process::id())
+}
+
+/// The notification worker: sends due deliveries every `every`, apart from
+/// the dispatch loop so that a slow Pax8 never holds up a mail.
+pub async fn notify(notifier: Arc<domain::notifications::deliver::Notifier>, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = notifier.drain().await {
+            tracing::error!("notifications: {}", e.message);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => break,
         }
     }
 }

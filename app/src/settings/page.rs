@@ -15,6 +15,7 @@ pub fn SettingsPage() -> impl IntoView {
         <IfCan permission=Permission::Admin>
             <ApprovalSettings />
             <UsersPanel />
+            <crate::notifications::NotificationsPanel />
         </IfCan>
         <AccountPanel />
         <TokensPanel />

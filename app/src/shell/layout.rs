@@ -1,5 +1,7 @@
 use crate::auth::{logout, me, Logout};
+use crate::components::IfCan;
 use crate::session::Session;
+use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
@@ -17,6 +19,13 @@ const NAV: [(&str, &str, &str); 7] = [
 pub fn Layout() -> impl IntoView {
     let session = Session(Resource::new(|| (), |_| me()));
     provide_context(session);
+    // The count of POs waiting for the signed-in approver (0 for others),
+    // asked again every 20 seconds and on each page change. Created here,
+    // outside any suspense, so that server and browser number it alike.
+    let tick = RwSignal::new(0u32);
+    crate::components::every(20_000, move || tick.update(|t| *t += 1));
+    let location = leptos_router::hooks::use_location();
+    let waiting = Resource::new(move || (tick.get(), location.pathname.get()), |_| crate::notifications::approval_count());
     let menu_open = RwSignal::new(false);
     let signout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
@@ -58,7 +67,16 @@ pub fn Layout() -> impl IntoView {
                 <button class="button ghost" data-testid="sign-out" on:click=move |_| { signout.dispatch(Logout {}); }>"Sign out"</button>
             </header>
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
-                {NAV.iter().map(|(href, label, icon)| view! {
+                {NAV[..1].iter().map(|(href, label, icon)| view! {
+                    <A href=*href attr:class="nav-link">
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d=*icon /></svg>
+                        <span>{*label}</span>
+                    </A>
+                }).collect_view()}
+                <IfCan permission=Permission::Approve>
+                    <ApprovalsLink count=waiting />
+                </IfCan>
+                {NAV[1..].iter().map(|(href, label, icon)| view! {
                     <A href=*href attr:class="nav-link">
                         <svg viewBox="0 0 24 24" aria-hidden="true"><path d=*icon /></svg>
                         <span>{*label}</span>
@@ -70,5 +88,26 @@ pub fn Layout() -> impl IntoView {
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// The inbox's entry, with the count of POs waiting for the signed-in approver.
+#[component]
+fn ApprovalsLink(count: Resource<Result<usize, crate::error::ApiError>>) -> impl IntoView {
+    view! {
+        <A href="/approvals" attr:class="nav-link">
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 11l3 3 8-8 M20 12v7a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1h11" /></svg>
+            <span>"Approvals"</span>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match count.await {
+                        Ok(n) if n > 0 => view! {
+                            <span class="nav-badge" data-testid="approvals-badge" aria-label=format!("{n} waiting")>{n}</span>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </A>
     }
 }

@@ -9,6 +9,8 @@ use crate::catalog::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, V
 #[cfg(not(feature = "split"))]
 use crate::company::CompanyPage;
 #[cfg(not(feature = "split"))]
+use crate::notifications::ApprovalsPage;
+#[cfg(not(feature = "split"))]
 use crate::procurement::ProcurementPage;
 use crate::purchase_orders::PurchaseOrdersPage;
 #[cfg(not(feature = "split"))]
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contracts") view={page!(ContractsRoute, ContractsPage)} />
                     <Route path=path!("contracts/:id") view={page!(ContractRoute, ContractPage)} />
                     <Route path=path!("settings") view={page!(SettingsRoute, SettingsPage)} />
+                    <Route path=path!("approvals") view={page!(ApprovalsRoute, ApprovalsPage)} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -131,6 +134,7 @@ mod lazy_pages {
     use crate::auth::LoginPage;
     use crate::catalog::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
     use crate::company::CompanyPage;
+    use crate::notifications::ApprovalsPage;
     use crate::procurement::ProcurementPage;
     use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
     use crate::settings::SettingsPage;
@@ -154,6 +158,7 @@ mod lazy_pages {
         Contracts,
         Contract,
         Settings,
+        Approvals,
     }
 
     #[leptos::lazy]
@@ -186,6 +191,7 @@ mod lazy_pages {
             Page::Contracts => view! { <ContractsPage /> }.into_any(),
             Page::Contract => view! { <ContractPage /> }.into_any(),
             Page::Settings => view! { <SettingsPage /> }.into_any(),
+            Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
             _ => ().into_any(),
         }
     }
@@ -227,5 +233,6 @@ mod lazy_pages {
         ContractsRoute => other_pages(Contracts) __preload_other_pages,
         ContractRoute => other_pages(Contract) __preload_other_pages,
         SettingsRoute => other_pages(Settings) __preload_other_pages,
+        ApprovalsRoute => other_pages(Approvals) __preload_other_pages,
     }
 }

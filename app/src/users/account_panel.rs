@@ -41,6 +41,7 @@ pub fn AccountPanel() -> impl IntoView {
                     <button class="button primary" type="submit">"Change password"</button>
                 </div>
             </form>
+            <crate::notifications::EmailPreference />
             <ErrorBanner error=everywhere_error />
             <p class="muted small">"Signed in on a shared tablet and left it? End every session of yours, here too."</p>
             <button class="button" on:click=move |_| { everywhere.dispatch(LogoutEverywhere {}); }>"Sign out everywhere"</button>

@@ -215,7 +215,12 @@ impl Notifier {
                 let wait = backoff_seconds(attempts, self.retry_base_seconds).max(retry_after.unwrap_or(0).min(3600) as i64);
                 let next = clock::from_now(chrono::Duration::seconds(wait));
                 if next > c.give_up_at {
-                    (DeliveryStatus::Failed, code, Some(format!("Gave up after {attempts} attempts in 24 hours; last: {why}")), None)
+                    (
+                        DeliveryStatus::Failed,
+                        code,
+                        Some(format!("Gave up after {attempts} attempts in 24 hours; last: {why}")),
+                        None,
+                    )
                 } else {
                     (DeliveryStatus::Pending, code, Some(why), Some(next))
                 }

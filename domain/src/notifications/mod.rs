@@ -21,10 +21,10 @@ pub mod outbox;
 mod render;
 #[cfg(feature = "server")]
 mod store;
-#[cfg(feature = "server")]
-pub mod webhook;
 #[cfg(all(test, feature = "server"))]
 mod store_tests;
+#[cfg(feature = "server")]
+pub mod webhook;
 
 /// What is worth telling someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -214,10 +214,12 @@ pub fn check_webhook(input: &WebhookInput) -> Result<CheckedWebhook> {
         _ => return Err(Error::validation("url", "A webhook URL starts with https://.")),
     }
     if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::validation("url", "The URL is not valid (spaces, control characters, or over 2,000 characters)."));
+        return Err(Error::validation(
+            "url",
+            "The URL is not valid (spaces, control characters, or over 2,000 characters).",
+        ));
     }
-    let kind = WebhookKind::parse(input.kind.trim())
-        .ok_or_else(|| Error::validation("kind", "The kind is generic, slack or teams."))?;
+    let kind = WebhookKind::parse(input.kind.trim()).ok_or_else(|| Error::validation("kind", "The kind is generic, slack or teams."))?;
     let mut events = Vec::new();
     for (i, e) in input.events.iter().flatten().enumerate() {
         let ev = Event::parse(e.trim()).ok_or_else(|| {
@@ -241,7 +243,12 @@ pub fn check_webhook(input: &WebhookInput) -> Result<CheckedWebhook> {
     }
     Ok(CheckedWebhook {
         url: url.to_string(),
-        shown: format!("{}://{}{}", scheme.to_ascii_lowercase(), host_and_port(rest), if has_path(rest) { "/…" } else { "" }),
+        shown: format!(
+            "{}://{}{}",
+            scheme.to_ascii_lowercase(),
+            host_and_port(rest),
+            if has_path(rest) { "/…" } else { "" }
+        ),
         kind,
         events,
         secret,
@@ -329,13 +336,22 @@ mod tests {
         assert!(check_webhook(&input("http://127.0.0.1:9000/hook", "generic")).is_ok());
         assert!(check_webhook(&input("http://[::1]:9000/hook", "generic")).is_ok());
         assert!(check_webhook(&input("http://localhost/hook", "generic")).is_ok());
-        for bad in ["http://example.com/hook", "ftp://example.com/x", "example.com/hook", "https://", "javascript://alert(1)"] {
+        for bad in [
+            "http://example.com/hook",
+            "ftp://example.com/x",
+            "example.com/hook",
+            "https://",
+            "javascript://alert(1)",
+        ] {
             let e = check_webhook(&input(bad, "generic")).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("url"), "{bad}");
         }
         // user@ does not make a remote host loopback
         assert_eq!(
-            check_webhook(&input("http://127.0.0.1@evil.example/x", "generic")).unwrap_err().field.as_deref(),
+            check_webhook(&input("http://127.0.0.1@evil.example/x", "generic"))
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("url")
         );
         assert_eq!(check_webhook(&input("https://a.example", "email")).unwrap_err().field.as_deref(), Some("kind"));

@@ -66,17 +66,15 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
     });
     let now = clock::now();
     let give_up = clock::from_now(chrono::Duration::hours(GIVE_UP_AFTER_HOURS));
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notifications (event, po_id, at, actor_name, message, po) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(event.as_str())
-    .bind(cause.po_id)
-    .bind(&now)
-    .bind(cause.actor_name)
-    .bind(cause.message)
-    .bind(po.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO notifications (event, po_id, at, actor_name, message, po) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(event.as_str())
+        .bind(cause.po_id)
+        .bind(&now)
+        .bind(cause.actor_name)
+        .bind(cause.message)
+        .bind(po.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
 
     let mut recipients: Vec<(Option<i64>, Option<i64>, Channel, String)> = Vec::new();
     if !cause.automatic {
@@ -91,15 +89,26 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
         .bind(created_by.unwrap_or(0))
         .bind(cause.actor_id.unwrap_or(0))
         // Approvers: not the creator, nor the first approver of two.
-        .bind(if event.audience() == Audience::Approvers { created_by.unwrap_or(0) } else { 0 })
-        .bind(if event.audience() == Audience::Approvers { first_approver.unwrap_or(0) } else { 0 })
+        .bind(if event.audience() == Audience::Approvers {
+            created_by.unwrap_or(0)
+        } else {
+            0
+        })
+        .bind(if event.audience() == Audience::Approvers {
+            first_approver.unwrap_or(0)
+        } else {
+            0
+        })
         .fetch_all(&mut **tx)
         .await?;
         for u in rows {
             recipients.push((Some(u.try_get("id")?), None, Channel::Email, u.try_get("email")?));
         }
     }
-    for w in sqlx::query("SELECT id, events, url_display FROM webhooks ORDER BY id").fetch_all(&mut **tx).await? {
+    for w in sqlx::query("SELECT id, events, url_display FROM webhooks ORDER BY id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
         let events: Vec<Event> = crate::store::from_json(&w.try_get::<String, _>("events")?, "webhook events")?;
         if events.is_empty() || events.contains(&event) {
             recipients.push((None, Some(w.try_get("id")?), Channel::Webhook, w.try_get("url_display")?));

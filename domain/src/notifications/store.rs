@@ -98,11 +98,13 @@ impl Store {
     pub async fn deliveries(&self, webhook_id: Option<i64>, limit: i64) -> Result<Vec<Delivery>> {
         let rows = match webhook_id {
             Some(w) => {
-                sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2"))
-                    .bind(w)
-                    .bind(limit)
-                    .fetch_all(self.pool())
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2"
+                ))
+                .bind(w)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?
             }
             None => {
                 sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} ORDER BY d.id DESC LIMIT $1"))
@@ -142,7 +144,10 @@ impl Store {
         .await?;
         tx.commit().await?;
         if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM deliveries WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM deliveries WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
             return Err(match exists {
                 None => Error::not_found("delivery"),
                 Some(_) => Error::conflict("Only a failed or unsent delivery can be sent again."),

@@ -46,14 +46,26 @@ async fn a_po_over_the_limit_mails_every_approver_but_its_creator(b: &'static st
     // An approver raises it: the other approver and the admin hear, not them.
     let po = f.s.create_po(&f.approver, &input(&f, 2, 40_000), true).await.unwrap();
     let smtp = FakeSmtp::start(0).await.unwrap();
-    let n = notifier(&f.s, Mailer::new(Some(&smtp.url()), Some("Purchasing <po@msp.example>"), false).unwrap(), None, "w1");
+    let n = notifier(
+        &f.s,
+        Mailer::new(Some(&smtp.url()), Some("Purchasing <po@msp.example>"), false).unwrap(),
+        None,
+        "w1",
+    );
     assert_eq!(n.drain().await.unwrap(), 2);
     let mut to: Vec<String> = smtp.received().iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
-    assert_eq!(to, ["admin@x.test", "second@x.test"], "every approver and admin except the creator; not the technician");
+    assert_eq!(
+        to,
+        ["admin@x.test", "second@x.test"],
+        "every approver and admin except the creator; not the technician"
+    );
     let m = &smtp.to("second@x.test")[0];
     let subject = m.header("Subject").unwrap();
-    assert!(subject.contains(&po.number) && subject.contains("Harbor Dental") && subject.contains("$800.00"), "{subject}");
+    assert!(
+        subject.contains(&po.number) && subject.contains("Harbor Dental") && subject.contains("$800.00"),
+        "{subject}"
+    );
     let body = m.readable();
     assert!(body.contains(&format!("https://po.msp.example/purchase-orders/{}", po.id)), "links to the PO");
     assert!(body.contains("text/plain") && body.contains("text/html"), "both parts");
@@ -123,7 +135,13 @@ async fn a_refusing_mail_server_is_retried_then_a_permanent_refusal_stops(b: &'s
     f.s.create_po(&f.tech, &input(&f, 2, 40_000), true).await.unwrap();
     smtp.reject_next(451);
     n.run_once().await.unwrap();
-    let pending: Vec<_> = f.s.deliveries(None, 10).await.unwrap().into_iter().filter(|d| d.status == DeliveryStatus::Pending).collect();
+    let pending: Vec<_> =
+        f.s.deliveries(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.status == DeliveryStatus::Pending)
+            .collect();
     assert_eq!(pending.len(), 1, "the transient refusal waits for a retry");
     assert_eq!(pending[0].last_code, Some(451));
     n.drain().await.unwrap();
@@ -135,7 +153,9 @@ async fn a_refusing_mail_server_is_retried_then_a_permanent_refusal_stops(b: &'s
     n.drain().await.unwrap();
     let failed = f.s.failed_deliveries(10).await.unwrap();
     assert_eq!(failed.len(), 2);
-    assert!(failed.iter().all(|d| d.status == DeliveryStatus::Failed && d.last_code == Some(550) && d.attempts == 1));
+    assert!(failed
+        .iter()
+        .all(|d| d.status == DeliveryStatus::Failed && d.last_code == Some(550) && d.attempts == 1));
 }
 
 async fn hook(s: &Store, key: &EncryptionKey, admin: &User, url: String, kind: &str, events: Option<Vec<&str>>, secret: Option<&str>) -> Webhook {
@@ -159,7 +179,16 @@ async fn a_receiver_answering_500_then_200_gets_the_same_signed_delivery_twice(b
     let k = key();
     let rx = Receiver::start().await.unwrap();
     let secret = "a signing secret of some length";
-    let w = hook(&f.s, &k, &admin, format!("{}/generic", rx.base), "generic", Some(vec!["po.rejected"]), Some(secret)).await;
+    let w = hook(
+        &f.s,
+        &k,
+        &admin,
+        format!("{}/generic", rx.base),
+        "generic",
+        Some(vec!["po.rejected"]),
+        Some(secret),
+    )
+    .await;
     assert!(w.signed);
     assert_eq!(w.url, format!("{}/…", rx.base), "the path is never shown");
     let po = f.s.create_po(&f.tech, &input(&f, 2, 40_000), true).await.unwrap();
@@ -174,8 +203,15 @@ async fn a_receiver_answering_500_then_200_gets_the_same_signed_delivery_twice(b
     assert_eq!(hits[1].header("x-nexos-delivery"), Some(id), "the same stable id twice");
     for h in &hits {
         assert_eq!(h.header("x-nexos-event"), Some("po.rejected"));
-        assert!(webhook::verify(secret, h.body.as_bytes(), h.header("x-nexos-signature").unwrap()), "the signature verifies");
-        assert!(!webhook::verify("another secret entirely", h.body.as_bytes(), h.header("x-nexos-signature").unwrap()));
+        assert!(
+            webhook::verify(secret, h.body.as_bytes(), h.header("x-nexos-signature").unwrap()),
+            "the signature verifies"
+        );
+        assert!(!webhook::verify(
+            "another secret entirely",
+            h.body.as_bytes(),
+            h.header("x-nexos-signature").unwrap()
+        ));
     }
     let body = hits[1].json();
     assert_eq!(body["id"], id);

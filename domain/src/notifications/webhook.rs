@@ -79,7 +79,14 @@ pub async fn send(http: &reqwest::Client, url: &str, kind: WebhookKind, secret: 
                 return Answer::Ok(status);
             }
             let text: String = res.text().await.unwrap_or_default().chars().take(200).collect();
-            let what = format!("HTTP {status}{}", if text.trim().is_empty() { String::new() } else { format!(": {}", text.trim()) });
+            let what = format!(
+                "HTTP {status}{}",
+                if text.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", text.trim())
+                }
+            );
             if super::http_status_is_final_refusal(status) {
                 Answer::Refused(status, what)
             } else {

@@ -4,6 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How long something has waited, in words ("12 min", "3 h", "2 days").
+pub fn waited(minutes: i64) -> String {
+    match minutes {
+        m if m < 1 => "just now".into(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h", m / 60),
+        m => format!("{} days", m / (24 * 60)),
+    }
+}
+
 /// A PO waiting for an approver's decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxItem {
@@ -15,6 +25,8 @@ pub struct InboxItem {
     pub currency: String,
     /// When it was (last) sent for approval.
     pub waiting_since: String,
+    /// Minutes since then, when the list was read.
+    pub waiting_minutes: i64,
     pub raised_by: String,
     pub approvals_required: i64,
     /// Approvals given so far (1 of 2 waits for the second).
@@ -66,6 +78,8 @@ mod store {
                     continue;
                 }
                 let created: String = r.try_get("created_at")?;
+                let since = r.try_get::<Option<String>, _>("waiting_since")?.unwrap_or(created);
+                let minutes = crate::clock::parse(&since).map(|t| (chrono::Utc::now() - t).num_minutes().max(0)).unwrap_or(0);
                 out.push(InboxItem {
                     id: r.try_get("id")?,
                     number: r.try_get("number")?,
@@ -73,7 +87,8 @@ mod store {
                     vendor: r.try_get("vendor")?,
                     total_cents: r.try_get("total_cents")?,
                     currency: r.try_get("currency")?,
-                    waiting_since: r.try_get::<Option<String>, _>("waiting_since")?.unwrap_or(created),
+                    waiting_since: since,
+                    waiting_minutes: minutes,
                     raised_by: r.try_get::<Option<String>, _>("raised_by")?.unwrap_or_default(),
                     approvals_required: facts.approvals_required,
                     approvals_given: i64::from(first.is_some()),

@@ -31,7 +31,7 @@ pub(crate) mod store_tests;
 
 pub use details::{format_details, parse_details, ProvisioningDetail};
 pub use dispatch_status::DispatchStatus;
-pub use inbox::InboxItem;
+pub use inbox::{waited, InboxItem};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
