@@ -8,7 +8,8 @@
 --   lease (as dispatches), sends, and records the outcome; a crash after
 --   the commit delays a delivery, never loses it;
 -- - webhooks: the URL and secret sealed with the encryption key (a Slack or
---   Teams URL is itself a credential);
+--   Teams URL is itself a credential); a deleted one is marked and erased,
+--   never removed, so that a change committing at that moment still finds it;
 -- - sandbox_mail: the demo's local mailbox (mail that would have been sent);
 -- - users.email_notifications: each user can turn their email off.
 ALTER TABLE users ADD COLUMN email_notifications INTEGER NOT NULL DEFAULT 1;
@@ -21,7 +22,8 @@ CREATE TABLE webhooks (
     secret_sealed TEXT,
     events TEXT NOT NULL,
     created_by INTEGER REFERENCES users(id),
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE notifications (

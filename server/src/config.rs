@@ -154,7 +154,7 @@ pub struct Config {
     #[arg(long, env = "NEXOS_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
 
-    /// Seconds before a failed notification's first retry (doubling, at most an hour, for 24 hours).
+    /// Seconds before a failed notification's first retry (at least 1; doubling, at most an hour, for 24 hours).
     #[arg(long, env = "NEXOS_NOTIFY_RETRY_SECONDS", default_value_t = 60, global = true)]
     pub notify_retry_seconds: i64,
 

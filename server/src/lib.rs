@@ -266,7 +266,7 @@ pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Se
         http: domain::notifications::webhook::client(),
         owner: worker::owner("notify"),
         lease: chrono::Duration::milliseconds((config.notify_lease_seconds * 1000.0) as i64),
-        retry_base_seconds: config.notify_retry_seconds.max(0),
+        retry_base_seconds: config.notify_retry_seconds.max(1),
     });
     let worker = worker::Worker {
         state,

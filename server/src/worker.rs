@@ -104,17 +104,35 @@ impl Worker {
     }
 }
 
-/// A lease owner's name: host, process, and what works under it.
+/// A lease owner's name: host, process, a random token (two instances in
+/// containers may share a host name and a pid), and what works under it.
 pub fn owner(what: &str) -> String {
-    format!("{}-{}-{what}", std::env::var("HOSTNAME").unwrap_or_else(|_| "nexos".into()), std::process::id())
+    static TOKEN: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let token = TOKEN.get_or_init(rand::random::<u32>);
+    format!(
+        "{}-{}-{token:08x}-{what}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "nexos".into()),
+        std::process::id()
+    )
 }
 
-/// The notification worker: sends due deliveries every `every`, apart from
-/// the dispatch loop so that a slow Pax8 never holds up a mail.
+/// The notification worker: sends due deliveries a batch at a time, apart
+/// from the dispatch loop so that a slow Pax8 never holds up a mail; rests
+/// `every` when nothing is due, and stops between batches when asked.
 pub async fn notify(notifier: Arc<domain::notifications::deliver::Notifier>, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = notifier.drain().await {
-            tracing::error!("notifications: {}", e.message);
+        let sent = match notifier.run_once().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!("notifications: {}", e.message);
+                0
+            }
+        };
+        if *stop.borrow() {
+            break;
+        }
+        if sent > 0 {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

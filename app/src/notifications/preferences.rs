@@ -18,6 +18,7 @@ pub fn EmailPreference() -> impl IntoView {
                             <input
                                 type="checkbox"
                                 name="email_notifications"
+                                checked=p.email
                                 prop:checked=p.email
                                 on:change=move |ev| { set.dispatch(SetNotificationPreferences { email: event_target_checked(&ev) }); }
                             />

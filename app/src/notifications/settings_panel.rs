@@ -4,7 +4,7 @@
 
 use super::{notifications_status, sandbox_mailbox, CreateWebhook, DeleteWebhook, RetryDelivery, SendTestMail};
 use crate::components::{last_error, when, ErrorBanner, FieldError, LoadError};
-use domain::notifications::{Delivery, DeliveryStatus, Event, MailStatus, Webhook, WebhookKind};
+use domain::notifications::{Delivery, DeliveryStatus, Event, MailStatus, SandboxMail, Webhook, WebhookKind};
 use leptos::prelude::*;
 
 #[component]
@@ -26,6 +26,8 @@ pub fn NotificationsPanel() -> impl IntoView {
         },
         |_| notifications_status(),
     );
+    // Created here, outside the suspense, so that server and browser number it alike.
+    let mailbox = Resource::new(move || test.version().get(), |_| sandbox_mailbox());
     let ready = crate::components::hydrated_flag();
     view! {
         <section class="card" data-testid="notifications" data-ready=ready>
@@ -38,7 +40,7 @@ pub fn NotificationsPanel() -> impl IntoView {
                     match status.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(v) => view! {
-                            <MailSection mail=v.mail.clone() test />
+                            <MailSection mail=v.mail.clone() test mailbox />
                             <h3>"Webhooks"</h3>
                             <WebhookList hooks=v.webhooks delete />
                             {if v.webhooks_available {
@@ -57,7 +59,7 @@ pub fn NotificationsPanel() -> impl IntoView {
 }
 
 #[component]
-fn MailSection(mail: MailStatus, test: ServerAction<SendTestMail>) -> impl IntoView {
+fn MailSection(mail: MailStatus, test: ServerAction<SendTestMail>, mailbox: Resource<Result<Vec<SandboxMail>, crate::error::ApiError>>) -> impl IntoView {
     let error = last_error(test.value());
     let sandbox = mail.mode == "sandbox";
     let (label, detail) = match mail.mode.as_str() {
@@ -83,14 +85,13 @@ fn MailSection(mail: MailStatus, test: ServerAction<SendTestMail>) -> impl IntoV
             })}
             <ErrorBanner error />
             <button class="button" type="button" on:click=move |_| { test.dispatch(SendTestMail {}); } disabled=move || test.pending().get()>"Send test mail"</button>
-            {sandbox.then(|| view! { <SandboxMailbox version=test.version() /> })}
+            {sandbox.then(|| view! { <SandboxMailbox mail=mailbox /> })}
         </div>
     }
 }
 
 #[component]
-fn SandboxMailbox(version: RwSignal<usize>) -> impl IntoView {
-    let mail = Resource::new(move || version.get(), |_| sandbox_mailbox());
+fn SandboxMailbox(mail: Resource<Result<Vec<SandboxMail>, crate::error::ApiError>>) -> impl IntoView {
     view! {
         <div class="sandbox-mailbox" data-testid="sandbox-mailbox">
             <h3>"Sandbox mailbox " <span class="badge">"demo: nothing is sent"</span></h3>

@@ -102,7 +102,7 @@ fn ApprovalsLink(count: Resource<Result<usize, crate::error::ApiError>>) -> impl
                 {move || Suspend::new(async move {
                     match count.await {
                         Ok(n) if n > 0 => view! {
-                            <span class="nav-badge" data-testid="approvals-badge" aria-label=format!("{n} waiting")>{n}</span>
+                            <span class="nav-badge" data-testid="approvals-badge">{n}<span class="sr-only">" waiting"</span></span>
                         }.into_any(),
                         _ => ().into_any(),
                     }

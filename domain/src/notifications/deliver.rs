@@ -64,7 +64,13 @@ impl Notifier {
         for c in claimed {
             let me = self.clone();
             set.spawn(async move {
-                let outcome = me.attempt(&c).await;
+                // Well within the lease: past it another worker may send
+                // the same delivery again.
+                let limit = (me.lease / 2).to_std().unwrap_or_default().max(std::time::Duration::from_secs(5));
+                let outcome = match tokio::time::timeout(limit, me.attempt(&c)).await {
+                    Ok(o) => o,
+                    Err(_) => Outcome::Again(None, None, format!("no answer within {} seconds", limit.as_secs())),
+                };
                 me.record(&c, outcome).await
             });
         }
@@ -117,43 +123,70 @@ impl Notifier {
         tx.commit().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let r = sqlx::query(
-                "SELECT d.id, d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
-                        w.kind, w.url_sealed, w.secret_sealed
-                 FROM deliveries d JOIN notifications n ON n.id = d.notification_id LEFT JOIN webhooks w ON w.id = d.webhook_id
-                 WHERE d.id = $1",
-            )
-            .bind(id)
-            .fetch_one(self.store.pool())
-            .await?;
-            let channel = Channel::parse(&r.try_get::<String, _>("channel")?).ok_or_else(Error::internal)?;
-            let webhook = match r.try_get::<Option<String>, _>("kind")? {
-                Some(kind) => Some((
-                    WebhookKind::parse(&kind).ok_or_else(Error::internal)?,
-                    r.try_get::<String, _>("url_sealed")?,
-                    r.try_get::<Option<String>, _>("secret_sealed")?,
-                )),
-                None => None,
-            };
-            let po: PoSummary = crate::store::from_json(&r.try_get::<String, _>("po")?, "notification PO")?;
-            out.push(Claimed {
-                id,
-                channel,
-                recipient: r.try_get("recipient")?,
-                attempts: r.try_get("attempts")?,
-                give_up_at: r.try_get("give_up_at")?,
-                webhook,
-                stored: Stored {
-                    key: r.try_get("key")?,
-                    event: Event::parse(&r.try_get::<String, _>("event")?).ok_or_else(Error::internal)?,
-                    at: r.try_get("at")?,
-                    actor_name: r.try_get("actor_name")?,
-                    message: r.try_get("message")?,
-                    po,
-                },
-            });
+            // A delivery dropped meanwhile (its webhook deleted) is skipped;
+            // one that cannot be read is failed, so that it never blocks
+            // the queue.
+            match self.load(id).await {
+                Ok(Some(c)) => out.push(c),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(delivery = id, "a delivery could not be read: {}", e.message);
+                    self.store
+                        .execute_write(
+                            sqlx::query(
+                                "UPDATE deliveries SET status = 'failed', last_error = 'The stored notification could not be read.', lease_owner = NULL, lease_until = NULL
+                                 WHERE id = $1 AND lease_owner = $2",
+                            )
+                            .bind(id)
+                            .bind(self.owner.clone()),
+                        )
+                        .await?;
+                }
+            }
         }
         Ok(out)
+    }
+
+    async fn load(&self, id: i64) -> Result<Option<Claimed>> {
+        let Some(r) = sqlx::query(
+            "SELECT d.id, d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
+                    w.kind, w.url_sealed, w.secret_sealed, w.deleted
+             FROM deliveries d JOIN notifications n ON n.id = d.notification_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let channel = Channel::parse(&r.try_get::<String, _>("channel")?).ok_or_else(Error::internal)?;
+        let webhook = match r.try_get::<Option<String>, _>("kind")? {
+            Some(_) if r.try_get::<Option<i64>, _>("deleted")? == Some(1) => None,
+            Some(kind) => Some((
+                WebhookKind::parse(&kind).ok_or_else(Error::internal)?,
+                r.try_get::<String, _>("url_sealed")?,
+                r.try_get::<Option<String>, _>("secret_sealed")?,
+            )),
+            None => None,
+        };
+        let po: PoSummary = crate::store::from_json(&r.try_get::<String, _>("po")?, "notification PO")?;
+        Ok(Some(Claimed {
+            id,
+            channel,
+            recipient: r.try_get("recipient")?,
+            attempts: r.try_get("attempts")?,
+            give_up_at: r.try_get("give_up_at")?,
+            webhook,
+            stored: Stored {
+                key: r.try_get("key")?,
+                event: Event::parse(&r.try_get::<String, _>("event")?).ok_or_else(Error::internal)?,
+                at: r.try_get("at")?,
+                actor_name: r.try_get("actor_name")?,
+                message: r.try_get("message")?,
+                po,
+            },
+        }))
     }
 
     async fn attempt(&self, c: &Claimed) -> Outcome {

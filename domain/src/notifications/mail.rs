@@ -84,7 +84,10 @@ impl SmtpUrl {
             match pair.split_once('=') {
                 Some(("tls", "starttls")) | Some(("tls", "required")) if tls == TlsMode::None => tls = TlsMode::StartTls,
                 Some(("tls", "none")) if tls == TlsMode::None => {}
-                _ => return Err(format!("NEXOS_SMTP_URL: unknown option {pair:?} (use ?tls=starttls with smtp://)")),
+                _ => {
+                    let name = pair.split('=').next().unwrap_or_default();
+                    return Err(format!("NEXOS_SMTP_URL: unknown option {name:?} (use ?tls=starttls with smtp://)"));
+                }
             }
         }
         let (host, port) = match hostport.rsplit_once(':') {
@@ -103,6 +106,9 @@ impl SmtpUrl {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         if host.is_empty() {
             return Err("NEXOS_SMTP_URL has no host".into());
+        }
+        if user.is_some() && tls == TlsMode::None {
+            return Err("NEXOS_SMTP_URL: a user name and password travel only over TLS: use smtps://…:465 or smtp://…:587?tls=starttls".into());
         }
         Ok(SmtpUrl {
             host,
@@ -267,15 +273,16 @@ impl Mailer {
 impl Store {
     /// The demo's mailbox: keeps the message instead of sending it.
     pub(super) async fn keep_sandbox_mail(&self, m: &Outgoing) -> Result<()> {
-        sqlx::query("INSERT INTO sandbox_mail (delivery_key, at, to_address, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&m.key)
-            .bind(clock::now())
-            .bind(&m.to)
-            .bind(&m.subject)
-            .bind(&m.text)
-            .bind(&m.html)
-            .execute(self.pool())
-            .await?;
+        self.execute_write(
+            sqlx::query("INSERT INTO sandbox_mail (delivery_key, at, to_address, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(m.key.clone())
+                .bind(clock::now())
+                .bind(m.to.clone())
+                .bind(m.subject.clone())
+                .bind(m.text.clone())
+                .bind(m.html.clone()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -318,5 +325,9 @@ mod tests {
         assert!(SmtpUrl::parse("http://mail.example.com").is_err());
         assert!(SmtpUrl::parse("smtp://mail.example.com?tls=maybe").is_err());
         assert!(SmtpUrl::parse("smtp://:25").is_err());
+        // Credentials never travel in the clear.
+        assert!(SmtpUrl::parse("smtp://ops:secret@mail.example.com:25").is_err());
+        assert!(SmtpUrl::parse("smtp://ops:secret@mail.example.com:587?tls=starttls").is_ok());
+        assert!(!SmtpUrl::parse("smtp://mail.example.com?pw=secret").unwrap_err().contains("secret"));
     }
 }

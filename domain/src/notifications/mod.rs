@@ -198,9 +198,18 @@ pub struct CheckedWebhook {
 /// kind and known events; a secret of 16 to 256 characters when given.
 pub fn check_webhook(input: &WebhookInput) -> Result<CheckedWebhook> {
     let url = input.url.trim();
+    if url.contains('\\') {
+        return Err(Error::validation("url", "The URL is not valid (a backslash)."));
+    }
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| Error::validation("url", "Enter the receiver's full URL, starting with https://."))?;
+    if authority(rest).contains('@') {
+        return Err(Error::validation(
+            "url",
+            "Leave user names and passwords out of the URL; use the signing secret.",
+        ));
+    }
     let host = host_of(rest).ok_or_else(|| Error::validation("url", "The URL has no host."))?;
     match scheme.to_ascii_lowercase().as_str() {
         "https" => {}
@@ -255,11 +264,14 @@ pub fn check_webhook(input: &WebhookInput) -> Result<CheckedWebhook> {
     })
 }
 
-/// `host:port` of the part after `scheme://` (no user info).
+/// The part after `scheme://` up to the path.
+fn authority(rest: &str) -> &str {
+    &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
+}
+
+/// `host:port` of the part after `scheme://` (user info is refused before).
 fn host_and_port(rest: &str) -> &str {
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority)
+    authority(rest)
 }
 
 fn has_path(rest: &str) -> bool {
@@ -310,6 +322,11 @@ pub fn backoff_seconds(failed_attempts: i64, base_seconds: i64) -> i64 {
     base_seconds.saturating_mul(1i64 << n).min(3600)
 }
 
+/// Whether `host` (as an HTTP client reads a URL's host) is this machine.
+pub fn host_is_loopback(host: &str) -> bool {
+    is_loopback(host.trim_start_matches('[').trim_end_matches(']'))
+}
+
 /// Whether a receiver's HTTP status means: stop trying. 2xx is success;
 /// 4xx other than 408 and 429 stops; anything else is tried again.
 pub fn http_status_is_final_refusal(status: u16) -> bool {
@@ -346,14 +363,14 @@ mod tests {
             let e = check_webhook(&input(bad, "generic")).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("url"), "{bad}");
         }
-        // user@ does not make a remote host loopback
-        assert_eq!(
-            check_webhook(&input("http://127.0.0.1@evil.example/x", "generic"))
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("url")
-        );
+        // Neither user info nor a backslash can make a remote host look local.
+        for tricky in [
+            "http://127.0.0.1@evil.example/x",
+            "http://evil.example\\@127.0.0.1/x",
+            "https://u:p@hooks.example/x",
+        ] {
+            assert_eq!(check_webhook(&input(tricky, "generic")).unwrap_err().field.as_deref(), Some("url"), "{tricky}");
+        }
         assert_eq!(check_webhook(&input("https://a.example", "email")).unwrap_err().field.as_deref(), Some("kind"));
     }
 

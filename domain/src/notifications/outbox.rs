@@ -105,7 +105,7 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
             recipients.push((Some(u.try_get("id")?), None, Channel::Email, u.try_get("email")?));
         }
     }
-    for w in sqlx::query("SELECT id, events, url_display FROM webhooks ORDER BY id")
+    for w in sqlx::query("SELECT id, events, url_display FROM webhooks WHERE deleted = 0 ORDER BY id")
         .fetch_all(&mut **tx)
         .await?
     {

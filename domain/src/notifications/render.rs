@@ -176,7 +176,7 @@ impl Stored {
             text.push_str(&format!("\n>{}", slack_esc(&self.message)));
         }
         json!({
-            "text": format!("{} ({})", self.headline(), url),
+            "text": format!("{} ({})", slack_esc(&self.headline()), url),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
         })
     }

@@ -37,6 +37,20 @@ impl Store {
     /// Adds a webhook; its URL and secret are sealed with `key`.
     pub async fn create_webhook(&self, admin: &User, key: &EncryptionKey, input: &WebhookInput) -> Result<Webhook> {
         let w = check_webhook(input)?;
+        // The HTTP client's own reading of the URL must agree: https, or
+        // http to a loopback host.
+        let parsed = reqwest::Url::parse(&w.url).map_err(|_| Error::validation("url", "The URL is not valid."))?;
+        let host = parsed.host_str().unwrap_or_default();
+        match parsed.scheme() {
+            "https" if !host.is_empty() => {}
+            "http" if super::host_is_loopback(host) => {}
+            _ => {
+                return Err(Error::validation(
+                    "url",
+                    "Webhooks are sent over https only (plain http to this machine's own addresses).",
+                ))
+            }
+        }
         let now = clock::now();
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
@@ -56,7 +70,7 @@ impl Store {
     }
 
     async fn webhook(&self, id: i64) -> Result<Webhook> {
-        let r = sqlx::query("SELECT id, kind, url_display, secret_sealed, events, created_at FROM webhooks WHERE id = $1")
+        let r = sqlx::query("SELECT id, kind, url_display, secret_sealed, events, created_at FROM webhooks WHERE id = $1 AND deleted = 0")
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -74,7 +88,9 @@ impl Store {
 
     /// Every webhook, oldest first, with its last five deliveries.
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id").fetch_all(self.pool()).await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhooks WHERE deleted = 0 ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.webhook(id).await?);
@@ -82,15 +98,24 @@ impl Store {
         Ok(out)
     }
 
-    /// Removes a webhook and its deliveries (pending ones are not sent).
+    /// Removes a webhook: it gets nothing more, and its pending deliveries
+    /// (and failed ones) are dropped. The row stays (marked deleted, its URL and secret
+    /// erased), so that a change committing at the same moment never
+    /// references a missing webhook.
     pub async fn delete_webhook(&self, id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
-        let gone = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let gone = sqlx::query("UPDATE webhooks SET deleted = 1, url_sealed = '', secret_sealed = NULL WHERE id = $1 AND deleted = 0")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM deliveries WHERE webhook_id = $1 AND status <> 'delivered'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         if gone.rows_affected() == 0 {
             return Err(Error::not_found("webhook"));
         }
-        tx.commit().await?;
         Ok(())
     }
 

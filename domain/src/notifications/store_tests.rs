@@ -92,12 +92,39 @@ async fn an_auto_approved_or_refused_change_notifies_nobody(b: &'static str) {
     let small = f.s.create_po(&f.tech, &input(&f, 1, 10_000), true).await.unwrap();
     assert_eq!(small.status.as_str(), "approved");
     assert!(f.s.deliveries(None, 10).await.unwrap().is_empty());
-    // A refused approval (the creator approving their own) rolls back with
-    // its change: no notification was written.
+    // The outbox is the change's transaction: a timeline entry whose
+    // transaction rolls back leaves no notification and no delivery.
     let po = f.s.create_po(&f.approver, &input(&f, 2, 40_000), true).await.unwrap();
     let written = f.s.deliveries(None, 10).await.unwrap().len();
-    assert!(f.s.approve_po(&f.approver, po.id, po.version, None).await.is_err());
+    assert_eq!(written, 2, "the submission's, for the other approver and the admin");
+    let mut tx = f.s.begin_write().await.unwrap();
+    crate::purchase_orders::timeline_event(
+        &mut tx,
+        po.id,
+        None,
+        "Test",
+        crate::purchase_orders::EventKind::Submitted,
+        "again",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
     assert_eq!(f.s.deliveries(None, 10).await.unwrap().len(), written);
+    let mut tx = f.s.begin_write().await.unwrap();
+    crate::purchase_orders::timeline_event(
+        &mut tx,
+        po.id,
+        None,
+        "Test",
+        crate::purchase_orders::EventKind::Submitted,
+        "again",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(f.s.deliveries(None, 10).await.unwrap().len(), written + 2, "and committed, it is there");
 }
 
 crate::both_backends!(without_smtp_mail_is_recorded_as_not_sent_and_can_be_sent_again);
@@ -334,7 +361,13 @@ async fn webhooks_refuse_bad_input_by_field_and_can_be_deleted(b: &'static str) 
     assert!(f.s.list_webhooks().await.unwrap().is_empty(), "nothing was written");
     let w = hook(&f.s, &k, &admin, "https://hooks.slack.com/services/T/B/secret".into(), "slack", None, None).await;
     assert_eq!(f.s.list_webhooks().await.unwrap().len(), 1);
+    // A PO submitted now is due to it; deleted, the webhook gets nothing.
+    f.s.create_po(&f.tech, &input(&f, 2, 40_000), true).await.unwrap();
+    assert_eq!(f.s.deliveries(Some(w.id), 10).await.unwrap().len(), 1);
     f.s.delete_webhook(w.id).await.unwrap();
     assert!(f.s.list_webhooks().await.unwrap().is_empty());
+    assert!(f.s.deliveries(Some(w.id), 10).await.unwrap().is_empty(), "its pending delivery is dropped");
     assert!(f.s.delete_webhook(w.id).await.is_err());
+    f.s.create_po(&f.tech, &input(&f, 3, 40_000), true).await.unwrap();
+    assert!(f.s.deliveries(Some(w.id), 10).await.unwrap().is_empty(), "nothing new for it");
 }
