@@ -91,10 +91,15 @@ pub fn router(state: AppState, options: LeptosOptions, site: security::Site) -> 
     let fn_state = state.clone();
     let sig_state = state.clone();
     let qbo_state = state.clone();
+    let export_state = state.clone();
     let pages = Router::new()
         .route(
             "/purchase-orders/{id}/signature.png",
             get(move |path, query| routes::signature_png(sig_state.clone(), path, query)),
+        )
+        .route(
+            "/purchase-orders/export.csv",
+            get(move |headers, query| routes::export_csv(export_state.clone(), headers, query)),
         )
         .route(
             "/integrations/qbo/callback",

@@ -1,5 +1,5 @@
-//! Route handlers outside Leptos: health, a PO's signature image, and the
-//! QuickBooks OAuth callback. (Middleware: `middleware.rs`, `security.rs`.)
+//! Route handlers outside Leptos: health, a PO's signature image, the
+//! QuickBooks OAuth callback, and the CSV export. (Middleware: `middleware.rs`, `security.rs`.)
 
 use app::context::AppState;
 use axum::http::{header, StatusCode};
@@ -77,4 +77,113 @@ pub async fn qbo_callback(
             back(Some(if e.field.as_deref() == Some("state") { "state" } else { "failed" }))
         }
     }
+}
+
+/// The filters of `GET /purchase-orders/export.csv`: the list's, a
+/// creation date range, and `lines=1`.
+#[derive(serde::Deserialize, Default)]
+pub struct ExportParams {
+    status: Option<String>,
+    company_id: Option<String>,
+    vendor_id: Option<String>,
+    ticket_id: Option<String>,
+    project_id: Option<String>,
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    lines: Option<String>,
+}
+
+fn id_param(field: &str, v: &Option<String>) -> Result<Option<i64>, domain::Error> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| domain::Error::validation(field, "Expected a whole number (an id).")),
+    }
+}
+
+impl ExportParams {
+    fn query(&self) -> Result<domain::purchase_orders::ExportQuery, domain::Error> {
+        use domain::purchase_orders::{check_day, ExportQuery, PoFilter, PoStatus};
+        let status = match self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(PoStatus::parse(s).ok_or_else(|| domain::Error::validation("status", "Unknown status."))?),
+        };
+        Ok(ExportQuery {
+            filter: PoFilter {
+                status,
+                company_id: id_param("company_id", &self.company_id)?,
+                vendor_id: id_param("vendor_id", &self.vendor_id)?,
+                ticket_id: id_param("ticket_id", &self.ticket_id)?,
+                project_id: id_param("project_id", &self.project_id)?,
+                q: self.q.clone().filter(|q| !q.trim().is_empty()),
+                ..Default::default()
+            },
+            from: check_day("from", self.from.as_deref())?,
+            to: check_day("to", self.to.as_deref())?,
+            lines: matches!(self.lines.as_deref(), Some("1") | Some("true")),
+        })
+    }
+}
+
+/// POs read per database round trip while exporting.
+const EXPORT_BATCH: i64 = 500;
+
+/// `GET /purchase-orders/export.csv`: the filtered list as CSV, streamed a
+/// batch at a time. A session or a bearer token (401 otherwise, as JSON).
+pub async fn export_csv(state: AppState, headers: axum::http::HeaderMap, axum::extract::Query(p): axum::extract::Query<ExportParams>) -> Response {
+    let refuse = |e: domain::Error| crate::security::refusal(&e);
+    let user = match app::context::user_from_headers(&state.store, &headers, state.secure_cookies).await {
+        Ok(Some(u)) => u,
+        Ok(None) | Err(_) => return refuse(domain::Error::unauthenticated()),
+    };
+    if let Err(e) = user.require(domain::users::Permission::View) {
+        return refuse(e);
+    }
+    let query = match p.query() {
+        Ok(q) => q,
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = domain::validate::search_query(query.filter.q.as_deref()) {
+        return refuse(e);
+    }
+    let header_row = if query.lines {
+        domain::purchase_orders::export::record(&domain::purchase_orders::export::LINE_COLUMNS)
+    } else {
+        domain::purchase_orders::export::record(&domain::purchase_orders::export::PO_COLUMNS)
+    };
+    let store = state.store.clone();
+    // (done, cursor): the header first, then batches until the last.
+    let body = futures::stream::unfold((false, None::<i64>, Some(header_row)), move |(done, cursor, first)| {
+        let store = store.clone();
+        let query = query.clone();
+        async move {
+            if let Some(h) = first {
+                return Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(h)), (false, None, None)));
+            }
+            if done {
+                return None;
+            }
+            match store.export_batch(&query, cursor, EXPORT_BATCH).await {
+                Ok((text, next)) => Some((Ok(axum::body::Bytes::from(text)), (next.is_none(), next, None))),
+                Err(e) => {
+                    tracing::error!("export stopped: {}", e.message);
+                    Some((Err(std::io::Error::other("export failed")), (true, None, None)))
+                }
+            }
+        }
+    });
+    tracing::info!(by = user.id, lines = p.lines.is_some(), "CSV export");
+    let name = format!("purchase-orders-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }

@@ -63,7 +63,7 @@ pub fn cross_site(headers: &HeaderMap, path: &str, site: &Site) -> Option<&'stat
 
 /// An API refusal made before any function runs: `err` as the API's JSON
 /// error, with the status its code stands for.
-fn refusal(err: &Error) -> Response {
+pub(crate) fn refusal(err: &Error) -> Response {
     Response::builder()
         .status(err.status())
         .header(header::CONTENT_TYPE, "application/json")

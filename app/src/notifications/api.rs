@@ -4,7 +4,6 @@
 use crate::error::ApiError;
 use domain::notifications::{Delivery, NotificationsView, SandboxMail, Webhook};
 use domain::purchase_orders::InboxItem;
-use domain::users::Permission;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,7 @@ pub struct Preferences {
 
 #[server(endpoint = "webhooks/create", input = Json, output = Json)]
 pub async fn create_webhook(url: String, kind: String, events: Option<Vec<String>>, secret: Option<String>) -> Result<Webhook, ApiError> {
-    let (st, admin) = crate::context::authorized(Permission::Admin).await?;
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     let input = domain::notifications::WebhookInput { url, kind, events, secret };
     // Checked first: bad input is a 400 naming its field, key or not.
     domain::notifications::check_webhook(&input)?;
@@ -28,13 +27,13 @@ pub async fn create_webhook(url: String, kind: String, events: Option<Vec<String
 
 #[server(endpoint = "webhooks/list", input = Json, output = Json)]
 pub async fn list_webhooks() -> Result<Vec<Webhook>, ApiError> {
-    let (st, _) = crate::context::authorized(Permission::Admin).await?;
+    let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(st.store.list_webhooks().await?)
 }
 
 #[server(endpoint = "webhooks/delete", input = Json, output = Json)]
 pub async fn delete_webhook(id: i64) -> Result<(), ApiError> {
-    let (st, admin) = crate::context::authorized(Permission::Admin).await?;
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     st.store.delete_webhook(id).await?;
     tracing::info!(by = admin.id, webhook = id, "webhook deleted");
     Ok(())
@@ -42,13 +41,13 @@ pub async fn delete_webhook(id: i64) -> Result<(), ApiError> {
 
 #[server(endpoint = "webhooks/deliveries", input = Json, output = Json)]
 pub async fn webhook_deliveries(webhook_id: Option<i64>) -> Result<Vec<Delivery>, ApiError> {
-    let (st, _) = crate::context::authorized(Permission::Admin).await?;
+    let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(st.store.deliveries(webhook_id, 100).await?)
 }
 
 #[server(endpoint = "notifications/status", input = Json, output = Json)]
 pub async fn notifications_status() -> Result<NotificationsView, ApiError> {
-    let (st, _) = crate::context::authorized(Permission::Admin).await?;
+    let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(NotificationsView {
         mail: st.mailer.status(),
         webhooks: st.store.list_webhooks().await?,
@@ -60,7 +59,7 @@ pub async fn notifications_status() -> Result<NotificationsView, ApiError> {
 /// "Send again" for a failed or unsent delivery (same delivery id).
 #[server(endpoint = "notifications/retry", input = Json, output = Json)]
 pub async fn retry_delivery(id: i64) -> Result<Delivery, ApiError> {
-    let (st, admin) = crate::context::authorized(Permission::Admin).await?;
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     let d = st.store.retry_delivery(id).await?;
     tracing::info!(by = admin.id, delivery = id, "delivery sent again");
     Ok(d)
@@ -69,7 +68,7 @@ pub async fn retry_delivery(id: i64) -> Result<Delivery, ApiError> {
 /// Sends a test mail to the signed-in admin, now; the answer says where.
 #[server(endpoint = "notifications/test-mail", input = Json, output = Json)]
 pub async fn send_test_mail() -> Result<String, ApiError> {
-    let (st, admin) = crate::context::authorized(Permission::Admin).await?;
+    let (st, admin) = crate::context::authorized(domain::users::Permission::Admin).await?;
     let m = domain::notifications::mail::Outgoing {
         key: domain::notifications::outbox::new_key(),
         to: admin.email.clone(),
@@ -99,7 +98,7 @@ pub async fn send_test_mail() -> Result<String, ApiError> {
 /// The demo's sandbox mailbox (empty unless mail goes there).
 #[server(endpoint = "notifications/sandbox-mail", input = Json, output = Json)]
 pub async fn sandbox_mailbox() -> Result<Vec<SandboxMail>, ApiError> {
-    let (st, _) = crate::context::authorized(Permission::Admin).await?;
+    let (st, _) = crate::context::authorized(domain::users::Permission::Admin).await?;
     Ok(st.store.sandbox_mail(50).await?)
 }
 
@@ -122,7 +121,7 @@ pub async fn set_notification_preferences(email: bool) -> Result<Preferences, Ap
 /// The POs waiting for the caller's approval, oldest first.
 #[server(endpoint = "approvals/inbox", input = Json, output = Json)]
 pub async fn approval_inbox() -> Result<Vec<InboxItem>, ApiError> {
-    let (st, user) = crate::context::authorized(Permission::Approve).await?;
+    let (st, user) = crate::context::authorized(domain::users::Permission::Approve).await?;
     Ok(st.store.approval_inbox(&user).await?)
 }
 

@@ -21,6 +21,14 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
     let vendors = Resource::new(|| (), |_| list_vendors());
     view! {
         <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project.">
+            <a class="button" data-testid="export-csv" download href=move || export_href(&[
+                ("status", status.get()),
+                ("company_id", company.get()),
+                ("vendor_id", vendor.get()),
+                ("q", q.get()),
+                ("ticket_id", ticket.map(|t| t.to_string()).unwrap_or_default()),
+                ("project_id", project.map(|p| p.to_string()).unwrap_or_default()),
+            ])>"Export CSV"</a>
             <IfCan permission=Permission::Create>
                 <a class="button primary" href="/purchase-orders/new">"New purchase order"</a>
             </IfCan>
@@ -53,6 +61,30 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
             project_id=project
         />
     }
+}
+
+/// `/purchase-orders/export.csv` with the list's current filters.
+fn export_href(filters: &[(&str, String)]) -> String {
+    let query: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect();
+    if query.is_empty() {
+        "/purchase-orders/export.csv".into()
+    } else {
+        format!("/purchase-orders/export.csv?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The company filter: search as you type. An MSP has hundreds of clients;

@@ -1,5 +1,4 @@
 use crate::auth::{logout, me, Logout};
-use crate::components::IfCan;
 use crate::session::Session;
 use domain::users::Permission;
 use leptos::prelude::*;
@@ -19,13 +18,20 @@ const NAV: [(&str, &str, &str); 7] = [
 pub fn Layout() -> impl IntoView {
     let session = Session(Resource::new(|| (), |_| me()));
     provide_context(session);
-    // The count of POs waiting for the signed-in approver (0 for others),
-    // asked again every 20 seconds and on each page change. Created here,
-    // outside any suspense, so that server and browser number it alike.
+    // The count of POs waiting for the signed-in approver, asked again
+    // every 20 seconds and on each page change. Only in the browser, once
+    // the page is hydrated: the server renders no inbox entry, so that a
+    // count that changed in between can never make hydration mismatch.
     let tick = RwSignal::new(0u32);
     crate::components::every(20_000, move || tick.update(|t| *t += 1));
     let location = leptos_router::hooks::use_location();
-    let waiting = Resource::new(move || (tick.get(), location.pathname.get()), |_| crate::notifications::approval_count());
+    let waiting = LocalResource::new(move || {
+        tick.track();
+        location.pathname.track();
+        crate::notifications::approval_count()
+    });
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let menu_open = RwSignal::new(false);
     let signout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
@@ -73,9 +79,7 @@ pub fn Layout() -> impl IntoView {
                         <span>{*label}</span>
                     </A>
                 }).collect_view()}
-                <IfCan permission=Permission::Approve>
-                    <ApprovalsLink count=waiting />
-                </IfCan>
+                {move || (mounted.get() && session.can(Permission::Approve)).then(|| view! { <ApprovalsLink count=waiting /> })}
                 {NAV[1..].iter().map(|(href, label, icon)| view! {
                     <A href=*href attr:class="nav-link">
                         <svg viewBox="0 0 24 24" aria-hidden="true"><path d=*icon /></svg>
@@ -93,21 +97,14 @@ pub fn Layout() -> impl IntoView {
 
 /// The inbox's entry, with the count of POs waiting for the signed-in approver.
 #[component]
-fn ApprovalsLink(count: Resource<Result<usize, crate::error::ApiError>>) -> impl IntoView {
+fn ApprovalsLink(count: LocalResource<Result<usize, crate::error::ApiError>>) -> impl IntoView {
     view! {
         <A href="/approvals" attr:class="nav-link">
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 11l3 3 8-8 M20 12v7a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1h11" /></svg>
             <span>"Approvals"</span>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match count.await {
-                        Ok(n) if n > 0 => view! {
-                            <span class="nav-badge" data-testid="approvals-badge">{n}<span class="sr-only">" waiting"</span></span>
-                        }.into_any(),
-                        _ => ().into_any(),
-                    }
-                })}
-            </Transition>
+            {move || count.get().and_then(|r| r.ok()).filter(|n| *n > 0).map(|n| view! {
+                <span class="nav-badge" data-testid="approvals-badge">{n}<span class="sr-only">" waiting"</span></span>
+            })}
         </A>
     }
 }

@@ -5,6 +5,7 @@ mod not_found;
 
 #[cfg(not(feature = "split"))]
 use crate::auth::LoginPage;
+#[cfg(not(feature = "split"))]
 use crate::catalog::{CompaniesPage, ContractPage, ContractsPage, ProductsPage, VendorsPage};
 #[cfg(not(feature = "split"))]
 use crate::company::CompanyPage;

@@ -276,7 +276,7 @@ fn host_and_port(rest: &str) -> &str {
 
 fn has_path(rest: &str) -> bool {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    rest[end..].trim_start_matches('/').len() > 0
+    !rest[end..].trim_start_matches('/').is_empty()
 }
 
 /// The host, lowercased, without port or brackets.

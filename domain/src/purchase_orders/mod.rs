@@ -4,6 +4,7 @@
 mod approval;
 mod details;
 mod dispatch_status;
+pub mod export;
 mod inbox;
 #[cfg(feature = "server")]
 mod input;
@@ -31,6 +32,7 @@ pub(crate) mod store_tests;
 
 pub use details::{format_details, parse_details, ProvisioningDetail};
 pub use dispatch_status::DispatchStatus;
+pub use export::{check_day, ExportQuery};
 pub use inbox::{waited, InboxItem};
 use serde::{Deserialize, Serialize};
 
