@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;
+pub mod reports;
 pub mod session;
 pub mod settings;
 pub mod shell;

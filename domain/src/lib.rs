@@ -8,6 +8,7 @@ pub mod notifications;
 pub mod procurement;
 pub mod purchase_orders;
 pub mod quickbooks;
+pub mod reports;
 pub mod settings;
 pub mod users;
 pub mod validate;

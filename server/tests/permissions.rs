@@ -130,6 +130,7 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("notifications/set-preferences", SignedIn, json!({"email": true})),
         ("approvals/inbox", Perm(Approve), json!({})),
         ("approvals/count", SignedIn, json!({})),
+        ("reports/spend", Perm(View), json!({"group_by": "month"})),
     ]
 }
 

@@ -38,6 +38,7 @@ pub fn CompanyPage() -> impl IntoView {
             <ProjectsCard company_id=id />
         </div>
         <ContractsCard company_id=id />
+        <crate::reports::CompanySpend company_id=Signal::derive(move || id.get()) />
         <section class="card">
             <h2>"Purchase orders"</h2>
             <crate::purchase_orders::PoTable company_id=Signal::derive(move || Some(id.get())) />

@@ -21,7 +21,7 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
     let vendors = Resource::new(|| (), |_| list_vendors());
     view! {
         <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project.">
-            <a class="button" data-testid="export-csv" download href=move || export_href(&[
+            <a class="button" data-testid="export-csv" download rel="external" href=move || export_href(&[
                 ("status", status.get()),
                 ("company_id", company.get()),
                 ("vendor_id", vendor.get()),

@@ -4,8 +4,9 @@ use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-const NAV: [(&str, &str, &str); 7] = [
+const NAV: [(&str, &str, &str); 8] = [
     ("/purchase-orders", "Purchase orders", "M4 4h16v16H4z M8 8h8 M8 12h8 M8 16h5"),
+    ("/spend", "Spend", "M4 20V10 M10 20V4 M16 20v-7 M22 20H2"),
     ("/procurement", "Procurement", "M3 7h13l5 5v5h-3 M3 7v10h2 M8 17h7 M6.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z M16.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z"),
     ("/companies", "Companies", "M4 20V6l8-3 8 3v14 M9 20v-5h6v5 M8 9h.01 M12 9h.01 M16 9h.01"),
     ("/vendors", "Vendors", "M3 9l2-5h14l2 5 M4 9v11h16V9 M9 20v-6h6v6"),

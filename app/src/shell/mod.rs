@@ -16,6 +16,8 @@ use crate::procurement::ProcurementPage;
 use crate::purchase_orders::PurchaseOrdersPage;
 #[cfg(not(feature = "split"))]
 use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
+#[cfg(not(feature = "split"))]
+use crate::reports::SpendPage;
 pub use crate::session::{use_session, Session};
 #[cfg(not(feature = "split"))]
 use crate::settings::SettingsPage;
@@ -99,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contracts/:id") view={page!(ContractRoute, ContractPage)} />
                     <Route path=path!("settings") view={page!(SettingsRoute, SettingsPage)} />
                     <Route path=path!("approvals") view={page!(ApprovalsRoute, ApprovalsPage)} />
+                    <Route path=path!("spend") view={page!(SpendRoute, SpendPage)} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -138,6 +141,7 @@ mod lazy_pages {
     use crate::notifications::ApprovalsPage;
     use crate::procurement::ProcurementPage;
     use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
+    use crate::reports::SpendPage;
     use crate::settings::SettingsPage;
     use leptos::prelude::*;
     use leptos_router::LazyRoute;
@@ -160,6 +164,7 @@ mod lazy_pages {
         Contract,
         Settings,
         Approvals,
+        Spend,
     }
 
     #[leptos::lazy]
@@ -193,6 +198,7 @@ mod lazy_pages {
             Page::Contract => view! { <ContractPage /> }.into_any(),
             Page::Settings => view! { <SettingsPage /> }.into_any(),
             Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
+            Page::Spend => view! { <SpendPage /> }.into_any(),
             _ => ().into_any(),
         }
     }
@@ -235,5 +241,6 @@ mod lazy_pages {
         ContractRoute => other_pages(Contract) __preload_other_pages,
         SettingsRoute => other_pages(Settings) __preload_other_pages,
         ApprovalsRoute => other_pages(Approvals) __preload_other_pages,
+        SpendRoute => other_pages(Spend) __preload_other_pages,
     }
 }

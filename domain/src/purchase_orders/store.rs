@@ -340,8 +340,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
+        // Each receipt, at the line's cost: the month's received spend.
         let now = clock::now();
+        for rl in receipt {
+            sqlx::query(
+                "INSERT INTO po_receipts (po_id, line_id, at, quantity, cents)
+                 SELECT $1, id, $2, $3, $3 * unit_cost_cents FROM po_lines WHERE id = $4",
+            )
+            .bind(id)
+            .bind(&now)
+            .bind(rl.quantity)
+            .bind(rl.line_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
         sqlx::query("UPDATE purchase_orders SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
             .bind(&now)
