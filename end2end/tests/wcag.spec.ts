@@ -13,7 +13,7 @@ async function violations(page: Page) {
   });
 }
 
-const pages = ['/purchase-orders', '/purchase-orders/new', '/approvals', '/procurement', '/companies', '/vendors', '/products', '/contracts', '/settings'];
+const pages = ['/purchase-orders', '/purchase-orders/new', '/approvals', '/spend', '/procurement', '/companies', '/vendors', '/products', '/contracts', '/settings'];
 
 /** A PO waiting for approval (the page with the signature pad), raised through the API. */
 async function pendingPo(page: Page): Promise<string> {

@@ -106,3 +106,52 @@ async fn the_export_is_the_filtered_list_as_csv(backend: &'static str) {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap().lines().count(), 4);
 }
+
+domain::both_backends!(the_spend_report_agrees_with_the_pos_it_covers);
+async fn the_spend_report_agrees_with_the_pos_it_covers(backend: &'static str) {
+    let s = TestServer::start(backend).await;
+    let a = s.ok(Role::Admin, "companies/create", json!({"name": "Alpha"})).await["id"].clone();
+    let b = s.ok(Role::Admin, "companies/create", json!({"name": "Beta"})).await["id"].clone();
+    let cdw = s.ok(Role::Admin, "vendors/create", json!({"name": "CDW"})).await["id"].clone();
+    let ing = s.ok(Role::Admin, "vendors/create", json!({"name": "Ingram"})).await["id"].clone();
+    // Approved at once (under $500), waiting (over it), and one cancelled after approval.
+    for (company, vendor, qty, cents) in [(&a, &cdw, 2, 10_000), (&a, &ing, 1, 30_000), (&b, &cdw, 3, 5_000), (&b, &ing, 10, 40_000)] {
+        s.ok(
+            Role::Technician,
+            "purchase-orders/create",
+            json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "x", "quantity": qty, "unit_cost_cents": cents}], "submit": true}),
+        )
+        .await;
+    }
+    let gone = s
+        .ok(
+            Role::Technician,
+            "purchase-orders/create",
+            json!({"vendor_id": cdw, "company_id": b, "lines": [{"description": "y", "quantity": 1, "unit_cost_cents": 7_700}], "submit": true}),
+        )
+        .await;
+    s.ok(
+        Role::Technician,
+        "purchase-orders/cancel",
+        json!({"id": gone["id"], "reason": "changed our mind"}),
+    )
+    .await;
+    let by_company = s.ok(Role::Viewer, "reports/spend", json!({"group_by": "company"})).await;
+    for (company, expected) in [(&a, 50_000), (&b, 15_000)] {
+        let row = by_company["rows"].as_array().unwrap().iter().find(|r| r["key"] == *company).unwrap();
+        assert_eq!(row["committed_cents"], expected);
+        let listed = s.ok(Role::Viewer, "purchase-orders/list", json!({"company_id": company})).await;
+        assert_eq!(listed["committed_cents"], expected, "the list's committed total agrees");
+    }
+    assert_eq!(by_company["total_cents"], 65_000);
+    let by_vendor = s.ok(Role::Viewer, "reports/spend", json!({"group_by": "vendor"})).await;
+    let cdw_row = by_vendor["rows"].as_array().unwrap().iter().find(|r| r["key"] == cdw).unwrap();
+    assert_eq!((cdw_row["committed_cents"].as_i64(), cdw_row["po_count"].as_i64()), (Some(35_000), Some(2)));
+    let by_month = s.ok(Role::Viewer, "reports/spend", json!({"group_by": "month"})).await;
+    assert_eq!(by_month["rows"].as_array().unwrap().len(), 12);
+    assert_eq!(by_month["total_cents"], 65_000);
+    let (status, e) = s.call(Some(Role::Viewer), "reports/spend", json!({"group_by": "week"})).await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("group_by")));
+    let (status, _) = s.call(None, "reports/spend", json!({"group_by": "month"})).await;
+    assert_eq!(status, 401);
+}
