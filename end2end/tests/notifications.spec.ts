@@ -55,6 +55,7 @@ test('the inbox badge counts a new PO, the approver approves it from the inbox, 
   await item.click();
   await approver.waitForURL(`**/purchase-orders/${po.id}`);
   await hydrated(approver);
+  await expect(approver.getByTestId('approve-card')).toBeVisible();
   if ((await approver.getByTestId('signature-pad').count()) > 0) await signWithMouse(approver);
   await approver.getByRole('button', { name: 'Approve' }).click();
   await expect(approver.getByTestId('po-status').first()).toHaveText('Approved');

@@ -55,6 +55,9 @@ for (const width of [1280, 390]) {
       // The printed PO is a plain page: nothing to hydrate.
       if (!path.endsWith('/print')) await expect(page.locator('body[data-hydrated="true"]'), `${path} hydrates`).toHaveCount(1);
       for (const v of await violations(page)) found.push(`${path}: ${v}`);
+      // Nothing wider than the screen: no sideways scrolling.
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > width) found.push(`${path}: ${wide} px wide at ${width} px`);
     }
     await page.goto('/login');
     for (const v of await violations(page)) found.push(`/login: ${v}`);

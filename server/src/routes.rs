@@ -175,6 +175,8 @@ pub async fn export_csv(state: AppState, headers: axum::http::HeaderMap, axum::e
             }
         }
     });
+    // Fused: a body may be polled once more after its end.
+    let body = futures::StreamExt::fuse(body);
     tracing::info!(by = user.id, lines = p.lines.is_some(), "CSV export");
     let name = format!("purchase-orders-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
     (
