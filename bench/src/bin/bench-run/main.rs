@@ -166,6 +166,10 @@ struct ScaleRow {
     list_deep: M,
     /// `q` = the number of the PO in the middle: a handful of matches.
     list_search: M,
+    /// `reports/spend`, the last twelve months by month and vendor.
+    spend: M,
+    /// `GET /purchase-orders/export.csv`, every PO, one download.
+    csv: CsvRun,
 }
 
 async fn warm(api: &bench::Api, max_id: i64) -> anyhow::Result<()> {
@@ -178,7 +182,8 @@ async fn warm(api: &bench::Api, max_id: i64) -> anyhow::Result<()> {
 }
 
 /// List and get at one size (the server is running on a database of `pos` POs).
-async fn scale_point(api: &bench::Api, base: &str, token: &str, pos: i64, seed_s: f64, sz: &Sizes, label: &str) -> anyhow::Result<ScaleRow> {
+#[allow(clippy::too_many_arguments)]
+async fn scale_point(api: &bench::Api, base: &str, token: &str, pid: u32, pos: i64, seed_s: f64, sz: &Sizes, label: &str) -> anyhow::Result<ScaleRow> {
     let number = api.call("purchase-orders/get", json!({"id": pos / 2})).await?["number"]
         .as_str()
         .unwrap_or_default()
@@ -213,6 +218,13 @@ async fn scale_point(api: &bench::Api, base: &str, token: &str, pos: i64, seed_s
         sz.warm_s,
         sz.scale_s,
     )?;
+    let spend = oha(
+        base,
+        token,
+        &t("/api/reports/spend", Body::Json(r#"{"group_by": "month_vendor"}"#.into())),
+        sz.scale_s,
+    )?;
+    let csv = csv_export(base, token, pid).await?;
     Ok(ScaleRow {
         pos,
         seed_s,
@@ -221,6 +233,8 @@ async fn scale_point(api: &bench::Api, base: &str, token: &str, pos: i64, seed_s
         list_company,
         list_deep,
         list_search,
+        spend,
+        csv,
     })
 }
 
@@ -325,7 +339,7 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
     eprintln!("==> {backend}: peak RSS with compression {} MB", rss_peak_compressed_kb / 1024);
 
     eprintln!("==> {backend}: scaling point at {} POs", sz.main);
-    let scale = scale_point(&api, &base, &token, sz.main, seed_s, sz, backend).await?;
+    let scale = scale_point(&api, &base, &token, pid, sz.main, seed_s, sz, backend).await?;
     drop(server);
     db.drop_now().await?;
     Ok((
@@ -350,7 +364,7 @@ async fn scaling(args: &Args, backend: &str, sz: &Sizes, pos: i64) -> anyhow::Re
     let api = bench::Api::new(&base, &token);
     warm(&api, pos).await?;
     eprintln!("==> {backend}: scaling point at {pos} POs");
-    let row = scale_point(&api, &base, &token, pos, seed_s, sz, backend).await?;
+    let row = scale_point(&api, &base, &token, server.0.id(), pos, seed_s, sz, backend).await?;
     drop(server);
     db.drop_now().await?;
     Ok((row, plans))

@@ -189,3 +189,52 @@ pub(crate) fn targets(get_ids: &Path) -> Vec<(&'static str, Target)> {
         ),
     ]
 }
+
+/// One CSV export of every PO: rows, time, and the server's memory.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CsvRun {
+    pub(crate) rows: u64,
+    pub(crate) secs: f64,
+    pub(crate) mb: f64,
+    /// The server's resident memory before, and the most seen during, in kB.
+    pub(crate) rss_before_kb: u64,
+    pub(crate) rss_max_kb: u64,
+}
+
+/// Downloads `/purchase-orders/export.csv` once, counting rows as they
+/// arrive and sampling the server's `VmRSS` every 50 ms.
+pub(crate) async fn csv_export(base: &str, token: &str, pid: u32) -> anyhow::Result<CsvRun> {
+    let rss_before_kb = bench::proc_kb(pid, "VmRSS").unwrap_or(0);
+    let started = std::time::Instant::now();
+    let mut res = reqwest::Client::new()
+        .get(format!("{base}/purchase-orders/export.csv"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("export.csv answered {}", res.status());
+    }
+    let (mut lines, mut bytes, mut rss_max_kb) = (0u64, 0u64, rss_before_kb);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            chunk = res.chunk() => match chunk? {
+                Some(c) => {
+                    lines += c.iter().filter(|b| **b == b'\n').count() as u64;
+                    bytes += c.len() as u64;
+                }
+                None => break,
+            },
+            _ = tick.tick() => {
+                rss_max_kb = rss_max_kb.max(bench::proc_kb(pid, "VmRSS").unwrap_or(0));
+            }
+        }
+    }
+    Ok(CsvRun {
+        rows: lines.saturating_sub(1),
+        secs: started.elapsed().as_secs_f64(),
+        mb: bytes as f64 / 1e6,
+        rss_before_kb,
+        rss_max_kb,
+    })
+}

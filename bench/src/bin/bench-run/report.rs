@@ -193,6 +193,33 @@ pub(crate) fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], p
             cost(&a.list_search, &b.list_search)
         );
     }
+    let _ = writeln!(s, "### Reports and export\n");
+    let _ = writeln!(
+        s,
+        "| POs | `reports/spend` (12 months by month and vendor): req/s, p50 / p99 ms | CSV export of every PO: rows | seconds | rows/s | MB | server RSS before → most during the export, MB |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|");
+    for r in scale {
+        let _ = writeln!(
+            s,
+            "| {} | {}: {} / {} | {} | {:.1} | {} | {:.1} | {:.0} → {:.0} |",
+            r.pos,
+            f(r.spend.rps),
+            f(r.spend.p50),
+            f(r.spend.p99),
+            r.csv.rows,
+            r.csv.secs,
+            f(r.csv.rows as f64 / r.csv.secs.max(0.001)),
+            r.csv.mb,
+            r.csv.rss_before_kb as f64 / 1024.0,
+            r.csv.rss_max_kb as f64 / 1024.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nThe spend report reads the monthly totals the database keeps (`spend_months`), so its cost follows the months, companies and vendors \
+         of the range, not the POs. The export streams 500 POs per query: the server's memory during it should not grow with the POs.\n"
+    );
     if !plans.is_empty() {
         let _ = writeln!(
             s,
