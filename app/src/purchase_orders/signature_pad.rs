@@ -64,7 +64,12 @@ pub fn SignaturePad(pad: Pad) -> impl IntoView {
 
     Effect::new(move |_| {
         if let Some(c) = pad.canvas.get() {
-            fit(&c);
+            // Reached by a link inside the app, the pad can be mounted
+            // before it is laid out (no size yet): it is fitted at the
+            // first stroke instead (see `down`).
+            if c.get_bounding_client_rect().width() > 0.0 {
+                fit(&c);
+            }
             // Ready to draw on (for the browser tests and benchmarks).
             let _ = c.set_attribute("data-ready", "true");
         }
@@ -102,6 +107,13 @@ pub fn SignaturePad(pad: Pad) -> impl IntoView {
     let down = move |ev: web_sys::PointerEvent| {
         ev.prevent_default();
         let Some(c) = pad.canvas.get_untracked() else { return };
+        // Not fitted to its box yet (mounted before layout): fit it now,
+        // before the first stroke, or the drawing would land nowhere.
+        let css_width = c.get_bounding_client_rect().width();
+        if pad.empty.get_untracked() && (c.width() as f64) < css_width.min(1600.0) - 1.0 {
+            fit(&c);
+            last_width.set_value(css_width);
+        }
         let _ = c.set_pointer_capture(ev.pointer_id());
         drawing.set_value(true);
         let p = pos(&ev);
