@@ -10,6 +10,10 @@ test('connect QuickBooks by OAuth, map, and push an approved PO', async ({ page 
   await page.goto('/settings');
   await hydrated(page);
   const card = page.getByTestId('qbo-settings');
+  // The demo starts connected to its sandbox company: disconnect first.
+  if ((await card.getByTestId('qbo-disconnect').count()) > 0) {
+    await card.getByTestId('qbo-disconnect').click();
+  }
   await expect(card).toContainText('Not connected');
   await card.locator('select[name="qbo_environment"]').selectOption('sandbox');
   await card.getByTestId('qbo-connect').click();

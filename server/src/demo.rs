@@ -50,6 +50,12 @@ pub async fn sandbox_pax8(state: &mut AppState) -> anyhow::Result<FakePax8> {
                 &id,
                 ProductRule {
                     requires_commitment: p.commitment_term_id.is_some(),
+                    // One product needs a detail the catalog lacks (a failed dispatch to remediate).
+                    required_details: if id == domain::demo::DETAIL_PRODUCT_ID {
+                        vec![domain::demo::DETAIL_KEY.to_string()]
+                    } else {
+                        Vec::new()
+                    },
                     name: p.name.clone(),
                     commitments: p.commitment_term_id.iter().map(|c| (c.clone(), "Annual".to_string())).collect(),
                     ..Default::default()
@@ -101,4 +107,70 @@ pub async fn sandbox_qbo(config: &crate::config::Config, store: &domain::Store) 
     };
     tracing::info!(url = %fake.api_url(), "demo mode: QuickBooks is a local sandbox");
     Ok((fake, app))
+}
+
+/// Connects the sandbox QuickBooks at each demo start, as an admin would by
+/// Connect QuickBooks: the sandbox starts empty with every run, so a
+/// connection kept from an earlier run names tokens it never issued. Maps
+/// the accounts (unless mapped) and Ingram Micro to its sandbox vendor, so
+/// the demo's history can push a PO.
+pub async fn link_sandbox_qbo(state: &AppState, fake: &FakeQbo) -> anyhow::Result<()> {
+    let Some(qbo) = &state.qbo else { return Ok(()) };
+    let fail = |e: domain::Error| anyhow::anyhow!("demo QuickBooks: {}", e.message);
+    let admin = state
+        .store
+        .list_users()
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .find(|u| u.email == "admin@demo.msp" && u.active);
+    let Some(admin) = admin else { return Ok(()) };
+    if qbo.connected().await {
+        qbo.disconnect().await.map_err(fail)?;
+    }
+    let url = qbo.begin_connect(&admin, domain::quickbooks::Environment::Sandbox).await.map_err(fail)?;
+    let back = fake.consent(&url).map_err(|e| anyhow::anyhow!("demo QuickBooks consent: {e}"))?;
+    let query: std::collections::HashMap<String, String> = form_urlencoded::parse(back.split_once('?').map(|(_, q)| q).unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let get = |k: &str| query.get(k).cloned().unwrap_or_default();
+    qbo.complete_connect(&admin, &get("code"), &get("state"), &get("realmId")).await.map_err(fail)?;
+    let mapping = qbo.mapping().await.map_err(fail)?;
+    if mapping.ap_account_id.is_none() {
+        // The sandbox company's Accounts Payable and a cost-of-goods account.
+        qbo.save_mapping(&domain::quickbooks::QboMapping {
+            ap_account_id: Some("33".into()),
+            expense_account_id: Some("7".into()),
+            tax_code_id: None,
+        })
+        .await
+        .map_err(fail)?;
+    }
+    for v in state.store.list_vendors().await.map_err(fail)? {
+        if v.name == "Ingram Micro" && v.qbo_vendor_id.is_none() {
+            let input = domain::catalog::VendorInput {
+                name: None,
+                distributor: None,
+                qbo_vendor_id: Some((100 + v.id).to_string()),
+            };
+            state.store.update_vendor(v.id, &input, false).await.map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// Six months of purchase orders (see `domain::demo::history`), made once
+/// into a demo without any.
+pub async fn seed_history(state: &AppState) -> anyhow::Result<()> {
+    let pax8 = state.pax8().await.map_err(|e| anyhow::anyhow!("demo Pax8: {}", e.0.message))?;
+    let maker = domain::demo::history::Maker {
+        store: &state.store,
+        distributor: std::sync::Arc::new(pax8),
+        qbo: state.qbo.as_ref(),
+    };
+    let made = maker.seed().await.map_err(|e| anyhow::anyhow!("demo history: {}", e.message))?;
+    if made > 0 {
+        tracing::info!(purchase_orders = made, "seeded the demo's six months of purchase orders");
+    }
+    Ok(())
 }

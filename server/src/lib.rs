@@ -231,6 +231,12 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         }
         state.qbo = Some(domain::quickbooks::Qbo::new(state.store.clone(), key.clone(), app, sandboxes.qbo.is_some()));
     }
+    if let Some(fake) = &sandboxes.qbo {
+        demo::link_sandbox_qbo(&state, fake).await?;
+    }
+    if config.demo && sandboxes.pax8.is_some() {
+        demo::seed_history(&state).await?;
+    }
     let site = security::Site {
         public_origin: security::origin_of(&config.public_url()),
         https: config.public_url().starts_with("https://"),

@@ -1,9 +1,20 @@
 //! Demo data: a small, realistic MSP to try the product with. Seeded only
 //! into a database without companies, so it never mixes with real data.
+//! [`history`] then gives it six months of purchase orders in every state.
+
+pub mod history;
+mod stamp;
 
 use crate::catalog::{CompanyInput, ContractLineInput, Distributor, ProductInput, VendorInput};
 use crate::users::{NewUser, Role};
 use crate::{Result, Store};
+
+/// The demo's Pax8 product whose orders need a provisioning detail the
+/// catalog does not carry: its sandbox refuses an order without it, which
+/// gives the demo a failed dispatch to remediate.
+pub const DETAIL_PRODUCT_ID: &str = "5e1f0c2d-7a8b-4c9d-8e0f-5e0100000004";
+/// The provisioning detail that product needs.
+pub const DETAIL_KEY: &str = "siteName";
 
 /// Every demo user signs in with this password.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -120,6 +131,17 @@ pub async fn seed(store: &Store) -> Result<bool> {
             "ACR-CPC",
             450,
             Some("a7c0b1d2-5e6f-4a3b-9c8d-acr000000003"),
+            Some("Monthly"),
+            None,
+        ))
+        .await?;
+    store
+        .create_product(&product(
+            pax8.id,
+            "SentinelOne Singularity Complete",
+            "S1-SING-CMP",
+            650,
+            Some(DETAIL_PRODUCT_ID),
             Some("Monthly"),
             None,
         ))
