@@ -74,7 +74,7 @@ test('the inbox badge counts a new PO, the approver approves it from the inbox, 
   let failedRow = admin.getByTestId('failed-deliveries').locator('tr').filter({ hasText: po.number });
   for (let i = 0; i < 20 && (await failedRow.count()) === 0; i++) {
     await admin.waitForTimeout(500);
-    await admin.getByRole('button', { name: 'Refresh' }).click();
+    await admin.getByTestId('notifications').getByRole('button', { name: 'Refresh', exact: true }).click();
   }
   await expect(failedRow).toContainText('HTTP 404');
   await expect(admin.getByTestId('webhooks')).toContainText(po.number);

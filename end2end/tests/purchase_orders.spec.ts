@@ -182,6 +182,17 @@ test('receive part, then the rest', async ({ page, browser }) => {
 });
 
 test('the list filters, searches and pages', async ({ page }) => {
+  // More POs than a page holds (50): the demo's and drafts made here.
+  expect((await page.request.post('/api/auth/login', { data: { email: 'tech@demo.msp', password: 'demo-password' } })).status()).toBe(200);
+  const companies = await (await page.request.post('/api/companies/list', { data: {} })).json();
+  const vendors = await (await page.request.post('/api/vendors/list', { data: {} })).json();
+  const all = async () => (await (await page.request.post('/api/purchase-orders/list', { data: { limit: 100 } })).json()).items.length;
+  for (let n = await all(); n <= 55; n++) {
+    const made = await page.request.post('/api/purchase-orders/create', {
+      data: { vendor_id: vendors[0].id, company_id: companies[0].id, lines: [{ description: 'Paging test cable', quantity: 1, unit_cost_cents: 500 }], submit: false },
+    });
+    expect(made.ok()).toBeTruthy();
+  }
   await signIn(page, 'viewer@demo.msp');
   // What the API finds is what the list shows (the demo's history has
   // toner orders and received ones; earlier tests may have added more).
@@ -200,6 +211,14 @@ test('the list filters, searches and pages', async ({ page }) => {
   await page.getByLabel('Status').selectOption('received');
   await expect(rows).toHaveCount(Math.min(received, 50));
   await expect(rows.filter({ hasNotText: 'Received' })).toHaveCount(0);
+  // Every status: a page of 50, then "Show more" (drawn on the server too).
+  await page.getByLabel('Status').selectOption('');
+  await expect(rows).toHaveCount(50);
+  await page.getByTestId('more').click();
+  await expect(rows).toHaveCount(Math.min(await all(), 100));
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('more')).toBeVisible();
   await expect(page.getByRole('link', { name: 'New purchase order' })).toHaveCount(0);
 });
 

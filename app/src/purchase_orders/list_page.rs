@@ -233,16 +233,20 @@ pub fn PoTable(
                                     <For each=move || more.get() key=|p| p.id let:p><PoRow p /></For>
                                 </tbody>
                             </table>
+                            // Inside the Suspend, after `next` is set: the server
+                            // renders it as hydration finds it (outside, the
+                            // server drew no button for a list with a next page
+                            // while the browser did, and hydration failed).
+                            <Show when=move || next.get().is_some()>
+                                <button class="button wide" data-testid="more" on:click=move |_| { if let Some(c) = next.get_untracked() { load_more.dispatch(c); } } disabled=move || load_more.pending().get()>
+                                    "Show more"
+                                </button>
+                            </Show>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
-        <Show when=move || next.get().is_some()>
-            <button class="button wide" data-testid="more" on:click=move |_| { if let Some(c) = next.get_untracked() { load_more.dispatch(c); } } disabled=move || load_more.pending().get()>
-                "Show more"
-            </button>
-        </Show>
     }
 }
 
