@@ -1,7 +1,8 @@
 //! Reports: spend over time. Committed spend (approved and later, not
 //! cancelled) counts in the month of approval; received value in the month
 //! of receipt. The store keeps both per (month, company, vendor) with
-//! triggers (migration 0015), so a year's report reads a few rows per month.
+//! triggers (migration 0015), rolled up per (month, vendor) and per (month,
+//! company) (0016), so a year's report reads a few rows per month.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

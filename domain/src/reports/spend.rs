@@ -1,4 +1,9 @@
 //! The spend report from the monthly totals the triggers keep.
+//!
+//! Three tables hold them: `spend_months` per (month, company, vendor), and
+//! its two roll-ups per (month, vendor) and per (month, company). A report
+//! reads the smallest that answers it: every company's spend by vendor
+//! reads one row per month and vendor, whatever the number of companies.
 
 use super::{months, GroupBy, SpendQuery, SpendReport, SpendRow};
 use crate::store::{Param, Params};
@@ -7,6 +12,7 @@ use sqlx::Row;
 
 impl Store {
     pub async fn spend(&self, q: &SpendQuery) -> Result<SpendReport> {
+        let table = source(q);
         let mut params = Params::default();
         let mut clauses = vec![
             format!("s.month >= {}", params.add(Param::Text(q.from.clone()))),
@@ -33,7 +39,7 @@ impl Store {
             "SELECT g.m, g.k, {label} AS label, g.committed, g.received, g.pos FROM (
                 SELECT {month} AS m, {key} AS k, CAST(SUM(s.committed_cents) AS BIGINT) AS committed,
                        CAST(SUM(s.received_cents) AS BIGINT) AS received, CAST(SUM(s.po_count) AS BIGINT) AS pos
-                FROM spend_months s WHERE {} GROUP BY {}
+                FROM {table} s WHERE {} GROUP BY {}
              ) g",
             clauses.join(" AND "),
             group.join(", ")
@@ -89,5 +95,18 @@ impl Store {
             received_cents: rows.iter().map(|r| r.received_cents).sum(),
             rows,
         })
+    }
+}
+
+/// The smallest table that holds what `q` asks: a roll-up leaves out the
+/// company or the vendor, so it serves a report that neither groups nor
+/// filters by it.
+fn source(q: &SpendQuery) -> &'static str {
+    let by_company = matches!(q.group_by, GroupBy::Company | GroupBy::MonthCompany) || q.company_id.is_some();
+    let by_vendor = matches!(q.group_by, GroupBy::Vendor | GroupBy::MonthVendor) || q.vendor_id.is_some();
+    match (by_company, by_vendor) {
+        (false, _) => "spend_vendor_months",
+        (true, false) => "spend_company_months",
+        (true, true) => "spend_months",
     }
 }

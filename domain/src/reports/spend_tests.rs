@@ -121,4 +121,34 @@ async fn spend_totals_equal_the_pos_they_cover(b: &'static str) {
     let before = r.rows.iter().find(|x| x.month.as_deref() == Some(last.as_str())).unwrap();
     assert_eq!(before.committed_cents, 80_000);
     assert_eq!(r.total_cents, committed_by_hand(&f.s, None).await);
+
+    // The roll-ups (month and vendor, month and company) say what
+    // spend_months says, after every change above.
+    let pool = f.s.pool();
+    for key in ["vendor_id", "company_id"] {
+        let table = format!("spend_{}_months", key.trim_end_matches("_id"));
+        let sums = |sql: String| async move {
+            sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        };
+        let rolled = sums(format!(
+            "SELECT month, {key}, committed_cents, po_count, received_cents FROM {table} ORDER BY month, {key}"
+        ))
+        .await;
+        let source = sums(format!(
+            "SELECT month, {key}, CAST(SUM(committed_cents) AS BIGINT), CAST(SUM(po_count) AS BIGINT), CAST(SUM(received_cents) AS BIGINT)
+             FROM spend_months GROUP BY month, {key} ORDER BY month, {key}"
+        ))
+        .await;
+        assert!(rolled.len() >= 2, "{table}: {rolled:?}");
+        assert_eq!(rolled, source, "{table}");
+    }
+    // One company's spend by vendor reads the full table; the whole report by
+    // vendor reads a roll-up; where they overlap they agree.
+    let one = report(&f.s, "vendor", Some(f.company), None).await;
+    assert_eq!(one.total_cents, committed_by_hand(&f.s, Some(f.company)).await);
+    let all = report(&f.s, "vendor", None, None).await;
+    assert_eq!(all.total_cents, committed_by_hand(&f.s, None).await);
 }
