@@ -127,12 +127,7 @@ async fn spend_totals_equal_the_pos_they_cover(b: &'static str) {
     let pool = f.s.pool();
     for key in ["vendor_id", "company_id"] {
         let table = format!("spend_{}_months", key.trim_end_matches("_id"));
-        let sums = |sql: String| async move {
-            sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql)
-                .fetch_all(pool)
-                .await
-                .unwrap()
-        };
+        let sums = |sql: String| async move { sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql).fetch_all(pool).await.unwrap() };
         let rolled = sums(format!(
             "SELECT month, {key}, committed_cents, po_count, received_cents FROM {table} ORDER BY month, {key}"
         ))
