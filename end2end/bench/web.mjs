@@ -1,7 +1,11 @@
 // Page weight and time to interactive, measured in headless Chromium on
 // loopback (run by scripts/bench-web, which starts the servers).
 //
-//   node bench/web.mjs --nexos http://127.0.0.1:PORT --minimal http://127.0.0.1:PORT [--runs 10] [--json out.json]
+//   node bench/web.mjs --nexos http://127.0.0.1:PORT --minimal http://127.0.0.1:PORT [--runs 10] [--json out.json] [--no-pad]
+//
+// `--no-pad`: a PO page is interactive when hydrated, without waiting for the
+// signature pad (for a build whose approve card does not hydrate: the
+// islands spike with no islands, scripts/bench-islands).
 //
 // Every load is cold: a new browser context (empty cache) that only carries
 // the session cookie of admin@demo.msp. For each page it records every
@@ -149,7 +153,7 @@ async function main() {
   const poId = await pendingPo(browser, state);
   const pages = [
     { label: '`/purchase-orders`', url: `${NEXOS}/purchase-orders`, storageState: state },
-    { label: `\`/purchase-orders/${poId}\` (pending approval; until the signature pad is ready)`, url: `${NEXOS}/purchase-orders/${poId}`, storageState: state, waitPad: true },
+    { label: `\`/purchase-orders/${poId}\` (pending approval; until the signature pad is ready)`, url: `${NEXOS}/purchase-orders/${poId}`, storageState: state, waitPad: !args['no-pad'] },
     { label: 'minimal Leptos page', url: `${MINIMAL}/`, storageState: undefined },
   ];
   // One warm-up load each (server caches, Chromium's own start-up), not counted.
@@ -211,7 +215,8 @@ async function main() {
       JSON.stringify(
         {
           purchase_orders: { assets: weight(list), ...l, tti_ms: tti(list) },
-          po_page: { assets: weight(po), tti_ms: tti(po) },
+          po_page: { assets: weight(po), served: sum(po.loads[0].assets, (a) => a.transferred), tti_ms: tti(po) },
+          po_id: poId,
           minimal: { assets: weight(minimal), ...m, tti_ms: tti(minimal) },
           ratio,
         },

@@ -4,6 +4,14 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // The islands spike (issue 18): the page is the server's; Leptos's
+    // island script hydrates each island after this returns.
+    #[cfg(feature = "islands")]
+    {
+        leptos::mount::hydrate_islands();
+        app::shell::mark_hydrated();
+    }
+    #[cfg(not(feature = "islands"))]
     // Pages are lazily loaded routes (their code may be in wasm chunks of
     // their own, see app::shell), so hydration waits for the page's chunk.
     wasm_bindgen_futures::spawn_local(async {

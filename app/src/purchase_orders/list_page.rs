@@ -39,7 +39,7 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
                 <option value="">"Any status"</option>
                 {PoStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
             </select>
-            <CompanyFilter company />
+            {company_filter(company)}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let vs = vendors.await.unwrap_or_default();
@@ -85,6 +85,32 @@ fn encode(v: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(not(feature = "spike-islands"))]
+fn company_filter(company: RwSignal<String>) -> impl IntoView {
+    view! { <CompanyFilter company /> }
+}
+
+/// The islands spike (issue 18): the company filter as an island; picking a
+/// company loads the list for it from the server.
+#[cfg(feature = "spike-islands")]
+fn company_filter(company: RwSignal<String>) -> impl IntoView {
+    view! { <CompanyFilterIsland company_id=company.get_untracked() /> }
+}
+
+#[cfg(feature = "spike-islands")]
+#[leptos::island]
+fn CompanyFilterIsland(company_id: String) -> impl IntoView {
+    let company = RwSignal::new(company_id);
+    Effect::new(move |prev: Option<String>| {
+        let now = company.get();
+        if prev.is_some_and(|p| p != now) && !now.is_empty() {
+            let _ = window().location().set_search(&format!("company_id={now}"));
+        }
+        now
+    });
+    view! { <CompanyFilter company /> }
 }
 
 /// The company filter: search as you type. An MSP has hundreds of clients;

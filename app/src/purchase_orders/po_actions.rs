@@ -11,12 +11,24 @@ use domain::purchase_orders::{PurchaseOrder, ReceiptLine};
 use leptos::prelude::*;
 
 fn bump_on_success<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static) {
-    let changed = expect_context::<Changed>();
+    let changed = use_context::<Changed>();
     Effect::new(move |_| {
         if let Some(Ok(_)) = value.get() {
-            changed.0.update(|n| *n += 1);
+            reload(changed);
         }
     });
+}
+
+/// Loads the PO again: through the page's `Changed`, or, in an island
+/// (the islands spike of issue 18), where the page is the server's, by
+/// loading the page again.
+fn reload(changed: Option<Changed>) {
+    match changed {
+        Some(c) => c.0.update(|n| *n += 1),
+        None => {
+            let _ = window().location().reload();
+        }
+    }
 }
 
 #[component]
@@ -34,7 +46,8 @@ pub(super) fn SubmitCard(id: i64) -> impl IntoView {
     }
 }
 
-#[component]
+#[cfg_attr(feature = "spike-islands", leptos::island)]
+#[cfg_attr(not(feature = "spike-islands"), component)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ApproveCard(
     id: i64,
@@ -56,7 +69,7 @@ pub(super) fn ApproveCard(
     let error = Signal::derive(move || local.get().or_else(|| approve_error.get()).or_else(|| reject_error.get()));
     // The PO changed since this page showed it: offer to reload it.
     let stale = Signal::derive(move || error.get().filter(|e| e.code() == domain::ErrorCode::Stale));
-    let changed = expect_context::<Changed>();
+    let changed = use_context::<Changed>();
     bump_on_success(approve.value());
     bump_on_success(reject.value());
     let do_approve = move |_| {
@@ -82,7 +95,7 @@ pub(super) fn ApproveCard(
                 <div class="banner warn stale" role="alert" data-testid="stale">
                     <strong>"This PO changed since you opened it"</strong>
                     <div class="small">{e.message().to_string()}</div>
-                    <button type="button" class="button" on:click=move |_| changed.0.update(|n| *n += 1)>"Reload"</button>
+                    <button type="button" class="button" on:click=move |_| reload(changed)>"Reload"</button>
                 </div>
             })}
             <ErrorBanner error=Signal::derive(move || error.get().filter(|e| e.field() != Some("reason") && e.code() != domain::ErrorCode::Stale)) />
