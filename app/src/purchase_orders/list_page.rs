@@ -87,19 +87,19 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-#[cfg(not(feature = "spike-islands"))]
+#[cfg(not(feature = "spike-company-island"))]
 fn company_filter(company: RwSignal<String>) -> impl IntoView {
     view! { <CompanyFilter company /> }
 }
 
 /// The islands spike (issue 18): the company filter as an island; picking a
 /// company loads the list for it from the server.
-#[cfg(feature = "spike-islands")]
+#[cfg(feature = "spike-company-island")]
 fn company_filter(company: RwSignal<String>) -> impl IntoView {
     view! { <CompanyFilterIsland company_id=company.get_untracked() /> }
 }
 
-#[cfg(feature = "spike-islands")]
+#[cfg(feature = "spike-company-island")]
 #[leptos::island]
 fn CompanyFilterIsland(company_id: String) -> impl IntoView {
     let company = RwSignal::new(company_id);

@@ -46,8 +46,8 @@ pub(super) fn SubmitCard(id: i64) -> impl IntoView {
     }
 }
 
-#[cfg_attr(feature = "spike-islands", leptos::island)]
-#[cfg_attr(not(feature = "spike-islands"), component)]
+#[cfg_attr(feature = "spike-approve-island", leptos::island)]
+#[cfg_attr(not(feature = "spike-approve-island"), component)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ApproveCard(
     id: i64,
