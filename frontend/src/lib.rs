@@ -11,9 +11,9 @@ pub fn hydrate() {
         leptos::mount::hydrate_islands();
         app::shell::mark_hydrated();
     }
-    #[cfg(not(feature = "islands"))]
     // Pages are lazily loaded routes (their code may be in wasm chunks of
     // their own, see app::shell), so hydration waits for the page's chunk.
+    #[cfg(not(feature = "islands"))]
     wasm_bindgen_futures::spawn_local(async {
         let body = leptos::prelude::document().body().expect("the page has a body");
         let owner = leptos::mount::hydrate_from_async(body, app::App).await;
