@@ -34,6 +34,10 @@ pub struct AppState {
     pub pax8_token_url: String,
     /// The token's audience (`PAX8_AUDIENCE`).
     pub pax8_audience: String,
+    /// Per Pax8 request (`PAX8_TIMEOUT_SECONDS`).
+    pub pax8_timeout: std::time::Duration,
+    /// The longest wait honoured after Pax8's 429s (`PAX8_RATE_WAIT_SECONDS`).
+    pub pax8_max_wait: std::time::Duration,
     /// Shown in the UI when Pax8 is the project's fake (demo mode).
     pub pax8_sandbox: bool,
     /// QuickBooks, when the server has an Intuit app and an encryption key.
@@ -129,8 +133,8 @@ impl AppState {
             audience: self.pax8_audience.clone(),
             client_id: creds.client_id,
             client_secret: creds.client_secret,
-            timeout: std::time::Duration::from_secs(20),
-            max_wait: std::time::Duration::from_secs(60),
+            timeout: self.pax8_timeout,
+            max_wait: self.pax8_max_wait,
         }))
     }
 }

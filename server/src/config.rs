@@ -141,9 +141,21 @@ pub struct Config {
     #[arg(long, env = "NEXOS_SUBSCRIPTION_POLL_SECONDS", default_value_t = 15.0, global = true)]
     pub subscription_poll_seconds: f64,
 
-    /// Seconds a worker may hold a dispatch step before another instance may take it over.
+    /// Seconds a dispatch step's lease lasts unless its worker renews it; a worker that stops renewing (killed, paused) is taken over after it.
     #[arg(long, env = "NEXOS_DISPATCH_LEASE_SECONDS", default_value_t = 60.0, global = true)]
     pub dispatch_lease_seconds: f64,
+
+    /// Seconds between renewals of a dispatch lease while its calls run (at most half the lease; default a third of it).
+    #[arg(long, env = "NEXOS_DISPATCH_LEASE_RENEW_SECONDS", global = true)]
+    pub dispatch_lease_renew_seconds: Option<f64>,
+
+    /// Seconds a Pax8 request may take before it counts as unanswered.
+    #[arg(long, env = "PAX8_TIMEOUT_SECONDS", default_value_t = 20.0, global = true)]
+    pub pax8_timeout_seconds: f64,
+
+    /// The longest total wait, in seconds, honoured after Pax8 answers 429 (rate limited) before a call gives up.
+    #[arg(long, env = "PAX8_RATE_WAIT_SECONDS", default_value_t = 60.0, global = true)]
+    pub pax8_rate_wait_seconds: f64,
 
     /// Mail server for notifications: `smtp://host:port`, `smtp://host:587?tls=starttls`
     /// or `smtps://user:password@host:465`. Without it email is off (and with --demo it goes to a local sandbox mailbox).
@@ -194,6 +206,40 @@ impl Config {
             redirect_uri: format!("{}/integrations/qbo/callback", self.public_url()),
             timeout: std::time::Duration::from_secs(30),
         })
+    }
+
+    /// The dispatch engine's timing, with this grace and poll interval.
+    pub fn timing(&self, grace: f64, poll: f64) -> domain::procurement::engine::Timing {
+        let ms = |s: f64| chrono::Duration::milliseconds((s * 1000.0).round() as i64);
+        domain::procurement::engine::Timing {
+            lease: ms(self.dispatch_lease_seconds),
+            renew_every: ms(self.dispatch_lease_renew_seconds.unwrap_or(self.dispatch_lease_seconds / 3.0)),
+            reconcile_grace: ms(grace),
+            poll_every: ms(poll),
+            retry_after: chrono::Duration::seconds(30),
+            ..Default::default()
+        }
+    }
+
+    /// Why these settings cannot work together, naming the setting to
+    /// change; `None` when they add up.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(p) = self.timing(self.reconcile_grace_seconds, self.subscription_poll_seconds).problem() {
+            return Some(p);
+        }
+        if !(self.pax8_timeout_seconds >= 0.1) {
+            return Some("PAX8_TIMEOUT_SECONDS must be at least 0.1".into());
+        }
+        if !(self.pax8_rate_wait_seconds >= 0.0) {
+            return Some("PAX8_RATE_WAIT_SECONDS must not be negative".into());
+        }
+        if self.subscription_poll_seconds < 0.0 {
+            return Some("NEXOS_SUBSCRIPTION_POLL_SECONDS must not be negative".into());
+        }
+        if !(self.notify_lease_seconds >= 2.0) {
+            return Some("NEXOS_NOTIFY_LEASE_SECONDS must be at least 2 (a delivery attempt ends within half of it)".into());
+        }
+        None
     }
 
     pub fn public_url(&self) -> String {

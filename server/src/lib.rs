@@ -183,6 +183,9 @@ pub struct Sandboxes {
 
 /// [`build`], also returning the demo's sandboxes.
 pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppState, Sandboxes)> {
+    if let Some(problem) = config.problem() {
+        anyhow::bail!("the settings do not add up: {problem}");
+    }
     let store = open_store(config).await?;
     let key = match (&config.encryption_key, config.demo) {
         (Some(k), _) if !k.trim().is_empty() => Some(k.clone()),
@@ -199,6 +202,8 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         pax8_api_url: config.pax8_api_url.clone(),
         pax8_token_url: config.pax8_token_url.clone(),
         pax8_audience: config.pax8_audience.clone(),
+        pax8_timeout: secs(config.pax8_timeout_seconds),
+        pax8_max_wait: secs(config.pax8_rate_wait_seconds),
         pax8_sandbox: false,
         qbo: None,
         trusted_proxies: config
@@ -244,6 +249,11 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
     Ok((router(state.clone(), leptos_options(config), site), state, sandboxes))
 }
 
+/// Seconds as a duration (negative as zero).
+fn secs(s: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(s.max(0.0))
+}
+
 fn reqwest_url_check(name: &str, url: &str) -> anyhow::Result<()> {
     if url.starts_with("http://") || url.starts_with("https://") {
         Ok(())
@@ -262,13 +272,7 @@ pub fn spawn_worker(state: AppState, config: &Config) -> (tokio::sync::watch::Se
     } else {
         (config.reconcile_grace_seconds, config.subscription_poll_seconds)
     };
-    let timing = domain::procurement::engine::Timing {
-        lease: chrono::Duration::milliseconds((config.dispatch_lease_seconds * 1000.0) as i64),
-        reconcile_grace: chrono::Duration::milliseconds((grace * 1000.0) as i64),
-        poll_every: chrono::Duration::milliseconds((poll * 1000.0) as i64),
-        retry_after: chrono::Duration::seconds(30),
-        ..Default::default()
-    };
+    let timing = config.timing(grace, poll);
     let notifier = std::sync::Arc::new(domain::notifications::deliver::Notifier {
         store: state.store.clone(),
         mailer: state.mailer.clone(),

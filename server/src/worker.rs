@@ -5,9 +5,10 @@
 //!
 //! A Pax8 call takes a round trip of a few hundred milliseconds and Pax8
 //! limits calls per minute, so one step at a time would leave most of the
-//! rate limit unused: the worker runs [`SLOTS`] steps at once. Each slot is
-//! its own lease owner, so the per-company lock still lets only one step of
-//! a company run at a time, across slots as across instances.
+//! rate limit unused: the worker runs [`SLOTS`] slots, each claiming its
+//! next step as soon as it is free. Each slot is its own lease owner, so
+//! the per-company lock still lets only one step of a company run at a
+//! time, across slots as across instances.
 
 use app::context::AppState;
 use domain::procurement::engine::{Engine, Timing};
@@ -28,13 +29,46 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Runs until `stop` turns true, finishing the step under way.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Runs until `stop` turns true, finishing the steps under way. Each
+    /// slot claims its next step as soon as it is free, so that one slow
+    /// call at Pax8 holds up only its own slot.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
         let owner = owner("dispatch");
-        // The engine is rebuilt only when the stored credentials change, so
-        // that the Pax8 token stays cached.
-        let mut current: Option<(String, Vec<Arc<Engine>>)> = None;
+        // The engines are rebuilt only when the stored credentials change,
+        // so that the Pax8 token stays cached.
+        let (engines, _) = watch::channel::<Option<Arc<Vec<Arc<Engine>>>>>(None);
+        let mut slots = tokio::task::JoinSet::new();
+        for slot in 0..SLOTS {
+            let (mut current, mut stop, every) = (engines.subscribe(), stop.clone(), self.every);
+            slots.spawn(async move {
+                loop {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    let engine = current.borrow_and_update().as_ref().map(|e| e[slot].clone());
+                    let worked = match engine {
+                        Some(engine) => match engine.run_once().await {
+                            Ok(worked) => worked,
+                            Err(e) => {
+                                tracing::error!("dispatch step failed: {}", e.message);
+                                false
+                            }
+                        },
+                        None => false,
+                    };
+                    if !worked {
+                        tokio::select! {
+                            _ = tokio::time::sleep(every) => {}
+                            _ = current.changed() => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                }
+            });
+        }
+        let mut sealed_now: Option<String> = None;
         let mut purged: Option<std::time::Instant> = None;
+        let mut stop = stop;
         loop {
             // Housekeeping every ten minutes: expired and idle sessions, old
             // sign-in counts, used OAuth states.
@@ -48,45 +82,33 @@ impl Worker {
             }
             if self.state.encryption_configured() {
                 match self.state.store.pax8_sealed().await {
-                    Ok(Some(sealed)) => {
-                        if current.as_ref().is_none_or(|(s, _)| *s != sealed) {
-                            current = match self.state.pax8().await {
-                                Ok(pax8) => {
-                                    let pax8: Arc<dyn domain::procurement::distributor::Distributor> = Arc::new(pax8);
-                                    let engines = (0..SLOTS)
-                                        .map(|slot| {
-                                            Arc::new(Engine {
-                                                store: self.state.store.clone(),
-                                                distributor: pax8.clone(),
-                                                owner: format!("{owner}-{slot}"),
-                                                timing: self.timing.clone(),
-                                            })
-                                        })
-                                        .collect();
-                                    Some((sealed, engines))
-                                }
-                                Err(e) => {
-                                    tracing::warn!("dispatch worker idle: {}", e.0.message);
-                                    None
-                                }
-                            };
+                    Ok(Some(sealed)) if sealed_now.as_ref() != Some(&sealed) => match self.state.pax8().await {
+                        Ok(pax8) => {
+                            let pax8: Arc<dyn domain::procurement::distributor::Distributor> = Arc::new(pax8);
+                            let built = (0..SLOTS)
+                                .map(|slot| {
+                                    Arc::new(Engine {
+                                        store: self.state.store.clone(),
+                                        distributor: pax8.clone(),
+                                        owner: format!("{owner}-{slot}"),
+                                        timing: self.timing.clone(),
+                                    })
+                                })
+                                .collect();
+                            engines.send_replace(Some(Arc::new(built)));
+                            sealed_now = Some(sealed);
                         }
-                        if let Some((_, engines)) = &current {
-                            let mut slots = tokio::task::JoinSet::new();
-                            for engine in engines {
-                                let engine = engine.clone();
-                                slots.spawn(async move { engine.drain().await });
-                            }
-                            while let Some(done) = slots.join_next().await {
-                                match done {
-                                    Ok(Err(e)) => tracing::error!("dispatch step failed: {}", e.message),
-                                    Err(e) => tracing::error!("dispatch slot ended: {e}"),
-                                    Ok(Ok(_)) => {}
-                                }
-                            }
+                        Err(e) => {
+                            tracing::warn!("dispatch worker idle: {}", e.0.message);
+                            engines.send_replace(None);
+                            sealed_now = None;
                         }
+                    },
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        engines.send_replace(None);
+                        sealed_now = None;
                     }
-                    Ok(None) => current = None,
                     Err(e) => tracing::error!("dispatch worker: {}", e.message),
                 }
             }
@@ -99,6 +121,11 @@ impl Worker {
             tokio::select! {
                 _ = tokio::time::sleep(self.every) => {}
                 _ = stop.changed() => break,
+            }
+        }
+        while let Some(done) = slots.join_next().await {
+            if let Err(e) = done {
+                tracing::error!("dispatch slot ended: {e}");
             }
         }
     }

@@ -5,115 +5,12 @@
 
 mod common;
 
+use common::procurement::*;
 use common::{Remote, TestServer};
 use domain::users::Role;
-use fakes::pax8::{FakePax8, Fault, ProductRule, Route};
-use serde_json::{json, Value};
+use fakes::pax8::{Fault, ProductRule, Route};
+use serde_json::json;
 use std::time::Duration;
-
-async fn fake() -> FakePax8 {
-    let f = FakePax8::start(0, "cid", "csecret").await.unwrap();
-    f.add_company("pax8-c-1");
-    f.add_product(
-        "pax8-p-1",
-        ProductRule {
-            requires_commitment: true,
-            required_details: vec![],
-            ..Default::default()
-        },
-    );
-    f.activate_after(1);
-    f
-}
-
-fn args<'a>(key: &'a str, f: &'a FakePax8, token: &'a str) -> Vec<&'a str> {
-    vec![
-        "--encryption-key",
-        key,
-        "--pax8-api-url",
-        &f.base,
-        "--pax8-token-url",
-        token,
-        "--reconcile-grace-seconds",
-        "0",
-        "--subscription-poll-seconds",
-        "0",
-    ]
-}
-
-/// A Pax8 PO for a linked company with a contract line, approved. Returns (po id, contract id).
-async fn approved_pax8_po(call: &(impl AsyncCall + ?Sized)) -> (i64, i64) {
-    let company = call
-        .call(
-            "companies/create",
-            json!({"name": format!("Harbor {}", rand_suffix()), "pax8_company_id": "pax8-c-1"}),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let vendor = match call.call("vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await["id"].as_i64() {
-        Some(v) => v,
-        None => call
-            .call("vendors/list", json!({}))
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == "Pax8")
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap(),
-    };
-    let product = call
-        .call("products/create", json!({"vendor_id": vendor, "name": "M365", "sku": format!("M-{}", rand_suffix()), "unit_cost_cents": 2200, "distributor_product_id": "pax8-p-1", "billing_term": "Monthly", "commitment_term_id": "ct-1"}))
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let contract = call.call("contracts/create", json!({"company_id": company, "name": "Managed"})).await["id"]
-        .as_i64()
-        .unwrap();
-    let line = call
-        .call(
-            "contracts/add-line",
-            json!({"contract_id": contract, "description": "Seats", "quantity": 5, "unit_price_cents": 2600}),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    let po = call
-        .call("purchase-orders/create", json!({"vendor_id": vendor, "company_id": company, "lines": [{"description": "M365", "quantity": 5, "unit_cost_cents": 2200, "product_id": product, "contract_line_id": line}]}))
-        .await;
-    assert_eq!(po["status"], "approved", "{po}");
-    (po["id"].as_i64().unwrap(), contract)
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-}
-
-trait AsyncCall {
-    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>>;
-}
-
-impl AsyncCall for TestServer {
-    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
-        Box::pin(async move { TestServer::call(self, Some(Role::Admin), endpoint, body).await.1 })
-    }
-}
-
-async fn wait_for(call: &(impl AsyncCall + ?Sized), po: i64, status: &str) -> Value {
-    for _ in 0..100 {
-        let d = call.call("procurement/get", json!({"po_id": po})).await;
-        if d["status"] == status {
-            return d;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "dispatch of PO {po} never reached {status}: {}",
-        call.call("procurement/get", json!({"po_id": po})).await
-    );
-}
 
 domain::both_backends!(fifty_dispatch_calls_make_one_order_and_activate_the_contract_line);
 async fn fifty_dispatch_calls_make_one_order_and_activate_the_contract_line(backend: &'static str) {
@@ -277,27 +174,6 @@ async fn without_the_key_procurement_answers_503_and_the_page_says_how_to_fix_it
     // Purchase orders keep working.
     let (status, _) = s.call(Some(Role::Viewer), "purchase-orders/list", json!({})).await;
     assert_eq!(status, 200);
-}
-
-/// The server binary with the fake Pax8, the key and quick timings.
-fn spawn_server(db: &str, key: &str, f: &FakePax8, lease: &str) -> (tokio::process::Child, String) {
-    common::spawn_binary(
-        db,
-        &[
-            ("NEXOS_ENCRYPTION_KEY", key.to_string()),
-            ("PAX8_API_URL", f.base.clone()),
-            ("PAX8_TOKEN_URL", f.token_url()),
-            ("NEXOS_RECONCILE_GRACE_SECONDS", "0".into()),
-            ("NEXOS_SUBSCRIPTION_POLL_SECONDS", "0".into()),
-            ("NEXOS_DISPATCH_LEASE_SECONDS", lease.into()),
-        ],
-    )
-}
-
-impl AsyncCall for Remote {
-    fn call<'a>(&'a self, endpoint: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
-        Box::pin(Remote::call(self, endpoint, body))
-    }
 }
 
 domain::both_backends!(a_server_killed_mid_dispatch_recovers_after_restart_with_one_order);

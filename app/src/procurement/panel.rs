@@ -197,7 +197,8 @@ fn DispatchView(
         })}
         {remediation.map(|r| {
             let rid = r.id;
-            let waiting = r.reason.order_exists_waiting();
+            let duplicate = r.reason.is_duplicate();
+            let waiting = r.reason.order_exists_waiting() && !duplicate;
             let approval = r.awaiting_approval;
             let lines = d.dispatch.request.lines.clone();
             let problems: Vec<(Option<String>, String, String)> = r
@@ -218,15 +219,25 @@ fn DispatchView(
                     {waiting.then(|| view! {
                         <p class="muted small">"The order exists at Pax8 and waits there: Check again asks Pax8 where it stands and sends nothing. Abandon cancels nothing at Pax8."</p>
                     })}
+                    {duplicate.then(|| view! {
+                        <p class="muted small">"Pax8 made more than one order for this dispatch, each billed. The dispatch and its contract line follow one of them; cancel the other's subscriptions in the Pax8 portal (or keep them knowingly), then mark this resolved. Nothing is sent from here."</p>
+                    })}
+                    <Show when=move || may_retry && duplicate>
+                        <div class="form-actions left">
+                            <button class="button" data-testid="resolve-duplicate" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>
+                                "Mark resolved"
+                            </button>
+                        </div>
+                    </Show>
                     {approval.then(|| view! {
                         <div class="banner warn" data-testid="awaiting-approval">
                             "The retry changes what is bought: the purchase order waits for a new approval, and the dispatch resumes once it is approved. Abandon gives up instead."
                         </div>
                     })}
-                    <Show when=move || may_retry && approval>
+                    <Show when=move || may_retry && approval && !duplicate>
                         <AbandonForm rid abandon error />
                     </Show>
-                    <Show when=move || may_retry && !approval>
+                    <Show when=move || may_retry && !approval && !duplicate>
                         <div class="form-actions left">
                             <button class="button" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>
                                 {if waiting { "Check again" } else { "Retry as is" }}

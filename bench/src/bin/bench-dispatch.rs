@@ -5,6 +5,12 @@
 //! provisioned. Prints one JSON line: total time, the rate limit's floor
 //! (every call the work needs, preflight and census included, ÷ the rate),
 //! calls by route, orders at the fake and duplicates.
+//!
+//! Chaos (`scripts/bench-chaos`): several server instances on one
+//! database, one of them SIGKILLed every few seconds and restarted, order
+//! calls with unclear outcomes and calls Pax8 holds past the lease. Adds
+//! the orders no dispatch records (untracked), duplicate entries, stuck
+//! dispatches, kills and takeovers.
 
 use clap::Parser;
 use fakes::pax8::{Conditions, FakePax8, ProductRule, Route};
@@ -43,6 +49,93 @@ struct Args {
     /// The server's log.
     #[arg(long, default_value = "target/bench/dispatch-server.log")]
     log: String,
+    /// Server instances on the database (PostgreSQL for more than one).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// SIGKILL one instance every LO-HI seconds (e.g. `2-6`) and restart it.
+    #[arg(long)]
+    kill_every: Option<String>,
+    /// A further share of order calls that Pax8 makes and answers 502.
+    #[arg(long, default_value_t = 0.0)]
+    unclear_ratio: f64,
+    /// Share of order, validation, list and subscription calls Pax8 holds before acting.
+    #[arg(long, default_value_t = 0.0)]
+    hold_ratio: f64,
+    #[arg(long, default_value_t = 8.0)]
+    hold_seconds: f64,
+    /// `NEXOS_DISPATCH_LEASE_SECONDS` of the servers (their default when unset).
+    #[arg(long)]
+    lease_seconds: Option<f64>,
+    /// `PAX8_TIMEOUT_SECONDS` of the servers.
+    #[arg(long)]
+    pax8_timeout_seconds: Option<f64>,
+    /// `PAX8_RATE_WAIT_SECONDS` of the servers.
+    #[arg(long)]
+    pax8_rate_wait_seconds: Option<f64>,
+    /// Also write the result as a BENCHMARKS.md section here.
+    #[arg(long)]
+    markdown: Option<String>,
+}
+
+/// The server instances, each on its own port, restarted after a kill.
+struct Fleet {
+    args: Vec<(String, String)>,
+    bin: String,
+    log: String,
+    ports: Vec<u16>,
+    children: Vec<Option<std::process::Child>>,
+}
+
+impl Fleet {
+    fn start(&mut self, i: usize) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.ports[i]))
+            .env("LEPTOS_ENV", "PROD")
+            .env("RUST_LOG", "warn")
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for (k, v) in &self.args {
+            cmd.env(k, v);
+        }
+        self.children[i] = Some(cmd.spawn()?);
+        Ok(())
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    fn bases(&self) -> Vec<String> {
+        self.ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect()
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().flatten() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Calls the first instance that answers (another may be down, killed).
+async fn any_call(apis: &[bench::Api], endpoint: &str, body: Value) -> anyhow::Result<Value> {
+    let mut last = None;
+    for round in 0..100 {
+        for api in apis {
+            match api.call(endpoint, body.clone()).await {
+                Ok(v) => return Ok(v),
+                Err(e) => last = Some(e),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100 * (round + 1).min(10))).await;
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no instance")))
 }
 
 /// Every route the engine calls during a dispatch.
@@ -55,14 +148,6 @@ const ROUTES: [Route; 7] = [
     Route::GetOrder,
     Route::GetSubscription,
 ];
-
-struct Killed(std::process::Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
 
 async fn in_parallel<F, Fut>(n: usize, width: usize, f: F) -> anyhow::Result<Vec<Value>>
 where
@@ -109,25 +194,40 @@ async fn main() -> anyhow::Result<()> {
     let key = String::from_utf8(Command::new(&args.server_bin).arg("gen-key").stderr(Stdio::null()).output()?.stdout)?
         .trim()
         .to_string();
-    let port = bench::free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(&args.log)?;
-    let _server = Killed(
-        Command::new(&args.server_bin)
-            .env("DATABASE_URL", &args.database_url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_ENV", "PROD")
-            .env("NEXOS_ENCRYPTION_KEY", &key)
-            .env("PAX8_API_URL", &fake.base)
-            .env("PAX8_TOKEN_URL", fake.token_url())
-            .env("NEXOS_SUBSCRIPTION_POLL_SECONDS", args.poll_seconds.to_string())
-            .env("NEXOS_RECONCILE_GRACE_SECONDS", args.grace_seconds.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?,
-    );
-    bench::wait_healthy(&base, Duration::from_secs(60)).await?;
+    let mut env = vec![
+        ("DATABASE_URL".to_string(), args.database_url.clone()),
+        ("NEXOS_ENCRYPTION_KEY".into(), key),
+        ("PAX8_API_URL".into(), fake.base.clone()),
+        ("PAX8_TOKEN_URL".into(), fake.token_url()),
+        ("NEXOS_SUBSCRIPTION_POLL_SECONDS".into(), args.poll_seconds.to_string()),
+        ("NEXOS_RECONCILE_GRACE_SECONDS".into(), args.grace_seconds.to_string()),
+    ];
+    for (k, v) in [
+        ("NEXOS_DISPATCH_LEASE_SECONDS", args.lease_seconds),
+        ("PAX8_TIMEOUT_SECONDS", args.pax8_timeout_seconds),
+        ("PAX8_RATE_WAIT_SECONDS", args.pax8_rate_wait_seconds),
+    ] {
+        if let Some(v) = v {
+            env.push((k.into(), v.to_string()));
+        }
+    }
+    let _ = std::fs::remove_file(&args.log);
+    let mut fleet = Fleet {
+        args: env,
+        bin: args.server_bin.clone(),
+        log: args.log.clone(),
+        ports: (0..args.instances.max(1)).map(|_| bench::free_port()).collect(),
+        children: (0..args.instances.max(1)).map(|_| None).collect(),
+    };
+    for i in 0..fleet.ports.len() {
+        fleet.start(i)?;
+    }
+    let bases = fleet.bases();
+    for b in &bases {
+        bench::wait_healthy(b, Duration::from_secs(60)).await?;
+    }
+    let base = bases[0].clone();
+    let apis: Vec<bench::Api> = bases.iter().map(|b| bench::Api::new(b, &token)).collect();
     let api = bench::Api::new(&base, &token);
     api.call(
         "integrations/pax8/configure",
@@ -185,12 +285,41 @@ async fn main() -> anyhow::Result<()> {
         latency: Duration::from_millis(args.latency_ms),
         rate_per_minute: Some(args.rate),
         fault_ratio: args.fault_ratio,
+        unclear_ratio: args.unclear_ratio,
+        hold_ratio: args.hold_ratio,
+        hold: Duration::from_secs_f64(args.hold_seconds),
     });
+    // The killer: one instance at a time, SIGKILLed and started again.
+    let kills = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fleet = std::sync::Arc::new(std::sync::Mutex::new(fleet));
+    let killer = match args.kill_every.as_deref().map(kill_range).transpose()? {
+        Some((lo, hi)) => {
+            let (kills, done, fleet) = (kills.clone(), done.clone(), fleet.clone());
+            Some(tokio::spawn(async move {
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    let wait = lo + rand::random::<f64>() * (hi - lo);
+                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                    if done.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    let mut f = fleet.lock().unwrap();
+                    let i = rand::random::<u32>() as usize % f.ports.len();
+                    f.kill(i);
+                    kills.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if let Err(e) = f.start(i) {
+                        eprintln!("restart failed: {e}");
+                    }
+                }
+            }))
+        }
+        None => None,
+    };
     let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
     let began = Instant::now();
     in_parallel(pos.len(), 16, |i| {
-        let (api, id) = (api.clone(), pos[i]);
-        async move { api.call("procurement/dispatch", json!({"po_id": id})).await }
+        let (apis, id) = (apis.clone(), pos[i]);
+        async move { any_call(&apis, "procurement/dispatch", json!({"po_id": id})).await }
     })
     .await?;
     let dispatched_in = began.elapsed().as_secs_f64();
@@ -211,19 +340,40 @@ async fn main() -> anyhow::Result<()> {
         if done as usize >= pos.len() {
             break rows;
         }
-        anyhow::ensure!(
-            began.elapsed() < Duration::from_secs(args.timeout_seconds),
-            "dispatch did not finish within {} s: {rows:?}",
-            args.timeout_seconds
-        );
+        if began.elapsed() > Duration::from_secs(args.timeout_seconds) {
+            eprintln!("dispatch did not finish within {} s: {rows:?}", args.timeout_seconds);
+            break rows;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(k) = killer {
+        let _ = k.await;
+    }
     let total = began.elapsed().as_secs_f64();
     let provisioned = counts.iter().find(|r| r.0 == "provisioned").map(|r| r.1).unwrap_or(0);
     let distinct_orders: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT order_id) FROM dispatches WHERE order_id IS NOT NULL")
         .fetch_one(store.pool())
         .await?;
     let orders = fake.orders().len();
+    let tracked: Vec<String> = sqlx::query_scalar("SELECT order_id FROM dispatch_orders").fetch_all(store.pool()).await?;
+    let tracked: std::collections::HashSet<String> = tracked.into_iter().collect();
+    let untracked = fake
+        .orders()
+        .iter()
+        .filter(|o| !tracked.contains(o["id"].as_str().unwrap_or_default()))
+        .count();
+    let duplicate_entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remediations WHERE reason = 'duplicate_at_distributor'")
+        .fetch_one(store.pool())
+        .await?;
+    let takeovers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM po_events WHERE kind = 'dispatch_recovering'")
+        .fetch_one(store.pool())
+        .await?;
+    let finished: i64 = counts
+        .iter()
+        .filter(|(s, _)| matches!(s.as_str(), "provisioned" | "failed" | "abandoned"))
+        .map(|r| r.1)
+        .sum();
     let by_route = json!({
         "token": fake.requests(Route::Token),
         "get_company": fake.requests(Route::GetCompany),
@@ -264,8 +414,91 @@ async fn main() -> anyhow::Result<()> {
         "orders_at_fake": orders,
         "distinct_orders_adopted": distinct_orders,
         "duplicates": orders as i64 - pos.len() as i64,
+        "untracked": untracked,
+        "duplicate_entries": duplicate_entries,
+        "stuck": pos.len() as i64 - finished,
+        "instances": args.instances,
+        "kill_every": args.kill_every,
+        "kills": kills.load(std::sync::atomic::Ordering::SeqCst),
+        "takeovers": takeovers,
+        "unclear_ratio": args.unclear_ratio,
+        "hold_ratio": args.hold_ratio,
+        "hold_seconds": args.hold_seconds,
+        "held": fake.held(),
+        "lease_seconds": args.lease_seconds,
+        "pax8_timeout_seconds": args.pax8_timeout_seconds,
+        "pax8_rate_wait_seconds": args.pax8_rate_wait_seconds,
     });
     println!("{out}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, chaos_section(&out))?;
+    }
     store.close().await;
+    drop(fleet);
     Ok(())
+}
+
+/// The chaos run as a BENCHMARKS.md section: what was done, and the figures.
+fn chaos_section(d: &Value) -> String {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let n = |k: &str| d[k].as_i64().unwrap_or(-1);
+    let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
+    let mark = |ok: bool| if ok { "✅" } else { "❌" };
+    let pct = |k: &str| format!("{:.0}%", f(k) * 100.0);
+    let mut s = String::new();
+    s.push_str("## Dispatch under chaos (two instances on PostgreSQL)\n\n");
+    s.push_str(&format!(
+        "Written by `scripts/bench-chaos` on {} (UTC), commit `{commit}`. Two release servers on one PostgreSQL database against the fake \
+         Pax8 ({} ms per call, {} calls a minute, 429 with Retry-After beyond), {} approved Pax8 POs over {} companies raised through the API, \
+         all dispatched (each request to whichever instance answers), until every one is provisioned. Meanwhile one instance, chosen at random, \
+         is SIGKILLed every {} s and started again. Order calls: {} answered 503 having done nothing and {} made and then answered 502 (an \
+         unclear outcome); other calls {} 503. {} of order, validation, order-list, order and subscription calls are held {} s by Pax8 before it \
+         acts (the order is made even when the caller is gone), past the {} s lease. Pax8 requests time out after {} s, 429 waits end after {} s, \
+         the reconcile grace is {} s. Duplicates = orders at the fake − POs; untracked = orders at the fake that no dispatch records; stuck = \
+         dispatches not provisioned, failed or abandoned at the end.\n\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+        n("latency_ms"),
+        n("rate_per_minute"),
+        n("pos"),
+        n("companies"),
+        d["kill_every"].as_str().unwrap_or("-"),
+        format!("{:.0}%", f("fault_ratio") * 50.0),
+        format!("{:.0}%", (f("fault_ratio") * 0.5 + f("unclear_ratio")) * 100.0),
+        pct("fault_ratio"),
+        pct("hold_ratio"),
+        f("hold_seconds"),
+        f("lease_seconds"),
+        f("pax8_timeout_seconds"),
+        d["pax8_rate_wait_seconds"].as_f64().or(Some(60.0)).unwrap_or_default(),
+        f("grace_seconds"),
+    ));
+    s.push_str("| figure | value |\n|---|---|\n");
+    s.push_str(&format!("| POs dispatched / provisioned | {} / {} |\n", n("pos"), n("provisioned")));
+    s.push_str(&format!("| kills / takeovers (timeline `dispatch_recovering`) | {} / {} |\n", n("kills"), n("takeovers")));
+    s.push_str(&format!("| random faults / held calls / answered 429 | {} / {} / {} |\n", n("injected_faults"), n("held"), n("throttled")));
+    s.push_str(&format!("| orders at the fake Pax8 | {} |\n", n("orders_at_fake")));
+    s.push_str(&format!("| duplicates (target 0) | {} {} |\n", n("duplicates"), mark(n("duplicates") == 0)));
+    s.push_str(&format!("| untracked orders (target 0) | {} {} |\n", n("untracked"), mark(n("untracked") == 0)));
+    s.push_str(&format!("| `duplicate_at_distributor` entries | {} |\n", n("duplicate_entries")));
+    s.push_str(&format!("| stuck (target 0) | {} {} |\n", n("stuck"), mark(n("stuck") == 0)));
+    s.push_str(&format!(
+        "| total time / the rate limit's floor ({} calls) | {:.0} s / {:.0} s ({:.2}×) |\n",
+        n("needed_calls"),
+        f("total_s"),
+        f("floor_s"),
+        f("ratio")
+    ));
+    s
+}
+
+/// `2-6` → (2.0, 6.0).
+fn kill_range(s: &str) -> anyhow::Result<(f64, f64)> {
+    let (lo, hi) = s.split_once('-').ok_or_else(|| anyhow::anyhow!("--kill-every takes LO-HI seconds, e.g. 2-6"))?;
+    let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
+    anyhow::ensure!(lo > 0.0 && hi >= lo, "--kill-every: LO must be above 0 and HI at least LO");
+    Ok((lo, hi))
 }

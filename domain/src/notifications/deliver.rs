@@ -13,7 +13,7 @@ use super::render::{PoSummary, Stored};
 use super::webhook::{self, Answer};
 use super::{backoff_seconds, Channel, DeliveryStatus, Event, WebhookKind};
 use crate::crypto::EncryptionKey;
-use crate::store::Backend;
+use crate::store::leases::{is_lease_lost, Fence, Leased};
 use crate::{clock, Error, Result, Store};
 use sqlx::Row;
 use std::sync::Arc;
@@ -39,6 +39,7 @@ pub struct Notifier {
 
 struct Claimed {
     id: i64,
+    fence: Fence,
     channel: Channel,
     recipient: String,
     attempts: i64,
@@ -98,56 +99,49 @@ impl Notifier {
 
     async fn claim(&self) -> Result<Vec<Claimed>> {
         let now = clock::now();
-        let until = clock::from_now(self.lease);
-        let skip_locked = if self.store.backend() == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
         let mut tx = self.store.begin_write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-             ORDER BY next_attempt_at, id LIMIT {BATCH}{skip_locked}"
+             ORDER BY next_attempt_at, id LIMIT {BATCH}{}",
+            self.store.skip_locked()
         ))
         .bind(&now)
         .fetch_all(&mut *tx)
         .await?;
-        for id in &ids {
-            sqlx::query("UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = $3")
-                .bind(&self.owner)
-                .bind(&until)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let mut fences = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(f) = self.store.take_row_lease(&mut tx, Leased::Deliveries, id, &self.owner, self.lease).await? {
+                fences.push(f);
+            }
         }
         tx.commit().await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut out = Vec::with_capacity(fences.len());
+        for fence in fences {
             // A delivery dropped meanwhile (its webhook deleted) is skipped;
             // one that cannot be read is failed, so that it never blocks
             // the queue.
-            match self.load(id).await {
+            let id = fence.id;
+            match self.load(fence.clone()).await {
                 Ok(Some(c)) => out.push(c),
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(delivery = id, "a delivery could not be read: {}", e.message);
-                    self.store
-                        .execute_write(
-                            sqlx::query(
-                                "UPDATE deliveries SET status = 'failed', last_error = 'The stored notification could not be read.', lease_owner = NULL, lease_until = NULL
-                                 WHERE id = $1 AND lease_owner = $2",
-                            )
+                    let mut tx = self.store.begin_write().await?;
+                    if self.store.hold(&mut tx, &fence, self.lease).await.is_ok() {
+                        sqlx::query("UPDATE deliveries SET status = 'failed', last_error = 'The stored notification could not be read.', lease_owner = NULL, lease_until = NULL WHERE id = $1")
                             .bind(id)
-                            .bind(self.owner.clone()),
-                        )
-                        .await?;
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                    }
                 }
             }
         }
         Ok(out)
     }
 
-    async fn load(&self, id: i64) -> Result<Option<Claimed>> {
+    async fn load(&self, fence: Fence) -> Result<Option<Claimed>> {
+        let id = fence.id;
         let Some(r) = sqlx::query(
             "SELECT d.id, d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
                     w.kind, w.url_sealed, w.secret_sealed, w.deleted
@@ -173,6 +167,7 @@ impl Notifier {
         let po: PoSummary = crate::store::from_json(&r.try_get::<String, _>("po")?, "notification PO")?;
         Ok(Some(Claimed {
             id,
+            fence,
             channel,
             recipient: r.try_get("recipient")?,
             attempts: r.try_get("attempts")?,
@@ -260,10 +255,17 @@ impl Notifier {
             }
         };
         let mut tx = self.store.begin_write().await?;
-        let done = sqlx::query(
+        if let Err(e) = self.store.hold(&mut tx, &c.fence, self.lease).await {
+            if is_lease_lost(&e) {
+                tracing::warn!(delivery = c.id, "refused a stale write: a delivery's lease ran out while it was sent; another worker sends it again");
+                return Ok(());
+            }
+            return Err(e);
+        }
+        sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = $2, last_code = $3, last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at),
                 delivered_at = $6, updated_at = $7, lease_owner = NULL, lease_until = NULL
-             WHERE id = $8 AND lease_owner = $9",
+             WHERE id = $8",
         )
         .bind(status.as_str())
         .bind(attempts)
@@ -273,13 +275,9 @@ impl Notifier {
         .bind((status == DeliveryStatus::Delivered).then(|| now.clone()))
         .bind(&now)
         .bind(c.id)
-        .bind(&self.owner)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        if done.rows_affected() == 0 {
-            tracing::warn!(delivery = c.id, "a delivery's lease ran out while it was sent; another worker sends it again");
-        }
         match status {
             DeliveryStatus::Failed => tracing::warn!(delivery = c.id, channel = c.channel.as_str(), "delivery failed: {}", error.unwrap_or_default()),
             DeliveryStatus::Pending => tracing::info!(delivery = c.id, attempts, "delivery will be retried: {}", error.unwrap_or_default()),

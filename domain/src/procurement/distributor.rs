@@ -38,6 +38,10 @@ pub struct PlacedLine {
 pub struct OrderCensus {
     pub total: u64,
     pub seen: Vec<String>,
+    /// When it was taken (RFC 3339): orders made from the day before are
+    /// looked at. Kept across the attempts of one dispatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
 }
 
 /// Where a subscription stands, from the distributor's status.
@@ -195,6 +199,12 @@ pub async fn company_problem(d: &dyn Distributor, company: &str) -> Result<Optio
 pub trait Distributor: Send + Sync {
     /// A name for people ("Pax8").
     fn name(&self) -> &'static str;
+
+    /// The longest a [`Distributor::place_order`] call can run, every
+    /// timeout and retry of the client counted: past it no request of the
+    /// call is in flight from this side. A worker taking over a send waits
+    /// this (plus the reconcile grace) from the recorded intent.
+    fn longest_call(&self) -> std::time::Duration;
 
     /// Fetches a token and makes one API call with it, so that credentials
     /// that get a token but no access (audience, scope) show here.

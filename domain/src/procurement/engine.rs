@@ -34,7 +34,8 @@
 use super::distributor::{DistError, Distributor, OrderCensus};
 use super::*;
 use crate::purchase_orders::EventKind;
-use crate::store::{Backend, Tx};
+use crate::store::leases::{is_lease_lost, Fence, Lease, Leased, Renewal};
+use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
 use chrono::Duration;
@@ -45,8 +46,11 @@ use std::sync::Arc;
 /// Timing of the engine; tests shorten it.
 #[derive(Debug, Clone)]
 pub struct Timing {
-    /// How long a claimed step may run before others may take it over.
+    /// How long a claim holds without renewal before others may take it over.
     pub lease: Duration,
+    /// How often a holder renews its lease while a step's calls run (well
+    /// inside `lease`, so that one late renewal does not lose it).
+    pub renew_every: Duration,
     /// Wait after an unknown outcome before reading the distributor's orders.
     pub reconcile_grace: Duration,
     /// Between subscription polls.
@@ -64,12 +68,37 @@ impl Default for Timing {
     fn default() -> Self {
         Timing {
             lease: Duration::seconds(60),
+            renew_every: Duration::seconds(20),
             reconcile_grace: Duration::seconds(20),
             poll_every: Duration::seconds(15),
             retry_after: Duration::seconds(30),
             poll_max: Duration::minutes(15),
             pending_limit: Duration::hours(24),
         }
+    }
+}
+
+impl Timing {
+    /// Why these settings cannot hold a lease, naming the setting to
+    /// change; `None` when they add up.
+    pub fn problem(&self) -> Option<String> {
+        if self.lease < Duration::seconds(1) {
+            return Some("NEXOS_DISPATCH_LEASE_SECONDS must be at least 1".into());
+        }
+        if self.renew_every <= Duration::zero() {
+            return Some("NEXOS_DISPATCH_LEASE_RENEW_SECONDS must be more than 0".into());
+        }
+        if self.renew_every * 2 > self.lease {
+            return Some(format!(
+                "NEXOS_DISPATCH_LEASE_RENEW_SECONDS ({} s) must be at most half of NEXOS_DISPATCH_LEASE_SECONDS ({} s), so that one late renewal does not lose the lease",
+                self.renew_every.num_milliseconds() as f64 / 1000.0,
+                self.lease.num_milliseconds() as f64 / 1000.0
+            ));
+        }
+        if self.reconcile_grace < Duration::zero() {
+            return Some("NEXOS_RECONCILE_GRACE_SECONDS must not be negative".into());
+        }
+        None
     }
 }
 
@@ -84,6 +113,7 @@ pub struct Engine {
 pub(super) struct Claimed {
     pub id: i64,
     pub po_id: i64,
+    pub po_number: String,
     pub status: DispatchStatus,
     pub company_key: String,
     pub request: OrderRequest,
@@ -93,10 +123,23 @@ pub(super) struct Claimed {
     pub order_id: Option<String>,
     pub submitted_at: Option<String>,
     pub polls: i64,
+    pub audit_at: Option<String>,
+    /// The claim's fence: every write of the step checks it.
+    pub fence: Fence,
+    /// The per-company lock, renewed with the claim.
+    pub company: Lease,
+    /// The holder whose lease expired without being given back: the step
+    /// is taken over, and its outcome is unclear.
+    pub taken_over_from: Option<String>,
 }
 
 pub(super) fn later(d: Duration) -> String {
     clock::from_now(d)
+}
+
+/// The name of a company's dispatch lock among the named leases.
+fn company_lease(company_key: &str) -> String {
+    format!("company:{company_key}")
 }
 
 /// Timeline entries of procurement steps; the engine's own are signed by it.
@@ -120,17 +163,31 @@ pub(super) async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status
 }
 
 impl Engine {
-    /// Claims and runs one due step. `Ok(false)` when nothing was due.
+    /// Claims and runs one due step. `Ok(false)` when nothing was due. The
+    /// lease is renewed while the step runs; a step whose lease another
+    /// worker took over stops at its next write, which changes nothing.
     pub async fn run_once(&self) -> Result<bool> {
         let Some(c) = self.claim().await? else { return Ok(false) };
+        let renewal = Renewal::start(
+            &self.store,
+            c.fence.clone(),
+            vec![c.company.clone()],
+            self.timing.lease,
+            self.timing.renew_every.to_std().unwrap_or(std::time::Duration::from_secs(1)),
+        );
         let result = match c.status {
             DispatchStatus::Queued => self.send(&c, true).await,
             DispatchStatus::Submitting | DispatchStatus::Reconciling => self.reconcile(&c).await,
             DispatchStatus::Submitted => self.poll(&c).await,
             _ => Ok(()),
         };
+        drop(renewal);
         self.release(&c).await?;
-        result.map(|_| true)
+        match result {
+            // Logged where the write was refused; another worker has it.
+            Err(e) if is_lease_lost(&e) => Ok(true),
+            r => r.map(|_| true),
+        }
     }
 
     /// Runs due steps until none is left.
@@ -142,26 +199,39 @@ impl Engine {
         Ok(n)
     }
 
-    async fn claim(&self) -> Result<Option<Claimed>> {
+    /// Begins a write of the claimed step, holding its fence: refused (and
+    /// logged) once another worker has claimed the dispatch since.
+    pub(super) async fn write(&self, c: &Claimed) -> Result<Tx> {
+        let mut tx = self.store.begin_write().await?;
+        match self.store.hold(&mut tx, &c.fence, self.timing.lease).await {
+            Ok(()) => Ok(tx),
+            Err(e) => {
+                if is_lease_lost(&e) {
+                    tracing::warn!(po = %c.po_number, dispatch = c.id, owner = %self.owner, token = c.fence.token,
+                        "refused a stale write: another worker took this dispatch over; this one stops");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn claim(&self) -> Result<Option<Claimed>> {
         let now = clock::now();
         let mut tx = self.store.begin_write().await?;
-        let skip_locked = if self.store.backend() == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
         // Only steps that can run now: not a queued dispatch whose company has
         // an unknown outcome, nor one whose company another worker holds.
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query(&format!(
-            "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls
+            "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls,
+                    d.audit_at, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
              WHERE d.status IN ('queued', 'submitting', 'reconciling', 'submitted') AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
                AND NOT (d.status = 'queued' AND EXISTS (SELECT 1 FROM dispatches o WHERE o.company_key = d.company_key AND o.id <> d.id
                                                         AND o.status IN ('submitting', 'reconciling')))
-               AND NOT EXISTS (SELECT 1 FROM company_locks l WHERE l.company_key = d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
-             ORDER BY d.next_run_at, d.id LIMIT 20{skip_locked}"
+               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
+             ORDER BY d.next_run_at, d.id LIMIT 20{}",
+            self.store.skip_locked()
         ))
         .bind(&now)
         .bind(&self.owner)
@@ -171,60 +241,52 @@ impl Engine {
             let id: i64 = r.try_get("id")?;
             let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
             let company_key: String = r.try_get("company_key")?;
-            let got = sqlx::query(
-                "INSERT INTO company_locks (company_key, owner, lease_until) VALUES ($1, $2, $3)
-                 ON CONFLICT (company_key) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-                 WHERE company_locks.lease_until < $4 OR company_locks.owner = excluded.owner",
-            )
-            .bind(&company_key)
-            .bind(&self.owner)
-            .bind(later(self.timing.lease))
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-            if got.rows_affected() == 0 {
+            let Some(company) = self
+                .store
+                .take_lease_as(&mut tx, &company_lease(&company_key), &self.owner, self.timing.lease)
+                .await?
+            else {
                 continue;
-            }
-            sqlx::query("UPDATE dispatches SET lease_owner = $1, lease_until = $2 WHERE id = $3")
-                .bind(&self.owner)
-                .bind(later(self.timing.lease))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            };
+            let Some(fence) = self.store.take_row_lease(&mut tx, Leased::Dispatches, id, &self.owner, self.timing.lease).await? else {
+                self.store.release_lease_in(&mut tx, &company).await?;
+                continue;
+            };
             tx.commit().await?;
             let request: String = r.try_get("request")?;
             let census: Option<String> = r.try_get("census")?;
-            return Ok(Some(Claimed {
+            let c = Claimed {
                 id,
                 po_id: r.try_get("po_id")?,
+                po_number: r.try_get::<Option<String>, _>("po_number")?.unwrap_or_default(),
                 status,
                 company_key,
-                request: serde_json::from_str(&request).map_err(|_| Error::internal())?,
+                request: crate::store::from_json(&request, "dispatch request")?,
                 intent_at: r.try_get("intent_at")?,
                 attempts: r.try_get("attempts")?,
-                // A census that cannot be read is no census: every page is read instead.
                 census: census.map(|c| crate::store::from_json(&c, "order census")).transpose()?,
                 order_id: r.try_get("order_id")?,
                 submitted_at: r.try_get("submitted_at")?,
                 polls: r.try_get("polls")?,
-            }));
+                audit_at: r.try_get("audit_at")?,
+                fence,
+                company,
+                taken_over_from: r.try_get("lease_owner")?,
+            };
+            if let Some(from) = &c.taken_over_from {
+                tracing::warn!(po = %c.po_number, dispatch = c.id, from = %from, owner = %self.owner, status = c.status.as_str(), token = c.fence.token,
+                    "took a dispatch over: its holder's lease expired without being given back");
+            }
+            return Ok(Some(c));
         }
         tx.commit().await?;
         Ok(None)
     }
 
-    async fn release(&self, c: &Claimed) -> Result<()> {
+    pub(super) async fn release(&self, c: &Claimed) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
-        sqlx::query("UPDATE dispatches SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
-            .bind(c.id)
-            .bind(&self.owner)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM company_locks WHERE company_key = $1 AND owner = $2")
-            .bind(&c.company_key)
-            .bind(&self.owner)
-            .execute(&mut *tx)
-            .await?;
+        self.store.release_row_lease(&mut tx, &c.fence).await?;
+        self.store.release_lease_in(&mut tx, &c.company).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -276,22 +338,37 @@ impl Engine {
     }
 
     /// Preflight (when asked), take the census, record the intent, send,
-    /// and record what came back.
-    pub(super) async fn send(&self, c: &Claimed, check: bool) -> Result<()> {
-        if check && !self.preflight(c).await? {
+    /// and record what came back. `fresh`: from the queue, so a new chain
+    /// of attempts with a new census; otherwise a send again after an
+    /// unclear outcome, which keeps the chain's census, so that reading the
+    /// distributor's orders later still sees what every attempt made.
+    pub(super) async fn send(&self, c: &Claimed, fresh: bool) -> Result<()> {
+        if fresh && !self.preflight(c).await? {
             return Ok(());
         }
         let company = c.request.company_id.clone().unwrap_or_default();
-        let census = match self.distributor.order_census(&company).await {
-            Ok(census) => census,
-            Err(e) => return self.after_error(c, e).await,
+        let census = match (&c.census, fresh) {
+            (Some(kept), false) => kept.clone(),
+            _ => match self.distributor.order_census(&company).await {
+                Ok(census) => OrderCensus {
+                    taken_at: Some(clock::now()),
+                    ..census
+                },
+                Err(e) => return self.after_error(c, e).await,
+            },
         };
-        let mut tx = self.store.begin_write().await?;
+        let again = !fresh;
+        let mut tx = self.write(c).await?;
         let intent = clock::now();
-        sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2, census = $3 WHERE id = $4")
+        // After an unclear outcome, an order of the earlier attempt may land
+        // later still: once every call of this attempt can have landed, the
+        // distributor's orders are read once more (see `engine_poll.rs`).
+        let audit_at = again.then(|| later(self.takeover_wait()));
+        sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2, census = $3, audit_at = $4 WHERE id = $5")
             .bind(&intent)
             .bind(later(self.timing.reconcile_grace))
             .bind(serde_json::to_string(&census).map_err(|_| Error::internal())?)
+            .bind(audit_at)
             .bind(c.id)
             .execute(&mut *tx)
             .await?;
@@ -313,6 +390,14 @@ impl Engine {
         }
     }
 
+    /// How long after an intent any call made for it can still land at the
+    /// distributor: the client's longest write (its timeouts and retries)
+    /// plus the reconcile grace. A taken-over step waits this long from the
+    /// recorded intent before it reads the distributor's orders.
+    pub(super) fn takeover_wait(&self) -> Duration {
+        Duration::from_std(self.distributor.longest_call()).unwrap_or(Duration::hours(1)) + self.timing.reconcile_grace
+    }
+
     async fn after_error(&self, c: &Claimed, e: DistError) -> Result<()> {
         match e {
             DistError::Rejected { problems, .. } => {
@@ -329,7 +414,7 @@ impl Engine {
                 self.fail(c, RemediationReason::Refused, &m, &[problem]).await
             }
             DistError::Unknown(m) => {
-                let mut tx = self.store.begin_write().await?;
+                let mut tx = self.write(c).await?;
                 sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
                     .bind(&m)
                     .bind(later(self.timing.reconcile_grace))
@@ -354,7 +439,7 @@ impl Engine {
             }
             DistError::Unreachable(m) => {
                 // Nothing was sent: queue again after a pause.
-                let mut tx = self.store.begin_write().await?;
+                let mut tx = self.write(c).await?;
                 sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
                     .bind(&m)
                     .bind(later(self.timing.retry_after))

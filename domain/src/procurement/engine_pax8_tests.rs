@@ -36,7 +36,7 @@ async fn po_line(w: &World) -> i64 {
     w.s.get_po(w.po).await.unwrap().lines[0].id
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Trouble {
     LostReply,
     ServerErrorAfterCommit,
@@ -65,7 +65,14 @@ async fn exactly_one_order_among_five_thousand_older_ones_listed_oldest_first(b:
             }
         }
         let lists_before = w.fake.requests(Route::ListOrders);
-        engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+        let e = engine(&w, "w1", w.pax8.clone());
+        e.drain().await.unwrap();
+        if trouble == Trouble::Killed {
+            // Taken over: read only once the dead worker's call can no longer land.
+            assert_eq!(w.s.get_dispatch(w.po).await.unwrap().status, DispatchStatus::Reconciling, "{b}");
+            tokio::time::sleep(e.takeover_wait().to_std().unwrap()).await;
+            e.drain().await.unwrap();
+        }
         let d = w.s.get_dispatch(w.po).await.unwrap();
         assert_eq!(d.status, DispatchStatus::Provisioned, "{b} {trouble:?}");
         assert_eq!(w.fake.orders().len(), older + 1, "{b} {trouble:?}: exactly one order");

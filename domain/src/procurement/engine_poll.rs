@@ -54,6 +54,11 @@ impl Engine {
     /// Follows the subscriptions; when every line's is provisioned,
     /// provisions the dispatch and activates contract lines.
     pub(super) async fn poll(&self, c: &Claimed) -> Result<()> {
+        let audit_due = c.audit_at.as_deref().is_some_and(|t| t <= clock::now().as_str());
+        if audit_due {
+            self.audit(c).await?;
+        }
+        let audit_pending = c.audit_at.is_some() && !audit_due;
         let (mut subs, mut known) = self.subscriptions(c).await?;
         if known.len() < c.request.lines.len() {
             // Pax8 answered the order before naming every subscription: read it again.
@@ -61,7 +66,7 @@ impl Engine {
                 Some(id) => self.distributor.order(id).await.ok(),
                 None => None,
             } {
-                let mut tx = self.store.begin_write().await?;
+                let mut tx = self.write(c).await?;
                 let named = self.record_subscriptions(&mut tx, c, &order, &known).await?;
                 if !named.is_empty() {
                     event(
@@ -92,14 +97,14 @@ impl Engine {
                     continue;
                 }
             };
-            self.store
-                .execute_write(
-                    sqlx::query("UPDATE dispatch_subscriptions SET status = $1, updated_at = $2 WHERE id = $3")
-                        .bind(&state.status)
-                        .bind(clock::now())
-                        .bind(s.id),
-                )
+            let mut tx = self.write(c).await?;
+            sqlx::query("UPDATE dispatch_subscriptions SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(&state.status)
+                .bind(clock::now())
+                .bind(s.id)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
             match state.phase() {
                 Phase::Provisioned => {}
                 Phase::Cancelled => {
@@ -124,7 +129,19 @@ impl Engine {
             }
         }
         if all_provisioned {
-            return self.provisioned(c, subs.len()).await;
+            if !audit_pending {
+                return self.provisioned(c, subs.len()).await;
+            }
+            // Provisioned, but an earlier attempt's order may still land:
+            // look once more when it can have, then finish.
+            let mut tx = self.write(c).await?;
+            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
+                .bind(c.audit_at.clone())
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(());
         }
         if !waiting.is_empty() && !self.raised(c, RemediationReason::WaitingForDetails, None).await? {
             let mut problems = Vec::new();
@@ -159,13 +176,38 @@ impl Engine {
         // Back off: poll_every, doubling, up to poll_max.
         let factor = 1i32 << c.polls.clamp(0, 16);
         let wait = (self.timing.poll_every * factor).min(self.timing.poll_max);
-        self.store
-            .execute_write(
-                sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = polls + 1 WHERE id = $2 AND status = 'submitted'")
-                    .bind(later(wait))
-                    .bind(c.id),
-            )
+        let mut next = later(wait);
+        if let Some(at) = c.audit_at.as_ref().filter(|_| audit_pending) {
+            next = next.min(at.clone());
+        }
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = polls + 1 WHERE id = $2 AND status = 'submitted'")
+            .bind(next)
+            .bind(c.id)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// After a send that followed an unclear outcome, once every call of it
+    /// can have landed: the distributor's orders are read once more, from
+    /// the chain's first census, so that an order of the earlier attempt
+    /// that landed late is recorded (and seen as a second order), never
+    /// left untracked.
+    async fn audit(&self, c: &Claimed) -> Result<()> {
+        let company = c.request.company_id.clone().unwrap_or_default();
+        let orders = match self.distributor.new_orders(&company, c.census.as_ref(), self.since(c)).await {
+            Ok(o) => o,
+            // Read again at the next poll.
+            Err(_) => return Ok(()),
+        };
+        let late: Vec<&super::distributor::PlacedOrder> =
+            self.unclaimed(c, &orders).await?.into_iter().filter(|o| c.order_id.as_deref() != Some(o.id.as_str())).collect();
+        self.record_found(c, &late, "found late").await?;
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET audit_at = NULL WHERE id = $1").bind(c.id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -225,7 +267,7 @@ impl Engine {
     }
 
     async fn provisioned(&self, c: &Claimed, count: usize) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.write(c).await?;
         let now = clock::now();
         let activations = sqlx::query(
             "SELECT l.contract_line_id, s.subscription_id FROM dispatch_subscriptions s JOIN po_lines l ON l.id = s.po_line_id WHERE s.dispatch_id = $1 AND l.contract_line_id IS NOT NULL",
@@ -252,13 +294,15 @@ impl Engine {
             )
             .await?;
         }
-        // Entries raised while it waited are settled by Pax8 itself.
+        // Entries raised while it waited are settled by Pax8 itself; a
+        // second order is not.
         sqlx::query(
             "UPDATE remediations SET status = 'resolved', resolved_at = $1, resolution = 'provisioned at the distributor'
-             WHERE dispatch_id = $2 AND status = 'open'",
+             WHERE dispatch_id = $2 AND status = 'open' AND reason <> $3",
         )
         .bind(&now)
         .bind(c.id)
+        .bind(RemediationReason::DuplicateAtDistributor.as_str())
         .execute(&mut *tx)
         .await?;
         set_status(&mut tx, c.id, c.po_id, DispatchStatus::Provisioned).await?;

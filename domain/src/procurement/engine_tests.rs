@@ -72,9 +72,19 @@ async fn a_5xx_without_an_order_is_sent_again_once(b: &'static str) {
     w.fake.fault(Route::CreateOrder, Fault::Status(503, None));
     w.fake.fault(Route::CreateOrder, Fault::Status(429, Some(1)));
     w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
-    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    let e = engine(&w, "w1", w.pax8.clone());
+    e.drain().await.unwrap();
+    // Sent again after an unclear 503: the orders are read once more when
+    // the first attempt can no longer land, before the dispatch is done.
+    let d = w.s.get_dispatch(w.po).await.unwrap();
+    assert_eq!((d.status, d.attempts, w.fake.orders().len()), (DispatchStatus::Submitted, 2, 1), "{b}");
+    let lists = w.fake.requests(Route::ListOrders);
+    tokio::time::sleep(e.takeover_wait().to_std().unwrap()).await;
+    e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!((d.status, d.attempts, w.fake.orders().len()), (DispatchStatus::Provisioned, 2, 1), "{b}");
+    assert!(w.fake.requests(Route::ListOrders) > lists, "{b}: read once more");
+    assert_eq!(d.remediation, None, "{b}: no second order");
 }
 
 crate::both_backends!(a_refusal_opens_remediation_then_edit_and_retry_provisions);
@@ -152,6 +162,15 @@ async fn a_worker_dying_mid_call_is_recovered_by_another_without_a_second_order(
     let other = engine(&w, "survivor", w.pax8.clone());
     assert!(!other.run_once().await.unwrap(), "{b}: the lease still holds");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Taken over: the survivor first waits until the dying worker's call
+    // can no longer land (the client's longest write from the intent).
+    other.drain().await.unwrap();
+    let d = w.s.get_dispatch(w.po).await.unwrap();
+    assert_eq!(d.status, DispatchStatus::Reconciling, "{b}: waiting, nothing read or sent yet");
+    let tl = w.s.po_timeline(w.po).await.unwrap();
+    assert!(tl.iter().any(|e| e.kind == "dispatch_recovering" && e.message.contains("waiting until")), "{b}");
+    let wait = other.takeover_wait().to_std().unwrap();
+    tokio::time::sleep(wait).await;
     other.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!((d.status, w.fake.orders().len()), (DispatchStatus::Provisioned, 1), "{b}");

@@ -19,6 +19,8 @@ pub mod credentials;
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(all(test, feature = "server"))]
+mod engine_lease_tests;
 #[cfg(feature = "server")]
 mod engine_outcome;
 #[cfg(all(test, feature = "server"))]
@@ -278,6 +280,10 @@ pub enum RemediationReason {
     WaitingForDetails,
     /// The distributor cancelled a subscription of the order.
     Cancelled,
+    /// The distributor holds more than one order for this dispatch (a call
+    /// that landed after another worker had sent again): the dispatch
+    /// follows one; a person decides about the other.
+    DuplicateAtDistributor,
 }
 
 crate::named_enum!(RemediationReason {
@@ -287,13 +293,23 @@ crate::named_enum!(RemediationReason {
     Pending = "pending", "Still pending at the distributor";
     WaitingForDetails = "waiting_for_details", "Waiting for details at the distributor";
     Cancelled = "cancelled", "Cancelled at the distributor";
+    DuplicateAtDistributor = "duplicate_at_distributor", "Two orders at the distributor";
 });
 
 impl RemediationReason {
     /// The order exists at the distributor and only waits: Retry checks
     /// again (never sends again) and edits are refused.
     pub fn order_exists_waiting(self) -> bool {
-        matches!(self, RemediationReason::Pending | RemediationReason::WaitingForDetails)
+        matches!(
+            self,
+            RemediationReason::Pending | RemediationReason::WaitingForDetails | RemediationReason::DuplicateAtDistributor
+        )
+    }
+
+    /// A second order exists: Retry only marks the entry resolved (nothing
+    /// is sent or checked), and Abandon is refused (the dispatch has its order).
+    pub fn is_duplicate(self) -> bool {
+        self == RemediationReason::DuplicateAtDistributor
     }
 }
 

@@ -95,6 +95,14 @@ impl Pax8 {
         }
     }
 
+    /// The longest a write can take from this side: a token (one request
+    /// timeout), the request, and after a 401 a new token and the request
+    /// again (three timeouts in all, the first token usually cached), plus
+    /// the waits after 429 (at most `max_wait`).
+    pub fn longest_write(&self) -> Duration {
+        self.cfg.timeout * 3 + self.cfg.max_wait
+    }
+
     /// A token, fetched when missing or within a minute of expiry.
     async fn token(&self, refresh: bool) -> Result<String, DistError> {
         let mut cached = self.token.lock().await;
@@ -186,7 +194,9 @@ impl Pax8 {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs)
-                        .unwrap_or(Duration::from_secs(2));
+                        .unwrap_or(Duration::from_secs(2))
+                        // "Retry-After: 0" would otherwise spin.
+                        .max(Duration::from_millis(250));
                     if waited + wait > self.cfg.max_wait {
                         return Err(DistError::Unreachable(if is_read {
                             "Pax8 kept answering 429 (rate limited)".into()
@@ -272,11 +282,20 @@ impl Distributor for Pax8 {
         })
     }
 
+    fn longest_call(&self) -> Duration {
+        self.longest_write()
+    }
+
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
         Box::pin(async move {
-            let v = self
-                .call(reqwest::Method::POST, "/orders", &[], Some(&wire::order_body(order)), Some(order))
-                .await?;
+            // The whole call, retries included, ends within `longest_write`,
+            // so that a worker taking the send over knows how long to wait.
+            let body = wire::order_body(order);
+            let call = self.call(reqwest::Method::POST, "/orders", &[], Some(&body), Some(order));
+            let v = match tokio::time::timeout(self.longest_write(), call).await {
+                Ok(v) => v?,
+                Err(_) => return Err(DistError::Unknown(format!("no answer from Pax8 within {} s", self.longest_write().as_secs()))),
+            };
             wire::order(&v).ok_or_else(|| DistError::Unknown("Pax8's order reply has no id".into()))
         })
     }
@@ -310,7 +329,11 @@ impl Distributor for Pax8 {
                 let (last, _) = self.orders_page(company_id, listed.total_pages - 1).await?;
                 seen.extend(last.into_iter().map(|o| o.id));
             }
-            Ok(OrderCensus { total: listed.total, seen })
+            Ok(OrderCensus {
+                total: listed.total,
+                seen,
+                taken_at: None,
+            })
         })
     }
 

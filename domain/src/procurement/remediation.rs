@@ -33,6 +33,30 @@ impl Store {
                 "This retry changed what is bought and waits for the purchase order's new approval; the dispatch resumes once it is approved.",
             ));
         }
+        if reason.is_duplicate() {
+            // A person has dealt with the extra order at the distributor:
+            // the entry is closed; the dispatch goes on following its order.
+            if edits.is_some_and(|e| *e != RetryEdits::default()) {
+                return Err(Error::validation("edits", "Nothing is sent for a second order; mark the entry resolved."));
+            }
+            sqlx::query("UPDATE remediations SET status = 'resolved', resolved_by = $1, resolved_at = $2, resolution = 'the extra order was dealt with at the distributor' WHERE id = $3")
+                .bind(actor.id)
+                .bind(clock::now())
+                .bind(remediation_id)
+                .execute(&mut *tx)
+                .await?;
+            event(
+                &mut tx,
+                po_id,
+                Some(actor),
+                EventKind::DispatchRechecked,
+                "Remediation: the second order at the distributor was dealt with (nothing is sent)",
+                json!({"remediation_id": remediation_id}),
+            )
+            .await?;
+            tx.commit().await?;
+            return self.get_dispatch(po_id).await;
+        }
         if reason.order_exists_waiting() {
             // The order exists at the distributor: check again, never send again.
             if edits.is_some_and(|e| *e != RetryEdits::default()) {
@@ -263,6 +287,11 @@ impl Store {
             .await?;
         let mut tx = self.begin_write().await?;
         let (dispatch_id, po_id, kind) = self.open_remediation(&mut tx, remediation_id).await?;
+        if kind.is_duplicate() {
+            return Err(Error::conflict(
+                "The dispatch has its order at the distributor; a second order is dealt with there, then this entry is marked resolved.",
+            ));
+        }
         let reason = if kind.order_exists_waiting() {
             format!("{reason} (the order stays at the distributor; nothing was cancelled there)")
         } else {

@@ -337,6 +337,7 @@ pub enum EventKind {
     DispatchEdited,
     DispatchAbandoned,
     DispatchFailed,
+    DispatchDuplicate,
     ContractLineActivated,
     QboPushed,
     QboPushFailed,
@@ -378,6 +379,7 @@ crate::named_enum!(EventKind {
     DispatchEdited = "dispatch_edited";
     DispatchAbandoned = "dispatch_abandoned";
     DispatchFailed = "dispatch_failed";
+    DispatchDuplicate = "dispatch_duplicate";
     ContractLineActivated = "contract_line_activated";
     QboPushed = "qbo_pushed";
     QboPushFailed = "qbo_push_failed";

@@ -76,8 +76,8 @@ fn notified(kind: EventKind, data: &serde_json::Value) -> Option<(Event, bool)> 
         EventKind::AutoApproved => (Event::PoApproved, true),
         EventKind::Rejected => (Event::PoRejected, false),
         EventKind::Cancelled => (Event::PoCancelled, false),
-        // Both open a remediation entry.
-        EventKind::DispatchFailed | EventKind::DispatchNeedsAttention => (Event::DispatchFailed, false),
+        // Each opens a remediation entry.
+        EventKind::DispatchFailed | EventKind::DispatchNeedsAttention | EventKind::DispatchDuplicate => (Event::DispatchFailed, false),
         EventKind::DispatchProvisioned => (Event::DispatchProvisioned, false),
         // Only when it will not retry by itself: a person has to act.
         EventKind::QboPushFailed if data.get("retry_at").is_none_or(|r| r.is_null()) => (Event::QboPushFailed, false),

@@ -71,7 +71,10 @@ pub enum Route {
 pub enum Fault {
     /// Answer this status (with `Retry-After` seconds, for 429) and do nothing.
     Status(u16, Option<u64>),
-    /// Wait, then answer normally.
+    /// Hold the call this long before acting on it, then act and answer
+    /// normally. Pax8 documents 408 and 5xx for its partner endpoints, so
+    /// slow answers are real; an order call is acted on even when the
+    /// caller has hung up meanwhile (a request Pax8 received is processed).
     Delay(Duration),
     /// Make the order, then hold the reply for this long (past the client's timeout).
     LoseReply(Duration),
@@ -95,6 +98,14 @@ pub struct Conditions {
     /// meet a random fault: half answer 503 having done nothing, half of the
     /// orders are made and then answered 502.
     pub fault_ratio: f64,
+    /// A further share (0..1) of admitted order calls that are made and
+    /// then answered 502 (an unclear outcome).
+    pub unclear_ratio: f64,
+    /// Share (0..1) of admitted order, validation, order-list, order and
+    /// subscription calls held for [`Conditions::hold`] before they act
+    /// (the order is still made when the caller has gone).
+    pub hold_ratio: f64,
+    pub hold: Duration,
 }
 
 /// A token bucket: `rate` per second, holding at most `burst`.
@@ -160,6 +171,7 @@ pub(crate) struct St {
     bucket: Option<Bucket>,
     throttled: usize,
     injected: usize,
+    held: usize,
 }
 
 impl St {
@@ -186,7 +198,7 @@ impl FakePax8 {
         }));
         let app = Router::new()
             .route("/v1/token", post(orders::token))
-            .route("/v1/orders", post(orders::create_order).get(orders::list_orders))
+            .route("/v1/orders", post(orders::create_order_detached).get(orders::list_orders))
             .route("/v1/orders/{id}", get(orders::get_order))
             .route("/v1/subscriptions/{id}", get(orders::get_subscription))
             .route("/v1/companies", get(catalog::list_companies))
@@ -300,6 +312,11 @@ impl FakePax8 {
         self.st.lock().unwrap().injected
     }
 
+    /// Calls held by [`Conditions::hold_ratio`].
+    pub fn held(&self) -> usize {
+        self.st.lock().unwrap().held
+    }
+
     /// Forgets issued tokens (as if they all expired).
     pub fn expire_tokens(&self) {
         self.st.lock().unwrap().tokens.clear();
@@ -343,7 +360,8 @@ pub(crate) fn pax8_error(status: u16, message: &str, instance: &str, details: Va
 /// What happens to a call under the [`Conditions`]: admitted (perhaps with a
 /// random fault), or refused by the rate limit after this many seconds.
 enum Admission {
-    Admitted(Option<Fault>),
+    /// A hold before acting, and a fault.
+    Admitted(Duration, Option<Fault>),
     Throttled(u64),
 }
 
@@ -359,13 +377,27 @@ fn admit(s: &mut St, route: Route) -> Admission {
         }
         b.tokens -= 1.0;
     }
+    let holdable = matches!(
+        route,
+        Route::CreateOrder | Route::ValidateOrder | Route::ListOrders | Route::GetOrder | Route::GetSubscription
+    );
+    let hold = if holdable && s.conditions.hold_ratio > 0.0 && rand::random::<f64>() < s.conditions.hold_ratio {
+        s.held += 1;
+        s.conditions.hold
+    } else {
+        Duration::ZERO
+    };
     let ratio = s.conditions.fault_ratio;
     if route != Route::Token && ratio > 0.0 && rand::random::<f64>() < ratio {
         s.injected += 1;
         let after = route == Route::CreateOrder && rand::random::<bool>();
-        return Admission::Admitted(Some(if after { Fault::FailAfter(502) } else { Fault::Status(503, None) }));
+        return Admission::Admitted(hold, Some(if after { Fault::FailAfter(502) } else { Fault::Status(503, None) }));
     }
-    Admission::Admitted(None)
+    if route == Route::CreateOrder && s.conditions.unclear_ratio > 0.0 && rand::random::<f64>() < s.conditions.unclear_ratio {
+        s.injected += 1;
+        return Admission::Admitted(hold, Some(Fault::FailAfter(502)));
+    }
+    Admission::Admitted(hold, None)
 }
 
 /// Counts the request and takes the next fault for the route (scripted
@@ -377,8 +409,12 @@ async fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, 
         let scripted = s.faults.get_mut(&route).and_then(|q| q.pop_front());
         (s.conditions.latency, admit(&mut s, route), scripted)
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    let hold = match admission {
+        Admission::Admitted(hold, _) => hold,
+        Admission::Throttled(_) => Duration::ZERO,
+    };
+    if !(latency + hold).is_zero() {
+        tokio::time::sleep(latency + hold).await;
     }
     match admission {
         Admission::Throttled(secs) => {
@@ -386,7 +422,7 @@ async fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, 
             res.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
             Err(res)
         }
-        Admission::Admitted(random) => Ok(scripted.or(random)),
+        Admission::Admitted(_, random) => Ok(scripted.or(random)),
     }
 }
 

@@ -107,7 +107,22 @@ fn shown(s: &St, order: &Value) -> Value {
     o
 }
 
-pub(crate) async fn create_order(
+/// `POST /orders`, run apart from the connection: a caller that hangs up
+/// (its timeout, a killed process) does not stop Pax8 from acting on a
+/// request it received, so neither does it stop the fake.
+pub(crate) async fn create_order_detached(
+    state: State<Arc<Mutex<St>>>,
+    headers: HeaderMap,
+    query: Query<HashMap<String, String>>,
+    body: Json<Value>,
+) -> Response {
+    match tokio::spawn(create_order(state, headers, query, body)).await {
+        Ok(r) => r,
+        Err(_) => pax8_error(500, "Internal error", "/v1/orders", json!([])),
+    }
+}
+
+async fn create_order(
     State(st): State<Arc<Mutex<St>>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod procurement;
+
 use domain::users::{NewUser, Role};
 use serde_json::{json, Value};
 use std::collections::HashMap;

@@ -43,6 +43,9 @@ struct Args {
     #[arg(long)]
     web_section: Option<PathBuf>,
     /// Markdown appended as is: findings, fixes, before and after.
+    /// The chaos run's section, as `scripts/bench-chaos` wrote it.
+    #[arg(long, default_value = "bench/CHAOS.md")]
+    chaos: PathBuf,
     #[arg(long, default_value = "bench/FINDINGS.md")]
     findings: PathBuf,
     /// Skip the dispatch run.
@@ -524,6 +527,9 @@ async fn main() -> anyhow::Result<()> {
         let _ = writeln!(md, "## Page weight and time to interactive\n\n{web}");
     }
     md.push_str(&body);
+    if let Ok(chaos) = std::fs::read_to_string(&args.chaos) {
+        let _ = writeln!(md, "{chaos}");
+    }
     if !findings.is_empty() {
         let _ = writeln!(md, "{findings}");
     }
