@@ -78,8 +78,16 @@ impl Two {
         self.ra.call("purchase-orders/timeline", json!({"id": po})).await.as_array().cloned().unwrap_or_default()
     }
 
-    fn remote_of(&self, pid: u32) -> &Remote {
-        if self.a.id() == Some(pid) {
+    /// SIGKILLs instance a (or b).
+    async fn kill(&mut self, a: bool) {
+        let child = if a { &mut self.a } else { &mut self.b };
+        child.start_kill().unwrap(); // SIGKILL
+        child.wait().await.unwrap();
+    }
+
+    /// The other instance than a (or b).
+    fn survivor(&self, a: bool) -> &Remote {
+        if a {
             &self.rb
         } else {
             &self.ra
@@ -131,11 +139,9 @@ async fn a_holder_killed_mid_send_is_taken_over_once_its_call_can_no_longer_land
     t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(3)));
     t.ra.call("procurement/dispatch", json!({"po_id": po})).await;
     until("Pax8 got the order call", || t.f.requests(Route::CreateOrder) == 1).await;
-    let holder = t.holder(po).await.expect("a holder");
-    let killed = if t.a.id() == Some(holder) { &mut t.a } else { &mut t.b };
-    killed.start_kill().unwrap(); // SIGKILL
-    killed.wait().await.unwrap();
-    let survivor = t.remote_of(holder);
+    let a_holds = t.holder(po).await.expect("a holder") == t.a.id().unwrap();
+    t.kill(a_holds).await;
+    let survivor = t.survivor(a_holds);
     let d = wait_within(survivor, po, "provisioned", 30).await;
     assert_eq!(t.f.orders().len(), 1, "the held order was found, not sent again: {d}");
     assert_eq!(t.f.requests(Route::CreateOrder), 1);
@@ -156,11 +162,9 @@ async fn an_order_pax8_makes_after_the_takeover_looked_is_recorded_as_a_second_o
     t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(7)));
     t.ra.call("procurement/dispatch", json!({"po_id": po})).await;
     until("Pax8 got the order call", || t.f.requests(Route::CreateOrder) == 1).await;
-    let holder = t.holder(po).await.expect("a holder");
-    let killed = if t.a.id() == Some(holder) { &mut t.a } else { &mut t.b };
-    killed.start_kill().unwrap();
-    killed.wait().await.unwrap();
-    let survivor = t.remote_of(holder);
+    let a_holds = t.holder(po).await.expect("a holder") == t.a.id().unwrap();
+    t.kill(a_holds).await;
+    let survivor = t.survivor(a_holds);
     let d = wait_within(survivor, po, "provisioned", 40).await;
     assert_eq!(t.f.orders().len(), 2, "{d}");
     assert_eq!(t.orders_recorded().await, t.orders_made(), "both orders recorded against the dispatch: none untracked");
@@ -188,9 +192,10 @@ async fn a_paused_holders_late_reply_is_recorded_and_overwrites_nothing() {
     t.ra.call("procurement/dispatch", json!({"po_id": po})).await;
     until("Pax8 got the order call", || t.f.requests(Route::CreateOrder) == 1).await;
     let holder = t.holder(po).await.expect("a holder");
+    let a_holds = holder == t.a.id().unwrap();
     // The holder stops (a long GC pause, a frozen VM) while its call is out.
     signal(holder, "-STOP");
-    let survivor = t.remote_of(holder);
+    let survivor = t.survivor(a_holds);
     let first = wait_within(survivor, po, "submitted", 20).await;
     let followed = first["order_id"].as_str().expect("the survivor's order").to_string();
     until("Pax8 made the held order", || t.f.orders().len() == 2).await;
@@ -216,7 +221,7 @@ async fn settings_that_cannot_add_up_are_refused_naming_the_setting() {
     for (flags, setting) in [
         (vec!["--dispatch-lease-seconds", "10", "--dispatch-lease-renew-seconds", "30"], "NEXOS_DISPATCH_LEASE_RENEW_SECONDS"),
         (vec!["--dispatch-lease-seconds", "0"], "NEXOS_DISPATCH_LEASE_SECONDS"),
-        (vec!["--reconcile-grace-seconds", "-1"], "NEXOS_RECONCILE_GRACE_SECONDS"),
+        (vec!["--reconcile-grace-seconds=-1"], "NEXOS_RECONCILE_GRACE_SECONDS"),
         (vec!["--pax8-timeout-seconds", "0"], "PAX8_TIMEOUT_SECONDS"),
     ] {
         let mut args = vec!["--database-url".to_string(), db.clone()];
