@@ -227,16 +227,16 @@ impl Config {
         if let Some(p) = self.timing(self.reconcile_grace_seconds, self.subscription_poll_seconds).problem() {
             return Some(p);
         }
-        if !(self.pax8_timeout_seconds >= 0.1) {
+        if self.pax8_timeout_seconds.is_nan() || self.pax8_timeout_seconds < 0.1 {
             return Some("PAX8_TIMEOUT_SECONDS must be at least 0.1".into());
         }
-        if !(self.pax8_rate_wait_seconds >= 0.0) {
+        if self.pax8_rate_wait_seconds.is_nan() || self.pax8_rate_wait_seconds < 0.0 {
             return Some("PAX8_RATE_WAIT_SECONDS must not be negative".into());
         }
         if self.subscription_poll_seconds < 0.0 {
             return Some("NEXOS_SUBSCRIPTION_POLL_SECONDS must not be negative".into());
         }
-        if !(self.notify_lease_seconds >= 2.0) {
+        if self.notify_lease_seconds.is_nan() || self.notify_lease_seconds < 2.0 {
             return Some("NEXOS_NOTIFY_LEASE_SECONDS must be at least 2 (a delivery attempt ends within half of it)".into());
         }
         None

@@ -63,7 +63,10 @@ impl Two {
     }
 
     async fn orders_recorded(&self) -> Vec<String> {
-        let mut v: Vec<String> = sqlx::query_scalar("SELECT order_id FROM dispatch_orders").fetch_all(self.store.pool()).await.unwrap();
+        let mut v: Vec<String> = sqlx::query_scalar("SELECT order_id FROM dispatch_orders")
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap();
         v.sort();
         v
     }
@@ -72,10 +75,6 @@ impl Two {
         let mut v: Vec<String> = self.f.orders().iter().map(|o| o["id"].as_str().unwrap_or_default().to_string()).collect();
         v.sort();
         v
-    }
-
-    async fn timeline(&self, po: i64) -> Vec<Value> {
-        self.ra.call("purchase-orders/timeline", json!({"id": po})).await.as_array().cloned().unwrap_or_default()
     }
 
     /// SIGKILLs instance a (or b).
@@ -93,6 +92,14 @@ impl Two {
             &self.ra
         }
     }
+}
+
+async fn timeline(r: &Remote, po: i64) -> Vec<Value> {
+    r.call("purchase-orders/timeline", json!({"id": po}))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 async fn until(what: &str, mut check: impl FnMut() -> bool) {
@@ -126,7 +133,7 @@ async fn a_step_that_outlasts_the_lease_while_its_holder_lives_makes_one_order()
     assert_eq!(t.f.orders().len(), 1, "one order: {d}");
     assert_eq!(t.f.requests(Route::CreateOrder), 1, "sent once");
     assert!(
-        !t.timeline(po).await.iter().any(|e| e["kind"] == "dispatch_recovering"),
+        !timeline(&t.ra, po).await.iter().any(|e| e["kind"] == "dispatch_recovering"),
         "never taken over: the holder renewed its lease"
     );
 }
@@ -146,9 +153,10 @@ async fn a_holder_killed_mid_send_is_taken_over_once_its_call_can_no_longer_land
     assert_eq!(t.f.orders().len(), 1, "the held order was found, not sent again: {d}");
     assert_eq!(t.f.requests(Route::CreateOrder), 1);
     assert_eq!(t.orders_recorded().await, t.orders_made(), "no order untracked");
-    let tl = t.timeline(po).await;
+    let tl = timeline(survivor, po).await;
     assert!(
-        tl.iter().any(|e| e["kind"] == "dispatch_recovering" && e["message"].as_str().unwrap_or("").contains("waiting until")),
+        tl.iter()
+            .any(|e| e["kind"] == "dispatch_recovering" && e["message"].as_str().unwrap_or("").contains("waiting until")),
         "the survivor waited: {tl:?}"
     );
 }
@@ -167,9 +175,17 @@ async fn an_order_pax8_makes_after_the_takeover_looked_is_recorded_as_a_second_o
     let survivor = t.survivor(a_holds);
     let d = wait_within(survivor, po, "provisioned", 40).await;
     assert_eq!(t.f.orders().len(), 2, "{d}");
-    assert_eq!(t.orders_recorded().await, t.orders_made(), "both orders recorded against the dispatch: none untracked");
+    assert_eq!(
+        t.orders_recorded().await,
+        t.orders_made(),
+        "both orders recorded against the dispatch: none untracked"
+    );
     let rem = &d["remediation"];
-    assert_eq!((rem["reason"].as_str(), rem["status"].as_str()), (Some("duplicate_at_distributor"), Some("open")), "{d}");
+    assert_eq!(
+        (rem["reason"].as_str(), rem["status"].as_str()),
+        (Some("duplicate_at_distributor"), Some("open")),
+        "{d}"
+    );
     let words = rem["message"].as_str().unwrap_or_default().to_string() + &rem["problems"].to_string();
     for id in t.orders_made() {
         assert!(words.contains(&id), "the entry names {id}: {words}");
@@ -179,8 +195,18 @@ async fn an_order_pax8_makes_after_the_takeover_looked_is_recorded_as_a_second_o
     assert_eq!(row["remediation_id"], rem["id"], "in the queue");
     // The contract line follows the dispatch's order only.
     let lines = survivor.call("contracts/get", json!({"id": contract})).await;
-    let followed: Vec<String> = d["subscriptions"].as_array().unwrap().iter().map(|s| s["subscription_id"].as_str().unwrap().to_string()).collect();
-    let active: Vec<String> = lines["lines"].as_array().unwrap().iter().filter_map(|l| l["subscription_id"].as_str().map(String::from)).collect();
+    let followed: Vec<String> = d["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subscription_id"].as_str().unwrap().to_string())
+        .collect();
+    let active: Vec<String> = lines["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["subscription_id"].as_str().map(String::from))
+        .collect();
     assert_eq!(active, followed, "{lines}");
 }
 
@@ -209,17 +235,42 @@ async fn a_paused_holders_late_reply_is_recorded_and_overwrites_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(d["order_id"].as_str(), Some(followed.as_str()), "the stale holder's reply overwrote nothing: {d}");
+    assert_eq!(
+        d["order_id"].as_str(),
+        Some(followed.as_str()),
+        "the stale holder's reply overwrote nothing: {d}"
+    );
     assert_eq!(d["remediation"]["reason"], "duplicate_at_distributor", "{d}");
     assert_eq!(t.orders_recorded().await, t.orders_made(), "none untracked");
     let _ = &t.db;
 }
 
 #[tokio::test]
+async fn a_slow_call_holds_up_only_its_own_worker_slot() {
+    let mut t = two(&[("PAX8_TIMEOUT_SECONDS", "30")]).await;
+    // One instance: its other slots must take the work.
+    t.kill(false).await;
+    t.f.add_company("pax8-c-2");
+    let (slow, _) = approved_pax8_po(&t.ra).await;
+    let (other, _) = approved_pax8_po_for(&t.ra, "pax8-c-2").await;
+    // Pax8 holds the first order until the second is provisioned.
+    t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(20)));
+    t.ra.call("procurement/dispatch", json!({"po_id": slow})).await;
+    until("Pax8 got the slow order call", || t.f.requests(Route::CreateOrder) == 1).await;
+    t.ra.call("procurement/dispatch", json!({"po_id": other})).await;
+    wait_within(&t.ra, other, "provisioned", 15).await;
+    let d = t.ra.call("procurement/get", json!({"po_id": slow})).await;
+    assert_eq!(d["status"], "submitting", "the slow call is still out while the other dispatch finished: {d}");
+}
+
+#[tokio::test]
 async fn settings_that_cannot_add_up_are_refused_naming_the_setting() {
     let db = domain::testing::fresh_database_url("sqlite").await;
     for (flags, setting) in [
-        (vec!["--dispatch-lease-seconds", "10", "--dispatch-lease-renew-seconds", "30"], "NEXOS_DISPATCH_LEASE_RENEW_SECONDS"),
+        (
+            vec!["--dispatch-lease-seconds", "10", "--dispatch-lease-renew-seconds", "30"],
+            "NEXOS_DISPATCH_LEASE_RENEW_SECONDS",
+        ),
         (vec!["--dispatch-lease-seconds", "0"], "NEXOS_DISPATCH_LEASE_SECONDS"),
         (vec!["--reconcile-grace-seconds=-1"], "NEXOS_RECONCILE_GRACE_SECONDS"),
         (vec!["--pax8-timeout-seconds", "0"], "PAX8_TIMEOUT_SECONDS"),

@@ -176,12 +176,21 @@ async fn without_the_key_procurement_answers_503_and_the_page_says_how_to_fix_it
     assert_eq!(status, 200);
 }
 
+/// A short lease and Pax8 calls that all end within 4 s.
+const QUICK_PAX8: [(&str, &str); 3] = [
+    ("NEXOS_DISPATCH_LEASE_SECONDS", "2"),
+    ("PAX8_TIMEOUT_SECONDS", "1"),
+    ("PAX8_RATE_WAIT_SECONDS", "1"),
+];
+
 domain::both_backends!(a_server_killed_mid_dispatch_recovers_after_restart_with_one_order);
 async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order(backend: &'static str) {
     let f = fake().await;
     let key = domain::crypto::EncryptionKey::generate();
     let db = domain::testing::fresh_database_url(backend).await;
-    let (mut first, base) = spawn_server(&db, &key, &f, "2");
+    // Short Pax8 timeouts: the restarted server waits until the killed
+    // one's call can no longer land (4 s from the intent) before it reads.
+    let (mut first, base) = spawn_server_with(&db, &key, &f, &QUICK_PAX8);
     let r = Remote::connect(&base).await;
     r.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
         .await;
@@ -206,9 +215,9 @@ async fn a_server_killed_mid_dispatch_recovers_after_restart_with_one_order(back
     first.start_kill().unwrap(); // SIGKILL
     first.wait().await.unwrap();
 
-    let (_second, base) = spawn_server(&db, &key, &f, "2");
+    let (_second, base) = spawn_server_with(&db, &key, &f, &QUICK_PAX8);
     let r = Remote::connect(&base).await;
-    let d = wait_for(&r, po, "provisioned").await;
+    let d = wait_within(&r, po, "provisioned", 30).await;
     assert_eq!(
         (f.orders().len(), d["order_id"].as_str()),
         (older + 1, f.orders()[older]["id"].as_str()),

@@ -257,7 +257,10 @@ impl Notifier {
         let mut tx = self.store.begin_write().await?;
         if let Err(e) = self.store.hold(&mut tx, &c.fence, self.lease).await {
             if is_lease_lost(&e) {
-                tracing::warn!(delivery = c.id, "refused a stale write: a delivery's lease ran out while it was sent; another worker sends it again");
+                tracing::warn!(
+                    delivery = c.id,
+                    "refused a stale write: a delivery's lease ran out while it was sent; another worker sends it again"
+                );
                 return Ok(());
             }
             return Err(e);

@@ -248,7 +248,11 @@ impl Engine {
             else {
                 continue;
             };
-            let Some(fence) = self.store.take_row_lease(&mut tx, Leased::Dispatches, id, &self.owner, self.timing.lease).await? else {
+            let Some(fence) = self
+                .store
+                .take_row_lease(&mut tx, Leased::Dispatches, id, &self.owner, self.timing.lease)
+                .await?
+            else {
                 self.store.release_lease_in(&mut tx, &company).await?;
                 continue;
             };

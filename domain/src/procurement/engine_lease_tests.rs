@@ -5,14 +5,17 @@
 
 use super::*;
 use crate::catalog::Distributor as Kind;
-use crate::procurement::distributor::Distributor;
 use crate::fixtures::pax8::{engine, world};
+use crate::procurement::distributor::Distributor;
 use chrono::Duration;
 use fakes::pax8::{Fault, Route};
 use std::time::Duration as Std;
 
 async fn recorded_orders(w: &crate::fixtures::pax8::World) -> Vec<String> {
-    sqlx::query_scalar("SELECT order_id FROM dispatch_orders ORDER BY id").fetch_all(w.s.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT order_id FROM dispatch_orders ORDER BY id")
+        .fetch_all(w.s.pool())
+        .await
+        .unwrap()
 }
 
 fn fake_order_ids(w: &crate::fixtures::pax8::World) -> Vec<String> {
@@ -75,8 +78,16 @@ async fn a_stale_holders_late_reply_is_recorded_and_changes_nothing(b: &'static 
     assert!(crate::store::leases::is_lease_lost(&e), "{b}");
 
     let d = w.s.get_dispatch(w.po).await.unwrap();
-    assert_eq!(d.order_id.as_deref(), Some(followed.as_str()), "{b}: the late reply does not overwrite the order followed");
-    assert_eq!(recorded_orders(&w).await, vec![followed.clone(), late.id.clone()], "{b}: both recorded, none untracked");
+    assert_eq!(
+        d.order_id.as_deref(),
+        Some(followed.as_str()),
+        "{b}: the late reply does not overwrite the order followed"
+    );
+    assert_eq!(
+        recorded_orders(&w).await,
+        vec![followed.clone(), late.id.clone()],
+        "{b}: both recorded, none untracked"
+    );
     let rem = d.remediation.expect("a duplicate entry");
     assert_eq!((rem.reason, rem.status.as_str()), (RemediationReason::DuplicateAtDistributor, "open"), "{b}");
     let words = in_words(&rem.problems);
@@ -105,11 +116,19 @@ async fn a_stale_holders_late_reply_is_recorded_and_changes_nothing(b: &'static 
     let rem = d.remediation.unwrap();
     assert_eq!(rem.status, "open", "{b}: provisioning does not settle a second order");
     // Abandon is refused; marking it resolved sends nothing.
-    assert_eq!(w.s.abandon_dispatch(&w.buyer, rem.id, "no").await.unwrap_err().code, crate::ErrorCode::Conflict, "{b}");
+    assert_eq!(
+        w.s.abandon_dispatch(&w.buyer, rem.id, "no").await.unwrap_err().code,
+        crate::ErrorCode::Conflict,
+        "{b}"
+    );
     w.s.retry_dispatch(&w.buyer, rem.id, None).await.unwrap();
     new.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
-    assert_eq!((d.status, d.remediation.unwrap().status.as_str(), w.fake.orders().len()), (DispatchStatus::Provisioned, "resolved", 2), "{b}");
+    assert_eq!(
+        (d.status, d.remediation.unwrap().status.as_str(), w.fake.orders().len()),
+        (DispatchStatus::Provisioned, "resolved", 2),
+        "{b}"
+    );
 }
 
 crate::both_backends!(an_earlier_attempts_order_that_lands_late_is_found_and_flagged);
@@ -123,7 +142,11 @@ async fn an_earlier_attempts_order_that_lands_late_is_found_and_flagged(b: &'sta
     e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!((d.attempts, w.fake.orders().len()), (2, 1), "{b}: sent again, one order so far");
-    assert_ne!(d.status, DispatchStatus::Provisioned, "{b}: not finished before the first attempt can have landed");
+    assert_ne!(
+        d.status,
+        DispatchStatus::Provisioned,
+        "{b}: not finished before the first attempt can have landed"
+    );
     tokio::time::sleep(e.takeover_wait().to_std().unwrap() + Std::from_millis(200)).await;
     e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();

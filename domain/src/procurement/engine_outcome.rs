@@ -67,7 +67,15 @@ impl Engine {
                 } else {
                     "Picked up an interrupted dispatch; checking the distributor's orders".to_string()
                 };
-                event(&mut tx, c.po_id, None, EventKind::DispatchRecovering, &message, json!({"from": c.taken_over_from})).await?;
+                event(
+                    &mut tx,
+                    c.po_id,
+                    None,
+                    EventKind::DispatchRecovering,
+                    &message,
+                    json!({"from": c.taken_over_from}),
+                )
+                .await?;
             }
             tx.commit().await?;
             if waiting {
@@ -95,7 +103,12 @@ impl Engine {
         // known to be this dispatch's.
         let follow = recorded
             .first()
-            .and_then(|r| orders.iter().find(|o| o.id == r.order_id).or_else(|| candidates.iter().copied().find(|o| o.id == r.order_id)))
+            .and_then(|r| {
+                orders
+                    .iter()
+                    .find(|o| o.id == r.order_id)
+                    .or_else(|| candidates.iter().copied().find(|o| o.id == r.order_id))
+            })
             .or_else(|| candidates.first().copied());
         match follow {
             Some(order) => {
@@ -154,22 +167,23 @@ impl Engine {
 
     /// Orders recorded against this dispatch, first recorded first.
     async fn recorded_orders(&self, c: &Claimed) -> Result<Vec<OrderRow>> {
-        Ok(sqlx::query_as::<_, OrderRow>("SELECT order_id, subscriptions FROM dispatch_orders WHERE dispatch_id = $1 ORDER BY id")
-            .bind(c.id)
-            .fetch_all(self.store.pool())
-            .await?)
+        Ok(
+            sqlx::query_as::<_, OrderRow>("SELECT order_id, subscriptions FROM dispatch_orders WHERE dispatch_id = $1 ORDER BY id")
+                .bind(c.id)
+                .fetch_all(self.store.pool())
+                .await?,
+        )
     }
 
     /// Of the orders read, those that can be this dispatch's: the same lines,
     /// and not recorded against another dispatch. Oldest first.
     pub(super) async fn unclaimed<'o>(&self, c: &Claimed, orders: &'o [PlacedOrder]) -> Result<Vec<&'o PlacedOrder>> {
-        let elsewhere: Vec<String> = sqlx::query_scalar(
-            "SELECT o.order_id FROM dispatch_orders o JOIN dispatches d ON d.id = o.dispatch_id WHERE d.company_key = $1 AND d.id <> $2",
-        )
-        .bind(&c.company_key)
-        .bind(c.id)
-        .fetch_all(self.store.pool())
-        .await?;
+        let elsewhere: Vec<String> =
+            sqlx::query_scalar("SELECT o.order_id FROM dispatch_orders o JOIN dispatches d ON d.id = o.dispatch_id WHERE d.company_key = $1 AND d.id <> $2")
+                .bind(&c.company_key)
+                .bind(c.id)
+                .fetch_all(self.store.pool())
+                .await?;
         let mut candidates: Vec<&PlacedOrder> = orders.iter().filter(|o| !elsewhere.contains(&o.id) && same_lines(o, &c.request)).collect();
         candidates.sort_by(|a, b| (a.created_on, &a.id).cmp(&(b.created_on, &b.id)));
         Ok(candidates)

@@ -202,11 +202,18 @@ impl Engine {
             // Read again at the next poll.
             Err(_) => return Ok(()),
         };
-        let late: Vec<&super::distributor::PlacedOrder> =
-            self.unclaimed(c, &orders).await?.into_iter().filter(|o| c.order_id.as_deref() != Some(o.id.as_str())).collect();
+        let late: Vec<&super::distributor::PlacedOrder> = self
+            .unclaimed(c, &orders)
+            .await?
+            .into_iter()
+            .filter(|o| c.order_id.as_deref() != Some(o.id.as_str()))
+            .collect();
         self.record_found(c, &late, "found late").await?;
         let mut tx = self.write(c).await?;
-        sqlx::query("UPDATE dispatches SET audit_at = NULL WHERE id = $1").bind(c.id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE dispatches SET audit_at = NULL WHERE id = $1")
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

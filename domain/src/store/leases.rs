@@ -283,7 +283,10 @@ mod tests {
         // holder's release does not free the new holder's lease.
         let next = s.take_lease("job", minute).await.unwrap();
         assert!(next.is_some(), "{b}: an expired lease is taken over");
-        assert!(!s.renew_lease(short.as_ref().unwrap(), minute).await.unwrap(), "{b}: the old holder cannot renew");
+        assert!(
+            !s.renew_lease(short.as_ref().unwrap(), minute).await.unwrap(),
+            "{b}: the old holder cannot renew"
+        );
         s.release_lease(short.unwrap()).await.unwrap();
         assert!(s.take_lease("job", minute).await.unwrap().is_none(), "{b}: still the new holder's");
     }
@@ -298,18 +301,29 @@ mod tests {
         )
         .await
         .unwrap();
-        let id: i64 = sqlx::query_scalar("SELECT id FROM dispatches WHERE po_id = $1").bind(w.po).fetch_one(s.pool()).await.unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM dispatches WHERE po_id = $1")
+            .bind(w.po)
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
         let (gone, minute) = (Duration::milliseconds(-1), Duration::minutes(1));
         let mut tx = s.begin_write().await.unwrap();
         let old = s.take_row_lease(&mut tx, Leased::Dispatches, id, "a", gone).await.unwrap().expect("free");
         tx.commit().await.unwrap();
         let mut tx = s.begin_write().await.unwrap();
         s.hold(&mut tx, &old, gone).await.expect("nobody else claimed it: still the holder's");
-        let new = s.take_row_lease(&mut tx, Leased::Dispatches, id, "b", minute).await.unwrap().expect("expired: taken over");
+        let new = s
+            .take_row_lease(&mut tx, Leased::Dispatches, id, "b", minute)
+            .await
+            .unwrap()
+            .expect("expired: taken over");
         tx.commit().await.unwrap();
         assert!(new.token > old.token, "{b}: the token grows with each claim");
         let mut tx = s.begin_write().await.unwrap();
-        assert!(s.take_row_lease(&mut tx, Leased::Dispatches, id, "c", minute).await.unwrap().is_none(), "{b}: held");
+        assert!(
+            s.take_row_lease(&mut tx, Leased::Dispatches, id, "c", minute).await.unwrap().is_none(),
+            "{b}: held"
+        );
         let refused = s.hold(&mut tx, &old, minute).await.unwrap_err();
         assert!(is_lease_lost(&refused), "{b}: the replaced holder's write is refused");
         s.hold(&mut tx, &new, minute).await.expect("the new holder writes");
@@ -319,7 +333,11 @@ mod tests {
         let mut tx = s.begin_write().await.unwrap();
         s.release_row_lease(&mut tx, &old).await.unwrap();
         tx.commit().await.unwrap();
-        let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM dispatches WHERE id = $1").bind(id).fetch_one(s.pool()).await.unwrap();
+        let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM dispatches WHERE id = $1")
+            .bind(id)
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
         assert_eq!(owner.as_deref(), Some("b"), "{b}: the old holder's release frees nothing");
     }
 }

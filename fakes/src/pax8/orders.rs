@@ -122,12 +122,7 @@ pub(crate) async fn create_order_detached(
     }
 }
 
-async fn create_order(
-    State(st): State<Arc<Mutex<St>>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-    Json(body): Json<Value>,
-) -> Response {
+async fn create_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>, Json(body): Json<Value>) -> Response {
     let mock = q.get("isMock").is_some_and(|v| v == "true");
     let route = if mock { Route::ValidateOrder } else { Route::CreateOrder };
     let after = match before(&st, route).await {

@@ -40,10 +40,15 @@ pub fn args<'a>(key: &'a str, f: &'a FakePax8, token: &'a str) -> Vec<&'a str> {
 
 /// A Pax8 PO for a linked company with a contract line, approved. Returns (po id, contract id).
 pub async fn approved_pax8_po(call: &(impl AsyncCall + ?Sized)) -> (i64, i64) {
+    approved_pax8_po_for(call, "pax8-c-1").await
+}
+
+/// [`approved_pax8_po`] for a company linked to this Pax8 company.
+pub async fn approved_pax8_po_for(call: &(impl AsyncCall + ?Sized), pax8_company: &str) -> (i64, i64) {
     let company = call
         .call(
             "companies/create",
-            json!({"name": format!("Harbor {}", rand_suffix()), "pax8_company_id": "pax8-c-1"}),
+            json!({"name": format!("Harbor {}", rand_suffix()), "pax8_company_id": pax8_company}),
         )
         .await["id"]
         .as_i64()
@@ -140,4 +145,3 @@ impl AsyncCall for Remote {
         Box::pin(Remote::call(self, endpoint, body))
     }
 }
-
