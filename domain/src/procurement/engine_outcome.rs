@@ -85,17 +85,7 @@ impl Engine {
         let company = c.request.company_id.clone().unwrap_or_default();
         let orders = match self.distributor.new_orders(&company, c.census.as_ref(), self.since(c)).await {
             Ok(o) => o,
-            Err(e) => {
-                let mut tx = self.write(c).await?;
-                sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                    .bind(e.to_string())
-                    .bind(later(self.timing.reconcile_grace))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return Ok(());
-            }
+            Err(e) => return self.look_again_later(c, &e).await,
         };
         let recorded = self.recorded_orders(c).await?;
         let candidates = self.unclaimed(c, &orders).await?;
@@ -121,17 +111,7 @@ impl Engine {
                 // read that order itself.
                 match self.distributor.order(&recorded[0].order_id).await {
                     Ok(order) => self.submitted(c, &order, "recorded from a late reply").await,
-                    Err(e) => {
-                        let mut tx = self.write(c).await?;
-                        sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                            .bind(e.to_string())
-                            .bind(later(self.timing.reconcile_grace))
-                            .bind(c.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        Ok(())
-                    }
+                    Err(e) => self.look_again_later(c, &e).await,
                 }
             }
             None => {
@@ -151,6 +131,19 @@ impl Engine {
                 self.send(c, false).await
             }
         }
+    }
+
+    /// Pax8 could not be read: the outcome stays unknown; look again after the grace.
+    async fn look_again_later(&self, c: &Claimed, e: &distributor::DistError) -> Result<()> {
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
+            .bind(e.to_string())
+            .bind(later(self.timing.reconcile_grace))
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Orders made since the day before the chain's first census (Pax8

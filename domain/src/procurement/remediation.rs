@@ -33,55 +33,55 @@ impl Store {
                 "This retry changed what is bought and waits for the purchase order's new approval; the dispatch resumes once it is approved.",
             ));
         }
-        if reason.is_duplicate() {
-            // A person has dealt with the extra order at the distributor:
-            // the entry is closed; the dispatch goes on following its order.
-            if edits.is_some_and(|e| *e != RetryEdits::default()) {
-                return Err(Error::validation("edits", "Nothing is sent for a second order; mark the entry resolved."));
-            }
-            sqlx::query("UPDATE remediations SET status = 'resolved', resolved_by = $1, resolved_at = $2, resolution = 'the extra order was dealt with at the distributor' WHERE id = $3")
-                .bind(actor.id)
-                .bind(clock::now())
-                .bind(remediation_id)
-                .execute(&mut *tx)
-                .await?;
-            event(
-                &mut tx,
-                po_id,
-                Some(actor),
-                EventKind::DispatchRechecked,
-                "Remediation: the second order at the distributor was dealt with (nothing is sent)",
-                json!({"remediation_id": remediation_id}),
-            )
-            .await?;
-            tx.commit().await?;
-            return self.get_dispatch(po_id).await;
-        }
         if reason.order_exists_waiting() {
-            // The order exists at the distributor: check again, never send again.
+            // The order exists at the distributor: never send again. A
+            // waiting one is checked again; a second order was dealt with
+            // at the distributor by a person, and its entry is closed.
+            let duplicate = reason.is_duplicate();
             if edits.is_some_and(|e| *e != RetryEdits::default()) {
                 return Err(Error::validation(
                     "edits",
-                    "The distributor already has this order; an edit would order again. Complete it at the distributor, or abandon.",
+                    if duplicate {
+                        "Nothing is sent for a second order; mark the entry resolved."
+                    } else {
+                        "The distributor already has this order; an edit would order again. Complete it at the distributor, or abandon."
+                    },
                 ));
             }
-            sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = 'checked again' WHERE id = $3")
+            let (status, resolution, message) = if duplicate {
+                (
+                    "resolved",
+                    "the extra order was dealt with at the distributor",
+                    "Remediation: the second order at the distributor was dealt with (nothing is sent)",
+                )
+            } else {
+                (
+                    "retried",
+                    "checked again",
+                    "Remediation: checking the distributor again (nothing is sent again)",
+                )
+            };
+            sqlx::query("UPDATE remediations SET status = $1, resolved_by = $2, resolved_at = $3, resolution = $4 WHERE id = $5")
+                .bind(status)
                 .bind(actor.id)
                 .bind(clock::now())
+                .bind(resolution)
                 .bind(remediation_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = 0 WHERE id = $2")
-                .bind(clock::now())
-                .bind(dispatch_id)
-                .execute(&mut *tx)
-                .await?;
+            if !duplicate {
+                sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = 0 WHERE id = $2")
+                    .bind(clock::now())
+                    .bind(dispatch_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             event(
                 &mut tx,
                 po_id,
                 Some(actor),
                 EventKind::DispatchRechecked,
-                "Remediation: checking the distributor again (nothing is sent again)",
+                message,
                 json!({"remediation_id": remediation_id}),
             )
             .await?;
