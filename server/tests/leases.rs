@@ -77,6 +77,16 @@ impl Two {
         v
     }
 
+    /// Dispatches `po`, and SIGKILLs the instance holding it once Pax8 got
+    /// its order call. Whether that was instance a.
+    async fn dispatch_and_kill_the_holder(&mut self, po: i64) -> bool {
+        self.ra.call("procurement/dispatch", json!({"po_id": po})).await;
+        until("Pax8 got the order call", || self.f.requests(Route::CreateOrder) == 1).await;
+        let a_holds = self.holder(po).await.expect("a holder") == self.a.id().unwrap();
+        self.kill(a_holds).await;
+        a_holds
+    }
+
     /// SIGKILLs instance a (or b).
     async fn kill(&mut self, a: bool) {
         let child = if a { &mut self.a } else { &mut self.b };
@@ -144,10 +154,7 @@ async fn a_holder_killed_mid_send_is_taken_over_once_its_call_can_no_longer_land
     let (po, _) = approved_pax8_po(&t.ra).await;
     // Pax8 holds the order 3 s, then makes it whoever is still listening.
     t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(3)));
-    t.ra.call("procurement/dispatch", json!({"po_id": po})).await;
-    until("Pax8 got the order call", || t.f.requests(Route::CreateOrder) == 1).await;
-    let a_holds = t.holder(po).await.expect("a holder") == t.a.id().unwrap();
-    t.kill(a_holds).await;
+    let a_holds = t.dispatch_and_kill_the_holder(po).await;
     let survivor = t.survivor(a_holds);
     let d = wait_within(survivor, po, "provisioned", 30).await;
     assert_eq!(t.f.orders().len(), 1, "the held order was found, not sent again: {d}");
@@ -168,10 +175,7 @@ async fn an_order_pax8_makes_after_the_takeover_looked_is_recorded_as_a_second_o
     // Held longer than the takeover waits (5 s from the intent): the
     // survivor finds nothing, sends again, and the first order lands later.
     t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(7)));
-    t.ra.call("procurement/dispatch", json!({"po_id": po})).await;
-    until("Pax8 got the order call", || t.f.requests(Route::CreateOrder) == 1).await;
-    let a_holds = t.holder(po).await.expect("a holder") == t.a.id().unwrap();
-    t.kill(a_holds).await;
+    let a_holds = t.dispatch_and_kill_the_holder(po).await;
     let survivor = t.survivor(a_holds);
     let d = wait_within(survivor, po, "provisioned", 40).await;
     assert_eq!(t.f.orders().len(), 2, "{d}");

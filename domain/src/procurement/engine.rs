@@ -137,6 +137,17 @@ pub(super) fn later(d: Duration) -> String {
     clock::from_now(d)
 }
 
+/// Another dispatch of the company whose orders at the distributor are not
+/// all known yet: an unknown outcome, or a send after one that is still to
+/// be checked once more (`audit_at`). While one exists no other dispatch of
+/// the company sends, so an order found for it can only be its own.
+fn unsettled(company_key: &str, id: &str) -> String {
+    format!(
+        "SELECT 1 FROM dispatches o WHERE o.company_key = {company_key} AND o.id <> {id}
+           AND (o.status IN ('submitting', 'reconciling') OR (o.status = 'submitted' AND o.audit_at IS NOT NULL)) LIMIT 1"
+    )
+}
+
 /// The name of a company's dispatch lock among the named leases.
 fn company_lease(company_key: &str) -> String {
     format!("company:{company_key}")
@@ -219,7 +230,8 @@ impl Engine {
         let now = clock::now();
         let mut tx = self.store.begin_write().await?;
         // Only steps that can run now: not a queued dispatch whose company has
-        // an unknown outcome, nor one whose company another worker holds.
+        // an unknown outcome (or a send after one whose orders are still to
+        // be read once more), nor one whose company another worker holds.
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query(&format!(
@@ -227,11 +239,11 @@ impl Engine {
                     d.audit_at, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
              WHERE d.status IN ('queued', 'submitting', 'reconciling', 'submitted') AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-               AND NOT (d.status = 'queued' AND EXISTS (SELECT 1 FROM dispatches o WHERE o.company_key = d.company_key AND o.id <> d.id
-                                                        AND o.status IN ('submitting', 'reconciling')))
+               AND NOT (d.status = 'queued' AND EXISTS ({unsettled}))
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
              ORDER BY d.next_run_at, d.id LIMIT 20{}",
-            self.store.skip_locked()
+            self.store.skip_locked(),
+            unsettled = unsettled("d.company_key", "d.id"),
         ))
         .bind(&now)
         .bind(&self.owner)
@@ -248,6 +260,20 @@ impl Engine {
             else {
                 continue;
             };
+            // The select's snapshot may predate the company lease: ask
+            // again now that it is held (a send of the company that turned
+            // unclear meanwhile keeps this one waiting).
+            if status == DispatchStatus::Queued {
+                let busy: Option<i64> = sqlx::query_scalar(&unsettled("$1", "$2"))
+                    .bind(&company_key)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if busy.is_some() {
+                    self.store.release_lease_in(&mut tx, &company).await?;
+                    continue;
+                }
+            }
             let Some(fence) = self
                 .store
                 .take_row_lease(&mut tx, Leased::Dispatches, id, &self.owner, self.timing.lease)

@@ -138,7 +138,26 @@ async fn an_earlier_attempts_order_that_lands_late_is_found_and_flagged(b: &'sta
     // makes it after the engine has looked and sent again.
     w.fake.fault(Route::CreateOrder, Fault::Delay(Std::from_millis(2000)));
     w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+    // Another PO of the company, for the same seats: its order would look
+    // like the late one.
+    let first = w.s.get_po(w.po).await.unwrap();
+    let input = crate::purchase_orders::PoInput {
+        vendor_id: first.vendor.id,
+        company_id: Some(first.company.id),
+        lines: vec![crate::purchase_orders::LineInput {
+            description: "M365 BP".into(),
+            quantity: first.lines[0].quantity,
+            unit_cost_cents: 2200,
+            product_id: first.lines[0].product_id,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let second = w.s.create_po(&w.buyer, &input, true).await.unwrap();
+    w.s.approve_po(&w.approver, second.id, second.version, None).await.unwrap();
     let e = engine(&w, "w1", w.pax8.clone());
+    e.drain().await.unwrap();
+    w.s.request_dispatch(&w.buyer, second.id).await.unwrap();
     e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!((d.attempts, w.fake.orders().len()), (2, 1), "{b}: sent again, one order so far");
@@ -147,10 +166,21 @@ async fn an_earlier_attempts_order_that_lands_late_is_found_and_flagged(b: &'sta
         DispatchStatus::Provisioned,
         "{b}: not finished before the first attempt can have landed"
     );
+    assert_eq!(
+        w.s.get_dispatch(second.id).await.unwrap().status,
+        DispatchStatus::Queued,
+        "{b}: the company's next dispatch waits until every order of the first is known"
+    );
     tokio::time::sleep(e.takeover_wait().to_std().unwrap() + Std::from_millis(200)).await;
     e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
-    assert_eq!(w.fake.orders().len(), 2, "{b}: Pax8 made the held order after all");
+    assert_eq!(w.fake.orders().len(), 3, "{b}: Pax8 made the held order after all, and the second PO's");
+    let other = w.s.get_dispatch(second.id).await.unwrap();
+    assert_eq!(
+        (other.status, other.attempts, other.remediation),
+        (DispatchStatus::Provisioned, 1, None),
+        "{b}: its own order"
+    );
     let mut tracked = recorded_orders(&w).await;
     let mut made = fake_order_ids(&w);
     tracked.sort();
