@@ -387,13 +387,12 @@ impl Engine {
                 Err(e) => return self.after_error(c, e).await,
             },
         };
-        let again = !fresh;
         let mut tx = self.write(c).await?;
         let intent = clock::now();
         // After an unclear outcome, an order of the earlier attempt may land
         // later still: once every call of this attempt can have landed, the
         // distributor's orders are read once more (see `engine_poll.rs`).
-        let audit_at = again.then(|| later(self.takeover_wait()));
+        let audit_at = (!fresh).then(|| later(self.takeover_wait()));
         sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2, census = $3, audit_at = $4 WHERE id = $5")
             .bind(&intent)
             .bind(later(self.timing.reconcile_grace))

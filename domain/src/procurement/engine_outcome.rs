@@ -87,18 +87,13 @@ impl Engine {
             Ok(o) => o,
             Err(e) => return self.look_again_later(c, &e).await,
         };
-        let recorded = self.recorded_orders(c).await?;
+        let recorded = recorded_orders(&mut *self.store.pool().acquire().await?, c.id).await?;
         let candidates = self.unclaimed(c, &orders).await?;
         // What a stale holder's late reply recorded comes first: it is
         // known to be this dispatch's.
         let follow = recorded
             .first()
-            .and_then(|r| {
-                orders
-                    .iter()
-                    .find(|o| o.id == r.order_id)
-                    .or_else(|| candidates.iter().copied().find(|o| o.id == r.order_id))
-            })
+            .and_then(|r| orders.iter().find(|o| o.id == r.order_id))
             .or_else(|| candidates.first().copied());
         match follow {
             Some(order) => {
@@ -156,16 +151,6 @@ impl Engine {
             .and_then(clock::parse)
             .map(|t| (t - Duration::days(1)).date_naive())
             .unwrap_or(chrono::NaiveDate::MIN)
-    }
-
-    /// Orders recorded against this dispatch, first recorded first.
-    async fn recorded_orders(&self, c: &Claimed) -> Result<Vec<OrderRow>> {
-        Ok(
-            sqlx::query_as::<_, OrderRow>("SELECT order_id, subscriptions FROM dispatch_orders WHERE dispatch_id = $1 ORDER BY id")
-                .bind(c.id)
-                .fetch_all(self.store.pool())
-                .await?,
-        )
     }
 
     /// Of the orders read, those that can be this dispatch's: the same lines,
@@ -259,10 +244,7 @@ impl Engine {
     /// beyond the first, naming every order and its subscriptions (the
     /// dispatch, and the contract line, follow one of them only).
     async fn check_duplicates(&self, tx: &mut Tx, c: &Claimed) -> Result<()> {
-        let orders = sqlx::query_as::<_, OrderRow>("SELECT order_id, subscriptions FROM dispatch_orders WHERE dispatch_id = $1 ORDER BY id")
-            .bind(c.id)
-            .fetch_all(&mut **tx)
-            .await?;
+        let orders = recorded_orders(tx, c.id).await?;
         if orders.len() < 2 {
             return Ok(());
         }
@@ -392,6 +374,16 @@ impl Engine {
             .await?;
         Ok(())
     }
+}
+
+/// The orders recorded against a dispatch, first recorded first.
+async fn recorded_orders(conn: &mut sqlx::AnyConnection, dispatch_id: i64) -> Result<Vec<OrderRow>> {
+    Ok(
+        sqlx::query_as::<_, OrderRow>("SELECT order_id, subscriptions FROM dispatch_orders WHERE dispatch_id = $1 ORDER BY id")
+            .bind(dispatch_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// Records that the distributor confirmed `order` for the dispatch (once:

@@ -95,14 +95,6 @@ impl Pax8 {
         }
     }
 
-    /// The longest a write can take from this side: a token (one request
-    /// timeout), the request, and after a 401 a new token and the request
-    /// again (three timeouts in all, the first token usually cached), plus
-    /// the waits after 429 (at most `max_wait`).
-    pub fn longest_write(&self) -> Duration {
-        self.cfg.timeout * 3 + self.cfg.max_wait
-    }
-
     /// A token, fetched when missing or within a minute of expiry.
     async fn token(&self, refresh: bool) -> Result<String, DistError> {
         let mut cached = self.token.lock().await;
@@ -282,19 +274,22 @@ impl Distributor for Pax8 {
         })
     }
 
+    /// Room for three requests (a token, the order, and after a 401 the
+    /// order again with the token usually cached) and the waits after 429
+    /// (at most `max_wait`); `place_order` cuts the call there.
     fn longest_call(&self) -> Duration {
-        self.longest_write()
+        self.cfg.timeout * 3 + self.cfg.max_wait
     }
 
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
         Box::pin(async move {
-            // The whole call, retries included, ends within `longest_write`,
+            // The whole call, retries included, ends within `longest_call`,
             // so that a worker taking the send over knows how long to wait.
             let body = wire::order_body(order);
             let call = self.call(reqwest::Method::POST, "/orders", &[], Some(&body), Some(order));
-            let v = match tokio::time::timeout(self.longest_write(), call).await {
+            let v = match tokio::time::timeout(self.longest_call(), call).await {
                 Ok(v) => v?,
-                Err(_) => return Err(DistError::Unknown(format!("no answer from Pax8 within {} s", self.longest_write().as_secs()))),
+                Err(_) => return Err(DistError::Unknown(format!("no answer from Pax8 within {} s", self.longest_call().as_secs()))),
             };
             wire::order(&v).ok_or_else(|| DistError::Unknown("Pax8's order reply has no id".into()))
         })

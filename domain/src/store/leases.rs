@@ -121,19 +121,15 @@ impl Store {
     /// Extends the row lease by `ttl` if `fence` still holds it; `false` when
     /// another claim took it over.
     pub async fn renew_row_lease(&self, fence: &Fence, ttl: Duration) -> Result<bool> {
-        let n = self
-            .execute_write(
-                sqlx::query(&format!(
-                    "UPDATE {} SET lease_until = $1 WHERE id = $2 AND lease_token = $3 AND lease_owner = $4",
-                    fence.table.table()
-                ))
-                .bind(clock::from_now(ttl))
-                .bind(fence.id)
-                .bind(fence.token)
-                .bind(fence.owner.clone()),
-            )
-            .await?;
-        Ok(super::affected(&n) == 1)
+        let mut tx = self.begin_write().await?;
+        match self.hold(&mut tx, fence, ttl).await {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(true)
+            }
+            Err(e) if is_lease_lost(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Gives the row back (nothing when another claim holds it now).
