@@ -111,6 +111,15 @@ impl Error {
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.")
     }
+    /// `internal`, having logged `cause` with `what` failed and where (the
+    /// caller's file and line): never an internal error without its cause.
+    #[cfg(feature = "server")]
+    #[track_caller]
+    pub fn internal_from(what: &str, cause: impl fmt::Display) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %cause, what, at = %at, "internal error");
+        Self::internal()
+    }
     pub fn status(&self) -> u16 {
         self.code.status()
     }
@@ -131,11 +140,15 @@ impl std::error::Error for Error {}
 
 #[cfg(feature = "server")]
 impl From<sqlx::Error> for Error {
+    /// Logs where the failed statement was run: `at` is the file and line of
+    /// the `?` that converted it.
+    #[track_caller]
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::RowNotFound = e {
             return Error::not_found("The record");
         }
-        tracing::error!(error = %e, "database error");
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %e, at = %at, "database error");
         Error::internal()
     }
 }

@@ -61,6 +61,19 @@ macro_rules! named_enum {
             pub fn parse(s: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|x| x.as_str() == s)
             }
+
+            /// A stored value read back; one this version does not know is
+            /// logged and an error, never a default.
+            #[cfg(feature = "server")]
+            #[track_caller]
+            pub fn from_stored(s: &str) -> $crate::Result<Self> {
+                Self::parse(s).ok_or_else(|| {
+                    $crate::Error::internal_from(
+                        concat!("reading a stored ", stringify!($name)),
+                        format_args!("{s:?} is not one this version knows"),
+                    )
+                })
+            }
         }
     };
 }
