@@ -110,15 +110,6 @@ impl AppState {
             .ok_or_else(|| ApiError(Error::new(domain::ErrorCode::Conflict, crate::messages::QBO_OFF)))
     }
 
-    /// After a change that may have approved a PO: pushes it to QuickBooks
-    /// when the admin turned auto-push on (failures are kept on the PO).
-    pub async fn after_approval(&self, po: domain::purchase_orders::PurchaseOrder) -> domain::purchase_orders::PurchaseOrder {
-        match &self.qbo {
-            Some(q) if domain::quickbooks::pushable(po.status) => q.auto_push(po).await,
-            _ => po,
-        }
-    }
-
     /// A Pax8 client with the stored credentials.
     pub async fn pax8(&self) -> Result<domain::procurement::pax8::Pax8, ApiError> {
         let creds = self.store.pax8_credentials(self.key()?).await?.ok_or_else(|| {

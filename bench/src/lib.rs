@@ -120,7 +120,7 @@ pub fn free_port() -> u16 {
 
 /// Connects to a database URL, migrates it and creates the admin; returns an API token.
 pub async fn bootstrap(url: &str) -> anyhow::Result<(domain::Store, i64, String)> {
-    let store = domain::Store::connect(url, 4).await?;
+    let store = domain::Store::open(url, 4).await?;
     store.migrate().await?;
     let admin = store
         .create_user(domain::users::NewUser {

@@ -27,6 +27,8 @@ pub(crate) mod fixtures;
 pub mod store;
 #[cfg(feature = "server")]
 pub mod testing;
+#[cfg(feature = "server")]
+pub mod wiring;
 
 #[cfg(feature = "server")]
 pub use store::Store;
@@ -60,6 +62,19 @@ macro_rules! named_enum {
 
             pub fn parse(s: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|x| x.as_str() == s)
+            }
+
+            /// `'a', 'b'`: the stored names of the values `which` picks,
+            /// for an SQL `IN (…)` (a status list made from the enum, never
+            /// written out by hand).
+            #[cfg(feature = "server")]
+            pub fn sql_list(which: fn(Self) -> bool) -> String {
+                Self::ALL
+                    .into_iter()
+                    .filter(|x| which(*x))
+                    .map(|x| format!("'{}'", x.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
 
             /// A stored value read back; one this version does not know is

@@ -46,7 +46,7 @@ pub async fn fresh_database_url(backend: &str) -> String {
 
 pub async fn store(backend: &str) -> Store {
     let url = fresh_database_url(backend).await;
-    let store = Store::connect(&url, 8).await.expect("connect");
+    let store = Store::open(&url, 8).await.expect("connect");
     store.migrate().await.expect("migrate");
     store
 }

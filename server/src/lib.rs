@@ -24,7 +24,7 @@ use tower_http::services::ServeDir;
 /// Opens and migrates the database, bootstraps the first admin and the demo.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = &config.database_url;
-    let store = Store::connect(url, config.db_connections)
+    let store = Store::open(url, config.db_connections)
         .await
         .with_context(|| format!("cannot open the database {}", domain::store::redact_url(url)))?;
     store.migrate().await.context("cannot apply the database migrations")?;
@@ -234,7 +234,9 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         ] {
             reqwest_url_check(name, url)?;
         }
-        state.qbo = Some(domain::quickbooks::Qbo::new(state.store.clone(), key.clone(), app, sandboxes.qbo.is_some()));
+        let qbo = domain::quickbooks::Qbo::new(state.store.clone(), key.clone(), app, sandboxes.qbo.is_some());
+        qbo.push_on_approval();
+        state.qbo = Some(qbo);
     }
     if let Some(fake) = &sandboxes.qbo {
         demo::link_sandbox_qbo(&state, fake).await?;

@@ -46,7 +46,7 @@ async fn two(more: &[(&str, &str)]) -> Two {
     ra.call("integrations/pax8/configure", json!({"client_id": "cid", "client_secret": "csecret"}))
         .await;
     ra.call("settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
-    let store = domain::Store::connect(&db, 2).await.unwrap();
+    let store = domain::Store::open(&db, 2).await.unwrap();
     Two { f, db, store, a, b, ra, rb }
 }
 

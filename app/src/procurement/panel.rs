@@ -174,7 +174,11 @@ fn DispatchView(
     error: Signal<Option<ApiError>>,
     may_retry: bool,
 ) -> impl IntoView {
-    let remediation = d.dispatch.remediation.clone().filter(|r| r.status == "open");
+    let remediation = d
+        .dispatch
+        .remediation
+        .clone()
+        .filter(|r| r.status == domain::procurement::RemediationStatus::Open);
     let labels = d.line_labels.clone();
     view! {
         <div class="po-facts">

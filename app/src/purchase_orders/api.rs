@@ -26,7 +26,6 @@ pub async fn create_po(
         notes,
     };
     let po = st.store.create_po(&user, &input, submit.unwrap_or(true)).await?;
-    let po = st.after_approval(po).await;
     tracing::info!(po = %po.number, by = user.id, status = po.status.as_str(), "purchase order created");
     Ok(po)
 }
@@ -96,14 +95,14 @@ pub async fn update_po(
         notes,
     };
     let po = st.store.update_po(&user, id, version, &input, submit.unwrap_or(false)).await?;
-    Ok(st.after_approval(po).await)
+    Ok(po)
 }
 
 #[server(endpoint = "purchase-orders/submit", input = Json, output = Json)]
 pub async fn submit_po(id: i64) -> Result<PurchaseOrder, ApiError> {
     let (st, user) = crate::context::authorized(domain::users::Permission::Create).await?;
     let po = st.store.submit_po(&user, id).await?;
-    Ok(st.after_approval(po).await)
+    Ok(po)
 }
 
 /// Approves at the `version` the approver saw (409 `stale` when it changed
@@ -121,7 +120,7 @@ pub async fn approve_po(id: i64, version: i64, signature_png: Option<String>) ->
     };
     let po = st.store.approve_po(&user, id, version, png).await?;
     tracing::info!(po = %po.number, by = user.id, "purchase order approved");
-    Ok(st.after_approval(po).await)
+    Ok(po)
 }
 
 /// Rejects at the `version` the approver saw (as approve).

@@ -45,6 +45,13 @@ pub enum Distributor {
     Sherweb,
 }
 
+/// A company or a vendor was renamed: raised inside the rename's
+/// transaction (the POs' search text follows, see [`crate::store::follow`]).
+pub enum Renamed {
+    Company(i64),
+    Vendor(i64),
+}
+
 crate::named_enum!(Distributor {
     Pax8 = "pax8";
     IngramMicro = "ingram_micro";

@@ -1,7 +1,7 @@
 //! Reference data in the store.
 
+use super::Renamed;
 use super::*;
-use crate::store::search::Renamed;
 use crate::store::{is_unique_violation, like_pattern};
 use crate::{clock, Error, Store};
 use sqlx::any::AnyRow;
@@ -128,7 +128,7 @@ impl Store {
         .map_err(duplicate("name", "A company with this name"))?;
         let c = company(&r.ok_or_else(|| Error::not_found("The company"))?)?;
         if renamed {
-            self.refresh_search_text(&mut tx, Renamed::Company(id)).await?;
+            self.raise_within(&mut tx, &Renamed::Company(id)).await?;
         }
         tx.commit().await?;
         Ok(c)

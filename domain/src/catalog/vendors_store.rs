@@ -1,9 +1,9 @@
 //! Vendors and their catalog products in the store.
 
 use super::store::*;
+use super::Renamed;
 use super::*;
 use crate::store::like_pattern;
-use crate::store::search::Renamed;
 use crate::{clock, Error, Store};
 
 impl Store {
@@ -64,7 +64,7 @@ impl Store {
         .map_err(duplicate("name", "A vendor with this name"))?;
         let v = vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)?;
         if renamed {
-            self.refresh_search_text(&mut tx, Renamed::Vendor(id)).await?;
+            self.raise_within(&mut tx, &Renamed::Vendor(id)).await?;
         }
         tx.commit().await?;
         Ok(v)

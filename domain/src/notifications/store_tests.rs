@@ -282,9 +282,9 @@ crate::both_backends!(two_workers_on_one_database_deliver_each_notification_once
 async fn two_workers_on_one_database_deliver_each_notification_once(b: &'static str) {
     // Two instances: two pools on one database, two owners.
     let url = crate::testing::fresh_database_url(b).await;
-    let one = Store::connect(&url, 4).await.unwrap();
+    let one = Store::open(&url, 4).await.unwrap();
     one.migrate().await.unwrap();
-    let other = Store::connect(&url, 4).await.unwrap();
+    let other = Store::open(&url, 4).await.unwrap();
     let f = fixture_in(one).await;
     f.s.create_user(new_user("second@x.test", Role::Approver)).await.unwrap();
     let admin = f.s.create_user(new_user("admin@x.test", Role::Admin)).await.unwrap();

@@ -23,7 +23,7 @@ impl Store {
     pub async fn save_pax8_credentials(&self, key: &EncryptionKey, creds: &Pax8Credentials) -> Result<()> {
         let client_id = crate::validate::required_text("client_id", &creds.client_id, 200)?;
         let client_secret = crate::validate::required_text("client_secret", &creds.client_secret, 500)?;
-        let plain = serde_json::to_vec(&Pax8Credentials { client_id, client_secret }).map_err(|_| Error::internal())?;
+        let plain = serde_json::to_vec(&Pax8Credentials { client_id, client_secret }).map_err(|e| Error::internal_from("writing the Pax8 credentials", e))?;
         let _turn = self.write_turn().await?;
         put_sealed(self.pool(), key, PAX8, &plain).await
     }

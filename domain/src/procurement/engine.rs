@@ -32,6 +32,7 @@
 //! can only be that dispatch's.
 
 use super::distributor::{DistError, Distributor, OrderCensus};
+use super::rows::ClaimRow;
 use super::*;
 use crate::purchase_orders::EventKind;
 use crate::store::leases::{is_lease_lost, Fence, Lease, Leased, Renewal};
@@ -40,7 +41,6 @@ use crate::users::User;
 use crate::{clock, Error, Result, Store};
 use chrono::Duration;
 use serde_json::json;
-use sqlx::Row;
 use std::sync::Arc;
 
 /// Timing of the engine; tests shorten it.
@@ -142,9 +142,12 @@ pub(super) fn later(d: Duration) -> String {
 /// be checked once more (`audit_at`). While one exists no other dispatch of
 /// the company sends, so an order found for it can only be its own.
 fn unsettled(company_key: &str, id: &str) -> String {
+    use DispatchStatus::{Reconciling, Submitted, Submitting};
     format!(
         "SELECT 1 FROM dispatches o WHERE o.company_key = {company_key} AND o.id <> {id}
-           AND (o.status IN ('submitting', 'reconciling') OR (o.status = 'submitted' AND o.audit_at IS NOT NULL)) LIMIT 1"
+           AND (o.status IN ({unknown}) OR (o.status = '{submitted}' AND o.audit_at IS NOT NULL)) LIMIT 1",
+        unknown = DispatchStatus::sql_list(|s| matches!(s, Submitting | Reconciling)),
+        submitted = Submitted.as_str(),
     )
 }
 
@@ -165,12 +168,7 @@ pub(super) async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status
         .bind(dispatch_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE purchase_orders SET procurement_status = $1 WHERE id = $2")
-        .bind(status.as_str())
-        .bind(po_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    crate::purchase_orders::writes::set_procurement_status(tx, po_id, status).await
 }
 
 impl Engine {
@@ -234,15 +232,17 @@ impl Engine {
         // be read once more), nor one whose company another worker holds.
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, ClaimRow>(&format!(
             "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls,
                     d.audit_at, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
-             WHERE d.status IN ('queued', 'submitting', 'reconciling', 'submitted') AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-               AND NOT (d.status = 'queued' AND EXISTS ({unsettled}))
+             WHERE d.status IN ({in_flight}) AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+               AND NOT (d.status = '{queued}' AND EXISTS ({unsettled}))
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
              ORDER BY d.next_run_at, d.id LIMIT 20{}",
             self.store.skip_locked(),
+            in_flight = DispatchStatus::sql_list(DispatchStatus::in_flight),
+            queued = DispatchStatus::Queued.as_str(),
             unsettled = unsettled("d.company_key", "d.id"),
         ))
         .bind(&now)
@@ -250,9 +250,7 @@ impl Engine {
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {
-            let id: i64 = r.try_get("id")?;
-            let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-            let company_key: String = r.try_get("company_key")?;
+            let (id, status, company_key) = (r.id, DispatchStatus::from_stored(&r.status)?, r.company_key.clone());
             let Some(company) = self
                 .store
                 .take_lease_as(&mut tx, &company_lease(&company_key), &self.owner, self.timing.lease)
@@ -283,26 +281,7 @@ impl Engine {
                 continue;
             };
             tx.commit().await?;
-            let request: String = r.try_get("request")?;
-            let census: Option<String> = r.try_get("census")?;
-            let c = Claimed {
-                id,
-                po_id: r.try_get("po_id")?,
-                po_number: r.try_get::<Option<String>, _>("po_number")?.unwrap_or_default(),
-                status,
-                company_key,
-                request: crate::store::from_json(&request, "dispatch request")?,
-                intent_at: r.try_get("intent_at")?,
-                attempts: r.try_get("attempts")?,
-                census: census.map(|c| crate::store::from_json(&c, "order census")).transpose()?,
-                order_id: r.try_get("order_id")?,
-                submitted_at: r.try_get("submitted_at")?,
-                polls: r.try_get("polls")?,
-                audit_at: r.try_get("audit_at")?,
-                fence,
-                company,
-                taken_over_from: r.try_get("lease_owner")?,
-            };
+            let c = r.into_claim(fence, company)?;
             if let Some(from) = &c.taken_over_from {
                 tracing::warn!(po = %c.po_number, dispatch = c.id, from = %from, owner = %self.owner, status = c.status.as_str(), token = c.fence.token,
                     "took a dispatch over: its holder's lease expired without being given back");
@@ -396,7 +375,7 @@ impl Engine {
         sqlx::query("UPDATE dispatches SET intent_at = $1, attempts = attempts + 1, next_run_at = $2, census = $3, audit_at = $4 WHERE id = $5")
             .bind(&intent)
             .bind(later(self.timing.reconcile_grace))
-            .bind(serde_json::to_string(&census).map_err(|_| Error::internal())?)
+            .bind(serde_json::to_string(&census).map_err(|e| Error::internal_from("writing an order census", e))?)
             .bind(audit_at)
             .bind(c.id)
             .execute(&mut *tx)

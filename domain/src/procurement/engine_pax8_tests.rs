@@ -7,6 +7,7 @@ use super::engine::{Engine, Timing};
 use super::*;
 use crate::catalog::Distributor as Kind;
 use crate::fixtures::pax8::{engine, timing, world, DiesAfterSending, World};
+use crate::purchase_orders::writes::{stage, Sets, Value};
 use crate::settings::SettingsUpdate;
 use chrono::Duration;
 use fakes::pax8::{Fault, ProductRule, Route};
@@ -123,10 +124,8 @@ async fn a_company_that_is_not_active_at_pax8_is_not_ordered_for(b: &'static str
     w.fake.add_company_named("c-2", "Old Mill Bakery", "Inactive");
     // The PO was approved for the company linked to c-2 (its snapshot says so).
     sqlx::query("UPDATE companies SET pax8_company_id = 'c-2'").execute(w.s.pool()).await.unwrap();
-    sqlx::query("UPDATE purchase_orders SET snapshot = replace(snapshot, '\"c-1\"', '\"c-2\"')")
-        .execute(w.s.pool())
-        .await
-        .unwrap();
+    let relinked = Value::Raw("replace(snapshot, '\"c-1\"', '\"c-2\"')");
+    stage(&w.s, None, Sets::new().set("snapshot", relinked)).await;
     w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
     engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
     let rem = w.s.get_dispatch(w.po).await.unwrap().remediation.unwrap();

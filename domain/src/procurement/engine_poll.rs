@@ -7,6 +7,7 @@
 
 use super::distributor::{Phase, SubscriptionState};
 use super::engine::{event, later, set_status, Claimed, Engine};
+use super::rows::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
 use super::*;
 use crate::purchase_orders::EventKind;
 use crate::{clock, Result};
@@ -33,19 +34,21 @@ fn phase_of(status: &str) -> Phase {
 
 impl Engine {
     async fn subscriptions(&self, c: &Claimed) -> Result<(Vec<Sub>, Vec<i64>)> {
-        let rows = sqlx::query("SELECT id, po_line_id, subscription_id, product_id, status FROM dispatch_subscriptions WHERE dispatch_id = $1 ORDER BY id")
-            .bind(c.id)
-            .fetch_all(self.store.pool())
-            .await?;
+        let rows = sqlx::query_as::<_, SubscriptionRow>(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM dispatch_subscriptions WHERE dispatch_id = $1 ORDER BY id"
+        ))
+        .bind(c.id)
+        .fetch_all(self.store.pool())
+        .await?;
         let mut subs = Vec::new();
         let mut lines = Vec::new();
-        for r in &rows {
-            lines.push(r.try_get("po_line_id")?);
+        for r in rows {
+            lines.push(r.po_line_id);
             subs.push(Sub {
-                id: r.try_get("id")?,
-                subscription_id: r.try_get("subscription_id")?,
-                product_id: r.try_get("product_id")?,
-                status: r.try_get("status")?,
+                id: r.id,
+                subscription_id: r.subscription_id,
+                product_id: r.product_id,
+                status: r.status,
             });
         }
         Ok((subs, lines))
@@ -228,10 +231,11 @@ impl Engine {
     /// Whether an entry of this reason is open (or was opened within `within`).
     async fn raised(&self, c: &Claimed, reason: RemediationReason, within: Option<Duration>) -> Result<bool> {
         let since = within.map(|w| clock::format(chrono::Utc::now() - w)).unwrap_or_else(|| "9999".into());
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remediations WHERE dispatch_id = $1 AND reason = $2 AND (status = 'open' OR opened_at >= $3)")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remediations WHERE dispatch_id = $1 AND reason = $2 AND (status = $4 OR opened_at >= $3)")
             .bind(c.id)
             .bind(reason.as_str())
             .bind(since)
+            .bind(RemediationStatus::Open.as_str())
             .fetch_one(self.store.pool())
             .await?;
         Ok(n > 0)
@@ -303,15 +307,7 @@ impl Engine {
         }
         // Entries raised while it waited are settled by Pax8 itself; a
         // second order is not.
-        sqlx::query(
-            "UPDATE remediations SET status = 'resolved', resolved_at = $1, resolution = 'provisioned at the distributor'
-             WHERE dispatch_id = $2 AND status = 'open' AND reason <> $3",
-        )
-        .bind(&now)
-        .bind(c.id)
-        .bind(RemediationReason::DuplicateAtDistributor.as_str())
-        .execute(&mut *tx)
-        .await?;
+        super::remediation::settle_entries(&mut tx, c.id, &now).await?;
         set_status(&mut tx, c.id, c.po_id, DispatchStatus::Provisioned).await?;
         event(
             &mut tx,

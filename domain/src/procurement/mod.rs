@@ -12,21 +12,23 @@ use serde::{Deserialize, Serialize};
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
 #[cfg(feature = "server")]
-mod commands;
-#[cfg(feature = "server")]
 pub mod credentials;
+#[cfg(feature = "server")]
+mod dispatch_queries;
+#[cfg(feature = "server")]
+mod dispatch_request;
 #[cfg(feature = "server")]
 pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
 #[cfg(all(test, feature = "server"))]
 mod engine_lease_tests;
-#[cfg(feature = "server")]
-mod engine_outcome;
 #[cfg(all(test, feature = "server"))]
 mod engine_pax8_tests;
 #[cfg(feature = "server")]
 mod engine_poll;
+#[cfg(feature = "server")]
+mod engine_reconcile;
 #[cfg(all(test, feature = "server"))]
 mod engine_tests;
 #[cfg(feature = "server")]
@@ -39,6 +41,10 @@ mod pax8_tests;
 pub mod pax8_wire;
 #[cfg(feature = "server")]
 mod remediation;
+#[cfg(feature = "server")]
+mod rows;
+#[cfg(feature = "server")]
+pub use remediation::ResumeDispatch;
 pub mod revision;
 pub use revision::{LineEdit, RetryEdits};
 
@@ -313,13 +319,39 @@ impl RemediationReason {
     }
 }
 
-/// A stored remediation reason; one this version does not know is an error.
-#[cfg(feature = "server")]
-pub(crate) fn stored_reason(s: &str) -> crate::Result<RemediationReason> {
-    RemediationReason::parse(s).ok_or_else(|| {
-        tracing::error!(reason = %s, "a stored remediation reason is not one this version knows");
-        crate::Error::internal()
-    })
+/// Where a remediation entry stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemediationStatus {
+    /// A person has to act.
+    #[default]
+    Open,
+    /// Retried (as it was, edited, or after the revision's approval).
+    Retried,
+    /// Settled by itself (provisioned) or marked resolved.
+    Resolved,
+    /// Given up: nothing more is sent.
+    Abandoned,
+}
+
+crate::named_enum!(RemediationStatus {
+    Open = "open";
+    Retried = "retried";
+    Resolved = "resolved";
+    Abandoned = "abandoned";
+});
+
+/// Compared with its stored name (`status == "open"`).
+impl PartialEq<&str> for RemediationStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for RemediationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,7 +360,7 @@ pub struct Remediation {
     pub po_id: i64,
     #[serde(default)]
     pub reason: RemediationReason,
-    pub status: String,
+    pub status: RemediationStatus,
     pub message: String,
     pub problems: Vec<Problem>,
     pub opened_at: String,

@@ -2,12 +2,13 @@
 //! within the approval retry at once; changes to what is bought go back to
 //! an approver and resume on approval), or abandon it.
 
-use super::commands::approved_snapshot;
+use super::dispatch_request::approved_snapshot;
 use super::engine::{event, set_status};
+use super::rows::{RemediationRow, REMEDIATION_COLUMNS};
 use super::*;
 use crate::purchase_orders::snapshot::Snapshot;
-use crate::purchase_orders::EventKind;
-use crate::purchase_orders::PoStatus;
+use crate::purchase_orders::{Approved, EventKind, PoStatus};
+use crate::store::follow::{Follows, Step};
 use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
@@ -50,25 +51,18 @@ impl Store {
             }
             let (status, resolution, message) = if duplicate {
                 (
-                    "resolved",
+                    RemediationStatus::Resolved,
                     "the extra order was dealt with at the distributor",
                     "Remediation: the second order at the distributor was dealt with (nothing is sent)",
                 )
             } else {
                 (
-                    "retried",
+                    RemediationStatus::Retried,
                     "checked again",
                     "Remediation: checking the distributor again (nothing is sent again)",
                 )
             };
-            sqlx::query("UPDATE remediations SET status = $1, resolved_by = $2, resolved_at = $3, resolution = $4 WHERE id = $5")
-                .bind(status)
-                .bind(actor.id)
-                .bind(clock::now())
-                .bind(resolution)
-                .bind(remediation_id)
-                .execute(&mut *tx)
-                .await?;
+            close_entry(&mut tx, remediation_id, status, Some(actor.id), resolution).await?;
             if !duplicate {
                 sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = 0 WHERE id = $2")
                     .bind(clock::now())
@@ -92,7 +86,7 @@ impl Store {
             .bind(dispatch_id)
             .fetch_one(&mut *tx)
             .await?;
-        let mut request: OrderRequest = serde_json::from_str(&r.try_get::<String, _>("request")?).map_err(|_| Error::internal())?;
+        let mut request: OrderRequest = crate::store::from_json(&r.try_get::<String, _>("request")?, "a dispatch's request")?;
         let mut company_key: String = r.try_get("company_key")?;
         let changed = match edits {
             Some(e) => e.apply(&mut request)?,
@@ -121,15 +115,9 @@ impl Store {
         } else {
             format!("edited and retried: {}", changed.join("; "))
         };
-        sqlx::query("UPDATE remediations SET status = 'retried', resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
-            .bind(actor.id)
-            .bind(clock::now())
-            .bind(&resolution)
-            .bind(remediation_id)
-            .execute(&mut *tx)
-            .await?;
+        close_entry(&mut tx, remediation_id, RemediationStatus::Retried, Some(actor.id), &resolution).await?;
         sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
-            .bind(serde_json::to_string(&request).unwrap_or_default())
+            .bind(serde_json::to_string(&request).map_err(|e| Error::internal_from("writing a dispatch's request", e))?)
             .bind(company_key)
             .bind(clock::now())
             .bind(dispatch_id)
@@ -189,9 +177,6 @@ impl Store {
         }
         let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
             .ok_or_else(|| Error::validation("edits.lines", "The purchase order's total would be larger than this system allows."))?;
-        let second: i64 = sqlx::query_scalar("SELECT second_approval_limit_cents FROM settings WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
         let revision = Revision {
             changes: changes.clone(),
             requested_by: Person {
@@ -201,19 +186,9 @@ impl Store {
             at: clock::now(),
             remediation_id,
         };
-        sqlx::query(&format!(
-            "UPDATE purchase_orders SET status = 'pending_approval', {}, approvals_required = $1, total_cents = $2, snapshot = $3, revision = $4,
-                version = version + 1, updated_at = $5 WHERE id = $6",
-            crate::purchase_orders::WITHDRAW_APPROVAL
-        ))
-        .bind(rules::approvals_required(total, second))
-        .bind(total)
-        .bind(serde_json::to_string(&revised).map_err(|_| Error::internal())?)
-        .bind(serde_json::to_string(&revision).map_err(|_| Error::internal())?)
-        .bind(&revision.at)
-        .bind(po_id)
-        .execute(&mut **tx)
-        .await?;
+        let snapshot = serde_json::to_string(&revised).map_err(|e| Error::internal_from("writing a revised snapshot", e))?;
+        let revision_json = serde_json::to_string(&revision).map_err(|e| Error::internal_from("writing a revision", e))?;
+        crate::purchase_orders::writes::send_revision_for_approval(tx, po_id, total, &snapshot, &revision_json, &revision.at).await?;
         sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
             .bind(remediation_id)
             .execute(&mut **tx)
@@ -236,9 +211,10 @@ impl Store {
     /// On a PO's approval: a dispatch whose retry waited for it (a
     /// revision) is sent, with the approved snapshot. Inside the approval's
     /// transaction.
-    pub(crate) async fn resume_after_approval(&self, tx: &mut Tx, actor: &User, po_id: i64) -> Result<()> {
-        let waiting = sqlx::query("SELECT id, dispatch_id FROM remediations WHERE po_id = $1 AND status = 'open' AND awaiting_approval = 1")
+    async fn resume_after_approval(&self, tx: &mut Tx, actor: &User, po_id: i64) -> Result<()> {
+        let waiting = sqlx::query("SELECT id, dispatch_id FROM remediations WHERE po_id = $1 AND status = $2 AND awaiting_approval = 1")
             .bind(po_id)
+            .bind(RemediationStatus::Open.as_str())
             .fetch_optional(&mut **tx)
             .await?;
         let Some(w) = waiting else { return Ok(()) };
@@ -253,16 +229,9 @@ impl Store {
                     .await?
             }
         };
-        sqlx::query(
-            "UPDATE remediations SET status = 'retried', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = 'edited, approved and retried' WHERE id = $3",
-        )
-        .bind(actor.id)
-        .bind(clock::now())
-        .bind(remediation_id)
-        .execute(&mut **tx)
-        .await?;
+        close_entry(tx, remediation_id, RemediationStatus::Retried, Some(actor.id), "edited, approved and retried").await?;
         sqlx::query("UPDATE dispatches SET request = $1, company_key = $2, next_run_at = $3, last_error = NULL WHERE id = $4")
-            .bind(serde_json::to_string(&request).map_err(|_| Error::internal())?)
+            .bind(serde_json::to_string(&request).map_err(|e| Error::internal_from("writing a dispatch's request", e))?)
             .bind(company_key)
             .bind(clock::now())
             .bind(dispatch_id)
@@ -297,13 +266,14 @@ impl Store {
         } else {
             reason
         };
-        sqlx::query("UPDATE remediations SET status = 'abandoned', awaiting_approval = 0, resolved_by = $1, resolved_at = $2, resolution = $3 WHERE id = $4")
-            .bind(actor.id)
-            .bind(clock::now())
-            .bind(format!("abandoned: {reason}"))
-            .bind(remediation_id)
-            .execute(&mut *tx)
-            .await?;
+        close_entry(
+            &mut tx,
+            remediation_id,
+            RemediationStatus::Abandoned,
+            Some(actor.id),
+            &format!("abandoned: {reason}"),
+        )
+        .await?;
         set_status(&mut tx, dispatch_id, po_id, DispatchStatus::Abandoned).await?;
         event(
             &mut tx,
@@ -328,19 +298,72 @@ impl Store {
     }
 
     async fn open_remediation(&self, tx: &mut Tx, remediation_id: i64) -> Result<(i64, i64, RemediationReason)> {
-        let r = sqlx::query(&format!(
-            "SELECT dispatch_id, po_id, status, reason FROM remediations WHERE id = $1{}",
-            self.for_update()
-        ))
-        .bind(remediation_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| Error::not_found("The remediation entry"))?;
-        let status: String = r.try_get("status")?;
-        if status != "open" {
-            return Err(Error::conflict(format!("This remediation entry is already {status}.")));
+        let r = sqlx::query_as::<_, RemediationRow>(&format!("SELECT {REMEDIATION_COLUMNS} FROM remediations WHERE id = $1{}", self.for_update()))
+            .bind(remediation_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| Error::not_found("The remediation entry"))?;
+        let dispatch_id = r.dispatch_id;
+        let entry = r.into_model()?;
+        if entry.status != RemediationStatus::Open {
+            return Err(Error::conflict(format!("This remediation entry is already {}.", entry.status)));
         }
-        let reason = stored_reason(&r.try_get::<String, _>("reason")?)?;
-        Ok((r.try_get("dispatch_id")?, r.try_get("po_id")?, reason))
+        Ok((dispatch_id, entry.po_id, entry.reason))
+    }
+}
+
+/// Opens a remediation entry of dispatch `dispatch_id`: a person has to act.
+pub(super) async fn open_entry(tx: &mut Tx, dispatch_id: i64, po_id: i64, reason: RemediationReason, message: &str, problems: &[Problem]) -> Result<()> {
+    sqlx::query("INSERT INTO remediations (dispatch_id, po_id, status, message, problems, opened_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(dispatch_id)
+        .bind(po_id)
+        .bind(RemediationStatus::Open.as_str())
+        .bind(message)
+        .bind(serde_json::to_string(problems).map_err(|e| Error::internal_from("writing remediation problems", e))?)
+        .bind(clock::now())
+        .bind(reason.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The one way an entry closes: to `status`, by whom (none: by itself),
+/// and how; it waits for no approval any more.
+pub(super) async fn close_entry(tx: &mut Tx, id: i64, status: RemediationStatus, by: Option<i64>, resolution: &str) -> Result<()> {
+    sqlx::query("UPDATE remediations SET status = $1, awaiting_approval = 0, resolved_by = $2, resolved_at = $3, resolution = $4 WHERE id = $5")
+        .bind(status.as_str())
+        .bind(by)
+        .bind(clock::now())
+        .bind(resolution)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The open entries of a dispatch the distributor settled by provisioning
+/// it (all but a second order's), resolved as of `at`.
+pub(super) async fn settle_entries(tx: &mut Tx, dispatch_id: i64, at: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE remediations SET status = $1, resolved_at = $2, resolution = 'provisioned at the distributor'
+         WHERE dispatch_id = $3 AND status = $4 AND reason <> $5",
+    )
+    .bind(RemediationStatus::Resolved.as_str())
+    .bind(at)
+    .bind(dispatch_id)
+    .bind(RemediationStatus::Open.as_str())
+    .bind(RemediationReason::DuplicateAtDistributor.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Resumes a dispatch waiting for its PO's approval (a revision), inside the
+/// approval's transaction; wired to every store by [`crate::wiring`].
+pub struct ResumeDispatch;
+
+impl Follows<Approved> for ResumeDispatch {
+    fn within<'a>(&'a self, store: &'a Store, tx: &'a mut Tx, approved: &'a Approved) -> Step<'a> {
+        Box::pin(store.resume_after_approval(tx, &approved.by, approved.po_id))
     }
 }

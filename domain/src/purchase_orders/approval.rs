@@ -3,87 +3,91 @@
 //! reject, each at the version the approver saw. Who may: [`super::policy`].
 
 use super::input::dollars;
-use super::rules::{self, Action};
-use super::store::{event, WITHDRAW_APPROVAL};
+use super::rules::{self, Action, OnSubmit};
+use super::store::event;
+use super::writes::{change, transition, Sets, Value};
 use super::*;
 use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
 use serde_json::json;
-use sqlx::Row;
 
 impl Store {
     /// Submit inside a transaction that holds the PO: keeps the snapshot of
     /// what it orders, fixes how many approvals it needs, and approves it at
     /// once under the auto-approve limit (never with a price override or
     /// when it needs two approvals).
-    pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<()> {
-        let r = sqlx::query("SELECT auto_approve_limit_cents, second_approval_limit_cents FROM settings WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
-        let (limit, second): (i64, i64) = (r.try_get("auto_approve_limit_cents")?, r.try_get("second_approval_limit_cents")?);
+    pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<Option<Approved>> {
+        let limits = Self::approval_rules(tx).await?;
+        let (limit, second) = (limits.auto_approve_limit_cents, limits.second_approval_limit_cents);
         let overrides: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM po_lines WHERE po_id = $1 AND catalog_unit_cost_cents IS NOT NULL AND catalog_unit_cost_cents <> unit_cost_cents",
         )
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
-        let required = rules::approvals_required(total, second);
         let snapshot = Self::take_snapshot(tx, id).await?;
         Self::keep_snapshot(tx, id, &snapshot).await?;
         let now = clock::now();
-        if overrides == 0 && required == 1 && rules::auto_approves(total, limit) {
-            sqlx::query(
-                "UPDATE purchase_orders SET status = 'approved', approval_kind = 'auto', approved_by = NULL, approved_at = $1, approval_limit_cents = $2, signature_id = NULL,
-                    self_approved = 0, first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL, approvals_required = 1, revision = NULL,
-                    rejected_by = NULL, rejected_at = NULL, rejection_reason = NULL, version = version + 1, updated_at = $1 WHERE id = $3",
-            )
-            .bind(&now)
-            .bind(limit)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            event(tx, id, Some(actor), EventKind::Submitted, "Submitted for approval", json!({})).await?;
-            event(
-                tx,
-                id,
-                None,
-                EventKind::AutoApproved,
-                &format!("Approved automatically (under {} limit)", dollars(limit)),
-                json!({"limit_cents": limit, "total_cents": total}),
-            )
-            .await?;
-        } else {
-            sqlx::query(&format!(
-                "UPDATE purchase_orders SET status = 'pending_approval', {WITHDRAW_APPROVAL}, approvals_required = $1, revision = NULL,
-                    version = version + 1, updated_at = $2 WHERE id = $3"
-            ))
-            .bind(required)
-            .bind(&now)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            let why = if overrides > 0 {
-                "a price differs from the catalog, so an approver decides".to_string()
-            } else if required > 1 {
-                format!("{} is above the {} second approval limit", dollars(total), dollars(second))
-            } else if limit == 0 {
-                "auto-approval is off".to_string()
-            } else {
-                format!("{} is not under the {} limit", dollars(total), dollars(limit))
-            };
-            let two = if required > 1 { "; it needs two approvals" } else { "" };
-            event(
-                tx,
-                id,
-                Some(actor),
-                EventKind::Submitted,
-                &format!("Submitted for approval ({why}{two})"),
-                json!({"limit_cents": limit, "total_cents": total, "approvals_required": required, "price_overrides": overrides}),
-            )
-            .await?;
+        match rules::on_submit(total, overrides, limit, second) {
+            OnSubmit::AutoApproved { limit_cents } => {
+                let sets = Sets::new()
+                    .withdraw_approval()
+                    .set("approval_kind", ApprovalKind::Auto.as_str())
+                    .set("approved_at", now.as_str())
+                    .set("approval_limit_cents", limit_cents)
+                    .set("approvals_required", 1)
+                    .set("revision", Value::Null)
+                    .clear_rejection();
+                transition(tx, id, PoStatus::Approved, sets, &now).await?;
+                event(tx, id, Some(actor), EventKind::Submitted, "Submitted for approval", json!({})).await?;
+                event(
+                    tx,
+                    id,
+                    None,
+                    EventKind::AutoApproved,
+                    &format!("Approved automatically (under {} limit)", dollars(limit_cents)),
+                    json!({"limit_cents": limit_cents, "total_cents": total}),
+                )
+                .await?;
+                self.approved_within(tx, actor, id).await.map(Some)
+            }
+            OnSubmit::Waits { approvals, why } => {
+                let sets = Sets::new()
+                    .withdraw_approval()
+                    .set("approvals_required", approvals)
+                    .set("revision", Value::Null);
+                transition(tx, id, PoStatus::PendingApproval, sets, &now).await?;
+                let two = if approvals > 1 { "; it needs two approvals" } else { "" };
+                event(
+                    tx,
+                    id,
+                    Some(actor),
+                    EventKind::Submitted,
+                    &format!("Submitted for approval ({why}{two})"),
+                    json!({"limit_cents": limit, "total_cents": total, "approvals_required": approvals, "price_overrides": overrides}),
+                )
+                .await?;
+                Ok(None)
+            }
         }
-        Ok(())
+    }
+
+    /// Inside the transaction that approved PO `id`: what follows an
+    /// approval there (a dispatch waiting for it resumes).
+    async fn approved_within(&self, tx: &mut Tx, actor: &User, id: i64) -> Result<Approved> {
+        let approved = Approved { po_id: id, by: actor.clone() };
+        self.raise_within(tx, &approved).await?;
+        Ok(approved)
+    }
+
+    /// After the change committed: what follows an approval outside it
+    /// (QuickBooks' auto-push), then the PO as it is now.
+    pub(super) async fn after_change(&self, id: i64, approved: Option<Approved>) -> Result<PurchaseOrder> {
+        if let Some(a) = approved {
+            self.raise_after(&a).await;
+        }
+        self.get_po(id).await
     }
 
     pub async fn submit_po(&self, actor: &User, id: i64) -> Result<PurchaseOrder> {
@@ -92,9 +96,9 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        self.submit_locked(&mut tx, actor, id, total).await?;
+        let approved = self.submit_locked(&mut tx, actor, id, total).await?;
         tx.commit().await?;
-        self.get_po(id).await
+        self.after_change(id, approved).await
     }
 
     /// Approves a PO waiting for approval, at the `version` the approver saw
@@ -128,15 +132,11 @@ impl Store {
         };
         let two = locked.facts.approvals_required > 1;
         if two && locked.facts.first_approver.is_none() {
-            sqlx::query(
-                "UPDATE purchase_orders SET first_approved_by = $1, first_approved_at = $2, first_signature_id = $3, version = version + 1, updated_at = $2 WHERE id = $4",
-            )
-            .bind(actor.id)
-            .bind(&now)
-            .bind(signature_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            let sets = Sets::new()
+                .set("first_approved_by", actor.id)
+                .set("first_approved_at", now.as_str())
+                .set("first_signature_id", signature_id);
+            change(&mut tx, id, sets, &now).await?;
             let message = if sha.is_some() {
                 "First approval of two, with signature: a second approver must approve"
             } else {
@@ -155,17 +155,15 @@ impl Store {
             tx.commit().await?;
             return self.get_po(id).await;
         }
-        sqlx::query(
-            "UPDATE purchase_orders SET status = 'approved', approval_kind = 'manual', approved_by = $1, approved_at = $2, approval_limit_cents = NULL, signature_id = $3,
-                self_approved = $4, revision = NULL, version = version + 1, updated_at = $2 WHERE id = $5",
-        )
-        .bind(actor.id)
-        .bind(&now)
-        .bind(signature_id)
-        .bind(i64::from(self_approval))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        let sets = Sets::new()
+            .set("approval_kind", ApprovalKind::Manual.as_str())
+            .set("approved_by", actor.id)
+            .set("approved_at", now.as_str())
+            .set("approval_limit_cents", Value::Null)
+            .set("signature_id", signature_id)
+            .set("self_approved", i64::from(self_approval))
+            .set("revision", Value::Null);
+        transition(&mut tx, id, PoStatus::Approved, sets, &now).await?;
         let message = format!(
             "{}{}{}",
             if two { "Second approval: approved" } else { "Approved" },
@@ -180,9 +178,9 @@ impl Store {
             data["approval"] = json!(2);
         }
         event(&mut tx, id, Some(actor), EventKind::Approved, &message, data).await?;
-        self.resume_after_approval(&mut tx, actor, id).await?;
+        let approved = self.approved_within(&mut tx, actor, id).await?;
         tx.commit().await?;
-        self.get_po(id).await
+        self.after_change(id, Some(approved)).await
     }
 
     /// Rejects a PO waiting for approval, at the `version` the approver saw.
@@ -193,16 +191,12 @@ impl Store {
         Self::check_version(&locked, version, "reject")?;
         let self_rejection = locked.facts.created_by == Some(actor.id);
         let now = clock::now();
-        sqlx::query(
-            "UPDATE purchase_orders SET status = 'rejected', rejected_by = $1, rejected_at = $2, rejection_reason = $3,
-                first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL, version = version + 1, updated_at = $2 WHERE id = $4",
-        )
-        .bind(actor.id)
-        .bind(&now)
-        .bind(&reason)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        let sets = Sets::new()
+            .set("rejected_by", actor.id)
+            .set("rejected_at", now.as_str())
+            .set("rejection_reason", reason.as_str())
+            .clear_first_approval();
+        transition(&mut tx, id, PoStatus::Rejected, sets, &now).await?;
         let data = if self_rejection {
             json!({"reason": reason, "self_approval": true})
         } else {

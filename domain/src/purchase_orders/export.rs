@@ -112,8 +112,9 @@ pub fn check_day(field: &str, day: Option<&str>) -> crate::Result<Option<String>
 #[cfg(feature = "server")]
 mod store {
     use super::*;
-    use crate::store::{json_rows_sql, like_pattern, Param, Params};
-    use crate::{Error, Result, Store};
+    use crate::purchase_orders::filter::{where_of, Days, FilterSql};
+    use crate::store::{json_rows_sql, Param, Params};
+    use crate::{Result, Store};
 
     const PO_FIELDS: [&str; 14] = [
         "id",
@@ -185,39 +186,20 @@ mod store {
         pub async fn export_batch(&self, q: &ExportQuery, before: Option<i64>, batch: i64) -> Result<(String, Option<i64>)> {
             let f = &q.filter;
             crate::validate::search_query(f.q.as_deref())?;
-            let mut params = Params::default();
-            let mut clauses: Vec<String> = Vec::new();
-            for (column, v) in [
-                ("p.company_id", f.company_id),
-                ("p.vendor_id", f.vendor_id),
-                ("p.ticket_id", f.ticket_id),
-                ("p.project_id", f.project_id),
-                ("p.id", before.map(|b| b - 1)),
-            ] {
-                if let Some(v) = v {
-                    let op = if column == "p.id" { "<=" } else { "=" };
-                    clauses.push(format!("{column} {op} {}", params.add(Param::Int(v))));
-                }
-            }
-            if let Some(s) = f.status {
-                clauses.push(format!("p.status = {}", params.add(Param::Text(s.as_str().to_string()))));
-            }
-            if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                clauses.push(format!("p.search_text LIKE {} ESCAPE '\\'", params.add(Param::Text(like_pattern(text)))));
-            }
-            if let Some(d) = &q.from {
-                clauses.push(format!("p.created_at >= {}", params.add(Param::Text(d.clone()))));
-            }
-            if let Some(d) = &q.to {
-                // The whole day: every time of it sorts before the next day.
-                clauses.push(format!("p.created_at < {}", params.add(Param::Text(format!("{d}T99")))));
+            // The list's filter, the same clauses (see `filter.rs`); the
+            // trigram index is not asked: a batch reads on by id anyway.
+            let days = Days {
+                from: q.from.as_deref(),
+                to: q.to.as_deref(),
+            };
+            let filter = FilterSql::new(self, f, days, false);
+            let mut params = filter.params;
+            let mut clauses: Vec<String> = filter.clauses.into_iter().chain(filter.like).collect();
+            if let Some(b) = before {
+                clauses.push(format!("p.id < {}", params.add(Param::Int(b))));
             }
             let limit = params.add(Param::Int(batch));
-            let where_ = if clauses.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", clauses.join(" AND "))
-            };
+            let where_ = where_of(&clauses);
             let inner = format!(
                 "SELECT p.id, p.number, p.status, p.created_at, p.approved_at, c.name AS company, v.name AS vendor, p.ticket_id, p.project_id,
                         u.name AS raised_by, p.currency, p.total_cents, p.procurement_status, p.notes
@@ -228,10 +210,7 @@ mod store {
             let json = Params::bind_to(params.values(), sqlx::query_scalar::<_, String>(&sql))
                 .fetch_one(self.pool())
                 .await?;
-            let pos: Vec<PoRow> = serde_json::from_str(&json).map_err(|e| {
-                tracing::error!(error = %e, "an export batch did not read back from its JSON");
-                Error::internal()
-            })?;
+            let pos: Vec<PoRow> = crate::store::from_json(&json, "an export batch")?;
             let cursor = (pos.len() as i64 == batch).then(|| pos.last().map(|p| p.id)).flatten();
             let mut out = String::new();
             if !q.lines {
@@ -265,10 +244,7 @@ mod store {
             );
             let sql = json_rows_sql(self.backend(), &LINE_FIELDS, &format!("({inner}) x"), "x.po_id DESC, x.line_no");
             let json: String = sqlx::query_scalar(&sql).fetch_one(self.pool()).await?;
-            let lines: Vec<LineRow> = serde_json::from_str(&json).map_err(|e| {
-                tracing::error!(error = %e, "an export batch's lines did not read back from their JSON");
-                Error::internal()
-            })?;
+            let lines: Vec<LineRow> = crate::store::from_json(&json, "an export batch's lines")?;
             let by_id: std::collections::HashMap<i64, &PoRow> = pos.iter().map(|p| (p.id, p)).collect();
             for l in &lines {
                 let Some(p) = by_id.get(&l.po_id) else { continue };

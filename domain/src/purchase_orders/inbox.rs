@@ -37,7 +37,7 @@ pub struct InboxItem {
 mod store {
     use super::super::policy::{self, Rules};
     use super::super::rules::{Action, PoFacts};
-    use super::super::PoStatus;
+    use super::super::{EventKind, PoStatus};
     use super::InboxItem;
     use crate::users::{Permission, User};
     use crate::{Result, Store};
@@ -51,17 +51,19 @@ mod store {
                 return Ok(Vec::new());
             }
             let rules = Rules::from(&self.settings().await?);
-            let rows = sqlx::query(
+            let rows = sqlx::query(&format!(
                 "SELECT p.id, p.number, p.total_cents, p.currency, p.created_by, p.approvals_required, p.first_approved_by, p.created_at,
                         c.name AS company, v.name AS vendor, u.name AS raised_by,
-                        (SELECT MAX(e.at) FROM po_events e WHERE e.po_id = p.id AND e.kind IN ('submitted', 'revision_requested')) AS waiting_since
+                        (SELECT MAX(e.at) FROM po_events e WHERE e.po_id = p.id AND e.kind IN ({waits})) AS waiting_since
                  FROM purchase_orders p
                  JOIN companies c ON c.id = p.company_id
                  JOIN vendors v ON v.id = p.vendor_id
                  LEFT JOIN users u ON u.id = p.created_by
-                 WHERE p.status = 'pending_approval'
+                 WHERE p.status = $1
                  ORDER BY p.id",
-            )
+                waits = EventKind::sql_list(|k| matches!(k, EventKind::Submitted | EventKind::RevisionRequested)),
+            ))
+            .bind(PoStatus::PendingApproval.as_str())
             .fetch_all(self.pool())
             .await?;
             let mut out = Vec::new();

@@ -175,7 +175,7 @@ impl Store {
 
     pub(super) fn search_text(number: &str, vendor: &str, target: &Target, lines: &[LineInput]) -> String {
         let titles = target.ticket.iter().chain(target.project.iter()).map(|(_, t)| t.as_str());
-        crate::store::search::search_text(
+        super::search_text::search_text(
             [number, vendor, &target.company_name]
                 .into_iter()
                 .chain(titles)

@@ -1,10 +1,11 @@
 //! The PO list: filters, keyset pages, search and the committed total of
 //! what the filters select.
 
+use super::filter::{committed_sum, where_of, Days, FilterSql};
 use super::rows::{dispatch_status_of, status_of};
 use super::*;
 use crate::store::json_rows_sql;
-use crate::store::{fts_trigrams, like_pattern, Backend, Param, Params};
+use crate::store::{Param, Params};
 use crate::{Error, Result, Store};
 
 const DEFAULT_PAGE: i64 = 50;
@@ -68,59 +69,31 @@ impl Store {
         };
         // Clauses with their placeholders, built from the filters given, so
         // that each query uses the index of its filter.
-        let filter_count = [f.company_id, f.vendor_id, f.ticket_id, f.project_id].iter().flatten().count();
-        let mut clauses: Vec<String> = Vec::new();
-        let mut params = Params::default();
-        for (column, v) in [
-            ("p.company_id", f.company_id),
-            ("p.vendor_id", f.vendor_id),
-            ("p.ticket_id", f.ticket_id),
-            ("p.project_id", f.project_id),
-        ] {
-            if let Some(v) = v {
-                clauses.push(format!("{column} = {}", params.add(Param::Int(v))));
-            }
-        }
-        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        // A whole PO number finds that PO by its index (its pieces `po-`,
-        // `-20`, `202` are in every PO, which costs a trigram index dearly).
-        let number = q.and_then(rules::as_po_number);
-        let q = q.filter(|_| number.is_none());
-        if let Some(n) = number {
-            clauses.push(format!("p.number = {}", params.add(Param::Text(n))));
-        }
-        if let Some(s) = f.status {
-            clauses.push(format!("p.status = {}", params.add(Param::Text(s.as_str().to_string()))));
-        }
+        let FilterSql {
+            mut params,
+            clauses: base,
+            like,
+            trigrams: fts,
+        } = FilterSql::new(self, f, Days::default(), true);
         // The cursor's clause names the column the page is walked by.
         let cursor_at = cursor.map(|c| params.add(Param::Int(c)));
-        let base = clauses.clone();
         let with_cursor = |key: &str, mut c: Vec<String>| {
             c.extend(cursor_at.as_ref().map(|n| format!("{key} < {n}")));
             c
         };
-        let mut like = None;
-        if let Some(q) = q {
-            like = Some(format!("p.search_text LIKE {} ESCAPE '\\'", params.add(Param::Text(like_pattern(q)))));
-        }
         // `q` is a substring of the search text. On SQLite, three characters
         // or more: the newest 500 POs are read first, and only when they do not
         // fill the page does the trigram index (po_search) find the rest,
         // newest first (a common word is found at once; a rare one would
         // read every PO). PostgreSQL's trigram index serves the LIKE itself.
-        let mut fts = None;
-        if let Some(t) = q.and_then(fts_trigrams).filter(|_| self.backend() == Backend::Sqlite) {
-            fts = Some(format!("po_search MATCH {}", params.add(Param::Text(t))));
-        }
         let limit_at = params.next_placeholder();
-        let where_of = |c: Vec<String>| if c.is_empty() { String::new() } else { format!("WHERE {}", c.join(" AND ")) };
         let page_sql = |from: &str, key: &str, clauses: Vec<String>| {
             let inner = format!(
                 "SELECT p.id, p.number, p.status, p.vendor_id, v.name AS vendor_name, p.company_id, c.name AS company_name, p.ticket_id, p.project_id, p.total_cents, p.currency,
                         p.created_at, p.created_by, u.name AS created_by_name, p.procurement_status
                  FROM {from} JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by
                  {} ORDER BY {key} DESC LIMIT {limit_at}",
-                where_of(clauses)
+                where_of(&clauses)
             );
             // The page as one JSON array in one row.
             json_rows_sql(self.backend(), &SUMMARY_FIELDS, &format!("({inner}) x"), "x.id DESC")
@@ -141,7 +114,7 @@ impl Store {
                             .cloned()
                             .chain([format!(
                                 "p.id >= (SELECT MIN(w.id) FROM (SELECT p.id FROM purchase_orders p {} ORDER BY p.id DESC LIMIT {NEWEST_FIRST}) w)",
-                                where_of(with_cursor("p.id", base.clone()))
+                                where_of(&with_cursor("p.id", base.clone()))
                             )])
                             .chain(like.clone())
                             .collect(),
@@ -167,10 +140,7 @@ impl Store {
                 break;
             }
         }
-        let rows: Vec<SummaryRow> = serde_json::from_str(&json).map_err(|e| {
-            tracing::error!(error = %e, "a page of POs did not read back from its JSON");
-            Error::internal()
-        })?;
+        let rows: Vec<SummaryRow> = crate::store::from_json(&json, "a page of POs")?;
         let mut items = rows
             .into_iter()
             .map(|r| {
@@ -224,12 +194,8 @@ impl Store {
                 .await?
                 .unwrap_or(0),
             _ => {
-                let sql = format!(
-                    "SELECT CAST(COALESCE(SUM(p.total_cents), 0) AS BIGINT) FROM purchase_orders p WHERE {} AND p.status IN ('approved', 'partially_received', 'received')",
-                    clauses[..filter_count].join(" AND ")
-                );
-                // The company/vendor/ticket/project filters are the first values.
-                Params::bind_to(&params.values()[..filter_count], sqlx::query_scalar::<_, i64>(&sql))
+                let (sql, params) = committed_sum(f);
+                Params::bind_to(params.values(), sqlx::query_scalar::<_, i64>(&sql))
                     .fetch_one(self.pool())
                     .await?
             }

@@ -5,6 +5,8 @@ mod approval;
 mod details;
 mod dispatch_status;
 pub mod export;
+#[cfg(feature = "server")]
+mod filter;
 mod inbox;
 #[cfg(feature = "server")]
 mod input;
@@ -17,6 +19,8 @@ mod read;
 mod rows;
 pub mod rules;
 #[cfg(feature = "server")]
+mod search_text;
+#[cfg(feature = "server")]
 pub mod signature;
 pub mod snapshot;
 #[cfg(feature = "server")]
@@ -24,9 +28,15 @@ pub(crate) mod snapshot_store;
 #[cfg(feature = "server")]
 mod store;
 #[cfg(feature = "server")]
-pub(crate) use store::{timeline_event, WITHDRAW_APPROVAL};
+pub use search_text::SearchText;
+#[cfg(feature = "server")]
+pub(crate) mod writes;
+#[cfg(feature = "server")]
+pub(crate) use store::timeline_event;
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
+#[cfg(all(test, feature = "server"))]
+mod filter_tests;
 #[cfg(all(test, feature = "server"))]
 pub(crate) mod store_tests;
 
@@ -63,6 +73,13 @@ impl PoStatus {
     /// Approved and later: the spend is committed.
     pub fn is_committed(self) -> bool {
         matches!(self, PoStatus::Approved | PoStatus::PartiallyReceived | PoStatus::Received)
+    }
+
+    /// `'approved', 'partially_received', 'received'`: the committed
+    /// statuses for an SQL `IN (…)`, made from [`PoStatus::is_committed`].
+    #[cfg(feature = "server")]
+    pub fn committed_sql() -> String {
+        Self::sql_list(Self::is_committed)
     }
 }
 
@@ -156,6 +173,20 @@ impl PoLine {
 pub enum ApprovalKind {
     Auto,
     Manual,
+}
+
+crate::named_enum!(ApprovalKind {
+    Auto = "auto";
+    Manual = "manual";
+});
+
+/// A PO was approved (the last approval it needed, or at once on submit),
+/// by `by`'s act: raised inside the approval's transaction and after it
+/// (see [`crate::store::follow`]).
+#[cfg(feature = "server")]
+pub struct Approved {
+    pub po_id: i64,
+    pub by: crate::users::User,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

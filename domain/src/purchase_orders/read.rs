@@ -1,11 +1,10 @@
 //! Reading a PO: the PO with its lines (and the catalog now beside what
 //! was approved), its timeline and its signatures.
 
-use super::rows::{PoRow, LINE_FIELDS, PO_FROM, PO_SELECT};
+use super::rows::{EventRow, PoRow, EVENT_COLUMNS, LINE_FIELDS, PO_FROM, PO_SELECT};
 use super::*;
 use crate::store::json_rows_sql;
 use crate::{Error, Result, Store};
-use sqlx::Row;
 
 impl Store {
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
@@ -33,31 +32,12 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         exists.ok_or_else(|| Error::not_found("The purchase order"))?;
-        let rows = sqlx::query("SELECT id, at, actor_id, actor_name, kind, message, data FROM po_events WHERE po_id = $1 ORDER BY id")
+        sqlx::query_as::<_, EventRow>(&format!("SELECT {EVENT_COLUMNS} FROM po_events WHERE po_id = $1 ORDER BY id"))
             .bind(id)
             .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let data: String = r.try_get("data")?;
-                Ok(TimelineEvent {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: Person {
-                        id: r.try_get("actor_id")?,
-                        name: r.try_get("actor_name")?,
-                    },
-                    kind: {
-                        let k: String = r.try_get("kind")?;
-                        EventKind::parse(&k).ok_or_else(|| {
-                            tracing::error!(kind = %k, "a stored timeline kind is not one this version knows");
-                            Error::internal()
-                        })?
-                    },
-                    message: r.try_get("message")?,
-                    data: crate::store::from_json(&data, "timeline event data")?,
-                })
-            })
+            .await?
+            .into_iter()
+            .map(EventRow::into_model)
             .collect()
     }
 

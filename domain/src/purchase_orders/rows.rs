@@ -67,17 +67,11 @@ pub(super) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
 
 /// A stored dispatch status; one this version does not know is an error.
 pub(super) fn dispatch_status_of(s: Option<String>) -> Result<Option<DispatchStatus>> {
-    s.map(|s| {
-        DispatchStatus::parse(&s).ok_or_else(|| {
-            tracing::error!(status = %s, "a stored dispatch status is not one this version knows");
-            Error::internal()
-        })
-    })
-    .transpose()
+    s.map(|s| DispatchStatus::from_stored(&s)).transpose()
 }
 
 pub(super) fn status_of(s: &str) -> Result<PoStatus> {
-    PoStatus::parse(s).ok_or_else(Error::internal)
+    PoStatus::from_stored(s)
 }
 
 /// A PO as [`PO_SELECT`] gives it, with its lines as one JSON array
@@ -148,14 +142,20 @@ fn named_or_unknown(id: Option<i64>, name: Option<String>) -> Person {
 impl PoRow {
     pub(super) fn into_model(self) -> Result<PurchaseOrder> {
         let id = self.id;
-        let approval = self.approval_kind.as_deref().map(|kind| Approval {
-            kind: if kind == "auto" { ApprovalKind::Auto } else { ApprovalKind::Manual },
-            by: person(self.approved_by, self.approved_by_name.clone()),
-            at: self.approved_at.clone().unwrap_or_default(),
-            limit_cents: self.approval_limit_cents,
-            signature_url: self.signature_id.map(|_| format!("/purchase-orders/{id}/signature.png")),
-            signature_sha256: self.signature_sha256.clone(),
-        });
+        let approval = match self.approval_kind.as_deref() {
+            Some(kind) => Some(Approval {
+                kind: ApprovalKind::from_stored(kind)?,
+                by: person(self.approved_by, self.approved_by_name.clone()),
+                at: self
+                    .approved_at
+                    .clone()
+                    .ok_or_else(|| Error::internal_from("reading a PO's approval", "an approval without its time"))?,
+                limit_cents: self.approval_limit_cents,
+                signature_url: self.signature_id.map(|_| format!("/purchase-orders/{id}/signature.png")),
+                signature_sha256: self.signature_sha256.clone(),
+            }),
+            None => None,
+        };
         let first = self.first_approved_at.clone().map(|at| Approval {
             kind: ApprovalKind::Manual,
             by: person(self.first_approved_by, self.first_approved_by_name.clone()),
@@ -165,11 +165,16 @@ impl PoRow {
             signature_sha256: self.first_signature_sha256.clone(),
         });
         let approvals = first.into_iter().chain(approval.clone()).collect();
-        let rejection = self.rejection_reason.map(|reason| Rejection {
-            by: named_or_unknown(self.rejected_by, self.rejected_by_name),
-            at: self.rejected_at.unwrap_or_default(),
-            reason,
-        });
+        let rejection = match self.rejection_reason {
+            Some(reason) => Some(Rejection {
+                by: named_or_unknown(self.rejected_by, self.rejected_by_name),
+                at: self
+                    .rejected_at
+                    .ok_or_else(|| Error::internal_from("reading a PO's rejection", "a rejection without its time"))?,
+                reason,
+            }),
+            None => None,
+        };
         let cancellation = self.cancelled_at.map(|at| Cancellation {
             by: named_or_unknown(self.cancelled_by, self.cancelled_by_name),
             at,
@@ -188,7 +193,7 @@ impl PoRow {
             vendor: VendorRef {
                 id: self.vendor_id,
                 name: self.vendor_name,
-                distributor: self.vendor_distributor.as_deref().and_then(crate::catalog::Distributor::parse),
+                distributor: self.vendor_distributor.as_deref().map(crate::catalog::Distributor::from_stored).transpose()?,
             },
             company: Named {
                 id: self.company_id,
@@ -228,10 +233,7 @@ impl PoRow {
 }
 
 pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
-    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(|e| {
-        tracing::error!(error = %e, "a PO's lines did not read back from their JSON");
-        Error::internal()
-    })?;
+    let rows: Vec<LineRow> = crate::store::from_json(json, "a PO's lines")?;
     rows.into_iter()
         .map(|r| {
             Ok(PoLine {
@@ -251,4 +253,35 @@ pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
             })
         })
         .collect()
+}
+
+/// The columns [`EventRow`] reads from `po_events`.
+pub(super) const EVENT_COLUMNS: &str = "id, at, actor_id, actor_name, kind, message, data";
+
+/// A timeline entry as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    id: i64,
+    at: String,
+    actor_id: Option<i64>,
+    actor_name: String,
+    kind: String,
+    message: String,
+    data: String,
+}
+
+impl EventRow {
+    pub(super) fn into_model(self) -> Result<TimelineEvent> {
+        Ok(TimelineEvent {
+            id: self.id,
+            at: self.at,
+            actor: Person {
+                id: self.actor_id,
+                name: self.actor_name,
+            },
+            kind: EventKind::from_stored(&self.kind)?,
+            message: self.message,
+            data: crate::store::from_json(&self.data, "timeline event data")?,
+        })
+    }
 }

@@ -1,5 +1,5 @@
 //! The purchase-order lifecycle as pure functions: numbers, totals,
-//! auto-approval, allowed transitions and receipt bounds. Shared with the
+//! the auto-approval decision, allowed transitions and receipt bounds. Shared with the
 //! browser for instant feedback; the server checks everything again.
 
 use super::{DispatchStatus, LineInput, PoStatus};
@@ -39,10 +39,40 @@ pub fn po_total<'a>(lines: impl IntoIterator<Item = (i64, i64)> + 'a) -> Option<
     lines.into_iter().try_fold(0i64, |acc, (q, c)| acc.checked_add(line_total(q, c)?))
 }
 
-/// Approved at once on submit when the total is strictly under the limit; a
-/// limit of 0 turns auto-approval off.
-pub fn auto_approves(total_cents: i64, limit_cents: i64) -> bool {
+/// Strictly under the limit; a limit of 0 turns auto-approval off.
+fn auto_approves(total_cents: i64, limit_cents: i64) -> bool {
     limit_cents > 0 && total_cents < limit_cents
+}
+
+/// What a submission leads to, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnSubmit {
+    /// Approved at once: its total is under `limit_cents`.
+    AutoApproved { limit_cents: i64 },
+    /// Waits for `approvals` approvers; `why` says why in words.
+    Waits { approvals: i64, why: String },
+}
+
+/// The one auto-approval decision: a PO of `total_cents` with
+/// `price_overrides` lines priced off the catalog is approved at once when
+/// it is under the auto-approve limit, needs one approval and overrides no
+/// price; otherwise it waits, and the reason names the first rule it met.
+pub fn on_submit(total_cents: i64, price_overrides: i64, auto_limit_cents: i64, second_limit_cents: i64) -> OnSubmit {
+    let approvals = approvals_required(total_cents, second_limit_cents);
+    if price_overrides == 0 && approvals == 1 && auto_approves(total_cents, auto_limit_cents) {
+        return OnSubmit::AutoApproved { limit_cents: auto_limit_cents };
+    }
+    let dollars = |c: i64| format!("${}", crate::money::format_cents(c));
+    let why = if price_overrides > 0 {
+        "a price differs from the catalog, so an approver decides".to_string()
+    } else if approvals > 1 {
+        format!("{} is above the {} second approval limit", dollars(total_cents), dollars(second_limit_cents))
+    } else if auto_limit_cents == 0 {
+        "auto-approval is off".to_string()
+    } else {
+        format!("{} is not under the {} limit", dollars(total_cents), dollars(auto_limit_cents))
+    };
+    OnSubmit::Waits { approvals, why }
 }
 
 /// Approvals a PO of `total_cents` needs: two strictly above the second
@@ -322,6 +352,22 @@ mod tests {
         assert_eq!(approvals_required(500_001, 500_000), 2);
         assert_eq!(approvals_required(500_000, 500_000), 1);
         assert_eq!(approvals_required(10_000_000, 0), 1);
+    }
+
+    #[test]
+    fn a_submission_is_decided_once_with_its_reason() {
+        assert_eq!(on_submit(100, 0, 50_000, 0), OnSubmit::AutoApproved { limit_cents: 50_000 });
+        let waits = |total, overrides, limit, second| match on_submit(total, overrides, limit, second) {
+            OnSubmit::Waits { approvals, why } => (approvals, why),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(waits(100, 1, 50_000, 0), (1, "a price differs from the catalog, so an approver decides".into()));
+        assert_eq!(
+            waits(600_000, 0, 1_000_000, 500_000),
+            (2, "$6,000.00 is above the $5,000.00 second approval limit".into())
+        );
+        assert_eq!(waits(100, 0, 0, 0), (1, "auto-approval is off".into()));
+        assert_eq!(waits(50_000, 0, 50_000, 0), (1, "$500.00 is not under the $500.00 limit".into()));
     }
 
     fn facts(status: PoStatus, anything_received: bool, procurement: Option<&str>) -> PoFacts {

@@ -17,7 +17,9 @@ const FIELD: &str = "signature_png";
 /// Decodes `data:image/png;base64,...` or plain base64 and checks the PNG,
 /// off the async runtime (the pixels are decoded to look for ink).
 pub async fn decode_off_runtime(input: String) -> Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || decode(&input)).await.map_err(|_| Error::internal())?
+    tokio::task::spawn_blocking(move || decode(&input))
+        .await
+        .map_err(|e| Error::internal_from("decoding a signature", e))?
 }
 
 /// Decodes `data:image/png;base64,...` or plain base64 and checks the PNG.

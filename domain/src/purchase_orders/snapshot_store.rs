@@ -87,7 +87,7 @@ impl Store {
     /// Stores `snapshot` as what PO `po_id` orders.
     pub(crate) async fn keep_snapshot(tx: &mut Tx, po_id: i64, snapshot: &Snapshot) -> Result<()> {
         sqlx::query("UPDATE purchase_orders SET snapshot = $1 WHERE id = $2")
-            .bind(serde_json::to_string(snapshot).map_err(|_| Error::internal())?)
+            .bind(serde_json::to_string(snapshot).map_err(|e| Error::internal_from("writing a PO snapshot", e))?)
             .bind(po_id)
             .execute(&mut **tx)
             .await?;

@@ -6,9 +6,10 @@ use super::input::{dollars, Checked};
 use super::policy;
 use super::rows::status_of;
 use super::rules::{self, Action, PoFacts};
+use super::writes::{change, transition, Sets, Value};
 use super::*;
 use crate::notifications::Event;
-use crate::store::{to_bool, Tx};
+use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result, Store};
 use chrono::Datelike;
@@ -20,12 +21,6 @@ pub(super) struct Locked {
     pub(super) version: i64,
     pub(super) facts: PoFacts,
 }
-
-/// Clears an approval (and its first half) and the snapshot: the PO needs
-/// a new approval of what it orders.
-pub(crate) const WITHDRAW_APPROVAL: &str =
-    "approval_kind = NULL, approved_by = NULL, approved_at = NULL, approval_limit_cents = NULL, signature_id = NULL, self_approved = 0,
-    first_approved_by = NULL, first_approved_at = NULL, first_signature_id = NULL";
 
 pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
     timeline_event(tx, po_id, actor, "System", kind, message, data).await
@@ -110,9 +105,10 @@ impl Store {
         let number = rules::format_number(year, seq);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO purchase_orders (number, status, version, vendor_id, company_id, ticket_id, project_id, currency, notes, total_cents, search_text, created_by, created_at, updated_at)
-             VALUES ($1, 'draft', 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
         )
         .bind(&number)
+        .bind(PoStatus::Draft.as_str())
         .bind(vendor.id)
         .bind(target.company_id)
         .bind(target.ticket.as_ref().map(|t| t.0))
@@ -141,11 +137,12 @@ impl Store {
             json!({"total_cents": total, "price_overrides": checked.overrides()}),
         )
         .await?;
-        if submit {
-            self.submit_locked(&mut tx, actor, id, total).await?;
-        }
+        let approved = match submit {
+            true => self.submit_locked(&mut tx, actor, id, total).await?,
+            false => None,
+        };
         tx.commit().await?;
-        self.get_po(id).await
+        self.after_change(id, approved).await
     }
 
     /// Replaces a draft or rejected PO's content; `version` must match (409
@@ -161,26 +158,21 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-        let withdraw = if withdrawn {
-            format!(", status = 'draft', snapshot = NULL, {WITHDRAW_APPROVAL}")
+        let mut sets = Sets::new()
+            .set("vendor_id", checked.vendor.id)
+            .set("company_id", checked.target.company_id)
+            .set("ticket_id", checked.target.ticket.as_ref().map(|t| t.0))
+            .set("project_id", checked.target.project.as_ref().map(|p| p.0))
+            .set("notes", checked.notes.as_str())
+            .set("total_cents", total)
+            .set("search_text", Self::search_text(&number, &checked.vendor.name, &checked.target, &checked.lines));
+        let now = clock::now();
+        if withdrawn {
+            sets = sets.withdraw_approval().set("snapshot", Value::Null);
+            transition(&mut tx, id, PoStatus::Draft, sets, &now).await?;
         } else {
-            String::new()
-        };
-        sqlx::query(&format!(
-            "UPDATE purchase_orders SET vendor_id = $1, company_id = $2, ticket_id = $3, project_id = $4, notes = $5, total_cents = $6, search_text = $7,
-                version = version + 1, updated_at = $8{withdraw} WHERE id = $9"
-        ))
-        .bind(checked.vendor.id)
-        .bind(checked.target.company_id)
-        .bind(checked.target.ticket.as_ref().map(|t| t.0))
-        .bind(checked.target.project.as_ref().map(|p| p.0))
-        .bind(&checked.notes)
-        .bind(total)
-        .bind(Self::search_text(&number, &checked.vendor.name, &checked.target, &checked.lines))
-        .bind(clock::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+            change(&mut tx, id, sets, &now).await?;
+        }
         sqlx::query("DELETE FROM po_lines WHERE po_id = $1").bind(id).execute(&mut *tx).await?;
         Self::insert_lines(&mut tx, id, &checked.lines, &checked.catalog_cents).await?;
         let (kind, what) = if withdrawn {
@@ -200,11 +192,12 @@ impl Store {
             json!({"total_cents": total, "price_overrides": checked.overrides()}),
         )
         .await?;
-        if submit {
-            self.submit_locked(&mut tx, actor, id, total).await?;
-        }
+        let approved = match submit {
+            true => self.submit_locked(&mut tx, actor, id, total).await?,
+            false => None,
+        };
         tx.commit().await?;
-        self.get_po(id).await
+        self.after_change(id, approved).await
     }
 
     /// Begins a change of PO `id` by `actor`: takes the lock and asks the
@@ -213,11 +206,8 @@ impl Store {
     pub(super) async fn begin_change(&self, actor: &User, id: i64, action: Action) -> Result<(Tx, Locked)> {
         let mut tx = self.begin_write().await?;
         let locked = self.lock(&mut tx, id).await?;
-        let allow: i64 = sqlx::query_scalar("SELECT allow_self_approval FROM settings WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
         let rules = policy::Rules {
-            allow_self_approval: to_bool(allow),
+            allow_self_approval: Self::approval_rules(&mut tx).await?.allow_self_approval,
         };
         policy::check(actor, &locked.facts, rules, action)?;
         Ok((tx, locked))
@@ -278,13 +268,11 @@ impl Store {
         let reason = rules::reason("reason", reason, false)?;
         let (mut tx, _) = self.begin_change(actor, id, Action::Cancel).await?;
         let now = clock::now();
-        sqlx::query("UPDATE purchase_orders SET status = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3, version = version + 1, updated_at = $2 WHERE id = $4")
-            .bind(actor.id)
-            .bind(&now)
-            .bind(&reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let sets = Sets::new()
+            .set("cancelled_by", actor.id)
+            .set("cancelled_at", now.as_str())
+            .set("cancel_reason", reason.clone());
+        transition(&mut tx, id, PoStatus::Cancelled, sets, &now).await?;
         let message = match &reason {
             Some(r) => format!("Cancelled: {r}"),
             None => "Cancelled".to_string(),
@@ -355,12 +343,7 @@ impl Store {
             .await?;
         }
         let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
-        sqlx::query("UPDATE purchase_orders SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-            .bind(status.as_str())
-            .bind(&now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        transition(&mut tx, id, status, Sets::new(), &now).await?;
         let summary = receipt.iter().map(|r| r.quantity).sum::<i64>();
         let message = format!(
             "Received {summary} item{} ({})",

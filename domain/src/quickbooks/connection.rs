@@ -129,22 +129,20 @@ impl Qbo {
             sealed,
             "The stored QuickBooks connection cannot be decrypted with the configured key; connect QuickBooks again in Settings.",
         )?;
-        serde_json::from_slice(&plain).map_err(|_| Error::internal())
+        serde_json::from_slice(&plain).map_err(|e| Error::internal_from("reading the stored QuickBooks connection", e))
     }
 
     async fn save(&self, conn: &mut crate::store::Tx, stored: &Stored) -> Result<()> {
-        let plain = serde_json::to_vec(stored).map_err(|_| Error::internal())?;
+        let plain = serde_json::to_vec(stored).map_err(|e| Error::internal_from("writing the QuickBooks connection", e))?;
         put_sealed(&mut **conn, &self.key, QBO, &plain).await
     }
 
     pub async fn mapping(&self) -> Result<QboMapping> {
-        let r = sqlx::query("SELECT qbo_ap_account_id, qbo_expense_account_id, qbo_tax_code_id FROM settings WHERE id = 1")
-            .fetch_one(self.store.pool())
-            .await?;
+        let s = self.store.qbo_settings().await?;
         Ok(QboMapping {
-            ap_account_id: r.try_get("qbo_ap_account_id")?,
-            expense_account_id: r.try_get("qbo_expense_account_id")?,
-            tax_code_id: r.try_get("qbo_tax_code_id")?,
+            ap_account_id: s.ap_account_id,
+            expense_account_id: s.expense_account_id,
+            tax_code_id: s.tax_code_id,
         })
     }
 
@@ -153,44 +151,28 @@ impl Qbo {
         let ap = crate::validate::optional_text("ap_account_id", m.ap_account_id.as_deref(), 50)?;
         let expense = crate::validate::optional_text("expense_account_id", m.expense_account_id.as_deref(), 50)?;
         let tax = crate::validate::optional_text("tax_code_id", m.tax_code_id.as_deref(), 50)?;
-        self.store
-            .execute_write(
-                sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2, qbo_tax_code_id = $3 WHERE id = 1")
-                    .bind(ap)
-                    .bind(expense)
-                    .bind(tax),
-            )
-            .await?;
+        self.store.set_qbo_accounts(ap, expense, tax).await?;
         self.mapping().await
     }
 
     /// The connected company's setup, as last read.
     pub async fn company(&self) -> Result<Option<QboCompany>> {
-        let r = sqlx::query("SELECT qbo_country, qbo_home_currency, qbo_multicurrency, qbo_company_read_at FROM settings WHERE id = 1")
-            .fetch_one(self.store.pool())
-            .await?;
-        let Some(read_at) = r.try_get::<Option<String>, _>("qbo_company_read_at")? else {
+        let s = self.store.qbo_settings().await?;
+        let Some(read_at) = s.company_read_at else {
             return Ok(None);
         };
         Ok(Some(QboCompany {
-            country: r.try_get::<Option<String>, _>("qbo_country")?.unwrap_or_default(),
-            home_currency: r.try_get::<Option<String>, _>("qbo_home_currency")?.unwrap_or_default(),
-            multicurrency: r.try_get::<Option<i64>, _>("qbo_multicurrency")?.unwrap_or(0) != 0,
+            country: s.country.unwrap_or_default(),
+            home_currency: s.home_currency.unwrap_or_default(),
+            multicurrency: s.multicurrency.unwrap_or(false),
             read_at,
         }))
     }
 
     pub(crate) async fn save_company(&self, c: Option<&QboCompany>) -> Result<()> {
         self.store
-            .execute_write(
-                sqlx::query("UPDATE settings SET qbo_country = $1, qbo_home_currency = $2, qbo_multicurrency = $3, qbo_company_read_at = $4 WHERE id = 1")
-                    .bind(c.map(|c| c.country.clone()))
-                    .bind(c.map(|c| c.home_currency.clone()))
-                    .bind(c.map(|c| i64::from(c.multicurrency)))
-                    .bind(c.map(|c| c.read_at.clone())),
-            )
-            .await?;
-        Ok(())
+            .set_qbo_company(c.map(|c| (c.country.as_str(), c.home_currency.as_str(), c.multicurrency, c.read_at.as_str())))
+            .await
     }
 
     /// Reads the company's `CompanyInfo` and `Preferences` with `access`.
@@ -384,7 +366,7 @@ impl Qbo {
             renewed
         })
         .await
-        .map_err(|_| AccessError::Store(Error::internal()))?
+        .map_err(|e| AccessError::Store(Error::internal_from("refreshing the QuickBooks token", e)))?
     }
 
     /// The refresh itself, by the lease's holder: reads the connection again

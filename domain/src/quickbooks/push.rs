@@ -15,10 +15,12 @@
 use super::client::{QboError, DUPLICATE_DOC_NUMBER};
 use super::connection::{AccessError, Qbo};
 use super::{purchase_order_body, PushInput, PushLine, QboCompany};
+use crate::purchase_orders::writes::qbo as qbo_columns;
 use crate::purchase_orders::EventKind;
-use crate::purchase_orders::{timeline_event, PurchaseOrder};
+use crate::purchase_orders::{timeline_event, Approved, PurchaseOrder};
+use crate::store::follow::{Follows, Step};
 use crate::users::User;
-use crate::{clock, Error, ErrorCode, Result};
+use crate::{clock, Error, ErrorCode, Result, Store};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -134,20 +136,11 @@ impl Qbo {
         }
     }
 
-    /// Pushes a PO just approved when the admin turned auto-push on and
-    /// QuickBooks is connected. Failures are on the PO (and retried).
-    pub async fn auto_push(&self, po: PurchaseOrder) -> PurchaseOrder {
-        let on = self.store.settings().await.map(|s| s.qbo_auto_push).unwrap_or(false);
-        if !on || !super::pushable(po.status) || po.qbo.as_ref().is_some_and(|q| q.id.is_some()) {
-            return po;
-        }
-        match self.push(Pusher::System("QuickBooks auto-push"), po.id).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(po = po.id, "auto-push to QuickBooks failed: {}", e.message);
-                self.store.get_po(po.id).await.unwrap_or(po)
-            }
-        }
+    /// Pushes each PO as it is approved, when the admin turned auto-push
+    /// on: the same path for every approval (a page, a script, the demo).
+    /// The server calls this once QuickBooks is configured.
+    pub fn push_on_approval(&self) {
+        self.store.follow(AutoPush(self.clone()));
     }
 
     /// Retries pushes whose transient failure is due; returns how many ran.
@@ -162,15 +155,7 @@ impl Qbo {
         let mut ran = 0;
         for (id, at) in due {
             // Claimed by whoever clears the retry time first (several instances).
-            let claimed = self
-                .store
-                .execute_write(
-                    sqlx::query("UPDATE purchase_orders SET qbo_retry_at = NULL WHERE id = $1 AND qbo_retry_at = $2")
-                        .bind(id)
-                        .bind(&at),
-                )
-                .await?;
-            if claimed.rows_affected() == 1 {
+            if qbo_columns::claim_retry(&self.store, id, &at).await? {
                 ran += 1;
                 let _ = self.push(Pusher::System("QuickBooks retry"), id).await;
             }
@@ -209,12 +194,7 @@ impl Qbo {
                 1,
             ),
         };
-        sqlx::query("UPDATE purchase_orders SET qbo_request_id = $1, qbo_attempts = $2, qbo_retry_at = NULL WHERE id = $3")
-            .bind(&rid)
-            .bind(attempt)
-            .bind(po_id)
-            .execute(&mut *tx)
-            .await?;
+        qbo_columns::record_attempt(&mut tx, po_id, &rid, attempt).await?;
         tx.commit().await?;
         Ok(Some((rid, attempt)))
     }
@@ -259,16 +239,8 @@ impl Qbo {
 
     async fn pushed(&self, by: Pusher<'_>, po: &PurchaseOrder, created: &Value, request_id: &str, adopted: bool) -> Result<PurchaseOrder> {
         let qbo_id = created["Id"].as_str().unwrap_or_default().to_string();
-        let now = clock::now();
         let mut tx = self.store.begin_write().await?;
-        let done =
-            sqlx::query("UPDATE purchase_orders SET qbo_id = $1, qbo_pushed_at = $2, qbo_error = NULL, qbo_retry_at = NULL WHERE id = $3 AND qbo_id IS NULL")
-                .bind(&qbo_id)
-                .bind(&now)
-                .bind(po.id)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 1 {
+        if qbo_columns::record_pushed(&mut tx, po.id, &qbo_id).await? {
             let message = if adopted {
                 format!("In QuickBooks as purchase order {qbo_id} (found there from an earlier attempt; not sent again)")
             } else {
@@ -312,17 +284,7 @@ impl Qbo {
         let attempts: i64 = r.try_get("qbo_attempts")?;
         let retry_at = (next == Next::RetryLater && attempts < MAX_AUTO_ATTEMPTS).then(|| clock::from_now(chrono::Duration::minutes(minutes_for(attempts))));
         let rotate = next == Next::NewRequest;
-        sqlx::query(
-            "UPDATE purchase_orders SET qbo_error = $1, qbo_retry_at = $2,
-                qbo_request_id = CASE WHEN $3 = 1 THEN NULL ELSE qbo_request_id END,
-                qbo_attempts = CASE WHEN $3 = 1 THEN 0 ELSE qbo_attempts END WHERE id = $4",
-        )
-        .bind(message)
-        .bind(&retry_at)
-        .bind(i64::from(rotate))
-        .bind(po.id)
-        .execute(&mut *tx)
-        .await?;
+        qbo_columns::record_failure(&mut tx, po.id, message, retry_at.as_deref(), rotate).await?;
         let mut text = format!("Push to QuickBooks failed: {message}");
         if let Some(at) = &retry_at {
             text.push_str(&format!(" Retrying by itself at {} UTC.", &at[11..16]));
@@ -334,6 +296,24 @@ impl Qbo {
         Err(match err.code {
             ErrorCode::Validation | ErrorCode::Upstream => err,
             _ => Error::new(ErrorCode::Upstream, message),
+        })
+    }
+}
+
+/// QuickBooks' auto-push, after an approval commits. A failure is on the PO
+/// (and retried); the approval stands.
+struct AutoPush(Qbo);
+
+impl Follows<Approved> for AutoPush {
+    fn after<'a>(&'a self, store: &'a Store, approved: &'a Approved) -> Step<'a> {
+        Box::pin(async move {
+            if !store.settings().await?.qbo_auto_push {
+                return Ok(());
+            }
+            if let Err(e) = self.0.push(Pusher::System("QuickBooks auto-push"), approved.po_id).await {
+                tracing::warn!(po = approved.po_id, "auto-push to QuickBooks failed: {}", e.message);
+            }
+            Ok(())
         })
     }
 }

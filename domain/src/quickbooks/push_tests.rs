@@ -6,6 +6,7 @@ use super::push::Pusher;
 use super::{Environment, Qbo, QboMapping};
 use crate::crypto::EncryptionKey;
 use crate::fixtures::quickbooks::{app, approved_po, kinds, query_param, world, world_with};
+use crate::purchase_orders::writes::{stage, Sets};
 use crate::purchase_orders::{LineInput, PoInput};
 use crate::settings::SettingsUpdate;
 use crate::ErrorCode;
@@ -128,12 +129,8 @@ async fn throttling_is_waited_out_or_retried_later(b: &'static str) {
     let e = w.qbo.push(Pusher::User(&w.admin), po.id).await.unwrap_err();
     assert!(e.message.contains("throttling"), "{b}: {}", e.message);
     assert_eq!(w.qbo.retry_due().await.unwrap(), 0, "{b}: not due yet");
-    sqlx::query("UPDATE purchase_orders SET qbo_retry_at = $1 WHERE id = $2")
-        .bind(crate::clock::from_now(-chrono::Duration::seconds(1)))
-        .bind(po.id)
-        .execute(w.s.pool())
-        .await
-        .unwrap();
+    let due = crate::clock::from_now(-chrono::Duration::seconds(1));
+    stage(&w.s, Some(po.id), Sets::new().set("qbo_retry_at", due)).await;
     assert_eq!(w.qbo.retry_due().await.unwrap(), 1);
     let po = w.s.get_po(po.id).await.unwrap();
     assert!(po.qbo.unwrap().id.is_some(), "{b}: the worker's retry pushed it");
@@ -323,8 +320,8 @@ async fn duplicate_numbers_are_adopted_only_when_ours(b: &'static str) {
 crate::both_backends!(auto_push_on_approval_and_disconnect);
 async fn auto_push_on_approval_and_disconnect(b: &'static str) {
     let w = world(b).await;
-    let po = approved_po(&w).await;
-    let untouched = w.qbo.auto_push(po.clone()).await;
+    w.qbo.push_on_approval();
+    let untouched = approved_po(&w).await;
     assert!(untouched.qbo.is_none(), "{b}: auto-push is off by default");
     w.s.update_settings(&SettingsUpdate {
         qbo_auto_push: Some(true),
@@ -332,7 +329,8 @@ async fn auto_push_on_approval_and_disconnect(b: &'static str) {
     })
     .await
     .unwrap();
-    let pushed = w.qbo.auto_push(po).await;
+    // The approval itself pushes: the same path as the page's and a script's.
+    let pushed = approved_po(&w).await;
     assert!(pushed.qbo.unwrap().id.is_some(), "{b}");
     let tl = w.s.po_timeline(pushed.id).await.unwrap();
     assert_eq!(tl.last().unwrap().actor.name, "QuickBooks auto-push");

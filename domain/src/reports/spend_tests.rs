@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::fixtures::purchase_orders::{fixture, input};
+use crate::purchase_orders::writes::{stage, Sets};
 use crate::purchase_orders::{PoFilter, PoStatus, ReceiptLine};
 use crate::Store;
 
@@ -111,12 +112,7 @@ async fn spend_totals_equal_the_pos_they_cover(b: &'static str) {
     assert_eq!(r.total_cents, 80_000);
     // An approval moved to an earlier month moves its spend there.
     let last = add_months(&m, -1);
-    sqlx::query("UPDATE purchase_orders SET approved_at = $1 WHERE id = $2")
-        .bind(format!("{last}-15T10:00:00.000000Z"))
-        .bind(big.id)
-        .execute(f.s.pool())
-        .await
-        .unwrap();
+    stage(&f.s, Some(big.id), Sets::new().set("approved_at", format!("{last}-15T10:00:00.000000Z"))).await;
     let r = report(&f.s, "month", None, None).await;
     let before = r.rows.iter().find(|x| x.month.as_deref() == Some(last.as_str())).unwrap();
     assert_eq!(before.committed_cents, 80_000);

@@ -1,5 +1,5 @@
 use super::{Settings, SettingsUpdate};
-use crate::store::to_bool;
+use crate::store::{to_bool, Tx};
 use crate::{Result, Store};
 use sqlx::Row;
 
@@ -43,6 +43,87 @@ impl Store {
         .await?;
         self.settings().await
     }
+
+    /// The approval rules inside a change's transaction (they hold for the
+    /// change as it is decided).
+    pub(crate) async fn approval_rules(tx: &mut Tx) -> Result<ApprovalRules> {
+        let r = sqlx::query("SELECT auto_approve_limit_cents, second_approval_limit_cents, allow_self_approval FROM settings WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(ApprovalRules {
+            auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
+            second_approval_limit_cents: r.try_get("second_approval_limit_cents")?,
+            allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
+        })
+    }
+
+    /// Above this total a PO needs two approvals (0: never), in `tx`.
+    pub(crate) async fn second_approval_limit(tx: &mut Tx) -> Result<i64> {
+        Ok(Self::approval_rules(tx).await?.second_approval_limit_cents)
+    }
+
+    /// The QuickBooks columns: accounts mapped and the company's setup.
+    pub(crate) async fn qbo_settings(&self) -> Result<QboSettings> {
+        let r = sqlx::query(
+            "SELECT qbo_ap_account_id, qbo_expense_account_id, qbo_tax_code_id, qbo_country, qbo_home_currency, qbo_multicurrency, qbo_company_read_at
+             FROM settings WHERE id = 1",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok(QboSettings {
+            ap_account_id: r.try_get("qbo_ap_account_id")?,
+            expense_account_id: r.try_get("qbo_expense_account_id")?,
+            tax_code_id: r.try_get("qbo_tax_code_id")?,
+            country: r.try_get("qbo_country")?,
+            home_currency: r.try_get("qbo_home_currency")?,
+            multicurrency: r.try_get::<Option<i64>, _>("qbo_multicurrency")?.map(to_bool),
+            company_read_at: r.try_get("qbo_company_read_at")?,
+        })
+    }
+
+    /// Sets the accounts QuickBooks' POs are booked to (`None` clears one).
+    pub(crate) async fn set_qbo_accounts(&self, ap: Option<String>, expense: Option<String>, tax_code: Option<String>) -> Result<()> {
+        self.execute_write(
+            sqlx::query("UPDATE settings SET qbo_ap_account_id = $1, qbo_expense_account_id = $2, qbo_tax_code_id = $3 WHERE id = 1")
+                .bind(ap)
+                .bind(expense)
+                .bind(tax_code),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps the connected company's setup as read at `read_at` (all `None`
+    /// forgets it).
+    pub(crate) async fn set_qbo_company(&self, company: Option<(&str, &str, bool, &str)>) -> Result<()> {
+        self.execute_write(
+            sqlx::query("UPDATE settings SET qbo_country = $1, qbo_home_currency = $2, qbo_multicurrency = $3, qbo_company_read_at = $4 WHERE id = 1")
+                .bind(company.map(|c| c.0.to_string()))
+                .bind(company.map(|c| c.1.to_string()))
+                .bind(company.map(|c| i64::from(c.2)))
+                .bind(company.map(|c| c.3.to_string())),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// What a PO change decides by: see [`Settings`].
+pub(crate) struct ApprovalRules {
+    pub auto_approve_limit_cents: i64,
+    pub second_approval_limit_cents: i64,
+    pub allow_self_approval: bool,
+}
+
+/// The QuickBooks columns of the settings row, as stored.
+pub(crate) struct QboSettings {
+    pub ap_account_id: Option<String>,
+    pub expense_account_id: Option<String>,
+    pub tax_code_id: Option<String>,
+    pub country: Option<String>,
+    pub home_currency: Option<String>,
+    pub multicurrency: Option<bool>,
+    pub company_read_at: Option<String>,
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 //! which both databases accept; the few statements that differ by nature ask
 //! [`Store::backend`].
 
+pub mod follow;
 pub(crate) mod integrations;
 pub mod leases;
 #[cfg(test)]
 mod schema_tests;
-pub(crate) mod search;
 
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
 use sqlx::query::Query;
@@ -205,6 +205,16 @@ impl Store {
                 })?))
             }
             None => Ok(None),
+        }
+    }
+
+    /// The FTS5 query of a text search on SQLite, whose trigram index
+    /// (`po_search`) finds the candidates ([`fts_trigrams`]); `None` on
+    /// PostgreSQL, whose pg_trgm index serves the `LIKE` itself.
+    pub(crate) fn trigram_match(&self, q: &str) -> Option<String> {
+        match self.backend {
+            Backend::Sqlite => fts_trigrams(q),
+            Backend::Postgres => None,
         }
     }
 

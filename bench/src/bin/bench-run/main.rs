@@ -375,7 +375,7 @@ async fn scaling(args: &Args, backend: &str, sz: &Sizes, pos: i64) -> anyhow::Re
 
 /// The plans of the queries behind get and list (as `domain` writes them).
 async fn plans(url: &str, pos: i64) -> anyhow::Result<String> {
-    let store = domain::Store::connect(url, 1).await?;
+    let store = domain::Store::open(url, 1).await?;
     let sqlite = store.backend() == domain::store::Backend::Sqlite;
     let id = pos / 2;
     let number: String = sqlx::query_scalar(&format!("SELECT number FROM purchase_orders WHERE id = {id}"))

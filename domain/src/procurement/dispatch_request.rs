@@ -1,6 +1,7 @@
-//! What people do with dispatches: request one, check it with the
-//! distributor, read it, list the queue (retry and abandon: `remediation.rs`). The worker that carries a
-//! dispatch out is in `engine.rs`.
+//! Asking for a dispatch: what would be sent, a check with the
+//! distributor, and the request itself (retry and abandon:
+//! `remediation.rs`; reading dispatches: `dispatch_queries.rs`). The worker
+//! that carries a dispatch out is in `engine.rs`.
 
 use super::engine::{event, set_status};
 use super::*;
@@ -54,7 +55,7 @@ impl Store {
             .await?;
         if let Some(r) = dispatched {
             tx.commit().await?;
-            return serde_json::from_str(&r).map_err(|_| Error::internal());
+            return crate::store::from_json(&r, "a dispatch's request");
         }
         let snapshot = approved_snapshot(&mut tx, None, po_id, false).await?;
         tx.commit().await?;
@@ -115,7 +116,7 @@ impl Store {
             tx.commit().await?;
             return self.get_dispatch(po_id).await;
         }
-        let status = PoStatus::parse(&po.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
+        let status = PoStatus::from_stored(&po.try_get::<String, _>("status")?)?;
         if !status.is_committed() {
             return Err(Error::conflict(format!(
                 "Only approved purchase orders are dispatched; this one is {}.",
@@ -123,7 +124,7 @@ impl Store {
             )));
         }
         let distributor: Option<String> = po.try_get("distributor")?;
-        let Some(distributor) = distributor.as_deref().and_then(crate::catalog::Distributor::parse) else {
+        let Some(distributor) = distributor.as_deref().map(crate::catalog::Distributor::from_stored).transpose()? else {
             return Err(Error::conflict(
                 "This purchase order's vendor is not a distributor; there is nothing to dispatch.",
             ));
@@ -145,7 +146,7 @@ impl Store {
         .bind(initial.as_str())
         .bind(distributor.as_str())
         .bind(pax8_company.unwrap_or_else(|| format!("company:{company_id}")))
-        .bind(serde_json::to_string(&request).unwrap_or_default())
+        .bind(serde_json::to_string(&request).map_err(|e| Error::internal_from("writing a dispatch's request", e))?)
         .bind(&now)
         .bind(actor.id)
         .fetch_one(&mut *tx)
@@ -172,110 +173,5 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.get_dispatch(po_id).await
-    }
-
-    pub async fn get_dispatch(&self, po_id: i64) -> Result<Dispatch> {
-        let r = sqlx::query("SELECT id, status, distributor, attempts, order_id, last_error, request, updated_at FROM dispatches WHERE po_id = $1")
-            .bind(po_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::not_found("A dispatch of this purchase order"))?;
-        let id: i64 = r.try_get("id")?;
-        let subs =
-            sqlx::query("SELECT po_line_id, subscription_id, product_id, quantity, status FROM dispatch_subscriptions WHERE dispatch_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?;
-        let rem = sqlx::query(
-            "SELECT id, po_id, status, reason, message, problems, opened_at, resolution, awaiting_approval FROM remediations WHERE dispatch_id = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        let request: String = r.try_get("request")?;
-        Ok(Dispatch {
-            po_id,
-            status: DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?,
-            distributor: r.try_get("distributor")?,
-            attempts: r.try_get("attempts")?,
-            order_id: r.try_get("order_id")?,
-            last_error: r.try_get("last_error")?,
-            request: serde_json::from_str(&request).map_err(|_| Error::internal())?,
-            subscriptions: subs
-                .iter()
-                .map(|s| {
-                    Ok(Subscription {
-                        po_line_id: s.try_get("po_line_id")?,
-                        subscription_id: s.try_get("subscription_id")?,
-                        product_id: s.try_get("product_id")?,
-                        quantity: s.try_get("quantity")?,
-                        status: s.try_get("status")?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            remediation: match rem {
-                Some(m) => {
-                    let problems: String = m.try_get("problems")?;
-                    Some(Remediation {
-                        id: m.try_get("id")?,
-                        po_id: m.try_get("po_id")?,
-                        reason: stored_reason(&m.try_get::<String, _>("reason")?)?,
-                        status: m.try_get("status")?,
-                        message: m.try_get("message")?,
-                        problems: crate::store::from_json(&problems, "remediation problems")?,
-                        opened_at: m.try_get("opened_at")?,
-                        resolution: m.try_get("resolution")?,
-                        awaiting_approval: crate::store::to_bool(m.try_get("awaiting_approval")?),
-                    })
-                }
-                None => None,
-            },
-            updated_at: r.try_get("updated_at")?,
-        })
-    }
-
-    /// The queue: approved POs of distributor vendors, with their dispatch state.
-    pub async fn procurement_queue(&self, state: Option<DispatchStatus>) -> Result<Vec<QueueItem>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.number, c.name AS company, v.name AS vendor, v.distributor, COALESCE(d.status, 'ready') AS status, p.snapshot, c.pax8_company_id,
-                    (SELECT MAX(r.id) FROM remediations r WHERE r.dispatch_id = d.id AND r.status = 'open') AS remediation_id,
-                    COALESCE(d.updated_at, p.updated_at) AS updated_at
-             FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id
-             LEFT JOIN dispatches d ON d.po_id = p.id
-             WHERE v.distributor IS NOT NULL AND p.status IN ('approved', 'partially_received', 'received')
-               AND ($1 = '' OR COALESCE(d.status, 'ready') = $1)
-             ORDER BY p.id DESC LIMIT 500",
-        )
-        .bind(state.map(|s| s.as_str()).unwrap_or(""))
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::new();
-        let mut unsent = Vec::new();
-        for r in rows {
-            let status = DispatchStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-            let snapshot: Option<String> = r.try_get("snapshot")?;
-            if let (Some(j), true) = (
-                snapshot,
-                matches!(status, DispatchStatus::Ready | DispatchStatus::Failed | DispatchStatus::Queued),
-            ) {
-                unsent.push((r.try_get("id")?, from_json::<Snapshot>(&j, "PO snapshot")?, r.try_get("pax8_company_id")?));
-            }
-            out.push(QueueItem {
-                po_id: r.try_get("id")?,
-                po_number: r.try_get("number")?,
-                company: r.try_get("company")?,
-                vendor: r.try_get("vendor")?,
-                distributor: r.try_get("distributor")?,
-                dispatch_status: status,
-                remediation_id: r.try_get("remediation_id")?,
-                updated_at: r.try_get("updated_at")?,
-                catalog_changed: false,
-            });
-        }
-        let changed = self.with_catalog_changes(&unsent).await?;
-        for item in out.iter_mut() {
-            item.catalog_changed = changed.contains(&item.po_id);
-        }
-        Ok(out)
     }
 }

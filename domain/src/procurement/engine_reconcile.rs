@@ -363,16 +363,7 @@ impl Engine {
     }
 
     async fn open_entry(&self, tx: &mut Tx, c: &Claimed, reason: RemediationReason, message: &str, problems: &[Problem]) -> Result<()> {
-        sqlx::query("INSERT INTO remediations (dispatch_id, po_id, status, message, problems, opened_at, reason) VALUES ($1, $2, 'open', $3, $4, $5, $6)")
-            .bind(c.id)
-            .bind(c.po_id)
-            .bind(message)
-            .bind(serde_json::to_string(problems).unwrap_or_else(|_| "[]".into()))
-            .bind(clock::now())
-            .bind(reason.as_str())
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+        super::remediation::open_entry(tx, c.id, c.po_id, reason, message, problems).await
     }
 }
 
