@@ -1,25 +1,43 @@
 use super::{Settings, SettingsUpdate};
 use crate::store::to_bool;
 use crate::{Result, Store};
-use sqlx::Row;
+
+/// The one settings row; booleans are stored as 0/1.
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    auto_approve_limit_cents: i64,
+    require_signature: i64,
+    qbo_auto_push: i64,
+    currency: String,
+    pax8_preflight: i64,
+    allow_self_approval: i64,
+    second_approval_limit_cents: i64,
+    session_idle_hours: i64,
+}
+
+impl SettingsRow {
+    fn into_model(self) -> Settings {
+        Settings {
+            auto_approve_limit_cents: self.auto_approve_limit_cents,
+            require_signature: to_bool(self.require_signature),
+            qbo_auto_push: to_bool(self.qbo_auto_push),
+            currency: self.currency,
+            pax8_preflight: to_bool(self.pax8_preflight),
+            allow_self_approval: to_bool(self.allow_self_approval),
+            second_approval_limit_cents: self.second_approval_limit_cents,
+            session_idle_hours: self.session_idle_hours,
+        }
+    }
+}
 
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
-        let r = sqlx::query(
+        let r = sqlx::query_as::<_, SettingsRow>(
             "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval, second_approval_limit_cents, session_idle_hours FROM settings WHERE id = 1",
         )
         .fetch_one(self.pool())
         .await?;
-        Ok(Settings {
-            auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
-            require_signature: to_bool(r.try_get("require_signature")?),
-            qbo_auto_push: to_bool(r.try_get("qbo_auto_push")?),
-            currency: r.try_get("currency")?,
-            pax8_preflight: to_bool(r.try_get("pax8_preflight")?),
-            allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
-            second_approval_limit_cents: r.try_get("second_approval_limit_cents")?,
-            session_idle_hours: r.try_get("session_idle_hours")?,
-        })
+        Ok(r.into_model())
     }
 
     pub async fn update_settings(&self, upd: &SettingsUpdate) -> Result<Settings> {
