@@ -1,9 +1,9 @@
 //! Contracts and their lines in the store.
 
+use super::rows::{CompanyContractLineRow, ContractLineRow, ContractRow, ContractSummaryRow, LINE_COLS};
 use super::store::*;
 use super::*;
 use crate::{clock, Error, Store};
-use sqlx::Row;
 
 impl Store {
     // ---- contracts ---------------------------------------------------------
@@ -27,7 +27,7 @@ impl Store {
     }
 
     pub async fn list_contracts(&self, company_id: Option<i64>) -> Result<Vec<ContractSummary>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ContractSummaryRow>(
             "SELECT c.id, c.company_id, co.name AS company_name, c.name,
                     (SELECT COUNT(*) FROM contract_lines l WHERE l.contract_id = c.id) AS line_count,
                     (SELECT COUNT(*) FROM contract_lines l WHERE l.contract_id = c.id AND l.status = 'pending') AS pending_lines
@@ -39,48 +39,32 @@ impl Store {
         .bind(LIST_LIMIT)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ContractSummary {
-                    id: r.try_get("id")?,
-                    company_id: r.try_get("company_id")?,
-                    company_name: r.try_get("company_name")?,
-                    name: r.try_get("name")?,
-                    line_count: r.try_get("line_count")?,
-                    pending_lines: r.try_get("pending_lines")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(ContractSummaryRow::into_model).collect())
     }
 
     pub async fn get_contract(&self, id: i64) -> Result<Contract> {
-        let r = sqlx::query("SELECT id, company_id, name FROM contracts WHERE id = $1")
+        let r = sqlx::query_as::<_, ContractRow>("SELECT id, company_id, name FROM contracts WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The contract"))?;
-        let lines = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE contract_id = $1 ORDER BY id"))
+        let lines = sqlx::query_as::<_, ContractLineRow>(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE contract_id = $1 ORDER BY id"))
             .bind(id)
             .fetch_all(self.pool())
             .await?;
-        Ok(Contract {
-            id: r.try_get("id")?,
-            company_id: r.try_get("company_id")?,
-            name: r.try_get("name")?,
-            lines: lines.iter().map(contract_line).collect::<Result<_>>()?,
-        })
+        Ok(r.into_model(lines.into_iter().map(ContractLineRow::into_model).collect::<Result<_>>()?))
     }
 
     pub async fn get_contract_line(&self, id: i64) -> Result<ContractLine> {
-        let r = sqlx::query(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE id = $1"))
+        let r = sqlx::query_as::<_, ContractLineRow>(&format!("SELECT {LINE_COLS} FROM contract_lines WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        contract_line(&r.ok_or_else(|| Error::not_found("The contract line"))?)
+        r.ok_or_else(|| Error::not_found("The contract line"))?.into_model()
     }
 
     pub async fn contract_lines_of_company(&self, company_id: i64) -> Result<Vec<CompanyContractLine>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, CompanyContractLineRow>(
             "SELECT l.id, l.contract_id, c.name AS contract_name, l.description, l.quantity, l.status FROM contract_lines l JOIN contracts c ON c.id = l.contract_id
              WHERE c.company_id = $1 ORDER BY c.id, l.id LIMIT $2",
         )
@@ -88,19 +72,7 @@ impl Store {
         .bind(LIST_LIMIT)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok(CompanyContractLine {
-                    id: r.try_get("id")?,
-                    contract_id: r.try_get("contract_id")?,
-                    contract_name: r.try_get("contract_name")?,
-                    description: r.try_get("description")?,
-                    quantity: r.try_get("quantity")?,
-                    status: ContractLineStatus::parse(&status).ok_or_else(Error::internal)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(CompanyContractLineRow::into_model).collect()
     }
 
     pub async fn add_contract_line(&self, contract_id: i64, input: &ContractLineInput) -> Result<ContractLine> {
@@ -118,7 +90,7 @@ impl Store {
             }
         }
         let _turn = self.write_turn().await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query_as::<_, ContractLineRow>(&format!(
             "INSERT INTO contract_lines (contract_id, product_id, description, quantity, unit_price_cents, status, created_at)
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING {LINE_COLS}"
         ))
@@ -130,6 +102,6 @@ impl Store {
         .bind(clock::now())
         .fetch_one(self.pool())
         .await?;
-        contract_line(&r)
+        r.into_model()
     }
 }

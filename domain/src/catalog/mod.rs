@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "server")]
 mod contracts_store;
 #[cfg(feature = "server")]
+mod rows;
+#[cfg(feature = "server")]
 mod store;
 #[cfg(all(test, feature = "server"))]
 mod store_tests;
@@ -111,18 +113,11 @@ pub enum ContractLineStatus {
     Cancelled,
 }
 
-impl ContractLineStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContractLineStatus::Pending => "pending",
-            ContractLineStatus::Active => "active",
-            ContractLineStatus::Cancelled => "cancelled",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Active, Self::Cancelled].into_iter().find(|v| v.as_str() == s)
-    }
-}
+crate::named_enum!(ContractLineStatus {
+    Pending = "pending";
+    Active = "active";
+    Cancelled = "cancelled";
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractLine {

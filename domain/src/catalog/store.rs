@@ -1,64 +1,12 @@
 //! Reference data in the store.
 
+use super::rows::{CompanyRow, ProjectRow, TicketRow, COMPANY_COLS, PROJECT_COLS, TICKET_COLS};
 use super::Renamed;
 use super::*;
 use crate::store::{is_unique_violation, like_pattern};
 use crate::{clock, Error, Store};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 pub(super) const LIST_LIMIT: i64 = 200;
-
-pub(super) fn company(r: &AnyRow) -> Result<Company> {
-    Ok(Company {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        pax8_company_id: r.try_get("pax8_company_id")?,
-    })
-}
-
-pub(super) fn vendor(r: &AnyRow) -> Result<Vendor> {
-    let d: Option<String> = r.try_get("distributor")?;
-    Ok(Vendor {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        distributor: d.as_deref().and_then(Distributor::parse),
-        qbo_vendor_id: r.try_get("qbo_vendor_id")?,
-    })
-}
-
-pub(super) const PRODUCT_COLS: &str = "id, vendor_id, name, sku, unit_cost_cents, distributor_product_id, billing_term, commitment_term_id, qbo_item_id";
-
-pub(super) fn product(r: &AnyRow) -> Result<Product> {
-    Ok(Product {
-        id: r.try_get("id")?,
-        vendor_id: r.try_get("vendor_id")?,
-        name: r.try_get("name")?,
-        sku: r.try_get("sku")?,
-        unit_cost_cents: r.try_get("unit_cost_cents")?,
-        distributor_product_id: r.try_get("distributor_product_id")?,
-        billing_term: r.try_get("billing_term")?,
-        commitment_term_id: r.try_get("commitment_term_id")?,
-        qbo_item_id: r.try_get("qbo_item_id")?,
-    })
-}
-
-pub(super) const LINE_COLS: &str = "id, contract_id, product_id, description, quantity, unit_price_cents, status, activated_at, subscription_id";
-
-pub(super) fn contract_line(r: &AnyRow) -> Result<ContractLine> {
-    let status: String = r.try_get("status")?;
-    Ok(ContractLine {
-        id: r.try_get("id")?,
-        contract_id: r.try_get("contract_id")?,
-        product_id: r.try_get("product_id")?,
-        description: r.try_get("description")?,
-        quantity: r.try_get("quantity")?,
-        unit_price_cents: r.try_get("unit_price_cents")?,
-        status: ContractLineStatus::parse(&status).ok_or_else(Error::internal)?,
-        activated_at: r.try_get("activated_at")?,
-        subscription_id: r.try_get("subscription_id")?,
-    })
-}
 
 /// `""` (a blank optional field in an update) becomes NULL.
 pub(super) fn blank_to_null(v: Option<String>) -> Option<Option<String>> {
@@ -80,35 +28,38 @@ impl Store {
 
     pub async fn list_companies(&self, q: Option<&str>) -> Result<Vec<Company>> {
         crate::validate::search_query(q)?;
-        let rows =
-            sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\') ORDER BY lower(name), id LIMIT $3")
-                .bind(q.unwrap_or("").trim())
-                .bind(like_pattern(q.unwrap_or("")))
-                .bind(LIST_LIMIT)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter().map(company).collect()
+        let rows = sqlx::query_as::<_, CompanyRow>(&format!(
+            "SELECT {COMPANY_COLS} FROM companies WHERE ($1 = '' OR lower(name) LIKE $2 ESCAPE '\\') ORDER BY lower(name), id LIMIT $3"
+        ))
+        .bind(q.unwrap_or("").trim())
+        .bind(like_pattern(q.unwrap_or("")))
+        .bind(LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(CompanyRow::into_model).collect())
     }
 
     pub async fn get_company(&self, id: i64) -> Result<Company> {
-        let r = sqlx::query("SELECT id, name, pax8_company_id FROM companies WHERE id = $1")
+        let r = sqlx::query_as::<_, CompanyRow>(&format!("SELECT {COMPANY_COLS} FROM companies WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        company(&r.ok_or_else(|| Error::not_found("The company"))?)
+        Ok(r.ok_or_else(|| Error::not_found("The company"))?.into_model())
     }
 
     pub async fn create_company(&self, input: &CompanyInput) -> Result<Company> {
         let i = input.validated(false)?;
         let _turn = self.write_turn().await?;
-        let r = sqlx::query("INSERT INTO companies (name, pax8_company_id, created_at) VALUES ($1, $2, $3) RETURNING id, name, pax8_company_id")
-            .bind(i.name)
-            .bind(i.pax8_company_id.filter(|s| !s.is_empty()))
-            .bind(clock::now())
-            .fetch_one(self.pool())
-            .await
-            .map_err(duplicate("name", "A company with this name"))?;
-        company(&r)
+        let r = sqlx::query_as::<_, CompanyRow>(&format!(
+            "INSERT INTO companies (name, pax8_company_id, created_at) VALUES ($1, $2, $3) RETURNING {COMPANY_COLS}"
+        ))
+        .bind(i.name)
+        .bind(i.pax8_company_id.filter(|s| !s.is_empty()))
+        .bind(clock::now())
+        .fetch_one(self.pool())
+        .await
+        .map_err(duplicate("name", "A company with this name"))?;
+        Ok(r.into_model())
     }
 
     pub async fn update_company(&self, id: i64, input: &CompanyInput) -> Result<Company> {
@@ -116,9 +67,9 @@ impl Store {
         let pax8 = blank_to_null(i.pax8_company_id);
         let renamed = i.name.is_some();
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
-            "UPDATE companies SET name = COALESCE($1, name), pax8_company_id = CASE WHEN $2 = 1 THEN $3 ELSE pax8_company_id END WHERE id = $4 RETURNING id, name, pax8_company_id",
-        )
+        let r = sqlx::query_as::<_, CompanyRow>(&format!(
+            "UPDATE companies SET name = COALESCE($1, name), pax8_company_id = CASE WHEN $2 = 1 THEN $3 ELSE pax8_company_id END WHERE id = $4 RETURNING {COMPANY_COLS}"
+        ))
         .bind(i.name)
         .bind(i64::from(pax8.is_some()))
         .bind(pax8.flatten())
@@ -126,7 +77,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(duplicate("name", "A company with this name"))?;
-        let c = company(&r.ok_or_else(|| Error::not_found("The company"))?)?;
+        let c = r.ok_or_else(|| Error::not_found("The company"))?.into_model();
         if renamed {
             self.raise_within(&mut tx, &Renamed::Company(id)).await?;
         }
@@ -138,36 +89,26 @@ impl Store {
 
     pub async fn list_tickets(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Ticket>> {
         crate::validate::search_query(q)?;
-        let rows = sqlx::query("SELECT id, company_id, title FROM tickets WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(title) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
-            .bind(i64::from(company_id.is_some()))
-            .bind(company_id.unwrap_or(0))
-            .bind(q.unwrap_or("").trim())
-            .bind(like_pattern(q.unwrap_or("")))
-            .bind(LIST_LIMIT)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Ticket {
-                    id: r.try_get("id")?,
-                    company_id: r.try_get("company_id")?,
-                    title: r.try_get("title")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, TicketRow>(&format!(
+            "SELECT {TICKET_COLS} FROM tickets WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(title) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5"
+        ))
+        .bind(i64::from(company_id.is_some()))
+        .bind(company_id.unwrap_or(0))
+        .bind(q.unwrap_or("").trim())
+        .bind(like_pattern(q.unwrap_or("")))
+        .bind(LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(TicketRow::into_model).collect())
     }
 
     pub async fn get_ticket(&self, id: i64) -> Result<Ticket> {
-        let r = sqlx::query("SELECT id, company_id, title FROM tickets WHERE id = $1")
+        let r = sqlx::query_as::<_, TicketRow>(&format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The ticket"))?;
-        Ok(Ticket {
-            id: r.try_get("id")?,
-            company_id: r.try_get("company_id")?,
-            title: r.try_get("title")?,
-        })
+        Ok(r.into_model())
     }
 
     pub async fn create_ticket(&self, company_id: i64, title: &str) -> Result<Ticket> {
@@ -185,36 +126,26 @@ impl Store {
 
     pub async fn list_projects(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Project>> {
         crate::validate::search_query(q)?;
-        let rows = sqlx::query("SELECT id, company_id, name FROM projects WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5")
-            .bind(i64::from(company_id.is_some()))
-            .bind(company_id.unwrap_or(0))
-            .bind(q.unwrap_or("").trim())
-            .bind(like_pattern(q.unwrap_or("")))
-            .bind(LIST_LIMIT)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Project {
-                    id: r.try_get("id")?,
-                    company_id: r.try_get("company_id")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query_as::<_, ProjectRow>(&format!(
+            "SELECT {PROJECT_COLS} FROM projects WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5"
+        ))
+        .bind(i64::from(company_id.is_some()))
+        .bind(company_id.unwrap_or(0))
+        .bind(q.unwrap_or("").trim())
+        .bind(like_pattern(q.unwrap_or("")))
+        .bind(LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(ProjectRow::into_model).collect())
     }
 
     pub async fn get_project(&self, id: i64) -> Result<Project> {
-        let r = sqlx::query("SELECT id, company_id, name FROM projects WHERE id = $1")
+        let r = sqlx::query_as::<_, ProjectRow>(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The project"))?;
-        Ok(Project {
-            id: r.try_get("id")?,
-            company_id: r.try_get("company_id")?,
-            name: r.try_get("name")?,
-        })
+        Ok(r.into_model())
     }
 
     pub async fn create_project(&self, company_id: i64, name: &str) -> Result<Project> {

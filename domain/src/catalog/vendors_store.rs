@@ -1,5 +1,6 @@
 //! Vendors and their catalog products in the store.
 
+use super::rows::{ProductRow, VendorRow, PRODUCT_COLS, VENDOR_COLS};
 use super::store::*;
 use super::Renamed;
 use super::*;
@@ -10,26 +11,26 @@ impl Store {
     // ---- vendors -----------------------------------------------------------
 
     pub async fn list_vendors(&self) -> Result<Vec<Vendor>> {
-        let rows = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors ORDER BY lower(name), id")
+        let rows = sqlx::query_as::<_, VendorRow>(&format!("SELECT {VENDOR_COLS} FROM vendors ORDER BY lower(name), id"))
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(vendor).collect()
+        rows.into_iter().map(VendorRow::into_model).collect()
     }
 
     pub async fn get_vendor(&self, id: i64) -> Result<Vendor> {
-        let r = sqlx::query("SELECT id, name, distributor, qbo_vendor_id FROM vendors WHERE id = $1")
+        let r = sqlx::query_as::<_, VendorRow>(&format!("SELECT {VENDOR_COLS} FROM vendors WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)
+        r.ok_or_else(|| Error::not_found("The vendor"))?.into_model()
     }
 
     pub async fn create_vendor(&self, input: &VendorInput) -> Result<Vendor> {
         let i = input.validated(false)?;
         let _turn = self.write_turn().await?;
-        let r = sqlx::query(
-            "INSERT INTO vendors (name, distributor, qbo_vendor_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, distributor, qbo_vendor_id",
-        )
+        let r = sqlx::query_as::<_, VendorRow>(&format!(
+            "INSERT INTO vendors (name, distributor, qbo_vendor_id, created_at) VALUES ($1, $2, $3, $4) RETURNING {VENDOR_COLS}"
+        ))
         .bind(i.name)
         .bind(i.distributor.map(|d| d.as_str()))
         .bind(i.qbo_vendor_id.filter(|s| !s.is_empty()))
@@ -37,7 +38,7 @@ impl Store {
         .fetch_one(self.pool())
         .await
         .map_err(duplicate("name", "A vendor with this name"))?;
-        vendor(&r)
+        r.into_model()
     }
 
     /// Updates the given fields. `distributor` is always applied when the
@@ -47,12 +48,12 @@ impl Store {
         let qbo = blank_to_null(i.qbo_vendor_id);
         let renamed = i.name.is_some();
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
+        let r = sqlx::query_as::<_, VendorRow>(&format!(
             "UPDATE vendors SET name = COALESCE($1, name),
                 distributor = CASE WHEN $2 = 1 THEN $3 ELSE distributor END,
                 qbo_vendor_id = CASE WHEN $4 = 1 THEN $5 ELSE qbo_vendor_id END
-             WHERE id = $6 RETURNING id, name, distributor, qbo_vendor_id",
-        )
+             WHERE id = $6 RETURNING {VENDOR_COLS}"
+        ))
         .bind(i.name)
         .bind(i64::from(set_distributor))
         .bind(i.distributor.map(|d| d.as_str()))
@@ -62,7 +63,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(duplicate("name", "A vendor with this name"))?;
-        let v = vendor(&r.ok_or_else(|| Error::not_found("The vendor"))?)?;
+        let v = r.ok_or_else(|| Error::not_found("The vendor"))?.into_model()?;
         if renamed {
             self.raise_within(&mut tx, &Renamed::Vendor(id)).await?;
         }
@@ -75,7 +76,7 @@ impl Store {
     pub async fn list_products(&self, vendor_id: Option<i64>, q: Option<&str>) -> Result<Vec<Product>> {
         crate::validate::search_query(q)?;
         let q = q.unwrap_or("").trim();
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, ProductRow>(&format!(
             "SELECT {PRODUCT_COLS} FROM products WHERE ($1 = 0 OR vendor_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\' OR lower(sku) LIKE $4 ESCAPE '\\') ORDER BY lower(name), id LIMIT $5"
         ))
         .bind(i64::from(vendor_id.is_some()))
@@ -85,15 +86,15 @@ impl Store {
         .bind(LIST_LIMIT)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(product).collect()
+        Ok(rows.into_iter().map(ProductRow::into_model).collect())
     }
 
     pub async fn get_product(&self, id: i64) -> Result<Product> {
-        let r = sqlx::query(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1"))
+        let r = sqlx::query_as::<_, ProductRow>(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        product(&r.ok_or_else(|| Error::not_found("The product"))?)
+        Ok(r.ok_or_else(|| Error::not_found("The product"))?.into_model())
     }
 
     pub async fn create_product(&self, input: &ProductInput) -> Result<Product> {
@@ -104,7 +105,7 @@ impl Store {
         }
         let nonblank = |v: Option<String>| v.filter(|s| !s.is_empty());
         let _turn = self.write_turn().await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query_as::<_, ProductRow>(&format!(
             "INSERT INTO products (vendor_id, name, sku, unit_cost_cents, distributor_product_id, billing_term, commitment_term_id, qbo_item_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PRODUCT_COLS}"
         ))
@@ -120,7 +121,7 @@ impl Store {
         .fetch_one(self.pool())
         .await
         .map_err(duplicate("sku", "A product with this SKU at this vendor"))?;
-        product(&r)
+        Ok(r.into_model())
     }
 
     pub async fn update_product(&self, id: i64, input: &ProductInput) -> Result<Product> {
@@ -137,7 +138,7 @@ impl Store {
             blank_to_null(i.qbo_item_id),
         );
         let _turn = self.write_turn().await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query_as::<_, ProductRow>(&format!(
             "UPDATE products SET vendor_id = COALESCE($1, vendor_id), name = COALESCE($2, name), sku = COALESCE($3, sku),
                 unit_cost_cents = COALESCE($4, unit_cost_cents),
                 distributor_product_id = CASE WHEN $5 = 1 THEN $6 ELSE distributor_product_id END,
@@ -162,6 +163,6 @@ impl Store {
         .fetch_optional(self.pool())
         .await
         .map_err(duplicate("sku", "A product with this SKU at this vendor"))?;
-        product(&r.ok_or_else(|| Error::not_found("The product"))?)
+        Ok(r.ok_or_else(|| Error::not_found("The product"))?.into_model())
     }
 }

@@ -9,13 +9,13 @@
 //! the delivery is `failed`, shown in Settings with "Send again".
 
 use super::mail::{Mailer, Outgoing};
-use super::render::{PoSummary, Stored};
+use super::render::Stored;
+use super::rows::ClaimedRow;
 use super::webhook::{self, Answer};
-use super::{backoff_seconds, Channel, DeliveryStatus, Event, WebhookKind};
+use super::{backoff_seconds, Channel, DeliveryStatus, WebhookKind};
 use crate::crypto::EncryptionKey;
 use crate::store::leases::{is_lease_lost, Fence, Leased};
-use crate::{clock, Error, Result, Store};
-use sqlx::Row;
+use crate::{clock, Result, Store};
 use std::sync::Arc;
 
 /// Deliveries claimed at once by one worker (sent side by side).
@@ -37,15 +37,17 @@ pub struct Notifier {
     pub retry_base_seconds: i64,
 }
 
-struct Claimed {
-    id: i64,
-    fence: Fence,
-    channel: Channel,
-    recipient: String,
-    attempts: i64,
-    give_up_at: String,
-    webhook: Option<(WebhookKind, String, Option<String>)>,
-    stored: Stored,
+/// A delivery this worker holds the lease of, with what it sends.
+pub(super) struct Claimed {
+    pub(super) id: i64,
+    pub(super) fence: Fence,
+    pub(super) channel: Channel,
+    pub(super) recipient: String,
+    pub(super) attempts: i64,
+    pub(super) give_up_at: String,
+    /// The webhook's kind, sealed URL and sealed secret.
+    pub(super) webhook: Option<(WebhookKind, String, Option<String>)>,
+    pub(super) stored: Stored,
 }
 
 /// How one attempt ended.
@@ -141,47 +143,16 @@ impl Notifier {
     }
 
     async fn load(&self, fence: Fence) -> Result<Option<Claimed>> {
-        let id = fence.id;
-        let Some(r) = sqlx::query(
-            "SELECT d.id, d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
+        let row = sqlx::query_as::<_, ClaimedRow>(
+            "SELECT d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
                     w.kind, w.url_sealed, w.secret_sealed, w.deleted
              FROM deliveries d JOIN notifications n ON n.id = d.notification_id LEFT JOIN webhooks w ON w.id = d.webhook_id
              WHERE d.id = $1",
         )
-        .bind(id)
+        .bind(fence.id)
         .fetch_optional(self.store.pool())
-        .await?
-        else {
-            return Ok(None);
-        };
-        let channel = Channel::parse(&r.try_get::<String, _>("channel")?).ok_or_else(Error::internal)?;
-        let webhook = match r.try_get::<Option<String>, _>("kind")? {
-            Some(_) if r.try_get::<Option<i64>, _>("deleted")? == Some(1) => None,
-            Some(kind) => Some((
-                WebhookKind::parse(&kind).ok_or_else(Error::internal)?,
-                r.try_get::<String, _>("url_sealed")?,
-                r.try_get::<Option<String>, _>("secret_sealed")?,
-            )),
-            None => None,
-        };
-        let po: PoSummary = crate::store::from_json(&r.try_get::<String, _>("po")?, "notification PO")?;
-        Ok(Some(Claimed {
-            id,
-            fence,
-            channel,
-            recipient: r.try_get("recipient")?,
-            attempts: r.try_get("attempts")?,
-            give_up_at: r.try_get("give_up_at")?,
-            webhook,
-            stored: Stored {
-                key: r.try_get("key")?,
-                event: Event::parse(&r.try_get::<String, _>("event")?).ok_or_else(Error::internal)?,
-                at: r.try_get("at")?,
-                actor_name: r.try_get("actor_name")?,
-                message: r.try_get("message")?,
-                po,
-            },
-        }))
+        .await?;
+        row.map(|r| r.into_model(fence)).transpose()
     }
 
     async fn attempt(&self, c: &Claimed) -> Outcome {

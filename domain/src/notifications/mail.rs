@@ -2,8 +2,9 @@
 //! demo's sandbox mailbox (kept in the database, nothing leaves the
 //! machine), or off (deliveries are recorded as not sent, and why).
 
+use super::rows::SandboxMailRow;
 use super::MailStatus;
-use crate::{clock, Error, Result, Store};
+use crate::{clock, Result, Store};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -288,23 +289,11 @@ impl Store {
 
     /// The sandbox mailbox, newest first.
     pub async fn sandbox_mail(&self, limit: i64) -> Result<Vec<super::SandboxMail>> {
-        use sqlx::Row;
-        let rows = sqlx::query("SELECT id, at, to_address, subject, text_body FROM sandbox_mail ORDER BY id DESC LIMIT $1")
+        let rows = sqlx::query_as::<_, SandboxMailRow>("SELECT id, at, to_address, subject, text_body FROM sandbox_mail ORDER BY id DESC LIMIT $1")
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(super::SandboxMail {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    to: r.try_get("to_address")?,
-                    subject: r.try_get("subject")?,
-                    text: r.try_get("text_body")?,
-                })
-            })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(Error::from)
+        Ok(rows.into_iter().map(SandboxMailRow::into_model).collect())
     }
 }
 

@@ -20,6 +20,8 @@ pub mod outbox;
 #[cfg(feature = "server")]
 mod render;
 #[cfg(feature = "server")]
+mod rows;
+#[cfg(feature = "server")]
 mod store;
 #[cfg(all(test, feature = "server"))]
 mod store_tests;

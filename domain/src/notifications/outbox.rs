@@ -3,11 +3,10 @@
 //! change commits, the deliveries exist; if it rolls back, they never did.
 //! The worker ([`super::deliver`]) sends them afterwards.
 
+use super::rows::{webhook_events, NotifiedPoRow, WebhookTargetRow};
 use super::{Audience, Channel, Event};
 use crate::store::Tx;
 use crate::{clock, Result};
-use serde_json::json;
-use sqlx::Row;
 
 /// A delivery is given up on this long after it was first due.
 pub const GIVE_UP_AFTER_HOURS: i64 = 24;
@@ -36,7 +35,7 @@ pub fn new_key() -> String {
 /// Writes the notification of `event` and its deliveries. `Ok(None)` when
 /// the PO's state makes it moot (a submission approved at once).
 pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Option<i64>> {
-    let r = sqlx::query(
+    let r = sqlx::query_as::<_, NotifiedPoRow>(
         "SELECT p.number, p.status, p.total_cents, p.currency, p.created_by, p.first_approved_by,
                 c.name AS company, v.name AS vendor, u.name AS creator
          FROM purchase_orders p
@@ -48,22 +47,11 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
     .bind(cause.po_id)
     .fetch_one(&mut **tx)
     .await?;
-    let status: String = r.try_get("status")?;
-    if event == Event::PoSubmitted && status != "pending_approval" {
+    if event == Event::PoSubmitted && r.status != "pending_approval" {
         return Ok(None);
     }
-    let created_by: Option<i64> = r.try_get("created_by")?;
-    let first_approver: Option<i64> = r.try_get("first_approved_by")?;
-    let po = json!({
-        "id": cause.po_id,
-        "number": r.try_get::<String, _>("number")?,
-        "status": status,
-        "total_cents": r.try_get::<i64, _>("total_cents")?,
-        "currency": r.try_get::<String, _>("currency")?,
-        "company": r.try_get::<Option<String>, _>("company")?,
-        "vendor": r.try_get::<Option<String>, _>("vendor")?,
-        "created_by": r.try_get::<Option<String>, _>("creator")?,
-    });
+    let (created_by, first_approver) = (r.created_by, r.first_approved_by);
+    let po = r.summary(cause.po_id);
     let now = clock::now();
     let give_up = clock::from_now(chrono::Duration::hours(GIVE_UP_AFTER_HOURS));
     let id: i64 = sqlx::query_scalar("INSERT INTO notifications (event, po_id, at, actor_name, message, po) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -83,7 +71,7 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
             Audience::Creator => "id = $1",
             Audience::Buyers => "role IN ('purchaser', 'admin')",
         };
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, (i64, String)>(&format!(
             "SELECT id, email FROM users WHERE active = 1 AND email_notifications = 1 AND {who} AND id <> $2 AND id <> $3 AND id <> $4 ORDER BY id"
         ))
         .bind(created_by.unwrap_or(0))
@@ -101,17 +89,17 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
         })
         .fetch_all(&mut **tx)
         .await?;
-        for u in rows {
-            recipients.push((Some(u.try_get("id")?), None, Channel::Email, u.try_get("email")?));
+        for (id, email) in rows {
+            recipients.push((Some(id), None, Channel::Email, email));
         }
     }
-    for w in sqlx::query("SELECT id, events, url_display FROM webhooks WHERE deleted = 0 ORDER BY id")
+    for w in sqlx::query_as::<_, WebhookTargetRow>("SELECT id, events, url_display FROM webhooks WHERE deleted = 0 ORDER BY id")
         .fetch_all(&mut **tx)
         .await?
     {
-        let events: Vec<Event> = crate::store::from_json(&w.try_get::<String, _>("events")?, "webhook events")?;
+        let events = webhook_events(&w.events)?;
         if events.is_empty() || events.contains(&event) {
-            recipients.push((None, Some(w.try_get("id")?), Channel::Webhook, w.try_get("url_display")?));
+            recipients.push((None, Some(w.id), Channel::Webhook, w.url_display));
         }
     }
     for (user_id, webhook_id, channel, recipient) in recipients {

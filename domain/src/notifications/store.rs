@@ -1,37 +1,11 @@
 //! Webhooks and deliveries as the admin manages them, and each user's
 //! email preference.
 
-use super::{check_webhook, Channel, Delivery, DeliveryStatus, Event, Webhook, WebhookInput, WebhookKind};
+use super::rows::{DeliveryRow, WebhookRow, DELIVERY_COLS, DELIVERY_FROM, WEBHOOK_COLS};
+use super::{check_webhook, Delivery, Webhook, WebhookInput};
 use crate::crypto::EncryptionKey;
-use crate::store::from_json;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
-use sqlx::Row;
-
-const DELIVERY_COLS: &str = "d.id, d.key, d.channel, d.recipient, d.webhook_id, d.status, d.attempts, d.last_code, d.last_error,
-    d.next_attempt_at, d.created_at, d.delivered_at, n.event, n.po_id, p.number";
-const DELIVERY_FROM: &str = "deliveries d JOIN notifications n ON n.id = d.notification_id JOIN purchase_orders p ON p.id = n.po_id";
-
-fn delivery_from(r: &sqlx::any::AnyRow) -> Result<Delivery> {
-    let status = DeliveryStatus::parse(&r.try_get::<String, _>("status")?).ok_or_else(Error::internal)?;
-    Ok(Delivery {
-        id: r.try_get("id")?,
-        key: r.try_get("key")?,
-        event: Event::parse(&r.try_get::<String, _>("event")?).ok_or_else(Error::internal)?,
-        channel: Channel::parse(&r.try_get::<String, _>("channel")?).ok_or_else(Error::internal)?,
-        recipient: r.try_get("recipient")?,
-        webhook_id: r.try_get("webhook_id")?,
-        po_id: r.try_get("po_id")?,
-        po_number: r.try_get("number")?,
-        status,
-        attempts: r.try_get("attempts")?,
-        last_code: r.try_get("last_code")?,
-        last_error: r.try_get("last_error")?,
-        next_attempt_at: (status == DeliveryStatus::Pending).then(|| r.try_get("next_attempt_at")).transpose()?,
-        created_at: r.try_get("created_at")?,
-        delivered_at: r.try_get("delivered_at")?,
-    })
-}
 
 impl Store {
     /// Adds a webhook; its URL and secret are sealed with `key`.
@@ -60,7 +34,7 @@ impl Store {
         .bind(key.seal(w.url.as_bytes(), "webhook url"))
         .bind(&w.shown)
         .bind(w.secret.as_ref().map(|s| key.seal(s.as_bytes(), "webhook secret")))
-        .bind(serde_json::to_string(&w.events).map_err(|_| Error::internal())?)
+        .bind(serde_json::to_string(&w.events).map_err(|e| Error::internal_from("writing a webhook's events", e))?)
         .bind(admin.id)
         .bind(&now)
         .fetch_one(&mut *tx)
@@ -70,20 +44,12 @@ impl Store {
     }
 
     async fn webhook(&self, id: i64) -> Result<Webhook> {
-        let r = sqlx::query("SELECT id, kind, url_display, secret_sealed, events, created_at FROM webhooks WHERE id = $1 AND deleted = 0")
+        let r = sqlx::query_as::<_, WebhookRow>(&format!("SELECT {WEBHOOK_COLS} FROM webhooks WHERE id = $1 AND deleted = 0"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("webhook"))?;
-        Ok(Webhook {
-            id,
-            kind: WebhookKind::parse(&r.try_get::<String, _>("kind")?).ok_or_else(Error::internal)?,
-            url: r.try_get("url_display")?,
-            events: from_json(&r.try_get::<String, _>("events")?, "webhook events")?,
-            signed: r.try_get::<Option<String>, _>("secret_sealed")?.is_some(),
-            created_at: r.try_get("created_at")?,
-            recent: self.deliveries(Some(id), 5).await?,
-        })
+        r.into_model(self.deliveries(Some(id), 5).await?)
     }
 
     /// Every webhook, oldest first, with its last five deliveries.
@@ -123,7 +89,7 @@ impl Store {
     pub async fn deliveries(&self, webhook_id: Option<i64>, limit: i64) -> Result<Vec<Delivery>> {
         let rows = match webhook_id {
             Some(w) => {
-                sqlx::query(&format!(
+                sqlx::query_as::<_, DeliveryRow>(&format!(
                     "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2"
                 ))
                 .bind(w)
@@ -132,24 +98,24 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} ORDER BY d.id DESC LIMIT $1"))
+                sqlx::query_as::<_, DeliveryRow>(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} ORDER BY d.id DESC LIMIT $1"))
                     .bind(limit)
                     .fetch_all(self.pool())
                     .await?
             }
         };
-        rows.iter().map(delivery_from).collect()
+        rows.into_iter().map(DeliveryRow::into_model).collect()
     }
 
     /// Deliveries that failed or were not sent, newest first.
     pub async fn failed_deliveries(&self, limit: i64) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, DeliveryRow>(&format!(
             "SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.status IN ('failed', 'not_sent') ORDER BY d.id DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(delivery_from).collect()
+        rows.into_iter().map(DeliveryRow::into_model).collect()
     }
 
     /// "Send again": a failed or unsent delivery is due now, with the same
@@ -178,11 +144,11 @@ impl Store {
                 Some(_) => Error::conflict("Only a failed or unsent delivery can be sent again."),
             });
         }
-        let r = sqlx::query(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.id = $1"))
+        let r = sqlx::query_as::<_, DeliveryRow>(&format!("SELECT {DELIVERY_COLS} FROM {DELIVERY_FROM} WHERE d.id = $1"))
             .bind(id)
             .fetch_one(self.pool())
             .await?;
-        delivery_from(&r)
+        r.into_model()
     }
 
     /// Whether `user` gets notifications by email.

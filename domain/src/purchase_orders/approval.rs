@@ -18,7 +18,7 @@ impl Store {
     /// once under the auto-approve limit (never with a price override or
     /// when it needs two approvals).
     pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<Option<Approved>> {
-        let limits = Self::approval_rules(tx).await?;
+        let limits = Self::settings_in(tx).await?;
         let (limit, second) = (limits.auto_approve_limit_cents, limits.second_approval_limit_cents);
         let overrides: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM po_lines WHERE po_id = $1 AND catalog_unit_cost_cents IS NOT NULL AND catalog_unit_cost_cents <> unit_cost_cents",

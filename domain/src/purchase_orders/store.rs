@@ -207,7 +207,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let locked = self.lock(&mut tx, id).await?;
         let rules = policy::Rules {
-            allow_self_approval: Self::approval_rules(&mut tx).await?.allow_self_approval,
+            allow_self_approval: Self::settings_in(&mut tx).await?.allow_self_approval,
         };
         policy::check(actor, &locked.facts, rules, action)?;
         Ok((tx, locked))

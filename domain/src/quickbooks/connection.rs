@@ -234,7 +234,7 @@ impl Qbo {
         if self.client.app().keys(environment).is_none() {
             return Err(Error::validation("environment", QboError::NoKeys(environment).plain()));
         }
-        let state = crate::users::auth::new_secret("");
+        let state = crate::users::secrets::new_secret("");
         let stale = clock::from_now(-chrono::Duration::minutes(STATE_MINUTES));
         self.store
             .execute_write(sqlx::query("DELETE FROM oauth_states WHERE created_at < $1").bind(&stale))

@@ -190,7 +190,7 @@ impl Qbo {
             Some(rid) => (rid, r.try_get::<i64, _>("qbo_attempts")? + 1),
             // QBO takes requestids of up to 50 characters.
             None => (
-                format!("nexos-{po_id}-{}", crate::users::auth::new_secret("").chars().take(24).collect::<String>()),
+                format!("nexos-{po_id}-{}", crate::users::secrets::new_secret("").chars().take(24).collect::<String>()),
                 1,
             ),
         };

@@ -1,25 +1,60 @@
 use super::{Settings, SettingsUpdate};
 use crate::store::{to_bool, Tx};
 use crate::{Result, Store};
-use sqlx::Row;
+
+/// The one settings row; booleans are stored as 0/1.
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    auto_approve_limit_cents: i64,
+    require_signature: i64,
+    qbo_auto_push: i64,
+    currency: String,
+    pax8_preflight: i64,
+    allow_self_approval: i64,
+    second_approval_limit_cents: i64,
+    session_idle_hours: i64,
+}
+
+impl SettingsRow {
+    fn into_model(self) -> Settings {
+        Settings {
+            auto_approve_limit_cents: self.auto_approve_limit_cents,
+            require_signature: to_bool(self.require_signature),
+            qbo_auto_push: to_bool(self.qbo_auto_push),
+            currency: self.currency,
+            pax8_preflight: to_bool(self.pax8_preflight),
+            allow_self_approval: to_bool(self.allow_self_approval),
+            second_approval_limit_cents: self.second_approval_limit_cents,
+            session_idle_hours: self.session_idle_hours,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval,
+    second_approval_limit_cents, session_idle_hours FROM settings WHERE id = 1";
+
+/// The QuickBooks columns of the settings row (all nullable: unset until
+/// an admin maps them and QuickBooks is connected).
+#[derive(sqlx::FromRow)]
+struct QboSettingsRow {
+    qbo_ap_account_id: Option<String>,
+    qbo_expense_account_id: Option<String>,
+    qbo_tax_code_id: Option<String>,
+    qbo_country: Option<String>,
+    qbo_home_currency: Option<String>,
+    qbo_multicurrency: Option<i64>,
+    qbo_company_read_at: Option<String>,
+}
 
 impl Store {
     pub async fn settings(&self) -> Result<Settings> {
-        let r = sqlx::query(
-            "SELECT auto_approve_limit_cents, require_signature, qbo_auto_push, currency, pax8_preflight, allow_self_approval, second_approval_limit_cents, session_idle_hours FROM settings WHERE id = 1",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok(Settings {
-            auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
-            require_signature: to_bool(r.try_get("require_signature")?),
-            qbo_auto_push: to_bool(r.try_get("qbo_auto_push")?),
-            currency: r.try_get("currency")?,
-            pax8_preflight: to_bool(r.try_get("pax8_preflight")?),
-            allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
-            second_approval_limit_cents: r.try_get("second_approval_limit_cents")?,
-            session_idle_hours: r.try_get("session_idle_hours")?,
-        })
+        Ok(sqlx::query_as::<_, SettingsRow>(SELECT).fetch_one(self.pool()).await?.into_model())
+    }
+
+    /// The settings inside a change's transaction (they hold for the change
+    /// as it is decided).
+    pub(crate) async fn settings_in(tx: &mut Tx) -> Result<Settings> {
+        Ok(sqlx::query_as::<_, SettingsRow>(SELECT).fetch_one(&mut **tx).await?.into_model())
     }
 
     pub async fn update_settings(&self, upd: &SettingsUpdate) -> Result<Settings> {
@@ -44,40 +79,27 @@ impl Store {
         self.settings().await
     }
 
-    /// The approval rules inside a change's transaction (they hold for the
-    /// change as it is decided).
-    pub(crate) async fn approval_rules(tx: &mut Tx) -> Result<ApprovalRules> {
-        let r = sqlx::query("SELECT auto_approve_limit_cents, second_approval_limit_cents, allow_self_approval FROM settings WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?;
-        Ok(ApprovalRules {
-            auto_approve_limit_cents: r.try_get("auto_approve_limit_cents")?,
-            second_approval_limit_cents: r.try_get("second_approval_limit_cents")?,
-            allow_self_approval: to_bool(r.try_get("allow_self_approval")?),
-        })
-    }
-
     /// Above this total a PO needs two approvals (0: never), in `tx`.
     pub(crate) async fn second_approval_limit(tx: &mut Tx) -> Result<i64> {
-        Ok(Self::approval_rules(tx).await?.second_approval_limit_cents)
+        Ok(Self::settings_in(tx).await?.second_approval_limit_cents)
     }
 
     /// The QuickBooks columns: accounts mapped and the company's setup.
     pub(crate) async fn qbo_settings(&self) -> Result<QboSettings> {
-        let r = sqlx::query(
+        let r = sqlx::query_as::<_, QboSettingsRow>(
             "SELECT qbo_ap_account_id, qbo_expense_account_id, qbo_tax_code_id, qbo_country, qbo_home_currency, qbo_multicurrency, qbo_company_read_at
              FROM settings WHERE id = 1",
         )
         .fetch_one(self.pool())
         .await?;
         Ok(QboSettings {
-            ap_account_id: r.try_get("qbo_ap_account_id")?,
-            expense_account_id: r.try_get("qbo_expense_account_id")?,
-            tax_code_id: r.try_get("qbo_tax_code_id")?,
-            country: r.try_get("qbo_country")?,
-            home_currency: r.try_get("qbo_home_currency")?,
-            multicurrency: r.try_get::<Option<i64>, _>("qbo_multicurrency")?.map(to_bool),
-            company_read_at: r.try_get("qbo_company_read_at")?,
+            ap_account_id: r.qbo_ap_account_id,
+            expense_account_id: r.qbo_expense_account_id,
+            tax_code_id: r.qbo_tax_code_id,
+            country: r.qbo_country,
+            home_currency: r.qbo_home_currency,
+            multicurrency: r.qbo_multicurrency.map(to_bool),
+            company_read_at: r.qbo_company_read_at,
         })
     }
 
@@ -106,13 +128,6 @@ impl Store {
         .await?;
         Ok(())
     }
-}
-
-/// What a PO change decides by: see [`Settings`].
-pub(crate) struct ApprovalRules {
-    pub auto_approve_limit_cents: i64,
-    pub second_approval_limit_cents: i64,
-    pub allow_self_approval: bool,
 }
 
 /// The QuickBooks columns of the settings row, as stored.

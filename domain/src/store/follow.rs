@@ -28,8 +28,11 @@ pub trait Follows<E>: Send + Sync + 'static {
     }
 }
 
+/// A follower of `E`, under the type it was registered as.
+type Registered<E> = (TypeId, Arc<dyn Follows<E>>);
+
 /// The followers of `E` in one store, each kind of follower once.
-struct Followers<E>(Mutex<Vec<(TypeId, Arc<dyn Follows<E>>)>>);
+struct Followers<E>(Mutex<Vec<Registered<E>>>);
 
 impl<E> Default for Followers<E> {
     fn default() -> Self {

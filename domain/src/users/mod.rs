@@ -4,9 +4,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[cfg(feature = "server")]
-pub(crate) mod auth;
-#[cfg(feature = "server")]
 pub(crate) mod callers;
+#[cfg(feature = "server")]
+mod passwords;
+#[cfg(feature = "server")]
+mod rows;
+#[cfg(feature = "server")]
+pub(crate) mod secrets;
 #[cfg(feature = "server")]
 mod sessions;
 #[cfg(feature = "server")]
@@ -14,11 +18,17 @@ mod store;
 #[cfg(all(test, feature = "server"))]
 mod store_tests;
 #[cfg(feature = "server")]
+mod throttle;
+#[cfg(feature = "server")]
 mod tokens;
 #[cfg(feature = "server")]
-pub use auth::{hash_password, verify_password, LoginThrottle, SESSION_DAYS};
+pub use passwords::{hash_password, verify_password};
+#[cfg(feature = "server")]
+pub use sessions::SESSION_DAYS;
 #[cfg(feature = "server")]
 pub use store::LoginError;
+#[cfg(feature = "server")]
+pub use throttle::LoginThrottle;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,13 +2,16 @@
 //! and the absolute 14 days, ended one by one, everywhere, or with a
 //! password change; and the worker's purge of what expired.
 
-use super::auth::{hash_password, new_secret, secret_hash, verify_password, SESSION_DAYS};
 use super::callers::REMEMBER;
-use super::store::user_from_row;
+use super::passwords::{hash_password, verify_password};
+use super::rows::SessionRow;
+use super::secrets::{new_secret, secret_hash};
 use super::*;
 use crate::store::affected;
 use crate::{clock, Error, Result, Store};
-use sqlx::Row;
+
+/// A session's absolute lifetime, however often it is used.
+pub const SESSION_DAYS: i64 = 14;
 
 /// Ends `user_id`'s sessions (all but `keep`) and revokes their API tokens,
 /// inside `tx`: what a new password or a deactivation does.
@@ -51,7 +54,7 @@ impl Store {
         // Remembered only when the session outlives the memory of it.
         // Alive: within the absolute lifetime, and used within the idle
         // timeout (settings.session_idle_hours); each use slides the latter.
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, SessionRow>(
             "SELECT u.id, u.email, u.name, u.role, u.active, s.expires_at, s.last_seen_at, st.session_idle_hours
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN settings st ON st.id = 1
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
@@ -61,9 +64,8 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let idle_hours: i64 = row.try_get("session_idle_hours")?;
-        let seen: Option<String> = row.try_get("last_seen_at")?;
-        let idle_since = clock::from_now(chrono::Duration::hours(-idle_hours.max(1)));
+        let seen = row.last_seen_at;
+        let idle_since = clock::from_now(chrono::Duration::hours(-row.session_idle_hours.max(1)));
         if seen.as_deref().is_some_and(|s| s < idle_since.as_str()) {
             let _ = self.execute_write(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&hash)).await;
             return Ok(None);
@@ -76,9 +78,8 @@ impl Store {
             )
             .await?;
         }
-        let user = user_from_row(&row)?;
-        let expires: String = row.try_get("expires_at")?;
-        if expires > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()) {
+        let user = row.user.into_model()?;
+        if row.expires_at > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()) {
             self.callers().put(generation, key, user.clone());
         }
         Ok(Some(user))
@@ -131,9 +132,7 @@ impl Store {
         let now = clock::now();
         let day_ago = clock::from_now(chrono::Duration::days(-1));
         let hour_ago = clock::from_now(chrono::Duration::hours(-1));
-        let idle: i64 = sqlx::query_scalar("SELECT session_idle_hours FROM settings WHERE id = 1")
-            .fetch_one(self.pool())
-            .await?;
+        let idle = self.settings().await?.session_idle_hours;
         let idle_since = clock::from_now(chrono::Duration::hours(-idle.max(1)));
         let mut n = 0;
         let purges: [(&str, &[&String]); 3] = [

@@ -1,25 +1,11 @@
-//! Users, sessions, API tokens and login failures in the store.
+//! Users in the store, and signing in.
 
-use super::auth::{dummy_hash, hash_password, verify_password, LoginThrottle};
+use super::passwords::{dummy_hash, hash_password, verify_password};
+use super::rows::{SignInRow, UserRow, USER_COLS};
+use super::throttle::LoginThrottle;
 use super::{NewUser, Role, User, UserUpdate};
-use crate::store::{is_unique_violation, to_bool};
+use crate::store::is_unique_violation;
 use crate::{clock, Error, Result, Store};
-use sqlx::Row;
-
-const USER_COLS: &str = "id, email, name, role, active";
-
-pub(super) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
-    let role = Role::parse(&role).ok_or_else(Error::internal)?;
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role,
-        active: to_bool(row.try_get("active")?),
-        permissions: role.permissions().to_vec(),
-    })
-}
 
 /// Why a sign-in failed; the caller turns it into the API error.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +27,7 @@ impl Store {
         let new = new.validated()?;
         let hash = hash_password(&new.password).await?;
         let _turn = self.write_turn().await?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, UserRow>(&format!(
             "INSERT INTO users (email, name, role, active, password_hash, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING {USER_COLS}"
         ))
         .bind(&new.email)
@@ -58,23 +44,23 @@ impl Store {
                 e.into()
             }
         })?;
-        user_from_row(&row)
+        row.into_model()
     }
 
     pub async fn get_user(&self, id: i64) -> Result<User> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| Error::not_found("The user"))?;
-        user_from_row(&row)
+        row.into_model()
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY name, id"))
+        let rows = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users ORDER BY name, id"))
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(user_from_row).collect()
+        rows.into_iter().map(UserRow::into_model).collect()
     }
 
     /// Changes a user. `acting` may not take away their own admin rights or
@@ -148,22 +134,25 @@ impl Store {
                 }
             }
         }
-        let row = sqlx::query(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"))
+        let row = sqlx::query_as::<_, SignInRow>(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"))
             .bind(&email)
             .fetch_optional(self.pool())
             .await
-            .map_err(|_| LoginError::BadCredentials)?;
+            .map_err(|e| {
+                tracing::error!(error = %e, "the user signing in could not be read");
+                LoginError::BadCredentials
+            })?;
         // Verify against a real hash of nothing when the user is unknown, so
         // that timing does not tell which emails exist.
-        let hash: String = match row.as_ref().and_then(|r| r.try_get("password_hash").ok()) {
-            Some(h) => h,
-            None => dummy_hash().await,
+        let (user, hash) = match row {
+            Some(r) => (Some(r.user), r.password_hash),
+            None => (None, dummy_hash().await),
         };
         let ok = {
             let _turn = self.argon2().turn(true).ok_or(LoginError::Busy)?.await;
             verify_password(password, &hash).await
         };
-        let user = row.as_ref().and_then(|r| user_from_row(r).ok()).filter(|u| ok && u.active);
+        let user = user.and_then(|u| u.into_model().ok()).filter(|u| ok && u.active);
         match user {
             Some(u) => {
                 for (key, _) in &keys {
@@ -173,38 +162,5 @@ impl Store {
             }
             None => Err(LoginError::BadCredentials),
         }
-    }
-
-    /// Counts one attempt under `key`; the seconds to wait when the key is
-    /// locked or this attempt is one past `limit` (which locks it).
-    async fn count_attempt(&self, key: &str, limit: i64) -> Result<Option<i64>> {
-        let now = clock::now();
-        let mut tx = self.begin_write().await?;
-        let locked: Option<Option<String>> = sqlx::query_scalar(&format!("SELECT locked_until FROM login_failures WHERE key = $1{}", self.for_update()))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(Some(until)) = locked.as_ref().filter(|l| l.as_deref().is_some_and(|u| u > now.as_str())) {
-            let secs = clock::parse(until).map(|u| (u - chrono::Utc::now()).num_seconds().max(1)).unwrap_or(30);
-            return Ok(Some(secs));
-        }
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO login_failures (key, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2)
-             ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1, updated_at = $2 RETURNING failures",
-        )
-        .bind(key)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let wait = LoginThrottle::wait_after(failures, limit);
-        if wait > 0 {
-            sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
-                .bind(clock::from_now(chrono::Duration::seconds(wait)))
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok((wait > 0).then_some(wait))
     }
 }

@@ -1,13 +1,12 @@
 //! API tokens in the store: made (shown once, stored as a hash), listed,
 //! revoked, expired, and looked up per call.
 
-use super::auth::{new_secret, secret_hash};
 use super::callers::REMEMBER;
-use super::store::user_from_row;
+use super::rows::{ApiTokenRow, TokenHolderRow};
+use super::secrets::{new_secret, secret_hash};
 use super::*;
 use crate::store::affected;
 use crate::{clock, Error, Result, Store};
-use sqlx::Row;
 
 impl Store {
     /// A new API token; `expires_in_days` (1 to 3650) or none.
@@ -38,7 +37,7 @@ impl Store {
     /// The live tokens of `user_id`, or of everyone (`None`, for admins),
     /// newest first; expired ones are not listed.
     pub async fn list_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ApiTokenRow>(
             "SELECT t.id, t.name, t.created_at, t.last_used_at, t.expires_at, t.user_id, u.name AS user_name FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE ($1 = 0 OR t.user_id = $1) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) ORDER BY t.id DESC",
         )
@@ -46,21 +45,7 @@ impl Store {
         .bind(clock::now())
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiToken {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                    user: Some(super::Named {
-                        id: r.try_get("user_id")?,
-                        name: r.try_get("user_name")?,
-                    }),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(ApiTokenRow::into_model).collect())
     }
 
     /// Revokes one of `user_id`'s tokens (admins may revoke anyone's).
@@ -89,7 +74,7 @@ impl Store {
             return Ok(Some(u));
         }
         let generation = self.callers().generation();
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, TokenHolderRow>(
             "SELECT u.id, u.email, u.name, u.role, u.active, t.id AS token_id, t.last_used_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
         )
@@ -99,21 +84,21 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         // Record use at most once a minute, to keep reads cheap.
-        let last: Option<String> = row.try_get("last_used_at")?;
         let minute_ago = clock::from_now(chrono::Duration::seconds(-60));
-        if last.is_none_or(|l| l < minute_ago) {
-            let token_id: i64 = row.try_get("token_id")?;
+        if row.last_used_at.is_none_or(|l| l < minute_ago) {
             self.execute_write(
                 sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(clock::now())
-                    .bind(token_id),
+                    .bind(row.token_id),
             )
             .await?;
         }
-        let user = user_from_row(&row)?;
+        let user = row.user.into_model()?;
         // Remembered only when the token outlives the memory of it.
-        let expires: Option<String> = row.try_get("expires_at")?;
-        if expires.is_none_or(|e| e > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default())) {
+        if row
+            .expires_at
+            .is_none_or(|e| e > clock::from_now(chrono::Duration::from_std(REMEMBER).unwrap_or_default()))
+        {
             self.callers().put(generation, key, user.clone());
         }
         Ok(Some(user))

@@ -1,11 +1,8 @@
-//! Passwords (Argon2id), session and token secrets, and the login throttle.
+//! Passwords: hashed and checked with Argon2id, off the async runtime and
+//! behind the gate that bounds how many checks run at once.
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use base64::Engine;
-use sha2::{Digest, Sha256};
-
-pub const SESSION_DAYS: i64 = 14;
 
 pub async fn hash_password(password: &str) -> crate::Result<String> {
     let password = password.to_string();
@@ -14,8 +11,8 @@ pub async fn hash_password(password: &str) -> crate::Result<String> {
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(|_| crate::Error::internal())?
-    .map_err(|_| crate::Error::internal())
+    .map_err(|e| crate::Error::internal_from("running the password hash", e))?
+    .map_err(|e| crate::Error::internal_from("hashing a password", e))
 }
 
 /// Verifies off the async runtime. A malformed hash verifies as false.
@@ -110,47 +107,6 @@ impl Drop for Argon2Turn {
     }
 }
 
-/// A random secret for a session cookie or an API token (256 bits).
-pub(crate) fn new_secret(prefix: &str) -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Secrets are stored only as their SHA-256.
-pub(crate) fn secret_hash(secret: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let d = Sha256::digest(secret.as_bytes());
-    let mut s = String::with_capacity(64);
-    for b in d {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
-    }
-    s
-}
-
-/// After `MAX_FAILURES` failed logins in a row, an account or an address is
-/// refused (429) for a while that doubles with each further failure.
-pub struct LoginThrottle;
-
-impl LoginThrottle {
-    /// Attempts in a row for one account from one address.
-    pub const MAX_FAILURES: i64 = 10;
-    /// Attempts in a row from one address, whatever the account.
-    pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
-
-    /// Seconds to wait once `attempts` in a row were counted under a key
-    /// that allows `limit`: none up to the limit, then 30 s doubling to 15
-    /// minutes.
-    pub fn wait_after(attempts: i64, limit: i64) -> i64 {
-        if attempts <= limit {
-            0
-        } else {
-            let extra = (attempts - limit - 1).min(5) as u32;
-            (30 * 2i64.pow(extra)).min(900)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,22 +118,5 @@ mod tests {
         assert!(verify_password("correct horse battery", &h).await);
         assert!(!verify_password("wrong", &h).await);
         assert!(!verify_password("x", "not a hash").await);
-    }
-
-    #[test]
-    fn secrets_are_random_and_hashed() {
-        let a = new_secret("nxs_");
-        assert!(a.starts_with("nxs_") && a.len() > 40);
-        assert_ne!(a, new_secret("nxs_"));
-        assert_eq!(secret_hash("abc").len(), 64);
-    }
-
-    #[test]
-    fn lockout_grows_then_caps() {
-        assert_eq!(LoginThrottle::wait_after(10, 10), 0);
-        assert_eq!(LoginThrottle::wait_after(11, 10), 30);
-        assert_eq!(LoginThrottle::wait_after(12, 10), 60);
-        assert_eq!(LoginThrottle::wait_after(100, 10), 900);
-        assert_eq!(LoginThrottle::wait_after(50, 50), 0);
     }
 }
