@@ -1,4 +1,4 @@
-# Sourced by the benchmark scripts (bench, bench-web, bench-islands): the
+# Sourced by the benchmark scripts (bench, bench-web): the
 # load generator, and release servers started on free loopback ports.
 
 OHA_VERSION=1.16.0

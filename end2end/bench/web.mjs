@@ -1,11 +1,7 @@
 // Page weight and time to interactive, measured in headless Chromium on
 // loopback (run by scripts/bench-web, which starts the servers).
 //
-//   node bench/web.mjs --nexos http://127.0.0.1:PORT --minimal http://127.0.0.1:PORT [--runs 10] [--json out.json] [--no-pad]
-//
-// `--no-pad`: a PO page is interactive when hydrated, without waiting for the
-// signature pad (for a build whose approve card does not hydrate: the
-// islands spike with no islands, scripts/bench-islands).
+//   node bench/web.mjs --nexos http://127.0.0.1:PORT --minimal http://127.0.0.1:PORT [--runs 10] [--json out.json]
 //
 // Every load is cold: a new browser context (empty cache) that only carries
 // the session cookie of admin@demo.msp. For each page it records every
@@ -153,7 +149,7 @@ async function main() {
   const poId = await pendingPo(browser, state);
   const pages = [
     { label: '`/purchase-orders`', url: `${NEXOS}/purchase-orders`, storageState: state },
-    { label: `\`/purchase-orders/${poId}\` (pending approval; until the signature pad is ready)`, url: `${NEXOS}/purchase-orders/${poId}`, storageState: state, waitPad: !args['no-pad'] },
+    { label: `\`/purchase-orders/${poId}\` (pending approval; until the signature pad is ready)`, url: `${NEXOS}/purchase-orders/${poId}`, storageState: state, waitPad: true },
     { label: 'minimal Leptos page', url: `${MINIMAL}/`, storageState: undefined },
   ];
   // One warm-up load each (server caches, Chromium's own start-up), not counted.

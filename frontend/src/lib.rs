@@ -4,16 +4,8 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The islands spike (issue 18): the page is the server's; Leptos's
-    // island script hydrates each island after this returns.
-    #[cfg(feature = "islands")]
-    {
-        leptos::mount::hydrate_islands();
-        app::shell::mark_hydrated();
-    }
     // Pages are lazily loaded routes (their code may be in wasm chunks of
     // their own, see app::shell), so hydration waits for the page's chunk.
-    #[cfg(not(feature = "islands"))]
     wasm_bindgen_futures::spawn_local(async {
         let body = leptos::prelude::document().body().expect("the page has a body");
         let owner = leptos::mount::hydrate_from_async(body, app::App).await;

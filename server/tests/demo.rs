@@ -1,4 +1,4 @@
-//! The demo is alive (issue 17): `--demo` loads six months of purchase
+//! The demo is alive: `--demo` loads six months of purchase
 //! orders in every state, made through the real services against the
 //! sandbox Pax8 and QuickBooks, once; a restart keeps them and links the
 //! new sandbox QuickBooks again.

@@ -87,29 +87,7 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-#[cfg(not(feature = "spike-company-island"))]
 fn company_filter(company: RwSignal<String>) -> impl IntoView {
-    view! { <CompanyFilter company /> }
-}
-
-/// The islands spike (issue 18): the company filter as an island; picking a
-/// company loads the list for it from the server.
-#[cfg(feature = "spike-company-island")]
-fn company_filter(company: RwSignal<String>) -> impl IntoView {
-    view! { <CompanyFilterIsland company_id=company.get_untracked() /> }
-}
-
-#[cfg(feature = "spike-company-island")]
-#[leptos::island]
-fn CompanyFilterIsland(company_id: String) -> impl IntoView {
-    let company = RwSignal::new(company_id);
-    Effect::new(move |prev: Option<String>| {
-        let now = company.get();
-        if prev.is_some_and(|p| p != now) && !now.is_empty() {
-            let _ = window().location().set_search(&format!("company_id={now}"));
-        }
-        now
-    });
     view! { <CompanyFilter company /> }
 }
 

@@ -19,9 +19,8 @@ fn bump_on_success<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Opt
     });
 }
 
-/// Loads the PO again: through the page's `Changed`, or, in an island
-/// (the islands spike of issue 18), where the page is the server's, by
-/// loading the page again.
+/// Loads the PO again: through the page's `Changed`, or, where no page
+/// provides one, by loading the page again.
 fn reload(changed: Option<Changed>) {
     match changed {
         Some(c) => c.0.update(|n| *n += 1),
@@ -46,8 +45,7 @@ pub(super) fn SubmitCard(id: i64) -> impl IntoView {
     }
 }
 
-#[cfg_attr(feature = "spike-approve-island", leptos::island)]
-#[cfg_attr(not(feature = "spike-approve-island"), component)]
+#[component]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ApproveCard(
     id: i64,

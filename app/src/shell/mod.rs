@@ -50,7 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The stylesheet's name carries a hash of its contents
                 // (cargo-leptos `hash-files`), read on the server only.
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options islands=cfg!(feature = "islands") />
+                <HydrationScripts options />
                 <MetaTags />
             </head>
             <body>

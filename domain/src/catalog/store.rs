@@ -88,17 +88,7 @@ impl Store {
     // ---- tickets and projects ---------------------------------------------
 
     pub async fn list_tickets(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Ticket>> {
-        crate::validate::search_query(q)?;
-        let rows = sqlx::query_as::<_, TicketRow>(&format!(
-            "SELECT {TICKET_COLS} FROM tickets WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(title) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5"
-        ))
-        .bind(i64::from(company_id.is_some()))
-        .bind(company_id.unwrap_or(0))
-        .bind(q.unwrap_or("").trim())
-        .bind(like_pattern(q.unwrap_or("")))
-        .bind(LIST_LIMIT)
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<TicketRow> = self.company_items("tickets", TICKET_COLS, "title", company_id, q).await?;
         Ok(rows.into_iter().map(TicketRow::into_model).collect())
     }
 
@@ -125,9 +115,19 @@ impl Store {
     }
 
     pub async fn list_projects(&self, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<Project>> {
+        let rows: Vec<ProjectRow> = self.company_items("projects", PROJECT_COLS, "name", company_id, q).await?;
+        Ok(rows.into_iter().map(ProjectRow::into_model).collect())
+    }
+
+    /// Rows of a company's `table` (tickets or projects), newest first: of
+    /// one company or all, whose `named` column has `q`.
+    async fn company_items<R>(&self, table: &str, cols: &str, named: &str, company_id: Option<i64>, q: Option<&str>) -> Result<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
         crate::validate::search_query(q)?;
-        let rows = sqlx::query_as::<_, ProjectRow>(&format!(
-            "SELECT {PROJECT_COLS} FROM projects WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5"
+        Ok(sqlx::query_as::<_, R>(&format!(
+            "SELECT {cols} FROM {table} WHERE ($1 = 0 OR company_id = $2) AND ($3 = '' OR lower({named}) LIKE $4 ESCAPE '\\') ORDER BY id DESC LIMIT $5"
         ))
         .bind(i64::from(company_id.is_some()))
         .bind(company_id.unwrap_or(0))
@@ -135,8 +135,7 @@ impl Store {
         .bind(like_pattern(q.unwrap_or("")))
         .bind(LIST_LIMIT)
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(ProjectRow::into_model).collect())
+        .await?)
     }
 
     pub async fn get_project(&self, id: i64) -> Result<Project> {

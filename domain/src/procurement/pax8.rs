@@ -10,17 +10,16 @@
 //! or unreadable reply) is an unknown outcome for the engine to reconcile,
 //! never a refusal. Reads retry transient failures a few times.
 //!
-//! Over 400 lines on purpose: one client for one API (token, retries, orders,
-//! subscriptions, the Distributor impl); the catalog calls and the JSON reading
-//! are in pax8_catalog.rs and pax8_wire.rs.
+//! This file holds the client (token, calls, retries) and the Distributor
+//! impl; the orders and subscriptions are in pax8_orders.rs, the catalog in
+//! pax8_catalog.rs, the JSON reading in pax8_wire.rs.
 
 use super::distributor::*;
-use super::pax8_wire::{self as wire, MAX_PAGE};
+use super::pax8_wire as wire;
 use super::OrderRequest;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -128,7 +127,7 @@ impl Pax8 {
     }
 
     /// Sends a request with the token; handles 401, 429 and (for reads) transient failures.
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -216,23 +215,6 @@ impl Pax8 {
             }
         }
     }
-
-    /// One page of the company's orders, at Pax8's largest page size.
-    async fn orders_page(&self, company_id: &str, page: u64) -> Result<(Vec<PlacedOrder>, wire::Listed), DistError> {
-        let v = self
-            .get(
-                "/orders",
-                &[
-                    ("companyId", company_id.to_string()),
-                    ("page", page.to_string()),
-                    ("size", MAX_PAGE.to_string()),
-                ],
-            )
-            .await?;
-        let listed = wire::listed(&v, MAX_PAGE);
-        let orders = listed.content.iter().filter_map(wire::order).collect();
-        Ok((orders, listed))
-    }
 }
 
 /// A transport failure: before sending (connect) nothing happened; after, anything may have.
@@ -241,23 +223,6 @@ fn transport(e: reqwest::Error) -> DistError {
         DistError::Unreachable(format!("cannot connect to Pax8: {e}"))
     } else {
         DistError::Unknown(format!("no reply from Pax8: {e}"))
-    }
-}
-
-/// Orders gathered from pages, each once.
-#[derive(Default)]
-struct Gathered {
-    ids: HashSet<String>,
-    orders: Vec<PlacedOrder>,
-}
-
-impl Gathered {
-    fn add(&mut self, orders: Vec<PlacedOrder>) {
-        for o in orders {
-            if self.ids.insert(o.id.clone()) {
-                self.orders.push(o);
-            }
-        }
     }
 }
 
@@ -282,119 +247,27 @@ impl Distributor for Pax8 {
     }
 
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
-        Box::pin(async move {
-            // The whole call, retries included, ends within `longest_call`,
-            // so that a worker taking the send over knows how long to wait.
-            let body = wire::order_body(order);
-            let call = self.call(reqwest::Method::POST, "/orders", &[], Some(&body), Some(order));
-            let v = match tokio::time::timeout(self.longest_call(), call).await {
-                Ok(v) => v?,
-                Err(_) => return Err(DistError::Unknown(format!("no answer from Pax8 within {} s", self.longest_call().as_secs()))),
-            };
-            wire::order(&v).ok_or_else(|| DistError::Unknown("Pax8's order reply has no id".into()))
-        })
+        Box::pin(self.place(order))
     }
 
     fn validate_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<(), DistError>> {
-        Box::pin(async move {
-            // isMock: "Perform validations only. Skip any interactions with the database."
-            match self
-                .call(
-                    reqwest::Method::POST,
-                    "/orders",
-                    &[("isMock", "true".into())],
-                    Some(&wire::order_body(order)),
-                    Some(order),
-                )
-                .await
-            {
-                Ok(_) => Ok(()),
-                // Nothing is placed by a mock: an unclear answer only means "not checked".
-                Err(DistError::Unknown(m)) => Err(DistError::Unreachable(m)),
-                Err(e) => Err(e),
-            }
-        })
+        Box::pin(self.validate(order))
     }
 
     fn order_census<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<OrderCensus, DistError>> {
-        Box::pin(async move {
-            let (first, listed) = self.orders_page(company_id, 0).await?;
-            let mut seen: Vec<String> = first.into_iter().map(|o| o.id).collect();
-            if listed.total_pages > 1 {
-                let (last, _) = self.orders_page(company_id, listed.total_pages - 1).await?;
-                seen.extend(last.into_iter().map(|o| o.id));
-            }
-            Ok(OrderCensus {
-                total: listed.total,
-                seen,
-                taken_at: None,
-            })
-        })
+        Box::pin(self.census(company_id))
     }
 
     fn new_orders<'a>(&'a self, company_id: &'a str, before: Option<&'a OrderCensus>, since: NaiveDate) -> BoxFuture<'a, Result<Vec<PlacedOrder>, DistError>> {
-        Box::pin(async move {
-            let (first, listed) = self.orders_page(company_id, 0).await?;
-            let mut read = HashSet::from([0u64]);
-            let mut got = Gathered::default();
-            got.add(first);
-            let unseen = |g: &Gathered, b: &OrderCensus| g.orders.iter().filter(|o| !b.seen.contains(&o.id)).count() as u64;
-            let mut complete = false;
-            if let Some(b) = before {
-                let added = listed.total.saturating_sub(b.total);
-                if added == 0 {
-                    complete = true;
-                } else {
-                    // No order is documented for this list: a new order is at
-                    // the front (newest first) or in the last pages (oldest
-                    // first). Read the pages that hold the last `added`.
-                    let from = (listed.total - added) / MAX_PAGE;
-                    for page in from..listed.total_pages {
-                        if read.insert(page) {
-                            got.add(self.orders_page(company_id, page).await?.0);
-                        }
-                    }
-                    complete = unseen(&got, b) >= added;
-                }
-            }
-            if !complete {
-                // Somewhere in the middle (or nothing known before): every page.
-                for page in 0..listed.total_pages.min(1_000) {
-                    if read.insert(page) {
-                        got.add(self.orders_page(company_id, page).await?.0);
-                    }
-                }
-            }
-            Ok(got
-                .orders
-                .into_iter()
-                .filter(|o| before.is_none_or(|b| !b.seen.contains(&o.id)))
-                .filter(|o| o.created_on.is_none_or(|d| d >= since))
-                .collect())
-        })
+        Box::pin(self.orders_since(company_id, before, since))
     }
 
     fn order<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<PlacedOrder, DistError>> {
-        Box::pin(async move {
-            let v = self.get(&format!("/orders/{}", segment(id)), &[]).await?;
-            wire::order(&v).ok_or_else(|| DistError::Unreachable("Pax8's order has no id".into()))
-        })
+        Box::pin(self.order_by_id(id))
     }
 
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
-        Box::pin(async move {
-            let v = self.get(&format!("/subscriptions/{}", segment(id)), &[]).await?;
-            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
-            Ok(SubscriptionState {
-                id: s("id"),
-                product_id: s("productId"),
-                quantity: v
-                    .get("quantity")
-                    .and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64)))
-                    .unwrap_or_default(),
-                status: s("status"),
-            })
-        })
+        Box::pin(self.subscription_state(id))
     }
 
     fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {

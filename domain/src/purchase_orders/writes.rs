@@ -107,13 +107,7 @@ async fn update(tx: &mut Tx, id: i64, sets: Sets, and: &str) -> Result<u64> {
     let mut params = Params::default();
     let assignments = sets.sql(&mut params);
     let sql = format!("UPDATE purchase_orders SET {assignments} WHERE id = {}{and}", params.add(Param::Int(id)));
-    let mut q = sqlx::query(&sql);
-    for v in params.values() {
-        q = match v {
-            Param::Int(i) => q.bind(*i),
-            Param::Text(s) => q.bind(s.clone()),
-        };
-    }
+    let q = Params::bind_query(params.values(), sqlx::query(&sql));
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
 

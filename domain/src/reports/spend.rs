@@ -44,13 +44,7 @@ impl Store {
             clauses.join(" AND "),
             group.join(", ")
         );
-        let mut query = sqlx::query(&sql);
-        for v in params.values() {
-            query = match v {
-                Param::Int(i) => query.bind(*i),
-                Param::Text(t) => query.bind(t.clone()),
-            };
-        }
+        let query = Params::bind_query(params.values(), sqlx::query(&sql));
         let mut rows: Vec<SpendRow> = query
             .fetch_all(self.pool())
             .await?

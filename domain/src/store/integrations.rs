@@ -14,6 +14,22 @@ impl Store {
             .fetch_optional(self.pool())
             .await?)
     }
+
+    /// Forgets integration `name` (its secret goes with it).
+    pub async fn remove_integration(&self, name: &str) -> Result<()> {
+        self.execute_write(sqlx::query("DELETE FROM integrations WHERE name = $1").bind(name))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The sealed value of integration `name`, read inside the caller's
+/// transaction (to change it only if it is still the one read before).
+pub(crate) async fn sealed_in(tx: &mut super::Tx, name: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Seals `plain` and stores it as integration `name` (through a pool or inside a transaction).

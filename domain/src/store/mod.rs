@@ -357,6 +357,17 @@ impl Params {
         }
         q
     }
+
+    /// Binds `values` to a query that returns rows or changes them, in order.
+    pub(crate) fn bind_query<'q>(values: &[Param], mut q: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        for v in values {
+            q = match v {
+                Param::Int(i) => q.bind(*i),
+                Param::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }
 }
 
 /// `n` rows of `width` placeholders each, numbered in order:

@@ -2,6 +2,9 @@
 
 use super::*;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 
 fn company_json(c: &Company) -> Value {
     // `Company`: status is `Active`, `Inactive` (missing contacts) or `Deleted`;

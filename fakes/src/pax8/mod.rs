@@ -30,89 +30,33 @@
 //! requests-per-minute rate limit (429 with Retry-After) and inject faults
 //! at random into a share of the calls.
 //!
-//! Over 400 lines on purpose: the fake's state, its faults and the routes of
-//! Pax8's partner API, which orders.rs and catalog.rs serve.
+//! This file holds the fake's state and its handle; faults.rs the faults and
+//! load conditions, replies.rs Pax8's envelopes and ids, orders.rs and
+//! catalog.rs the routes.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]
 
 mod catalog;
+mod faults;
 mod orders;
+mod replies;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+pub(crate) use faults::before;
+use faults::Bucket;
+pub use faults::{Conditions, Fault, Route};
+pub(crate) use replies::{authorized, new_id, now, page_of, pax8_error, today};
+
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// The audience of partner endpoints (REFERENCES.md, Pax8 authentication).
 pub const PARTNER_AUDIENCE: &str = "https://api.pax8.com";
 /// The legacy audience still listed in the token endpoint's enum.
 pub const LEGACY_AUDIENCE: &str = "api://p8p.client";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Route {
-    Token,
-    CreateOrder,
-    /// `POST /orders?isMock=true`
-    ValidateOrder,
-    ListOrders,
-    GetOrder,
-    GetSubscription,
-    GetCompany,
-    ListCompanies,
-    Products,
-}
-
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Answer this status (with `Retry-After` seconds, for 429) and do nothing.
-    Status(u16, Option<u64>),
-    /// Hold the call this long before acting on it, then act and answer
-    /// normally. Pax8 documents 408 and 5xx for its partner endpoints, so
-    /// slow answers are real; an order call is acted on even when the
-    /// caller has hung up meanwhile (a request Pax8 received is processed).
-    Delay(Duration),
-    /// Make the order, then hold the reply for this long (past the client's timeout).
-    LoseReply(Duration),
-    /// Make the order, then answer 200 with a body that is not JSON.
-    BadBody,
-    /// Answer 401 as for an expired token.
-    ExpiredToken,
-    /// Make the order, then answer this status (a reply lost behind a proxy).
-    FailAfter(u16),
-}
-
-/// Conditions of every call, for load runs (the default adds nothing).
-#[derive(Debug, Clone, Default)]
-pub struct Conditions {
-    /// Added before every answer.
-    pub latency: Duration,
-    /// Requests admitted per minute (a token bucket holding one second's
-    /// worth); others answer 429 with Retry-After. `None`: no limit.
-    pub rate_per_minute: Option<u32>,
-    /// Share (0..1) of admitted order, order-list and subscription calls that
-    /// meet a random fault: half answer 503 having done nothing, half of the
-    /// orders are made and then answered 502.
-    pub fault_ratio: f64,
-    /// A further share (0..1) of admitted order calls that are made and
-    /// then answered 502 (an unclear outcome).
-    pub unclear_ratio: f64,
-    /// Share (0..1) of admitted order, validation, order-list, order and
-    /// subscription calls held for [`Conditions::hold`] before they act
-    /// (the order is still made when the caller has gone).
-    pub hold_ratio: f64,
-    pub hold: Duration,
-}
-
-/// A token bucket: `rate` per second, holding at most `burst`.
-struct Bucket {
-    tokens: f64,
-    at: std::time::Instant,
-}
 
 /// A product and what an order of it needs.
 #[derive(Debug, Clone, Default)]
@@ -320,201 +264,5 @@ impl FakePax8 {
     /// Forgets issued tokens (as if they all expired).
     pub fn expire_tokens(&self) {
         self.st.lock().unwrap().tokens.clear();
-    }
-}
-
-/// The `type` of Pax8's error envelope (errors/pax8-problem-types.yml:
-/// NOT_FOUND, UNAUTHORIZED, FORBIDDEN, BAD_REQUEST, ...).
-fn error_type(status: u16) -> &'static str {
-    match status {
-        400 => "BAD_REQUEST",
-        401 => "UNAUTHORIZED",
-        403 => "FORBIDDEN",
-        404 => "NOT_FOUND",
-        422 => "UNPROCESSABLE_ENTITY",
-        429 => "TOO_MANY_REQUESTS",
-        _ => "INTERNAL_SERVER_ERROR",
-    }
-}
-
-/// A list answer: `{content, page: {size, totalElements, totalPages, number}}`,
-/// `size` at most 200 (default 10), pages from 0.
-pub(crate) fn page_of(all: Vec<Value>, q: &HashMap<String, String>) -> Value {
-    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let size: usize = q.get("size").and_then(|p| p.parse().ok()).unwrap_or(10).clamp(1, 200);
-    let total = all.len();
-    let total_pages = total.div_ceil(size);
-    let content: Vec<Value> = all.into_iter().skip(page * size).take(size).collect();
-    json!({"content": content, "page": {"size": size, "totalElements": total, "totalPages": total_pages, "number": page}})
-}
-
-pub(crate) fn pax8_error(status: u16, message: &str, instance: &str, details: Value) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (
-        code,
-        Json(json!({"type": error_type(status), "message": message, "instance": instance, "status": status, "details": details})),
-    )
-        .into_response()
-}
-
-/// What happens to a call under the [`Conditions`]: admitted (perhaps with a
-/// random fault), or refused by the rate limit after this many seconds.
-enum Admission {
-    /// A hold before acting, and a fault.
-    Admitted(Duration, Option<Fault>),
-    Throttled(u64),
-}
-
-fn admit(s: &mut St, route: Route) -> Admission {
-    if let (Some(rate), Some(b)) = (s.conditions.rate_per_minute, s.bucket.as_mut()) {
-        let per_sec = f64::from(rate.max(1)) / 60.0;
-        let now = std::time::Instant::now();
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(per_sec.max(1.0));
-        b.at = now;
-        if b.tokens < 1.0 {
-            s.throttled += 1;
-            return Admission::Throttled(((1.0 - b.tokens) / per_sec).ceil().max(1.0) as u64);
-        }
-        b.tokens -= 1.0;
-    }
-    let holdable = matches!(
-        route,
-        Route::CreateOrder | Route::ValidateOrder | Route::ListOrders | Route::GetOrder | Route::GetSubscription
-    );
-    let hold = if holdable && s.conditions.hold_ratio > 0.0 && rand::random::<f64>() < s.conditions.hold_ratio {
-        s.held += 1;
-        s.conditions.hold
-    } else {
-        Duration::ZERO
-    };
-    let ratio = s.conditions.fault_ratio;
-    if route != Route::Token && ratio > 0.0 && rand::random::<f64>() < ratio {
-        s.injected += 1;
-        let after = route == Route::CreateOrder && rand::random::<bool>();
-        return Admission::Admitted(hold, Some(if after { Fault::FailAfter(502) } else { Fault::Status(503, None) }));
-    }
-    if route == Route::CreateOrder && s.conditions.unclear_ratio > 0.0 && rand::random::<f64>() < s.conditions.unclear_ratio {
-        s.injected += 1;
-        return Admission::Admitted(hold, Some(Fault::FailAfter(502)));
-    }
-    Admission::Admitted(hold, None)
-}
-
-/// Counts the request and takes the next fault for the route (scripted
-/// faults first, then those of the conditions).
-async fn next_fault(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
-    let (latency, admission, scripted) = {
-        let mut s = st.lock().unwrap();
-        *s.requests.entry(route).or_default() += 1;
-        let scripted = s.faults.get_mut(&route).and_then(|q| q.pop_front());
-        (s.conditions.latency, admit(&mut s, route), scripted)
-    };
-    let hold = match admission {
-        Admission::Admitted(hold, _) => hold,
-        Admission::Throttled(_) => Duration::ZERO,
-    };
-    if !(latency + hold).is_zero() {
-        tokio::time::sleep(latency + hold).await;
-    }
-    match admission {
-        Admission::Throttled(secs) => {
-            let mut res = pax8_error(429, "Rate limit exceeded", "/v1", json!([]));
-            res.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
-            Err(res)
-        }
-        Admission::Admitted(_, random) => Ok(scripted.or(random)),
-    }
-}
-
-/// Applies the faults that happen before any work; returns the rest.
-pub(crate) async fn before(st: &Arc<Mutex<St>>, route: Route) -> Result<Option<Fault>, Response> {
-    match next_fault(st, route).await? {
-        Some(Fault::Status(code, retry)) => {
-            let mut res = pax8_error(code, "Injected fault", "/v1", json!([]));
-            if let Some(r) = retry {
-                res.headers_mut().insert("retry-after", r.to_string().parse().unwrap());
-            }
-            Err(res)
-        }
-        Some(Fault::Delay(d)) => {
-            tokio::time::sleep(d).await;
-            Ok(None)
-        }
-        Some(Fault::ExpiredToken) => Err(pax8_error(401, "Token expired", "/v1", json!([]))),
-        other => Ok(other),
-    }
-}
-
-pub(crate) fn authorized(st: &Arc<Mutex<St>>, headers: &HeaderMap) -> Result<(), Response> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let s = st.lock().unwrap();
-    match s.tokens.iter().find(|(t, _)| t == token) {
-        // Partner endpoints take tokens of the partner audience only
-        // (REFERENCES.md: the current audience is https://api.pax8.com).
-        Some((_, audience)) if audience == PARTNER_AUDIENCE => Ok(()),
-        Some(_) => Err(pax8_error(403, "Forbidden: the token is not for the partner API", "/v1", json!([]))),
-        None => Err(pax8_error(401, "Unauthorized: invalid or expired token", "/v1", json!([]))),
-    }
-}
-
-pub(crate) fn new_id(st: &mut St, prefix: &str) -> String {
-    st.seq += 1;
-    let r: u64 = rand::random();
-    format!(
-        "{prefix}{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        st.seq,
-        (r >> 48) & 0xffff,
-        (r >> 36) & 0xfff,
-        (r >> 24) & 0xfff,
-        r & 0xffff_ffff_ffff
-    )
-}
-
-pub(crate) fn now() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    // RFC 3339 UTC with microseconds, computed without a date library.
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, dd) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Today as Pax8 writes `Order.createdDate` (`format: date`).
-pub(crate) fn today() -> String {
-    now()[..10].to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates() {
-        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20_419), (2025, 11, 27));
-        assert_eq!(super::now().len(), "2026-11-27T06:00:00.000000Z".len());
-        assert_eq!(super::today().len(), "2026-11-27".len());
     }
 }

@@ -2,6 +2,9 @@
 
 use super::*;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 
 pub(crate) async fn token(State(st): State<Arc<Mutex<St>>>, Json(body): Json<Value>) -> Response {
     if let Err(r) = before(&st, Route::Token).await {

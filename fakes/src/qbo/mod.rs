@@ -8,8 +8,9 @@
 //! ([`FakeQbo::start`]) or a UK one ([`FakeQbo::start_uk`], `company.rs`);
 //! queries are in `query.rs`.
 //!
-//! Over 400 lines on purpose: the fake's state, faults and helpers shared by
-//! its OAuth (oauth.rs), accounting (accounting.rs), company and query modules.
+//! This file holds the fake's state and its handle; faults.rs the scripted
+//! faults, replies.rs Intuit's reply bodies and the token check, oauth.rs,
+//! accounting.rs, company.rs and query.rs the routes.
 
 // Helpers return the response to send as their error, as axum handlers do.
 #![allow(clippy::result_large_err)]
@@ -17,7 +18,7 @@
 use crate::pax8::now;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,53 +30,19 @@ use std::time::{Duration, Instant};
 
 mod accounting;
 mod company;
+mod faults;
 mod oauth;
 mod query;
+mod replies;
 pub use company::Company;
+use faults::before;
+pub use faults::{QboFault, QboRoute};
+use replies::{api_auth, bad_body, invalid, random, reply};
 
 const ACCOUNTING_SCOPE: &str = "com.intuit.quickbooks.accounting";
 const AP: &str = "Accounts Payable";
 const MISSING: &str = "Required param missing, need to supply the required value for the API";
 const BAD_REF: &str = "Invalid Reference Id";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QboRoute {
-    Authorize,
-    Token,
-    Revoke,
-    CreatePurchaseOrder,
-    Query,
-    CompanyInfo,
-    Preferences,
-    ReadVendor,
-}
-
-#[derive(Debug, Clone)]
-pub enum QboFault {
-    /// Answer this HTTP status with a plain body (e.g. 500/503) and do nothing.
-    Status(u16),
-    /// 429 throttling, as QBO sends it: an XML body even when JSON was asked (Content-Type application/xml), optional Retry-After seconds.
-    Throttle(Option<u64>),
-    /// 400 with a JSON `Fault` body of type "ValidationFault": code, message, detail, element.
-    Validation {
-        code: String,
-        message: String,
-        detail: String,
-        element: String,
-    },
-    /// 200 whose JSON body is a `Fault` (type "SystemFault"), nothing created.
-    FaultIn200 { code: String, message: String, detail: String },
-    /// Wait, then answer normally.
-    Delay(Duration),
-    /// Do the work (create the PO, remember the requestid), then hold the reply this long (past the client's timeout).
-    /// On routes other than CreatePurchaseOrder it only delays, before the work.
-    LoseReply(Duration),
-    /// Do the work, then answer 200 with a body that is not JSON (e.g. an HTML proxy page).
-    /// On routes other than CreatePurchaseOrder nothing is done (no token is minted or rotated).
-    BadBody,
-    /// Answer 401 as QBO does for an expired access token, whatever token was sent.
-    ExpiredToken,
-}
 
 struct Code {
     redirect_uri: String,
@@ -297,112 +264,6 @@ impl FakeQbo {
         oauth::check_authorize(&s, &q)?;
         Ok(oauth::decide(&mut s, &q, true))
     }
-}
-
-fn random(prefix: &str) -> String {
-    format!("{prefix}{:032x}", rand::random::<u128>())
-}
-
-fn reply(status: u16, body: Value) -> Response {
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(body)).into_response()
-}
-
-/// QBO's API error body: `{"Fault":{"Error":[..],"type":..},"time":..}`.
-fn fault_body(kind: &str, code: &str, message: &str, detail: &str, element: Option<&str>) -> Value {
-    let mut e = json!({"Message": message, "Detail": detail, "code": code});
-    if let Some(el) = element {
-        e["element"] = el.into();
-    }
-    json!({"Fault": {"Error": [e], "type": kind}, "time": now()})
-}
-
-fn invalid(code: &str, message: &str, detail: &str, element: &str) -> Value {
-    fault_body("ValidationFault", code, message, detail, Some(element))
-}
-
-/// The 401 QBO sends for a missing, bad or expired access token (note the lowercase keys).
-fn unauthorized(token: &str) -> Response {
-    let head: String = token.chars().take(8).collect();
-    let e = json!({"message": "message=AuthenticationFailed; errorCode=003200; statusCode=401", "detail": format!("Token expired: {head}..."), "code": "3200"});
-    let mut r = reply(401, json!({"fault": {"error": [e], "type": "AUTHENTICATION"}, "time": now()}));
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"Intuit\", error=\"invalid_token\""),
-    );
-    r
-}
-
-fn throttled(retry_after: Option<u64>) -> Response {
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{}"><Fault type="SERVICE"><Error code="003001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message><Detail>The request limit was reached.</Detail></Error></Fault></IntuitResponse>"#,
-        now()
-    );
-    let mut r = (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, "application/xml")], body).into_response();
-    if let Some(secs) = retry_after {
-        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
-    }
-    r
-}
-
-fn bad_body() -> Response {
-    Html("<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>upstream proxy error</p></body></html>").into_response()
-}
-
-fn bearer(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-}
-
-/// Counts the request and applies the faults that happen before any work. With `after_work`
-/// (the create route) LoseReply and BadBody are handed back to apply after the work.
-async fn before(st: &Shared, route: QboRoute, headers: &HeaderMap, after_work: bool) -> Result<Option<QboFault>, Response> {
-    let fault = {
-        let mut s = lock(st);
-        *s.requests.entry(route).or_default() += 1;
-        s.faults.get_mut(&route).and_then(|q| q.pop_front())
-    };
-    match fault {
-        None => Ok(None),
-        Some(QboFault::Status(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Err((status, format!("{status}\n")).into_response())
-        }
-        Some(QboFault::Throttle(retry)) => Err(throttled(retry)),
-        Some(QboFault::Validation {
-            code,
-            message,
-            detail,
-            element,
-        }) => Err(reply(400, invalid(&code, &message, &detail, &element))),
-        Some(QboFault::FaultIn200 { code, message, detail }) => Err(reply(200, fault_body("SystemFault", &code, &message, &detail, None))),
-        Some(QboFault::ExpiredToken) => Err(unauthorized(bearer(headers))),
-        Some(f @ (QboFault::LoseReply(_) | QboFault::BadBody)) if after_work => Ok(Some(f)),
-        Some(QboFault::Delay(d) | QboFault::LoseReply(d)) => {
-            tokio::time::sleep(d).await;
-            Ok(None)
-        }
-        Some(QboFault::BadBody) => Err(bad_body()),
-    }
-}
-
-/// A valid unexpired access token, and the path's realm being ours.
-fn api_auth(st: &Shared, headers: &HeaderMap, realm: &str) -> Result<(), Response> {
-    let token = bearer(headers);
-    let s = lock(st);
-    if s.access.get(token).is_none_or(|(exp, _)| Instant::now() >= *exp) {
-        return Err(unauthorized(token));
-    }
-    if realm != s.realm {
-        let msg = "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403";
-        return Err(reply(
-            403,
-            fault_body("AuthorizationFault", "3100", msg, &format!("Not authorized for company {realm}"), None),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! submit + approve with `bench-flow`, reads the server's memory from /proc,
 //! and runs `bench-dispatch` against the fake Pax8.
 //!
-//! Over 400 lines on purpose: the benchmark run is one sequence (seed, serve,
-//! measure, scale, explain the plans), kept in order; measuring is in
-//! measure.rs, writing in report.rs.
+//! This file holds the run in order (seed, serve, measure, scale); harness.rs
+//! the databases and processes it starts, measure.rs the measuring, plans.rs
+//! the query plans, report.rs the writing.
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -19,9 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod harness;
 mod measure;
+mod plans;
 mod report;
+use harness::*;
 use measure::*;
+use plans::plans;
 use report::*;
 
 #[derive(Parser, Clone)]
@@ -64,91 +68,6 @@ struct Sizes {
 
 const WORK: &str = "target/bench";
 const CLIENTS: u32 = 50;
-
-/// A child process ended (SIGTERM, then waited for) when dropped.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
-
-/// A fresh database of one backend, removed when dropped.
-struct Db {
-    url: String,
-    pg: Option<(String, String)>,
-}
-
-impl Db {
-    async fn fresh(backend: &str, name: &str, pg_admin: &str) -> anyhow::Result<Db> {
-        if backend == "sqlite" {
-            let path = format!("{WORK}/{name}.db");
-            for ext in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{path}{ext}"));
-            }
-            return Ok(Db {
-                url: format!("sqlite://{path}"),
-                pg: None,
-            });
-        }
-        let db = format!("nexos_bench_{name}");
-        let mut c = sqlx::PgConnection::connect(pg_admin).await?;
-        c.execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str()).await?;
-        c.execute(format!("CREATE DATABASE {db}").as_str()).await?;
-        c.close().await?;
-        let base = pg_admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(pg_admin);
-        Ok(Db {
-            url: format!("{base}/{db}"),
-            pg: Some((pg_admin.to_string(), db)),
-        })
-    }
-
-    async fn drop_now(self) -> anyhow::Result<()> {
-        if let Some((admin, db)) = &self.pg {
-            let mut c = sqlx::PgConnection::connect(admin).await?;
-            c.execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str()).await?;
-            c.close().await?;
-        } else if let Some(path) = self.url.strip_prefix("sqlite://") {
-            for ext in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{path}{ext}"));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn seed(db: &Db, pos: i64) -> anyhow::Result<(String, f64)> {
-    eprintln!("==> seeding {pos} POs into {}", domain::store::redact_url(&db.url));
-    let out = Command::new("target/release/bench-seed")
-        .args(["--database-url", &db.url, "--pos", &pos.to_string()])
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !out.status.success() {
-        bail!("bench-seed failed");
-    }
-    let text = String::from_utf8(out.stdout)?;
-    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::to_string);
-    Ok((
-        get("TOKEN=").context("no token from bench-seed")?,
-        get("SEED_SECONDS=").and_then(|s| s.parse().ok()).unwrap_or(f64::NAN),
-    ))
-}
-
-fn start_server(args: &Args, db: &Db, log: &str) -> anyhow::Result<(Proc, String)> {
-    let port = bench::free_port();
-    let log = std::fs::File::create(log)?;
-    let child = Command::new(&args.server_bin)
-        .env("DATABASE_URL", &db.url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_ENV", "PROD")
-        .env_remove("NEXOS_ENCRYPTION_KEY")
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {}", args.server_bin))?;
-    Ok((Proc(child), format!("http://127.0.0.1:{port}")))
-}
 
 struct Perf {
     rows: Vec<(String, M, M)>,
@@ -371,71 +290,6 @@ async fn scaling(args: &Args, backend: &str, sz: &Sizes, pos: i64) -> anyhow::Re
     drop(server);
     db.drop_now().await?;
     Ok((row, plans))
-}
-
-/// The plans of the queries behind get and list (as `domain` writes them).
-async fn plans(url: &str, pos: i64) -> anyhow::Result<String> {
-    let store = domain::Store::open(url, 1).await?;
-    let sqlite = store.backend() == domain::store::Backend::Sqlite;
-    let id = pos / 2;
-    let number: String = sqlx::query_scalar(&format!("SELECT number FROM purchase_orders WHERE id = {id}"))
-        .fetch_one(store.pool())
-        .await?;
-    let like = domain::store::like_pattern(&number);
-    let search = match domain::store::fts_trigrams(&number) {
-        Some(t) if sqlite => format!(
-            "SELECT p.id, p.number, v.name, c.name, u.name FROM po_search CROSS JOIN purchase_orders p ON p.id = po_search.rowid JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE po_search MATCH '{}' AND p.search_text LIKE '{like}' ESCAPE '\\' ORDER BY po_search.rowid DESC LIMIT 51",
-            t.replace('\'', "''")
-        ),
-        _ => format!("SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.search_text LIKE '{like}' ESCAPE '\\' ORDER BY p.id DESC LIMIT 51"),
-    };
-    let queries = [
-        ("get: the PO", format!("SELECT p.id, v.name, c.name, t.title, pr.name, cu.name, au.name, s.sha256 FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id LEFT JOIN tickets t ON t.id = p.ticket_id LEFT JOIN projects pr ON pr.id = p.project_id JOIN users cu ON cu.id = p.created_by LEFT JOIN users au ON au.id = p.approved_by LEFT JOIN po_signatures s ON s.id = p.signature_id WHERE p.id = {id}")),
-        ("get: its lines", format!("SELECT id, line_no, description FROM po_lines WHERE po_id = {id} ORDER BY line_no")),
-        ("list: first page", "SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by ORDER BY p.id DESC LIMIT 51".to_string()),
-        ("list: a later page (keyset)", format!("SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.id < {id} ORDER BY p.id DESC LIMIT 51")),
-        ("list: one company", "SELECT p.id, p.number, v.name, c.name, u.name FROM purchase_orders p JOIN vendors v ON v.id = p.vendor_id JOIN companies c ON c.id = p.company_id JOIN users u ON u.id = p.created_by WHERE p.company_id = 7 ORDER BY p.id DESC LIMIT 51".to_string()),
-        ("list: search for a PO number", search),
-        ("list: one company's committed cost (kept total)", "SELECT cents FROM committed_totals WHERE scope = 'company' AND scope_id = 7".to_string()),
-    ];
-    let mut out = String::new();
-    for (label, sql) in queries {
-        let explain = if sqlite {
-            format!("EXPLAIN QUERY PLAN {sql}")
-        } else {
-            format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {sql}")
-        };
-        let rows = sqlx::raw_sql(&explain).fetch_all(store.pool()).await?;
-        let _ = writeln!(out, "{label}:\n```");
-        for r in rows {
-            use sqlx::Row;
-            let line: String = if sqlite { r.try_get(3)? } else { r.try_get(0)? };
-            let _ = writeln!(out, "{line}");
-        }
-        let _ = writeln!(out, "```");
-    }
-    store.close().await;
-    Ok(out)
-}
-
-fn dispatch(args: &Args, db: &Db, sz: &Sizes, backend: &str) -> anyhow::Result<Value> {
-    eprintln!("==> {backend}: dispatch of {} POs against the fake Pax8", sz.dispatch_pos);
-    let out = Command::new("target/release/bench-dispatch")
-        .args([
-            "--server-bin",
-            &args.server_bin,
-            "--database-url",
-            &db.url,
-            "--pos",
-            &sz.dispatch_pos.to_string(),
-        ])
-        .args(["--log", &format!("{WORK}/dispatch-{backend}.log")])
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !out.status.success() {
-        bail!("bench-dispatch failed");
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 #[tokio::main]
