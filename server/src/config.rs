@@ -67,6 +67,13 @@ pub struct Config {
     #[arg(long, env = "NEXOS_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
 
+    /// Count the database statements and transactions of every request, and
+    /// answer their totals at `GET /debug/statements`; no worker runs, so
+    /// that the counts are the requests' alone (for the benchmarks and the
+    /// budget test, not for production).
+    #[arg(long, env = "NEXOS_COUNT_STATEMENTS", global = true)]
+    pub count_statements: bool,
+
     /// Seed a demo MSP (companies, vendors, catalog, one user per role) into an empty database.
     #[arg(long, env = "NEXOS_DEMO", global = true)]
     pub demo: bool,

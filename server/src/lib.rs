@@ -7,6 +7,7 @@ pub mod demo;
 mod middleware;
 mod routes;
 pub mod security;
+pub mod statements;
 pub mod worker;
 
 use anyhow::Context;
@@ -248,7 +249,11 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         public_origin: security::origin_of(&config.public_url()),
         https: config.public_url().starts_with("https://"),
     };
-    Ok((router(state.clone(), leptos_options(config), site), state, sandboxes))
+    let mut router = router(state.clone(), leptos_options(config), site);
+    if config.count_statements {
+        router = router.route("/debug/statements", get(statements::totals));
+    }
+    Ok((router, state, sandboxes))
 }
 
 /// Seconds as a duration (negative as zero).

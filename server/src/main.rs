@@ -1,5 +1,8 @@
 use clap::Parser;
 use server::config::{Cli, Command};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -12,12 +15,11 @@ async fn main() -> anyhow::Result<()> {
         .lossy(false)
         .thread_name("nexos-log")
         .finish(std::io::BufWriter::new(std::io::stdout()));
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
-        .with_target(false)
-        .with_writer(log_writer)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let log = tracing_subscriber::fmt::layer().with_target(false).with_writer(log_writer).with_filter(filter);
+    let counting = cli.config.count_statements.then(server::statements::layer);
+    tracing_subscriber::registry().with(log).with(counting).init();
     let config = cli.config.clone();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
@@ -112,10 +114,16 @@ async fn serve(config: server::config::Config) -> anyhow::Result<()> {
         println!("  Sign in at {url}/login");
     }
     println!();
-    let (stop_worker, worker) = server::spawn_worker(state.clone(), &config);
+    // Counting wants the requests' statements alone: no worker beside them.
+    let worker = (!config.count_statements).then(|| server::spawn_worker(state.clone(), &config));
+    if config.count_statements {
+        tracing::warn!("counting statements (NEXOS_COUNT_STATEMENTS): no worker runs; totals at /debug/statements");
+    }
     server::serve(listener, router, server::shutdown_signal()).await?;
-    let _ = stop_worker.send(true);
-    let _ = worker.await;
+    if let Some((stop_worker, worker)) = worker {
+        let _ = stop_worker.send(true);
+        let _ = worker.await;
+    }
     state.store.close().await;
     Ok(())
 }

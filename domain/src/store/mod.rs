@@ -78,6 +78,11 @@ pub struct Store {
 #[derive(Default)]
 struct Extensions(std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
 
+/// The target of the event every transaction the store begins emits (one
+/// per transaction, for counting what a request costs; see the server's
+/// statement counter).
+pub const TRANSACTION_EVENT: &str = "nexos::transaction";
+
 impl Store {
     /// This store's `T`, made on first use: state a module keeps per store
     /// (one server) without the store depending on that module.
@@ -182,6 +187,7 @@ impl Store {
     pub async fn begin_write(&self) -> crate::Result<Tx> {
         let turn = self.write_turn().await?;
         let mut tx = self.pool.begin().await?;
+        tracing::trace!(target: TRANSACTION_EVENT, "transaction begun");
         if self.backend == Backend::Sqlite {
             sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
         }

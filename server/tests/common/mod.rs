@@ -31,9 +31,10 @@ impl TestServer {
         args.extend(extra.iter().map(|s| s.to_string()));
         let config = server::config::Config::from_args(args);
         let (router, state) = server::build(&config).await.expect("build");
-        // The workers run beside every test server: notifications are sent
-        // whatever the configuration; dispatch waits for a key.
-        let worker = Some(server::spawn_worker(state.clone(), &config).0);
+        // The workers run beside every test server (notifications are sent
+        // whatever the configuration; dispatch waits for a key), except when
+        // it counts statements: then the requests' are the only ones.
+        let worker = (!config.count_statements).then(|| server::spawn_worker(state.clone(), &config).0);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -74,9 +74,15 @@ pub(crate) fn seed(db: &Db, pos: i64) -> anyhow::Result<(String, f64)> {
 }
 
 pub(crate) fn start_server(args: &Args, db: &Db, log: &str) -> anyhow::Result<(Proc, String)> {
+    start_server_with(args, db, log, &[])
+}
+
+/// [`start_server`] with more environment variables.
+pub(crate) fn start_server_with(args: &Args, db: &Db, log: &str, env: &[(&str, &str)]) -> anyhow::Result<(Proc, String)> {
     let port = bench::free_port();
     let log = std::fs::File::create(log)?;
     let child = Command::new(&args.server_bin)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", &db.url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_ENV", "PROD")

@@ -23,10 +23,12 @@ mod harness;
 mod measure;
 mod plans;
 mod report;
+mod statements;
 use harness::*;
 use measure::*;
 use plans::plans;
 use report::*;
+use statements::{count_pass, Counted};
 
 #[derive(Parser, Clone)]
 struct Args {
@@ -71,6 +73,8 @@ const CLIENTS: u32 = 50;
 
 struct Perf {
     rows: Vec<(String, M, M)>,
+    /// What one request of each endpoint costs the database.
+    statements: Vec<Counted>,
     /// get, list and the page again, compressed as browsers ask.
     compressed: Vec<(String, M)>,
     rss_idle_kb: u64,
@@ -262,11 +266,13 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
 
     eprintln!("==> {backend}: scaling point at {} POs", sz.main);
     let scale = scale_point(&api, &base, &token, pid, sz.main, seed_s, sz, backend).await?;
+    let statements = count_pass(args, &db, &token, backend, sz.main / 2).await?;
     drop(server);
     db.drop_now().await?;
     Ok((
         Perf {
             rows,
+            statements,
             compressed,
             rss_idle_kb,
             rss_peak_kb,

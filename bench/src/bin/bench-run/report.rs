@@ -123,6 +123,23 @@ pub(crate) fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], p
     for ((label, m), (_, _, bare)) in p.compressed.iter().zip(&p.rows) {
         let _ = writeln!(s, "| {label} | {} | {} | {} | {:.1}% |", f(m.rps), f(m.p50), f(m.p99), m.rps / bare.rps * 100.0);
     }
+    let _ = writeln!(
+        s,
+        "\n### Statements per request\n\nCounted by a second server on the same database (`NEXOS_COUNT_STATEMENTS=1`, no worker), one request at a time, \
+         the fewest of five tries; `server/tests/budgets.rs` holds each endpoint to its budget.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| endpoint | statements | transactions | rows written | rows read | rows written beyond the statements (triggers, workers) |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for c in &p.statements {
+        let beyond = c.trigger_rows.map(|r| format!("{r:.1}")).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {beyond} |",
+            c.label, c.statements, c.transactions, c.rows_written, c.rows_read
+        );
+    }
     let _ = writeln!(s, "\n### Memory\n");
     let _ = writeln!(s, "| server RSS | MB | target |\n|---|---:|---|");
     let _ = writeln!(
