@@ -1,5 +1,5 @@
 //! What requests cost the database, counted when the server runs with
-//! `NEXOS_COUNT_STATEMENTS=1` (the benchmarks' statement table and the
+//! `NEXOS_COUNT_STATEMENTS=true` (the benchmarks' statement table and the
 //! budget test; not meant for production, where it would slow every
 //! statement down by formatting its log event).
 //!

@@ -125,7 +125,7 @@ pub(crate) fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], p
     }
     let _ = writeln!(
         s,
-        "\n### Statements per request\n\nCounted by a second server on the same database (`NEXOS_COUNT_STATEMENTS=1`, no worker), one request at a time, \
+        "\n### Statements per request\n\nCounted by a second server on the same database (`NEXOS_COUNT_STATEMENTS=true`, no worker), one request at a time, \
          the fewest of five tries; `server/tests/budgets.rs` holds each endpoint to its budget.\n"
     );
     let _ = writeln!(

@@ -107,7 +107,7 @@ async fn prepare(api: &bench::Api, step: &Step) -> anyhow::Result<Option<Value>>
 
 pub(crate) async fn count_pass(args: &Args, db: &Db, token: &str, backend: &str, get_id: i64) -> anyhow::Result<Vec<Counted>> {
     eprintln!("==> {backend}: statements per request");
-    let (server, base) = start_server_with(args, db, &format!("{WORK}/server-{backend}-counting.log"), &[("NEXOS_COUNT_STATEMENTS", "1")])?;
+    let (server, base) = start_server_with(args, db, &format!("{WORK}/server-{backend}-counting.log"), &[("NEXOS_COUNT_STATEMENTS", "true")])?;
     bench::wait_healthy(&base, Duration::from_secs(60)).await?;
     let api = bench::Api::new(&base, token);
     let http = reqwest::Client::new();
