@@ -11,7 +11,7 @@ use super::*;
 
 /// One endpoint's cost per request.
 pub(crate) struct Counted {
-    pub(crate) label: &'static str,
+    pub(crate) label: String,
     pub(crate) statements: u64,
     pub(crate) transactions: u64,
     pub(crate) rows_written: u64,
@@ -20,6 +20,20 @@ pub(crate) struct Counted {
     /// by its triggers, and by the other server's workers acting on it
     /// (a notification delivered). PostgreSQL only.
     pub(crate) trigger_rows: Option<f64>,
+}
+
+impl Counted {
+    /// A row saying the count failed, and why.
+    pub(crate) fn failed(why: String) -> Counted {
+        Counted {
+            label: format!("(not counted: {why})"),
+            statements: 0,
+            transactions: 0,
+            rows_written: 0,
+            rows_read: 0,
+            trigger_rows: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Default, PartialEq, serde::Deserialize)]
@@ -84,30 +98,37 @@ async fn send(api: &bench::Api, step: &Step, prepared: Option<&Value>) -> anyhow
     Ok(())
 }
 
-/// The input a step needs, made before counting starts.
-async fn prepare(api: &bench::Api, step: &Step) -> anyhow::Result<Option<Value>> {
-    let draft = || -> anyhow::Result<Value> {
-        let mut body: Value = serde_json::from_str(&create_body())?;
-        body["submit"] = false.into();
-        // Over the auto-approve limit: it waits for an approver.
-        for l in body["lines"].as_array_mut().into_iter().flatten() {
-            l["unit_cost_cents"] = 900_000.into();
-        }
-        Ok(body)
-    };
+/// The seeded drafts (raised by staff, so that the admin may approve them),
+/// newest first.
+async fn drafts(api: &bench::Api) -> anyhow::Result<Vec<i64>> {
+    let page = api.call("purchase-orders/list", json!({"status": "draft", "limit": 200})).await?;
+    Ok(page["items"].as_array().into_iter().flatten().filter_map(|i| i["id"].as_i64()).collect())
+}
+
+/// The input a step needs, made before counting starts: a seeded draft to
+/// submit, or one submitted that waits for approval.
+async fn prepare(api: &bench::Api, step: &Step, drafts: &mut Vec<i64>) -> anyhow::Result<Option<Value>> {
+    let mut next = || drafts.pop().context("no seeded draft left");
     Ok(match step {
-        Step::Submit => Some(api.call("purchase-orders/create", draft()?).await?),
-        Step::Approve => {
-            let d = api.call("purchase-orders/create", draft()?).await?;
-            Some(api.call("purchase-orders/submit", json!({"id": d["id"]})).await?)
-        }
+        Step::Submit => Some(json!({"id": next()?})),
+        Step::Approve => loop {
+            let s = api.call("purchase-orders/submit", json!({"id": next()?})).await?;
+            if s["status"] == "pending_approval" {
+                break Some(s);
+            }
+        },
         _ => None,
     })
 }
 
 pub(crate) async fn count_pass(args: &Args, db: &Db, token: &str, backend: &str, get_id: i64) -> anyhow::Result<Vec<Counted>> {
     eprintln!("==> {backend}: statements per request");
-    let (server, base) = start_server_with(args, db, &format!("{WORK}/server-{backend}-counting.log"), &[("NEXOS_COUNT_STATEMENTS", "true")])?;
+    let (server, base) = start_server_with(
+        args,
+        db,
+        &format!("{WORK}/server-{backend}-counting.log"),
+        &[("NEXOS_COUNT_STATEMENTS", "true")],
+    )?;
     bench::wait_healthy(&base, Duration::from_secs(60)).await?;
     let api = bench::Api::new(&base, token);
     let http = reqwest::Client::new();
@@ -123,12 +144,13 @@ pub(crate) async fn count_pass(args: &Args, db: &Db, token: &str, backend: &str,
         ("`purchase-orders/submit`", Step::Submit),
         ("`purchase-orders/approve`", Step::Approve),
     ];
+    let mut drafts = drafts(&api).await?;
     let mut out = Vec::new();
     for (label, step) in &steps {
         let writes = matches!(step, Step::Post("purchase-orders/create", _) | Step::Submit | Step::Approve);
         let mut prepared = Vec::new();
         for _ in 0..=TRIES {
-            prepared.push(prepare(&api, step).await?);
+            prepared.push(prepare(&api, step, &mut drafts).await?);
         }
         // Once uncounted: the steady cost, not the first request's.
         send(&api, step, prepared[TRIES].as_ref()).await.with_context(|| label.to_string())?;
@@ -166,7 +188,7 @@ pub(crate) async fn count_pass(args: &Args, db: &Db, token: &str, backend: &str,
         };
         let b = best.unwrap_or_default();
         out.push(Counted {
-            label,
+            label: label.to_string(),
             statements: b.statements,
             transactions: b.transactions,
             rows_written: b.rows_written,
