@@ -73,9 +73,13 @@ impl<S: Subscriber> Layer<S> for Counter {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let target = event.metadata().target();
         if target == "sqlx::query" {
-            STATEMENTS.fetch_add(1, Relaxed);
             let mut rows = Rows::default();
             event.record(&mut rows);
+            // A new pool connection's own setup, not the request's work.
+            if rows.setup {
+                return;
+            }
+            STATEMENTS.fetch_add(1, Relaxed);
             // Both databases report a SELECT's rows as "affected" too.
             if rows.writes {
                 ROWS_WRITTEN.fetch_add(rows.affected, Relaxed);
@@ -95,6 +99,8 @@ struct Rows {
     affected: u64,
     returned: u64,
     writes: bool,
+    /// A `PRAGMA`: SQLite runs a few for every connection the pool opens.
+    setup: bool,
 }
 
 impl Visit for Rows {
@@ -102,6 +108,7 @@ impl Visit for Rows {
         if field.name() == "summary" {
             let first = value.split_whitespace().next().unwrap_or_default();
             self.writes = ["insert", "update", "delete"].iter().any(|w| first.eq_ignore_ascii_case(w));
+            self.setup = first.eq_ignore_ascii_case("pragma");
         }
     }
 

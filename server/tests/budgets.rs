@@ -40,12 +40,14 @@ const BUDGETS: &[Budget] = &[
     },
     Budget {
         what: "/purchase-orders/{id} page",
-        statements: 8,
+        // 6 or 7 from run to run on both databases (one read that returns no
+        // row comes and goes; not found yet which).
+        statements: 7,
         transactions: 0,
     },
     Budget {
         what: "purchase-orders/create (5 lines, draft)",
-        statements: 19,
+        statements: 14,
         transactions: 1,
     },
     Budget {
@@ -149,7 +151,11 @@ async fn hot_endpoints_stay_within_their_statement_budgets(backend: &'static str
             res.text().await.unwrap()
         }
     };
-    // Each read once before it is counted: the steady cost, not the first's.
+    // Each caller and each read once before it is counted: the steady
+    // cost, not the first's (a token's first use records it).
+    for role in [Role::Viewer, Role::Purchaser, Role::Approver] {
+        s.ok(role, "auth/me", json!({})).await;
+    }
     s.ok(Role::Viewer, "purchase-orders/get", json!({"id": dispatched})).await;
     s.ok(Role::Viewer, "purchase-orders/list", json!({})).await;
     page("/purchase-orders".into()).await;
