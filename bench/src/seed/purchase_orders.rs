@@ -38,25 +38,18 @@ impl Statuses {
 
 /// Statuses by a hash of n modulo 20: 10% draft, 10% pending, 50% approved,
 /// 5% rejected, 10% partially received, 10% received, 5% cancelled.
-fn status_case(x: &str) -> String {
-    let Statuses {
-        s_draft,
-        s_pending,
-        s_approved,
-        s_rejected,
-        s_partial,
-        s_received,
-        s_cancelled,
-    } = Statuses::new();
+fn status_case(x: &str, s: &Statuses) -> String {
     format!(
-        "(CASE WHEN {x} < 2 THEN {s_draft} WHEN {x} < 4 THEN {s_pending} WHEN {x} < 14 THEN {s_approved} WHEN {x} < 15 THEN {s_rejected}
-          WHEN {x} < 17 THEN {s_partial} WHEN {x} < 19 THEN {s_received} ELSE {s_cancelled} END)"
+        "(CASE WHEN {x} < 2 THEN {} WHEN {x} < 4 THEN {} WHEN {x} < 14 THEN {} WHEN {x} < 15 THEN {}
+          WHEN {x} < 17 THEN {} WHEN {x} < 19 THEN {} ELSE {} END)",
+        s.s_draft, s.s_pending, s.s_approved, s.s_rejected, s.s_partial, s.s_received, s.s_cancelled
     )
 }
 
 /// N purchase orders, `LINES` lines each, over the last two years; prints progress to stderr.
 pub async fn purchase_orders(store: &Store, plan: &Plan) -> anyhow::Result<()> {
     let b = store.backend();
+    let statuses = Statuses::new();
     let Statuses {
         s_draft,
         s_pending,
@@ -65,7 +58,7 @@ pub async fn purchase_orders(store: &Store, plan: &Plan) -> anyhow::Result<()> {
         s_partial,
         s_received,
         s_cancelled,
-    } = Statuses::new();
+    } = &statuses;
     let manual = format!("'{}'", ApprovalKind::Manual.as_str());
     let n_total = plan.pos;
     if n_total == 0 {
@@ -95,7 +88,7 @@ pub async fn purchase_orders(store: &Store, plan: &Plan) -> anyhow::Result<()> {
             let hi = (chunk_lo + CHUNK - 1).min(year_end);
             let created = ts(b, &format!("({start} + {step} * s.n)"));
             let later = |secs: i64| ts(b, &format!("({start} + {step} * s.n + {secs})"));
-            let st = status_case("((s.n * 48271) % 2147483647 / 1009 % 20)");
+            let st = status_case("((s.n * 48271) % 2147483647 / 1009 % 20)", &statuses);
             let number = format!("('PO-{year}-' || {})", pad3(&format!("(s.n - {first_of_year} + 1)")));
             // Target: 60% a company, 25% a ticket, 15% a project (their company).
             let ticket = format!("(CASE WHEN s.n % 20 BETWEEN 12 AND 16 THEN (s.n * 16807) % 2147483647 / 1019 % {t} + 1 END)");

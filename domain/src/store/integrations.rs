@@ -9,10 +9,7 @@ use crate::{clock, Error, ErrorCode, Result};
 impl Store {
     /// The sealed value of integration `name`, to notice changes without decrypting.
     pub async fn sealed_integration(&self, name: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?)
+        sealed_in(self.pool(), name).await
     }
 
     /// Forgets integration `name` (its secret goes with it).
@@ -23,12 +20,15 @@ impl Store {
     }
 }
 
-/// The sealed value of integration `name`, read inside the caller's
-/// transaction (to change it only if it is still the one read before).
-pub(crate) async fn sealed_in(tx: &mut super::Tx, name: &str) -> Result<Option<String>> {
+/// The sealed value of integration `name` (through a pool, or inside the
+/// caller's transaction to change it only if it is still the one read).
+pub(crate) async fn sealed_in<'e, E>(executor: E, name: &str) -> Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     Ok(sqlx::query_scalar("SELECT sealed FROM integrations WHERE name = $1")
         .bind(name)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(executor)
         .await?)
 }
 

@@ -68,7 +68,7 @@ impl Qbo {
             .map_err(AccessError::Qbo)?;
         let renewed = current.clone().with_tokens(&tokens);
         let mut tx = self.store.begin_write().await.map_err(AccessError::Store)?;
-        let sealed = sealed_in(&mut tx, QBO).await.map_err(AccessError::Store)?;
+        let sealed = sealed_in(&mut *tx, QBO).await.map_err(AccessError::Store)?;
         let now = self.open(&sealed.ok_or(AccessError::NotConnected)?).map_err(AccessError::Store)?;
         if now.realm_id != current.realm_id || now.connected_at != current.connected_at {
             return Err(AccessError::NotConnected);
