@@ -24,12 +24,15 @@
 //! - `submitted` → `provisioned`: the order is read again until every line
 //!   has a subscription, and subscriptions are followed (backing off) until
 //!   provisioned; linked contract lines are activated. See `engine_poll.rs`.
+//!   A send that followed an unclear outcome is checked once more when the
+//!   earlier attempt can no longer land (`audit_at`, a late-order check),
+//!   provisioned or not: an order found then is a second order.
 //! - `failed`: a remediation entry says why; retry, edit and retry, abandon.
 //!
 //! Dispatches of one company are serialised: a company lock (a leased row)
-//! is held while a step runs, and a queued dispatch waits while another of
-//! its company has an unknown outcome, so an order found while reconciling
-//! can only be that dispatch's.
+//! is held while a step runs, and a queued dispatch (or a late-order check)
+//! waits while another of its company has an unknown outcome, so an order
+//! found while reconciling can only be that dispatch's.
 
 use super::distributor::{DistError, Distributor, OrderCensus};
 use super::rows::ClaimRow;
@@ -137,17 +140,18 @@ pub(super) fn later(d: Duration) -> String {
     clock::from_now(d)
 }
 
-/// Another dispatch of the company whose orders at the distributor are not
-/// all known yet: an unknown outcome, or a send after one that is still to
-/// be checked once more (`audit_at`). While one exists no other dispatch of
-/// the company sends, so an order found for it can only be its own.
-fn unsettled(company_key: &str, id: &str) -> String {
-    use DispatchStatus::{Reconciling, Submitted, Submitting};
+/// Another dispatch of the company with an unknown outcome: an order of it
+/// may be at the distributor and not recorded yet. While one exists no
+/// other dispatch of the company sends, and no late-order check of the
+/// company reads (see `engine_poll.rs`), so an order found by either can
+/// only be its own. A send whose late-order check is still to come holds
+/// nothing: every order of the company but its earlier attempt's is
+/// recorded by then, so the check cannot mistake another's for it.
+pub(super) fn unsettled(company_key: &str, id: &str) -> String {
+    use DispatchStatus::{Reconciling, Submitting};
     format!(
-        "SELECT 1 FROM dispatches o WHERE o.company_key = {company_key} AND o.id <> {id}
-           AND (o.status IN ({unknown}) OR (o.status = '{submitted}' AND o.audit_at IS NOT NULL)) LIMIT 1",
+        "SELECT 1 FROM dispatches o WHERE o.company_key = {company_key} AND o.id <> {id} AND o.status IN ({unknown}) LIMIT 1",
         unknown = DispatchStatus::sql_list(|s| matches!(s, Submitting | Reconciling)),
-        submitted = Submitted.as_str(),
     )
 }
 
@@ -188,6 +192,7 @@ impl Engine {
             DispatchStatus::Queued => self.send(&c, true).await,
             DispatchStatus::Submitting | DispatchStatus::Reconciling => self.reconcile(&c).await,
             DispatchStatus::Submitted => self.poll(&c).await,
+            DispatchStatus::Provisioned => self.late_check(&c).await,
             _ => Ok(()),
         };
         drop(renewal);
@@ -227,22 +232,24 @@ impl Engine {
     pub(super) async fn claim(&self) -> Result<Option<Claimed>> {
         let now = clock::now();
         let mut tx = self.store.begin_write().await?;
-        // Only steps that can run now: not a queued dispatch whose company has
-        // an unknown outcome (or a send after one whose orders are still to
-        // be read once more), nor one whose company another worker holds.
+        // Only steps that can run now (a provisioned dispatch only for its
+        // late-order check): not a queued dispatch whose company has an
+        // unknown outcome, nor one whose company another worker holds.
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query_as::<_, ClaimRow>(&format!(
             "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls,
                     d.audit_at, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
-             WHERE d.status IN ({in_flight}) AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+             WHERE (d.status IN ({in_flight}) OR (d.status = '{provisioned}' AND d.audit_at IS NOT NULL))
+               AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
                AND NOT (d.status = '{queued}' AND EXISTS ({unsettled}))
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
              ORDER BY d.next_run_at, d.id LIMIT 20{}",
             self.store.skip_locked(),
             in_flight = DispatchStatus::sql_list(DispatchStatus::in_flight),
             queued = DispatchStatus::Queued.as_str(),
+            provisioned = DispatchStatus::Provisioned.as_str(),
             unsettled = unsettled("d.company_key", "d.id"),
         ))
         .bind(&now)

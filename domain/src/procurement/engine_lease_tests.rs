@@ -140,6 +140,99 @@ async fn an_earlier_attempts_order_that_lands_late_is_found_and_flagged(b: &'sta
     w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
     // Another PO of the company, for the same seats: its order would look
     // like the late one.
+    let second = same_seats_po(&w).await;
+    let e = engine(&w, "w1", w.pax8.clone());
+    e.drain().await.unwrap();
+    w.s.request_dispatch(&w.buyer, second).await.unwrap();
+    e.drain().await.unwrap();
+    let d = w.s.get_dispatch(w.po).await.unwrap();
+    assert_eq!(
+        (d.status, d.attempts, d.remediation.is_none()),
+        (DispatchStatus::Provisioned, 2, true),
+        "{b}: sent again and provisioned; the late-order check is still to come"
+    );
+    assert_eq!(recorded_orders(&w).await.len(), 2, "{b}: its order and the second PO's");
+    let other = w.s.get_dispatch(second).await.unwrap();
+    assert_eq!(
+        (other.status, other.attempts),
+        (DispatchStatus::Provisioned, 1),
+        "{b}: the company's next dispatch does not wait for the late-order check"
+    );
+    tokio::time::sleep(e.takeover_wait().to_std().unwrap() + Std::from_millis(200)).await;
+    e.drain().await.unwrap();
+    let d = w.s.get_dispatch(w.po).await.unwrap();
+    assert_eq!(w.fake.orders().len(), 3, "{b}: Pax8 made the held order after all, and the second PO's");
+    let other = w.s.get_dispatch(second).await.unwrap();
+    assert_eq!(
+        (other.status, other.attempts, other.remediation),
+        (DispatchStatus::Provisioned, 1, None),
+        "{b}: its own order, not mistaken for the late one"
+    );
+    let mut tracked = recorded_orders(&w).await;
+    let mut made = fake_order_ids(&w);
+    tracked.sort();
+    made.sort();
+    assert_eq!(tracked, made, "{b}: every order at Pax8 is recorded against the dispatch");
+    assert_eq!(d.status, DispatchStatus::Provisioned, "{b}");
+    assert_eq!(d.remediation.map(|r| r.reason), Some(RemediationReason::DuplicateAtDistributor), "{b}");
+}
+
+crate::both_backends!(a_late_order_check_waits_while_the_company_has_an_unclear_send);
+async fn a_late_order_check_waits_while_the_company_has_an_unclear_send(b: &'static str) {
+    let w = world(b, true, Kind::Pax8).await;
+    // The first PO's first order lands after the engine looked and sent again.
+    w.fake.fault(Route::CreateOrder, Fault::Delay(Std::from_millis(2000)));
+    w.s.request_dispatch(&w.buyer, w.po).await.unwrap();
+    let e = engine(&w, "w1", w.pax8.clone());
+    e.drain().await.unwrap();
+    let resent = std::time::Instant::now();
+    until_orders(&w, 2).await;
+    // A second PO of the company for the same seats, whose holder dies
+    // mid-send: its order is at Pax8, unrecorded, and looks like the late one.
+    let second = same_seats_po(&w).await;
+    w.s.request_dispatch(&w.buyer, second).await.unwrap();
+    let dying = engine(&w, "dies", std::sync::Arc::new(crate::fixtures::pax8::DiesAfterSending(w.pax8.clone())));
+    let task = tokio::spawn(async move { dying.run_once().await });
+    until_orders(&w, 3).await;
+    task.abort();
+    // Past the first PO's check, before the second's takeover may look.
+    tokio::time::sleep((e.takeover_wait().to_std().unwrap() + Std::from_millis(200)).saturating_sub(resent.elapsed())).await;
+    e.drain().await.unwrap();
+    assert_eq!(
+        w.s.get_dispatch(second).await.unwrap().status,
+        DispatchStatus::Reconciling,
+        "{b}: the second waits until its dead holder's call can no longer land"
+    );
+    assert_eq!(recorded_orders(&w).await.len(), 1, "{b}: the check waits too, taking neither order");
+    tokio::time::sleep(e.takeover_wait().to_std().unwrap()).await;
+    e.drain().await.unwrap();
+    let other = w.s.get_dispatch(second).await.unwrap();
+    assert_eq!(
+        (other.status, other.attempts, other.remediation),
+        (DispatchStatus::Provisioned, 1, None),
+        "{b}: the second adopted its own order"
+    );
+    let d = w.s.get_dispatch(w.po).await.unwrap();
+    assert_eq!(d.remediation.map(|r| r.reason), Some(RemediationReason::DuplicateAtDistributor), "{b}");
+    let mut tracked = recorded_orders(&w).await;
+    let mut made = fake_order_ids(&w);
+    tracked.sort();
+    made.sort();
+    assert_eq!((tracked, made.len()), (made, 3), "{b}: three orders, each recorded once");
+}
+
+async fn until_orders(w: &crate::fixtures::pax8::World, n: usize) {
+    for _ in 0..100 {
+        if w.fake.orders().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Std::from_millis(50)).await;
+    }
+    panic!("Pax8 never had {n} orders");
+}
+
+/// An approved PO of the world's company for the same seats as its PO.
+async fn same_seats_po(w: &crate::fixtures::pax8::World) -> i64 {
     let first = w.s.get_po(w.po).await.unwrap();
     let input = crate::purchase_orders::PoInput {
         vendor_id: first.vendor.id,
@@ -155,37 +248,5 @@ async fn an_earlier_attempts_order_that_lands_late_is_found_and_flagged(b: &'sta
     };
     let second = w.s.create_po(&w.buyer, &input, true).await.unwrap();
     w.s.approve_po(&w.approver, second.id, second.version, None).await.unwrap();
-    let e = engine(&w, "w1", w.pax8.clone());
-    e.drain().await.unwrap();
-    w.s.request_dispatch(&w.buyer, second.id).await.unwrap();
-    e.drain().await.unwrap();
-    let d = w.s.get_dispatch(w.po).await.unwrap();
-    assert_eq!((d.attempts, w.fake.orders().len()), (2, 1), "{b}: sent again, one order so far");
-    assert_ne!(
-        d.status,
-        DispatchStatus::Provisioned,
-        "{b}: not finished before the first attempt can have landed"
-    );
-    assert_eq!(
-        w.s.get_dispatch(second.id).await.unwrap().status,
-        DispatchStatus::Queued,
-        "{b}: the company's next dispatch waits until every order of the first is known"
-    );
-    tokio::time::sleep(e.takeover_wait().to_std().unwrap() + Std::from_millis(200)).await;
-    e.drain().await.unwrap();
-    let d = w.s.get_dispatch(w.po).await.unwrap();
-    assert_eq!(w.fake.orders().len(), 3, "{b}: Pax8 made the held order after all, and the second PO's");
-    let other = w.s.get_dispatch(second.id).await.unwrap();
-    assert_eq!(
-        (other.status, other.attempts, other.remediation),
-        (DispatchStatus::Provisioned, 1, None),
-        "{b}: its own order"
-    );
-    let mut tracked = recorded_orders(&w).await;
-    let mut made = fake_order_ids(&w);
-    tracked.sort();
-    made.sort();
-    assert_eq!(tracked, made, "{b}: every order at Pax8 is recorded against the dispatch");
-    assert_eq!(d.status, DispatchStatus::Provisioned, "{b}");
-    assert_eq!(d.remediation.map(|r| r.reason), Some(RemediationReason::DuplicateAtDistributor), "{b}");
+    second.id
 }

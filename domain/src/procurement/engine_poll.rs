@@ -57,11 +57,7 @@ impl Engine {
     /// Follows the subscriptions; when every line's is provisioned,
     /// provisions the dispatch and activates contract lines.
     pub(super) async fn poll(&self, c: &Claimed) -> Result<()> {
-        let audit_due = c.audit_at.as_deref().is_some_and(|t| t <= clock::now().as_str());
-        if audit_due {
-            self.audit(c).await?;
-        }
-        let audit_pending = c.audit_at.is_some() && !audit_due;
+        let check_at = self.late_check_due(c).await?;
         let (mut subs, mut known) = self.subscriptions(c).await?;
         if known.len() < c.request.lines.len() {
             // Pax8 answered the order before naming every subscription: read it again.
@@ -132,19 +128,9 @@ impl Engine {
             }
         }
         if all_provisioned {
-            if !audit_pending {
-                return self.provisioned(c, subs.len()).await;
-            }
-            // Provisioned, but an earlier attempt's order may still land:
-            // look once more when it can have, then finish.
-            let mut tx = self.write(c).await?;
-            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
-                .bind(c.audit_at.clone())
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(());
+            // The seats are there; a late order of an earlier attempt would
+            // be a second order, which the check still to come records.
+            return self.provisioned(c, subs.len(), check_at.as_deref()).await;
         }
         if !waiting.is_empty() && !self.raised(c, RemediationReason::WaitingForDetails, None).await? {
             let mut problems = Vec::new();
@@ -180,8 +166,8 @@ impl Engine {
         let factor = 1i32 << c.polls.clamp(0, 16);
         let wait = (self.timing.poll_every * factor).min(self.timing.poll_max);
         let mut next = later(wait);
-        if let Some(at) = c.audit_at.as_ref().filter(|_| audit_pending) {
-            next = next.min(at.clone());
+        if let Some(at) = check_at {
+            next = next.min(at);
         }
         let mut tx = self.write(c).await?;
         sqlx::query("UPDATE dispatches SET next_run_at = $1, polls = polls + 1 WHERE id = $2 AND status = 'submitted'")
@@ -193,17 +179,55 @@ impl Engine {
         Ok(())
     }
 
+    /// The late-order check of a provisioned dispatch; when it cannot run
+    /// yet, the dispatch is due again when it can.
+    pub(super) async fn late_check(&self, c: &Claimed) -> Result<()> {
+        if let Some(at) = self.late_check_due(c).await? {
+            let mut tx = self.write(c).await?;
+            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the late-order check when it is due. `Some(when)`: still to
+    /// run, at `when`; `None`: none pending (or done now).
+    async fn late_check_due(&self, c: &Claimed) -> Result<Option<String>> {
+        let Some(at) = c.audit_at.clone() else { return Ok(None) };
+        if at.as_str() > clock::now().as_str() {
+            return Ok(Some(at));
+        }
+        Ok(if self.audit(c).await? {
+            None
+        } else {
+            Some(later(self.timing.reconcile_grace.max(Duration::seconds(1))))
+        })
+    }
+
     /// After a send that followed an unclear outcome, once every call of it
     /// can have landed: the distributor's orders are read once more, from
     /// the chain's first census, so that an order of the earlier attempt
     /// that landed late is recorded (and seen as a second order), never
-    /// left untracked.
-    async fn audit(&self, c: &Claimed) -> Result<()> {
+    /// left untracked. Not while another dispatch of the company has an
+    /// unknown outcome: its order may be there unrecorded and look the
+    /// same. `false`: not done, try again later.
+    async fn audit(&self, c: &Claimed) -> Result<bool> {
+        let busy: Option<i64> = sqlx::query_scalar(&super::engine::unsettled("$1", "$2"))
+            .bind(&c.company_key)
+            .bind(c.id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        if busy.is_some() {
+            return Ok(false);
+        }
         let company = c.request.company_id.clone().unwrap_or_default();
         let orders = match self.distributor.new_orders(&company, c.census.as_ref(), self.since(c)).await {
             Ok(o) => o,
-            // Read again at the next poll.
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(false),
         };
         let late: Vec<&super::distributor::PlacedOrder> = self
             .unclaimed(c, &orders)
@@ -218,7 +242,7 @@ impl Engine {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     fn pending_too_long(&self, c: &Claimed) -> bool {
@@ -277,7 +301,8 @@ impl Engine {
         }
     }
 
-    async fn provisioned(&self, c: &Claimed, count: usize) -> Result<()> {
+    /// `check_at`: when the late-order check still to come runs.
+    async fn provisioned(&self, c: &Claimed, count: usize, check_at: Option<&str>) -> Result<()> {
         let mut tx = self.write(c).await?;
         let now = clock::now();
         let activations = sqlx::query(
@@ -309,15 +334,19 @@ impl Engine {
         // second order is not.
         super::remediation::settle_entries(&mut tx, c.id, &now).await?;
         set_status(&mut tx, c.id, c.po_id, DispatchStatus::Provisioned).await?;
-        event(
-            &mut tx,
-            c.po_id,
-            None,
-            EventKind::DispatchProvisioned,
-            &format!("Provisioned: {count} subscription{} active", if count == 1 { "" } else { "s" }),
-            json!({}),
-        )
-        .await?;
+        let mut message = format!("Provisioned: {count} subscription{} active", if count == 1 { "" } else { "s" });
+        if let Some(at) = check_at {
+            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+            message.push_str(&format!(
+                "; {}'s orders are read once more at {at}, in case an earlier attempt's order lands late",
+                self.distributor.name()
+            ));
+        }
+        event(&mut tx, c.po_id, None, EventKind::DispatchProvisioned, &message, json!({})).await?;
         tx.commit().await?;
         Ok(())
     }
