@@ -212,6 +212,10 @@ async fn a_late_order_check_waits_while_the_company_has_an_unclear_send(b: &'sta
         (DispatchStatus::Provisioned, 1, None),
         "{b}: the second adopted its own order"
     );
+    // The check, put off while the second's outcome was unknown, looks
+    // again a second later.
+    tokio::time::sleep(Std::from_millis(1200)).await;
+    e.drain().await.unwrap();
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!(d.remediation.map(|r| r.reason), Some(RemediationReason::DuplicateAtDistributor), "{b}");
     let mut tracked = recorded_orders(&w).await;
