@@ -177,7 +177,12 @@ async fn an_order_pax8_makes_after_the_takeover_looked_is_recorded_as_a_second_o
     t.f.fault(Route::CreateOrder, Fault::Delay(Duration::from_secs(7)));
     let a_holds = t.dispatch_and_kill_the_holder(po).await;
     let survivor = t.survivor(a_holds);
-    let d = wait_within(survivor, po, "provisioned", 40).await;
+    // Provisioned from the second send; the late-order check, once the
+    // first can no longer land, finds the first.
+    let d = wait_until(survivor, po, "was provisioned with the late order found", 40, |d| {
+        d["status"] == "provisioned" && d["remediation"]["reason"] == "duplicate_at_distributor"
+    })
+    .await;
     assert_eq!(t.f.orders().len(), 2, "{d}");
     assert_eq!(
         t.orders_recorded().await,
@@ -226,7 +231,7 @@ async fn a_paused_holders_late_reply_is_recorded_and_overwrites_nothing() {
     // The holder stops (a long GC pause, a frozen VM) while its call is out.
     signal(holder, "-STOP");
     let survivor = t.survivor(a_holds);
-    let first = wait_within(survivor, po, "submitted", 20).await;
+    let first = wait_until(survivor, po, "had the survivor's order", 20, |d| d["order_id"].is_string()).await;
     let followed = first["order_id"].as_str().expect("the survivor's order").to_string();
     until("Pax8 made the held order", || t.f.orders().len() == 2).await;
     // The holder wakes up to Pax8's reply (or to its own timeout).

@@ -78,8 +78,17 @@ async fn a_5xx_without_an_order_is_sent_again_once(b: &'static str) {
     // once more when the first attempt can no longer land.
     let d = w.s.get_dispatch(w.po).await.unwrap();
     assert_eq!((d.status, d.attempts, w.fake.orders().len()), (DispatchStatus::Provisioned, 2, 1), "{b}");
-    let said = w.s.po_timeline(w.po).await.unwrap().into_iter().rev().find(|e| e.kind == "dispatch_provisioned");
-    assert!(said.is_some_and(|e| e.message.contains("read once more")), "{b}: the check to come is on the timeline");
+    let said =
+        w.s.po_timeline(w.po)
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == "dispatch_provisioned");
+    assert!(
+        said.is_some_and(|e| e.message.contains("read once more")),
+        "{b}: the check to come is on the timeline"
+    );
     let lists = w.fake.requests(Route::ListOrders);
     tokio::time::sleep(e.takeover_wait().to_std().unwrap()).await;
     e.drain().await.unwrap();

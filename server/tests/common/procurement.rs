@@ -109,17 +109,20 @@ pub async fn wait_for(call: &(impl AsyncCall + ?Sized), po: i64, status: &str) -
 
 /// Waits up to `secs` seconds for the dispatch of `po` to reach `status`.
 pub async fn wait_within(call: &(impl AsyncCall + ?Sized), po: i64, status: &str, secs: u64) -> Value {
+    wait_until(call, po, &format!("reached {status}"), secs, |d| d["status"] == status).await
+}
+
+/// Waits up to `secs` seconds until the dispatch of `po` is as `ok` asks
+/// (`what` says how, for the failure).
+pub async fn wait_until(call: &(impl AsyncCall + ?Sized), po: i64, what: &str, secs: u64, ok: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..secs * 10 {
         let d = call.call("procurement/get", json!({"po_id": po})).await;
-        if d["status"] == status {
+        if ok(&d) {
             return d;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!(
-        "dispatch of PO {po} never reached {status}: {}",
-        call.call("procurement/get", json!({"po_id": po})).await
-    );
+    panic!("dispatch of PO {po} never {what}: {}", call.call("procurement/get", json!({"po_id": po})).await);
 }
 
 /// The server binary with the fake Pax8, the key and quick timings.

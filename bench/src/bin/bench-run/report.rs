@@ -266,6 +266,11 @@ pub(crate) fn section(backend: &str, sz: &Sizes, p: &Perf, scale: &[ScaleRow], p
         let _ = writeln!(s, "| ratio (target ≤ 1.2×) | {ratio:.2}× {} |", mark(ratio <= 1.2));
         let _ = writeln!(
             s,
+            "| the last late-order check done (orders read once more after a resend) | {} s |",
+            f(d["checks_done_s"].as_f64().unwrap_or(f64::NAN))
+        );
+        let _ = writeln!(
+            s,
             "| calls to Pax8 (all routes) / answered 429 / random faults | {} / {} / {} |",
             d["calls"], d["throttled"], d["injected_faults"]
         );
