@@ -165,6 +165,16 @@ pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: E
     crate::purchase_orders::timeline_event(tx, po_id, actor, "Procurement engine", kind, message, data).await
 }
 
+/// The dispatch's next step is due at `at`.
+pub(super) async fn due_at(tx: &mut Tx, dispatch_id: i64, at: &str) -> Result<()> {
+    sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(dispatch_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn set_status(tx: &mut Tx, dispatch_id: i64, po_id: i64, status: DispatchStatus) -> Result<()> {
     sqlx::query("UPDATE dispatches SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str())
@@ -233,8 +243,9 @@ impl Engine {
         let now = clock::now();
         let mut tx = self.store.begin_write().await?;
         // Only steps that can run now (a provisioned dispatch only for its
-        // late-order check): not a queued dispatch whose company has an
-        // unknown outcome, nor one whose company another worker holds.
+        // late-order check): not a queued dispatch or a late-order check
+        // whose company has an unknown outcome, nor one whose company
+        // another worker holds.
         // Filtering after the LIMIT instead let 20 such waiting dispatches
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query_as::<_, ClaimRow>(&format!(
@@ -243,7 +254,7 @@ impl Engine {
              FROM dispatches d
              WHERE (d.status IN ({in_flight}) OR (d.status = '{provisioned}' AND d.audit_at IS NOT NULL))
                AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-               AND NOT (d.status = '{queued}' AND EXISTS ({unsettled}))
+               AND NOT (d.status IN ('{queued}', '{provisioned}') AND EXISTS ({unsettled}))
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
              ORDER BY d.next_run_at, d.id LIMIT 20{}",
             self.store.skip_locked(),

@@ -6,7 +6,7 @@
 //! subscription was checked and is provisioned.
 
 use super::distributor::{Phase, SubscriptionState};
-use super::engine::{event, later, set_status, Claimed, Engine};
+use super::engine::{due_at, event, later, set_status, Claimed, Engine};
 use super::rows::{SubscriptionRow, SUBSCRIPTION_COLUMNS};
 use super::*;
 use crate::purchase_orders::EventKind;
@@ -184,11 +184,7 @@ impl Engine {
     pub(super) async fn late_check(&self, c: &Claimed) -> Result<()> {
         if let Some(at) = self.late_check_due(c).await? {
             let mut tx = self.write(c).await?;
-            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
+            due_at(&mut tx, c.id, &at).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -214,7 +210,9 @@ impl Engine {
     /// that landed late is recorded (and seen as a second order), never
     /// left untracked. Not while another dispatch of the company has an
     /// unknown outcome: its order may be there unrecorded and look the
-    /// same. `false`: not done, try again later.
+    /// same (the claim already skips such a check; this asks again under
+    /// the company lock, and covers the check within a poll). `false`: not
+    /// done, try again later.
     async fn audit(&self, c: &Claimed) -> Result<bool> {
         let busy: Option<i64> = sqlx::query_scalar(&super::engine::unsettled("$1", "$2"))
             .bind(&c.company_key)
@@ -336,11 +334,7 @@ impl Engine {
         set_status(&mut tx, c.id, c.po_id, DispatchStatus::Provisioned).await?;
         let mut message = format!("Provisioned: {count} subscription{} active", if count == 1 { "" } else { "s" });
         if let Some(at) = check_at {
-            sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
+            due_at(&mut tx, c.id, at).await?;
             message.push_str(&format!(
                 "; {}'s orders are read once more at {at}, in case an earlier attempt's order lands late",
                 self.distributor.name()

@@ -9,7 +9,7 @@
 //! order for one dispatch opens a `duplicate_at_distributor` entry.
 
 use super::distributor::PlacedOrder;
-use super::engine::{event, later, set_status, Claimed, Engine};
+use super::engine::{due_at, event, later, set_status, Claimed, Engine};
 use super::*;
 use crate::purchase_orders::EventKind;
 use crate::store::leases::is_lease_lost;
@@ -49,11 +49,7 @@ impl Engine {
             let waiting = landed_by > chrono::Utc::now();
             let mut tx = self.write(c).await?;
             if waiting {
-                sqlx::query("UPDATE dispatches SET next_run_at = $1 WHERE id = $2")
-                    .bind(clock::format(landed_by))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
+                due_at(&mut tx, c.id, &clock::format(landed_by)).await?;
             }
             if c.status == DispatchStatus::Submitting {
                 set_status(&mut tx, c.id, c.po_id, DispatchStatus::Reconciling).await?;
