@@ -101,7 +101,10 @@ pub fn hydrated_flag() -> Signal<&'static str> {
 
 /// Dollars as people read them: `$1,234.56`.
 pub fn dollars(cents: i64) -> String {
-    format!("${}", domain::money::format_cents(cents))
+    let mut out = String::with_capacity(16);
+    out.push('$');
+    domain::money::push_cents(&mut out, cents);
+    out
 }
 
 /// Reads an `<input>` or `<select>` value from an event.
@@ -196,7 +199,14 @@ where
 /// `2026-11-27T09:30:00.000000Z` → `2026-11-27 09:30 UTC`.
 pub fn when(at: &str) -> String {
     match (at.get(..10), at.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t} UTC"),
+        (Some(d), Some(t)) => {
+            let mut out = String::with_capacity(20);
+            out.push_str(d);
+            out.push(' ');
+            out.push_str(t);
+            out.push_str(" UTC");
+            out
+        }
         _ => at.to_string(),
     }
 }
@@ -209,6 +219,41 @@ pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
             on_cleanup(move || handle.clear());
         }
     });
+}
+
+/// What one server render of a page has read already, for a resource made
+/// in a body that Leptos's `Suspense` builds two or three times on the
+/// server before it streams it (its checks walk the body again): the later
+/// builds take the first's answer instead of asking the database again.
+/// Never used in the browser, where every fetch is a fresh one.
+pub struct RenderOnce<T>(std::sync::Arc<std::sync::Mutex<Option<T>>>);
+
+impl<T> Clone for RenderOnce<T> {
+    fn clone(&self) -> Self {
+        RenderOnce(self.0.clone())
+    }
+}
+
+impl<T: Clone> RenderOnce<T> {
+    pub fn new() -> Self {
+        RenderOnce(Default::default())
+    }
+
+    pub fn get(&self) -> Option<T> {
+        self.0.lock().ok().and_then(|v| v.clone())
+    }
+
+    pub fn put(&self, value: T) {
+        if let Ok(mut v) = self.0.lock() {
+            *v = Some(value);
+        }
+    }
+}
+
+impl<T: Clone> Default for RenderOnce<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What the PO page provides to the panels in it (procurement,

@@ -3,17 +3,39 @@
 
 /// `123456` → `"1,234.56"`.
 pub fn format_cents(cents: i64) -> String {
-    let neg = cents < 0;
-    let abs = cents.unsigned_abs();
-    let whole = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
+    let mut out = String::with_capacity(16);
+    push_cents(&mut out, cents);
+    out
+}
+
+/// Appends `cents` as [`format_cents`] writes it, without a `format!` (a
+/// list page writes hundreds of amounts).
+pub fn push_cents(out: &mut String, cents: i64) {
+    if cents < 0 {
+        out.push('-');
     }
-    format!("{}{}.{:02}", if neg { "-" } else { "" }, grouped, abs % 100)
+    let abs = cents.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut n = abs / 100;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in (0..len).rev() {
+        out.push(digits[i] as char);
+        if i > 0 && i % 3 == 0 {
+            out.push(',');
+        }
+    }
+    let frac = (abs % 100) as u8;
+    out.push('.');
+    out.push((b'0' + frac / 10) as char);
+    out.push((b'0' + frac % 10) as char);
 }
 
 /// `"$1,234.5"` → `Some(123450)`. At most two decimals; no sign.
@@ -49,6 +71,11 @@ mod tests {
         assert_eq!(format_cents(123456), "1,234.56");
         assert_eq!(format_cents(100000000), "1,000,000.00");
         assert_eq!(format_cents(-250), "-2.50");
+        assert_eq!(format_cents(-123456789), "-1,234,567.89");
+        assert_eq!(format_cents(i64::MIN), "-92,233,720,368,547,758.08");
+        let mut s = String::from("$");
+        push_cents(&mut s, 99999);
+        assert_eq!(s, "$999.99");
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod pax8_catalog;
 mod pax8_settings;
 
 pub use api::*;
-pub use panel::ProcurementPanel;
+pub use panel::{DispatchAnswer, ProcurementPanel};
 pub use pax8_catalog::*;
 pub use pax8_settings::Pax8Settings;
 

@@ -113,7 +113,7 @@ pub async fn approve_po(id: i64, version: i64, signature_png: Option<String>) ->
     // Whether this approver may approve this PO now is asked first; only
     // then is the signature decoded, off the async runtime (the store asks
     // again, with the PO locked).
-    st.store.authorize(&user, id, domain::purchase_orders::rules::Action::Approve).await?;
+    st.store.may(&user, id, domain::purchase_orders::rules::Action::Approve).await?;
     let png = match signature_png.filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(domain::purchase_orders::signature::decode_off_runtime(s).await?),
         None => None,

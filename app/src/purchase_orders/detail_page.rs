@@ -22,6 +22,9 @@ pub fn PoPage() -> impl IntoView {
     provide_context(changed);
     let timeline_changed = TimelineChanged(RwSignal::new(0));
     provide_context(timeline_changed);
+    if cfg!(feature = "ssr") {
+        provide_context(crate::components::RenderOnce::<crate::procurement::DispatchAnswer>::new());
+    }
     let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| get_po(id));
     let timeline = Resource::new(move || (id.get(), changed.0.get(), timeline_changed.0.get()), |(id, _, _)| po_timeline(id));
     let rules = Resource::new(|| (), |_| approval_settings());

@@ -97,6 +97,19 @@ impl Store {
         Ok(r.ok_or_else(|| Error::not_found("The product"))?.into_model())
     }
 
+    /// The products with these ids that exist, in one query (ids that
+    /// match none are not in it).
+    pub async fn products_by_ids(&self, ids: &[i64]) -> Result<Vec<Product>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let rows = sqlx::query_as::<_, ProductRow>(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id IN ({list})"))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(ProductRow::into_model).collect())
+    }
+
     pub async fn create_product(&self, input: &ProductInput) -> Result<Product> {
         let i = input.validated(false)?;
         let vendor_id = i.vendor_id.unwrap_or_default();

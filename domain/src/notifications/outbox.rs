@@ -4,7 +4,7 @@
 //! The worker ([`super::deliver`]) sends them afterwards.
 
 use super::rows::{webhook_events, NotifiedPoRow, WebhookTargetRow};
-use super::{Audience, Channel, Event};
+use super::{Audience, Channel, DeliveryStatus, Event};
 use crate::store::Tx;
 use crate::{clock, Result};
 
@@ -102,21 +102,32 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
             recipients.push((None, Some(w.id), Channel::Webhook, w.url_display));
         }
     }
-    for (user_id, webhook_id, channel, recipient) in recipients {
-        sqlx::query(
+    // Every delivery in one statement (in chunks, far under either
+    // database's limit on placeholders): `$1` now, `$2` the give-up time,
+    // `$3` the status, then six a delivery.
+    for chunk in recipients.chunks(1000) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let b = 4 + i * 6;
+                format!("(${b}, ${}, ${}, ${}, ${}, ${}, $3, 0, $1, $2, $1, $1)", b + 1, b + 2, b + 3, b + 4, b + 5)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO deliveries (key, notification_id, channel, user_id, webhook_id, recipient, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $7, $7)",
-        )
-        .bind(new_key())
-        .bind(id)
-        .bind(channel.as_str())
-        .bind(user_id)
-        .bind(webhook_id)
-        .bind(&recipient)
-        .bind(&now)
-        .bind(&give_up)
-        .execute(&mut **tx)
-        .await?;
+             VALUES {rows}"
+        );
+        let mut q = sqlx::query(&sql).bind(&now).bind(&give_up).bind(DeliveryStatus::Pending.as_str());
+        for (user_id, webhook_id, channel, recipient) in chunk {
+            q = q
+                .bind(new_key())
+                .bind(id)
+                .bind(channel.as_str())
+                .bind(*user_id)
+                .bind(*webhook_id)
+                .bind(recipient.as_str());
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(Some(id))
 }

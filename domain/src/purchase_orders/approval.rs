@@ -4,9 +4,10 @@
 
 use super::input::dollars;
 use super::rules::{self, Action, OnSubmit};
-use super::store::event;
+use super::store::{event, unnotified_event};
 use super::writes::{change, transition, Sets, Value};
 use super::*;
+use crate::settings::Settings;
 use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, Result, Store};
@@ -17,21 +18,15 @@ impl Store {
     /// what it orders, fixes how many approvals it needs, and approves it at
     /// once under the auto-approve limit (never with a price override or
     /// when it needs two approvals).
-    pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64) -> Result<Option<Approved>> {
-        let limits = Self::settings_in(tx).await?;
-        let (limit, second) = (limits.auto_approve_limit_cents, limits.second_approval_limit_cents);
-        let overrides: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM po_lines WHERE po_id = $1 AND catalog_unit_cost_cents IS NOT NULL AND catalog_unit_cost_cents <> unit_cost_cents",
-        )
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let snapshot = Self::take_snapshot(tx, id).await?;
-        Self::keep_snapshot(tx, id, &snapshot).await?;
+    pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64, settings: &Settings) -> Result<Option<Approved>> {
+        let (limit, second) = (settings.auto_approve_limit_cents, settings.second_approval_limit_cents);
+        let (snapshot, overrides) = Self::take_snapshot(tx, id).await?;
+        let snapshot = Self::snapshot_json(&snapshot)?;
         let now = clock::now();
         match rules::on_submit(total, overrides, limit, second) {
             OnSubmit::AutoApproved { limit_cents } => {
                 let sets = Sets::new()
+                    .set("snapshot", snapshot)
                     .withdraw_approval()
                     .set("approval_kind", ApprovalKind::Auto.as_str())
                     .set("approved_at", now.as_str())
@@ -40,7 +35,8 @@ impl Store {
                     .set("revision", Value::Null)
                     .clear_rejection();
                 transition(tx, id, PoStatus::Approved, sets, &now).await?;
-                event(tx, id, Some(actor), EventKind::Submitted, "Submitted for approval", json!({})).await?;
+                // Approved at once: nobody is asked to approve it.
+                unnotified_event(tx, id, Some(actor), EventKind::Submitted, "Submitted for approval", json!({})).await?;
                 event(
                     tx,
                     id,
@@ -50,10 +46,11 @@ impl Store {
                     json!({"limit_cents": limit_cents, "total_cents": total}),
                 )
                 .await?;
-                self.approved_within(tx, actor, id).await.map(Some)
+                self.approved_within(tx, actor, id, settings).await.map(Some)
             }
             OnSubmit::Waits { approvals, why } => {
                 let sets = Sets::new()
+                    .set("snapshot", snapshot)
                     .withdraw_approval()
                     .set("approvals_required", approvals)
                     .set("revision", Value::Null);
@@ -75,8 +72,12 @@ impl Store {
 
     /// Inside the transaction that approved PO `id`: what follows an
     /// approval there (a dispatch waiting for it resumes).
-    async fn approved_within(&self, tx: &mut Tx, actor: &User, id: i64) -> Result<Approved> {
-        let approved = Approved { po_id: id, by: actor.clone() };
+    async fn approved_within(&self, tx: &mut Tx, actor: &User, id: i64, settings: &Settings) -> Result<Approved> {
+        let approved = Approved {
+            po_id: id,
+            by: actor.clone(),
+            settings: settings.clone(),
+        };
         self.raise_within(tx, &approved).await?;
         Ok(approved)
     }
@@ -91,12 +92,8 @@ impl Store {
     }
 
     pub async fn submit_po(&self, actor: &User, id: i64) -> Result<PurchaseOrder> {
-        let (mut tx, _) = self.begin_change(actor, id, Action::Submit).await?;
-        let total: i64 = sqlx::query_scalar("SELECT total_cents FROM purchase_orders WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let approved = self.submit_locked(&mut tx, actor, id, total).await?;
+        let (mut tx, locked) = self.begin_change(actor, id, Action::Submit).await?;
+        let approved = self.submit_locked(&mut tx, actor, id, locked.total_cents, &locked.settings).await?;
         tx.commit().await?;
         self.after_change(id, approved).await
     }
@@ -106,11 +103,13 @@ impl Store {
     /// needs two approvals stays pending after the first; the second
     /// approves it. A dispatch waiting for this approval (a revision) resumes.
     pub async fn approve_po(&self, actor: &User, id: i64, version: i64, signature: Option<Vec<u8>>) -> Result<PurchaseOrder> {
-        let require = self.settings().await?.require_signature;
-        if require && signature.is_none() {
-            return Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad."));
-        }
-        let (mut tx, locked) = self.begin_change(actor, id, Action::Approve).await?;
+        let unsigned = signature.is_none();
+        let (mut tx, locked) = self
+            .begin_change_checked(actor, id, Action::Approve, |settings| match settings.require_signature && unsigned {
+                true => Err(Error::validation("signature_png", "A signature is required to approve: sign on the pad.")),
+                false => Ok(()),
+            })
+            .await?;
         Self::check_version(&locked, version, "approve")?;
         let self_approval = locked.facts.created_by == Some(actor.id);
         let now = clock::now();
@@ -178,7 +177,7 @@ impl Store {
             data["approval"] = json!(2);
         }
         event(&mut tx, id, Some(actor), EventKind::Approved, &message, data).await?;
-        let approved = self.approved_within(&mut tx, actor, id).await?;
+        let approved = self.approved_within(&mut tx, actor, id, &locked.settings).await?;
         tx.commit().await?;
         self.after_change(id, Some(approved)).await
     }

@@ -123,13 +123,18 @@ impl Store {
             .map_err(|_| Error::validation("vendor_id", "Choose a vendor: no vendor has this id."))?;
         let target = self.resolve_target(input).await?;
         let lines = rules::validate_lines(&input.lines)?;
+        // Every line's product in one read.
+        let mut ids: Vec<i64> = lines.iter().filter_map(|l| l.product_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let products: std::collections::HashMap<i64, crate::catalog::Product> = self.products_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
         let mut catalog_cents = Vec::with_capacity(lines.len());
         for (i, l) in lines.iter().enumerate() {
             let product = match l.product_id {
                 Some(p) => Some(
-                    self.get_product(p)
-                        .await
-                        .map_err(|_| Error::validation(format!("lines[{i}].product_id"), "No product has this id."))?,
+                    products
+                        .get(&p)
+                        .ok_or_else(|| Error::validation(format!("lines[{i}].product_id"), "No product has this id."))?,
                 ),
                 None => None,
             };

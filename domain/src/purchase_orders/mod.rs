@@ -187,6 +187,9 @@ crate::named_enum!(ApprovalKind {
 pub struct Approved {
     pub po_id: i64,
     pub by: crate::users::User,
+    /// The settings the approval was decided by (its followers need not
+    /// read them again).
+    pub settings: crate::settings::Settings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,14 @@
 //! Purchase orders as rows: the SELECT a PO is read with, its lines as one
 //! JSON array, and the mapping into the shared models.
 
+use super::snapshot::{LiveProduct, OwnTerms};
 use super::*;
-use crate::store::to_bool;
+use crate::store::{json_objects_sql, to_bool, Backend};
 use crate::{Error, Result};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-pub(super) const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
+const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, p.vendor_id, v.name AS vendor_name, v.distributor AS vendor_distributor,
     p.company_id, c.name AS company_name, p.ticket_id, t.title AS ticket_title, p.project_id, pr.name AS project_name,
     p.currency, p.notes, p.total_cents, p.created_by, cu.name AS created_by_name, p.created_at, p.updated_at,
     p.approval_kind, p.approved_by, au.name AS approved_by_name, p.approved_at, p.approval_limit_cents, p.signature_id, s.sha256 AS signature_sha256,
@@ -15,7 +18,7 @@ pub(super) const PO_SELECT: &str = "SELECT p.id, p.number, p.status, p.version, 
     p.snapshot, p.revision, p.approvals_required, c.pax8_company_id AS company_pax8_id,
     p.first_approved_by, fu.name AS first_approved_by_name, p.first_approved_at, p.first_signature_id, fs.sha256 AS first_signature_sha256";
 
-pub(super) const PO_FROM: &str = "FROM purchase_orders p
+const PO_FROM: &str = "FROM purchase_orders p
   JOIN vendors v ON v.id = p.vendor_id
   JOIN companies c ON c.id = p.company_id
   LEFT JOIN tickets t ON t.id = p.ticket_id
@@ -29,7 +32,7 @@ pub(super) const PO_FROM: &str = "FROM purchase_orders p
   LEFT JOIN po_signatures fs ON fs.id = p.first_signature_id";
 
 /// A line's fields, as [`LineRow`] reads them back.
-pub(super) const LINE_FIELDS: [&str; 12] = [
+const LINE_FIELDS: [&str; 12] = [
     "id",
     "line_no",
     "description",
@@ -44,7 +47,51 @@ pub(super) const LINE_FIELDS: [&str; 12] = [
     "catalog_unit_cost_cents",
 ];
 
-/// One line as [`LINE_FIELDS`] give it.
+/// Each line's catalog product as it is now (`cp`, joined on the line's
+/// product), read beside the line so that a get compares it with what was
+/// approved without a second query.
+const LIVE_FIELDS: [(&str, &str); 7] = [
+    ("live_id", "cp.id"),
+    ("live_name", "cp.name"),
+    ("live_sku", "cp.sku"),
+    ("live_distributor_product_id", "cp.distributor_product_id"),
+    ("live_billing_term", "cp.billing_term"),
+    ("live_commitment_term_id", "cp.commitment_term_id"),
+    ("live_unit_cost_cents", "cp.unit_cost_cents"),
+];
+
+/// The one query a PO is read with: the PO, its names, and its lines with
+/// their catalog products now as one JSON array (`lines_json`). Built once
+/// per dialect.
+pub(super) fn po_by_id_sql(backend: Backend) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    cell.get_or_init(|| {
+        let fields: Vec<(&str, String)> = LINE_FIELDS
+            .iter()
+            .map(|f| (*f, format!("x.{f}")))
+            .chain(LIVE_FIELDS.iter().map(|(name, expr)| (*name, expr.to_string())))
+            .collect();
+        let lines = json_objects_sql(
+            backend,
+            &fields,
+            "po_lines x LEFT JOIN products cp ON cp.id = x.product_id WHERE x.po_id = p.id",
+            "x.line_no",
+        );
+        format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1")
+    })
+}
+
+/// Per PO line (by id), its own terms and its catalog product now (`None`:
+/// the product was deleted); lines without a product are not in it.
+pub(super) type LiveLines = HashMap<i64, (OwnTerms, Option<LiveProduct>)>;
+
+/// One line as [`po_by_id_sql`] gives it ([`LINE_FIELDS`], and the
+/// [`LIVE_FIELDS`] where the query joins them).
 #[derive(serde::Deserialize)]
 struct LineRow {
     id: i64,
@@ -59,6 +106,30 @@ struct LineRow {
     commitment_term_id: Option<String>,
     provisioning_details: String,
     catalog_unit_cost_cents: Option<i64>,
+    live_id: Option<i64>,
+    live_name: Option<String>,
+    live_sku: Option<String>,
+    live_distributor_product_id: Option<String>,
+    live_billing_term: Option<String>,
+    live_commitment_term_id: Option<String>,
+    live_unit_cost_cents: Option<i64>,
+}
+
+impl LineRow {
+    /// The catalog product now; a product row without its name or price
+    /// did not read back.
+    fn live(&self) -> Result<Option<LiveProduct>> {
+        let Some(_) = self.live_id else { return Ok(None) };
+        let missing = |what| Error::internal_from("reading a PO line's catalog product", what);
+        Ok(Some(LiveProduct {
+            name: self.live_name.clone().ok_or_else(|| missing("a product without its name"))?,
+            sku: self.live_sku.clone().ok_or_else(|| missing("a product without its SKU"))?,
+            distributor_product_id: self.live_distributor_product_id.clone(),
+            billing_term: self.live_billing_term.clone(),
+            commitment_term_id: self.live_commitment_term_id.clone(),
+            unit_cost_cents: self.live_unit_cost_cents.ok_or_else(|| missing("a product without its cost"))?,
+        }))
+    }
 }
 
 pub(super) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
@@ -140,8 +211,10 @@ fn named_or_unknown(id: Option<i64>, name: Option<String>) -> Person {
 }
 
 impl PoRow {
-    pub(super) fn into_model(self) -> Result<PurchaseOrder> {
+    /// The PO, and beside it its lines' catalog products now.
+    pub(super) fn into_model(self) -> Result<(PurchaseOrder, LiveLines)> {
         let id = self.id;
+        let (lines, live) = lines_from_json(&self.lines_json)?;
         let approval = match self.approval_kind.as_deref() {
             Some(kind) => Some(Approval {
                 kind: ApprovalKind::from_stored(kind)?,
@@ -185,7 +258,7 @@ impl PoRow {
             pushed_at: self.qbo_pushed_at,
             error: self.qbo_error,
         });
-        Ok(PurchaseOrder {
+        let po = PurchaseOrder {
             id,
             number: self.number,
             status: status_of(&self.status)?,
@@ -207,7 +280,7 @@ impl PoRow {
                 id,
                 name: self.project_name.unwrap_or_default(),
             }),
-            lines: lines_from_json(&self.lines_json)?,
+            lines,
             total_cents: self.total_cents,
             currency: self.currency,
             notes: self.notes,
@@ -228,14 +301,24 @@ impl PoRow {
             snapshot: self.snapshot.map(|j| crate::store::from_json(&j, "PO snapshot")).transpose()?,
             catalog_changes: vec![],
             revision: self.revision.map(|j| crate::store::from_json(&j, "PO revision")).transpose()?,
-        })
+        };
+        Ok((po, live))
     }
 }
 
-pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
+fn lines_from_json(json: &str) -> Result<(Vec<PoLine>, LiveLines)> {
     let rows: Vec<LineRow> = crate::store::from_json(json, "a PO's lines")?;
-    rows.into_iter()
+    let mut live = LiveLines::new();
+    let lines = rows
+        .into_iter()
         .map(|r| {
+            if r.product_id.is_some() {
+                let own = OwnTerms {
+                    billing_term: r.billing_term.clone(),
+                    commitment_term_id: r.commitment_term_id.clone(),
+                };
+                live.insert(r.id, (own, r.live()?));
+            }
             Ok(PoLine {
                 id: r.id,
                 line_no: r.line_no,
@@ -252,7 +335,8 @@ pub(super) fn lines_from_json(json: &str) -> Result<Vec<PoLine>> {
                 catalog_unit_cost_cents: r.catalog_unit_cost_cents,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((lines, live))
 }
 
 /// The columns [`EventRow`] reads from `po_events`.

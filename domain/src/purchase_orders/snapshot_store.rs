@@ -1,7 +1,7 @@
 //! The snapshot of what a PO orders, in the store: taken at submission
 //! (inside the submit's transaction) and compared with the catalog now.
 
-use super::snapshot::{catalog_changes, Change, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
+use super::snapshot::{catalog_changes, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
 use super::ProvisioningDetail;
 use crate::store::from_json;
 use crate::store::Tx;
@@ -47,26 +47,40 @@ fn live_by_line(rows: &[AnyRow]) -> Result<HashMap<i64, (OwnTerms, Option<LivePr
 
 impl Store {
     /// What PO `po_id` orders now: its lines with their catalog products
-    /// and the company's Pax8 id. Read inside `tx` (the PO locked).
-    pub(crate) async fn take_snapshot(tx: &mut Tx, po_id: i64) -> Result<Snapshot> {
-        let company: Option<String> =
-            sqlx::query_scalar("SELECT c.pax8_company_id FROM purchase_orders p JOIN companies c ON c.id = p.company_id WHERE p.id = $1")
-                .bind(po_id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| Error::not_found("The purchase order"))?;
-        let rows = sqlx::query(LINES_WITH_PRODUCTS).bind(po_id).fetch_all(&mut **tx).await?;
+    /// and the company's Pax8 id, and how many lines are priced off the
+    /// catalog (a price override), in one read inside `tx` (the PO locked).
+    pub(crate) async fn take_snapshot(tx: &mut Tx, po_id: i64) -> Result<(Snapshot, i64)> {
+        // From the PO, so that a PO without lines still gives its company.
+        let rows = sqlx::query(
+            "SELECT c.pax8_company_id AS company, l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term,
+                    l.commitment_term_id, l.provisioning_details, l.catalog_unit_cost_cents AS line_catalog_cents, pr.id AS live_id,
+                    pr.name AS product_name, pr.sku, pr.distributor_product_id, pr.billing_term AS product_term,
+                    pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents
+             FROM purchase_orders p JOIN companies c ON c.id = p.company_id
+             LEFT JOIN po_lines l ON l.po_id = p.id LEFT JOIN products pr ON pr.id = l.product_id
+             WHERE p.id = $1 ORDER BY l.line_no",
+        )
+        .bind(po_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let company: Option<String> = rows.first().ok_or_else(|| Error::not_found("The purchase order"))?.try_get("company")?;
         let mut lines = Vec::with_capacity(rows.len());
+        let mut overrides = 0;
         for r in &rows {
+            let Some(po_line_id) = r.try_get::<Option<i64>, _>("id")? else { continue };
             let own = own_terms(r)?;
             let product = live_product(r)?;
             let p = product.as_ref();
+            let unit_cost_cents: i64 = r.try_get("unit_cost_cents")?;
+            if r.try_get::<Option<i64>, _>("line_catalog_cents")?.is_some_and(|c| c != unit_cost_cents) {
+                overrides += 1;
+            }
             lines.push(LineSnapshot {
-                po_line_id: r.try_get("id")?,
+                po_line_id,
                 line_no: r.try_get("line_no")?,
                 description: r.try_get("description")?,
                 quantity: r.try_get("quantity")?,
-                unit_cost_cents: r.try_get("unit_cost_cents")?,
+                unit_cost_cents,
                 product_id: r.try_get("product_id")?,
                 product_name: p.map(|p| p.name.clone()),
                 sku: p.map(|p| p.sku.clone()),
@@ -77,28 +91,27 @@ impl Store {
                 catalog_unit_cost_cents: p.map(|p| p.unit_cost_cents),
             });
         }
-        Ok(Snapshot {
+        let snapshot = Snapshot {
             taken_at: clock::now(),
             pax8_company_id: company,
             lines,
-        })
+        };
+        Ok((snapshot, overrides))
+    }
+
+    /// `snapshot` as it is stored on the PO (JSON).
+    pub(crate) fn snapshot_json(snapshot: &Snapshot) -> Result<String> {
+        serde_json::to_string(snapshot).map_err(|e| Error::internal_from("writing a PO snapshot", e))
     }
 
     /// Stores `snapshot` as what PO `po_id` orders.
     pub(crate) async fn keep_snapshot(tx: &mut Tx, po_id: i64, snapshot: &Snapshot) -> Result<()> {
         sqlx::query("UPDATE purchase_orders SET snapshot = $1 WHERE id = $2")
-            .bind(serde_json::to_string(snapshot).map_err(|e| Error::internal_from("writing a PO snapshot", e))?)
+            .bind(Self::snapshot_json(snapshot)?)
             .bind(po_id)
             .execute(&mut **tx)
             .await?;
         Ok(())
-    }
-
-    /// Where the catalog now differs from PO `po_id`'s snapshot.
-    pub(crate) async fn catalog_changes(&self, po_id: i64, snapshot: &Snapshot, pax8_company_now: Option<&str>) -> Result<Vec<Change>> {
-        let rows = sqlx::query(LINES_WITH_PRODUCTS).bind(po_id).fetch_all(self.pool()).await?;
-        let live = live_by_line(&rows)?;
-        Ok(catalog_changes(snapshot, pax8_company_now, |line| live.get(&line).cloned()))
     }
 
     /// For the queue: which of these POs (id, snapshot, company's Pax8 id

@@ -9,6 +9,7 @@ use super::rules::{self, Action, PoFacts};
 use super::writes::{change, transition, Sets, Value};
 use super::*;
 use crate::notifications::Event;
+use crate::settings::Settings;
 use crate::store::Tx;
 use crate::users::User;
 use crate::{clock, Error, ErrorCode, Result, Store};
@@ -16,14 +17,39 @@ use chrono::Datelike;
 use serde_json::json;
 use sqlx::Row;
 
-/// The locked state of a PO inside a change.
+/// The locked state of a PO inside a change, and the settings the change
+/// is decided by (read once, inside its transaction).
 pub(super) struct Locked {
     pub(super) version: i64,
+    pub(super) number: String,
+    pub(super) total_cents: i64,
+    pub(super) settings: Settings,
     pub(super) facts: PoFacts,
 }
 
 pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
     timeline_event(tx, po_id, actor, "System", kind, message, data).await
+}
+
+/// [`event`] for an entry whose notification is moot (a submission approved
+/// in the same change): the outbox is not asked.
+pub(super) async fn unnotified_event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
+    append(tx, po_id, actor, "System", kind, message, &data).await
+}
+
+/// Writes the timeline entry itself.
+async fn append(tx: &mut Tx, po_id: i64, actor: Option<&User>, system: &str, kind: EventKind, message: &str, data: &serde_json::Value) -> Result<()> {
+    sqlx::query("INSERT INTO po_events (po_id, at, actor_id, actor_name, kind, message, data) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(po_id)
+        .bind(clock::now())
+        .bind(actor.map(|a| a.id))
+        .bind(actor.map(|a| a.name.as_str()).unwrap_or(system).to_string())
+        .bind(kind.as_str())
+        .bind(message)
+        .bind(data.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Appends to a PO's timeline; `system` names the actor when no user acted.
@@ -36,16 +62,7 @@ pub(crate) async fn timeline_event(
     message: &str,
     data: serde_json::Value,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO po_events (po_id, at, actor_id, actor_name, kind, message, data) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(po_id)
-        .bind(clock::now())
-        .bind(actor.map(|a| a.id))
-        .bind(actor.map(|a| a.name.clone()).unwrap_or_else(|| system.to_string()))
-        .bind(kind.as_str())
-        .bind(message)
-        .bind(data.to_string())
-        .execute(&mut **tx)
-        .await?;
+    append(tx, po_id, actor, system, kind, message, &data).await?;
     if let Some((event, automatic)) = notified(kind, &data) {
         let cause = crate::notifications::outbox::Cause {
             po_id,
@@ -80,6 +97,31 @@ fn notified(kind: EventKind, data: &serde_json::Value) -> Option<(Event, bool)> 
     })
 }
 
+/// What a change and the policy read of a PO (`FROM purchase_orders`
+/// follows): its state, and what was received of it.
+const FACTS: &str = "SELECT status, version, number, total_cents, created_by, procurement_status, approvals_required, first_approved_by, qbo_id,
+    (SELECT v.distributor FROM vendors v WHERE v.id = vendor_id) AS distributor,
+    (SELECT CAST(COALESCE(SUM(l.received_quantity), 0) AS BIGINT) FROM po_lines l WHERE l.po_id = purchase_orders.id) AS received";
+
+/// The policy's facts from a row of [`FACTS`].
+fn facts_of(r: &sqlx::any::AnyRow) -> Result<PoFacts> {
+    let status = status_of(&r.try_get::<String, _>("status")?)?;
+    Ok(PoFacts {
+        status,
+        created_by: Some(r.try_get("created_by")?),
+        anything_received: r.try_get::<i64, _>("received")? > 0,
+        procurement_status: super::rows::dispatch_status_of(r.try_get("procurement_status")?)?,
+        approvals_required: r.try_get("approvals_required")?,
+        first_approver: if status == PoStatus::PendingApproval {
+            r.try_get("first_approved_by")?
+        } else {
+            None
+        },
+        distributor: r.try_get::<Option<String>, _>("distributor")?.is_some(),
+        qbo_pushed: r.try_get::<Option<String>, _>("qbo_id")?.is_some(),
+    })
+}
+
 impl Store {
     /// Raises a PO with the next number of the year; submits it when asked.
     pub async fn create_po(&self, actor: &User, input: &PoInput, submit: bool) -> Result<PurchaseOrder> {
@@ -92,10 +134,10 @@ impl Store {
             catalog_cents,
             notes,
         } = &checked;
-        let currency = self.settings().await?.currency;
         let now = clock::now();
         let year = chrono::Utc::now().year();
         let mut tx = self.begin_write().await?;
+        let settings = Self::settings_in(&mut tx).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO po_counters (year, last) VALUES ($1, 1) ON CONFLICT (year) DO UPDATE SET last = po_counters.last + 1 RETURNING last",
         )
@@ -113,7 +155,7 @@ impl Store {
         .bind(target.company_id)
         .bind(target.ticket.as_ref().map(|t| t.0))
         .bind(target.project.as_ref().map(|p| p.0))
-        .bind(&currency)
+        .bind(&settings.currency)
         .bind(notes)
         .bind(total)
         .bind(Self::search_text(&number, &vendor.name, target, lines))
@@ -138,7 +180,7 @@ impl Store {
         )
         .await?;
         let approved = match submit {
-            true => self.submit_locked(&mut tx, actor, id, total).await?,
+            true => self.submit_locked(&mut tx, actor, id, total, &settings).await?,
             false => None,
         };
         tx.commit().await?;
@@ -154,10 +196,7 @@ impl Store {
         let (mut tx, locked) = self.begin_change(actor, id, Action::Edit).await?;
         Self::check_version(&locked, version, "edit")?;
         let withdrawn = locked.facts.status == PoStatus::Approved;
-        let number: String = sqlx::query_scalar("SELECT number FROM purchase_orders WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let number = &locked.number;
         let mut sets = Sets::new()
             .set("vendor_id", checked.vendor.id)
             .set("company_id", checked.target.company_id)
@@ -165,7 +204,7 @@ impl Store {
             .set("project_id", checked.target.project.as_ref().map(|p| p.0))
             .set("notes", checked.notes.as_str())
             .set("total_cents", total)
-            .set("search_text", Self::search_text(&number, &checked.vendor.name, &checked.target, &checked.lines));
+            .set("search_text", Self::search_text(number, &checked.vendor.name, &checked.target, &checked.lines));
         let now = clock::now();
         if withdrawn {
             sets = sets.withdraw_approval().set("snapshot", Value::Null);
@@ -193,7 +232,7 @@ impl Store {
         )
         .await?;
         let approved = match submit {
-            true => self.submit_locked(&mut tx, actor, id, total).await?,
+            true => self.submit_locked(&mut tx, actor, id, total, &locked.settings).await?,
             false => None,
         };
         tx.commit().await?;
@@ -204,49 +243,62 @@ impl Store {
     /// policy whether `actor` may do `action` to the PO as it is now (403 or
     /// 409 otherwise).
     pub(super) async fn begin_change(&self, actor: &User, id: i64, action: Action) -> Result<(Tx, Locked)> {
+        self.begin_change_checked(actor, id, action, |_| Ok(())).await
+    }
+
+    /// [`Store::begin_change`], with `check` of the request against the
+    /// settings first (a signature the settings require), before the policy.
+    pub(super) async fn begin_change_checked(
+        &self,
+        actor: &User,
+        id: i64,
+        action: Action,
+        check: impl FnOnce(&Settings) -> Result<()>,
+    ) -> Result<(Tx, Locked)> {
         let mut tx = self.begin_write().await?;
-        let locked = self.lock(&mut tx, id).await?;
+        let settings = Self::settings_in(&mut tx).await?;
+        check(&settings)?;
+        let locked = self.lock(&mut tx, id, settings).await?;
         let rules = policy::Rules {
-            allow_self_approval: Self::settings_in(&mut tx).await?.allow_self_approval,
+            allow_self_approval: locked.settings.allow_self_approval,
         };
         policy::check(actor, &locked.facts, rules, action)?;
         Ok((tx, locked))
     }
 
-    /// Locks a PO for a change and reads what the policy needs.
-    async fn lock(&self, tx: &mut Tx, id: i64) -> Result<Locked> {
-        let r = sqlx::query(&format!(
-            "SELECT status, version, created_by, procurement_status, approvals_required, first_approved_by, qbo_id,
-                (SELECT v.distributor FROM vendors v WHERE v.id = vendor_id) AS distributor
-             FROM purchase_orders WHERE id = $1{}",
-            self.for_update()
-        ))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| Error::not_found("The purchase order"))?;
-        let received: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(received_quantity), 0) AS BIGINT) FROM po_lines WHERE po_id = $1")
+    /// Locks a PO for a change and reads what the policy needs, in one
+    /// statement.
+    async fn lock(&self, tx: &mut Tx, id: i64, settings: Settings) -> Result<Locked> {
+        let r = sqlx::query(&format!("{FACTS} FROM purchase_orders WHERE id = $1{}", self.for_update()))
             .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        let status = status_of(&r.try_get::<String, _>("status")?)?;
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| Error::not_found("The purchase order"))?;
         Ok(Locked {
             version: r.try_get("version")?,
-            facts: PoFacts {
-                status,
-                created_by: Some(r.try_get("created_by")?),
-                anything_received: received > 0,
-                procurement_status: super::rows::dispatch_status_of(r.try_get("procurement_status")?)?,
-                approvals_required: r.try_get("approvals_required")?,
-                first_approver: if status == PoStatus::PendingApproval {
-                    r.try_get("first_approved_by")?
-                } else {
-                    None
-                },
-                distributor: r.try_get::<Option<String>, _>("distributor")?.is_some(),
-                qbo_pushed: r.try_get::<Option<String>, _>("qbo_id")?.is_some(),
-            },
+            number: r.try_get("number")?,
+            total_cents: r.try_get("total_cents")?,
+            settings,
+            facts: facts_of(&r)?,
         })
+    }
+
+    /// Whether `actor` may do `action` to PO `id` now ([`policy::check`]),
+    /// in one read: for a caller that asks before it does slow work (an
+    /// approval's signature decoded, a dispatch requested); the change
+    /// asks again with the PO locked.
+    pub async fn may(&self, actor: &User, id: i64, action: Action) -> Result<()> {
+        let r = sqlx::query(&format!(
+            "{FACTS}, (SELECT s.allow_self_approval FROM settings s WHERE s.id = 1) AS allow_self_approval FROM purchase_orders WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| Error::not_found("The purchase order"))?;
+        let rules = policy::Rules {
+            allow_self_approval: crate::store::to_bool(r.try_get("allow_self_approval")?),
+        };
+        policy::check(actor, &facts_of(&r)?, rules, action)
     }
 
     /// 409 `stale` unless the caller acts on the `version` they saw.

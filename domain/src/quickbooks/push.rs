@@ -305,9 +305,9 @@ impl Qbo {
 struct AutoPush(Qbo);
 
 impl Follows<Approved> for AutoPush {
-    fn after<'a>(&'a self, store: &'a Store, approved: &'a Approved) -> Step<'a> {
+    fn after<'a>(&'a self, _store: &'a Store, approved: &'a Approved) -> Step<'a> {
         Box::pin(async move {
-            if !store.settings().await?.qbo_auto_push {
+            if !approved.settings.qbo_auto_push {
                 return Ok(());
             }
             if let Err(e) = self.0.push(Pusher::System("QuickBooks auto-push"), approved.po_id).await {

@@ -313,7 +313,18 @@ pub fn to_bool(v: i64) -> bool {
 /// objects with `fields`, in `order`: one row to hand over instead of many
 /// (sqlx passes each row of a SQLite result between threads on its own).
 pub(crate) fn json_rows_sql(backend: Backend, fields: &[&str], source: &str, order: &str) -> String {
-    let pairs = fields.iter().map(|f| format!("'{f}', x.{f}")).collect::<Vec<_>>().join(", ");
+    let named: Vec<(&str, String)> = fields.iter().map(|f| (*f, format!("x.{f}"))).collect();
+    json_objects_sql(backend, &named, source, order)
+}
+
+/// [`json_rows_sql`] with each field's SQL expression given (`("name",
+/// "pr.name")`), for rows joined from several tables.
+pub(crate) fn json_objects_sql<S: AsRef<str>>(backend: Backend, fields: &[(&str, S)], source: &str, order: &str) -> String {
+    let pairs = fields
+        .iter()
+        .map(|(name, expr)| format!("'{name}', {}", expr.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
     match backend {
         Backend::Sqlite => format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) FROM {source}"),
         Backend::Postgres => format!("SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]')::text FROM {source}"),
