@@ -6,6 +6,26 @@ use super::snapshot::catalog_changes;
 use super::*;
 use crate::{Error, Result, Store};
 
+/// Whether a PO (with a snapshot) is compared with the catalog now: while
+/// it waits for approval or is committed, until its dispatch is over.
+pub(super) fn shows_catalog_changes(status: PoStatus, dispatch: Option<DispatchStatus>) -> bool {
+    (status == PoStatus::PendingApproval || status.is_committed()) && !dispatch.is_some_and(sent)
+}
+
+/// A dispatch that is over: nothing more will be sent for the PO.
+fn sent(d: DispatchStatus) -> bool {
+    matches!(d, DispatchStatus::Provisioned | DispatchStatus::NotProvisionable | DispatchStatus::Abandoned)
+}
+
+/// [`shows_catalog_changes`] as SQL of the PO `p`, for the query's join.
+pub(super) fn shows_catalog_changes_sql() -> String {
+    format!(
+        "p.snapshot IS NOT NULL AND p.status IN ({}) AND (p.procurement_status IS NULL OR p.procurement_status NOT IN ({}))",
+        PoStatus::sql_list(|s| shows_catalog_changes(s, None)),
+        DispatchStatus::sql_list(sent)
+    )
+}
+
 impl Store {
     pub async fn get_po(&self, id: i64) -> Result<PurchaseOrder> {
         // The PO, its lines and their catalog products now in one query.
@@ -16,10 +36,9 @@ impl Store {
             .ok_or_else(|| Error::not_found("The purchase order"))?;
         let company = row.company_pax8_id.clone();
         let (mut po, live) = row.into_model()?;
-        // The catalog now, beside what was approved, until it is sent.
-        use DispatchStatus::*;
-        let unsent = !matches!(po.procurement_status, Some(Provisioned | NotProvisionable | Abandoned));
-        if let (Some(snapshot), true) = (&po.snapshot, unsent && (po.status == PoStatus::PendingApproval || po.status.is_committed())) {
+        // The catalog now, beside what was approved, until it is sent (the
+        // query joined the products only then).
+        if let (Some(snapshot), true) = (&po.snapshot, shows_catalog_changes(po.status, po.procurement_status)) {
             po.catalog_changes = catalog_changes(snapshot, company.as_deref(), |line| live.get(&line).cloned());
         }
         Ok(po)

@@ -48,8 +48,8 @@ const LINE_FIELDS: [&str; 12] = [
 ];
 
 /// Each line's catalog product as it is now (`cp`, joined on the line's
-/// product), read beside the line so that a get compares it with what was
-/// approved without a second query.
+/// product where the PO shows catalog changes), read beside the line so
+/// that a get compares it with what was approved without a second query.
 const LIVE_FIELDS: [(&str, &str); 7] = [
     ("live_id", "cp.id"),
     ("live_name", "cp.name"),
@@ -76,12 +76,13 @@ pub(super) fn po_by_id_sql(backend: Backend) -> &'static str {
             .map(|f| (*f, format!("x.{f}")))
             .chain(LIVE_FIELDS.iter().map(|(name, expr)| (*name, expr.to_string())))
             .collect();
-        let lines = json_objects_sql(
-            backend,
-            &fields,
-            "po_lines x LEFT JOIN products cp ON cp.id = x.product_id WHERE x.po_id = p.id",
-            "x.line_no",
+        // The products only for a PO that shows its catalog changes; for
+        // the others the live fields are null and cost no lookup.
+        let source = format!(
+            "po_lines x LEFT JOIN products cp ON cp.id = x.product_id AND {} WHERE x.po_id = p.id",
+            super::read::shows_catalog_changes_sql()
         );
+        let lines = json_objects_sql(backend, &fields, &source, "x.line_no");
         format!("{PO_SELECT}, ({lines}) AS lines_json {PO_FROM} WHERE p.id = $1")
     })
 }
