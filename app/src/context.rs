@@ -21,9 +21,36 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Handed to every server function and page render by the server.
+/// Handed to every server function and page render by the server: one
+/// shared [`AppStateInner`], so that the many clones a request makes (each
+/// `use_context`, each handler's state) are a reference count, not a copy
+/// of every URL and setting in it.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<AppStateInner>);
+
+impl From<AppStateInner> for AppState {
+    fn from(inner: AppStateInner) -> Self {
+        AppState(std::sync::Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// Changed only while the server is set up, before anything shares it.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut AppStateInner {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone, Debug)]
+pub struct AppStateInner {
     pub store: Store,
     /// Cookies get `Secure` when users reach the server over https.
     pub secure_cookies: bool,
@@ -231,9 +258,10 @@ pub async fn client_address() -> String {
     let Ok(ConnectInfo(addr)) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await else {
         return "unknown".to_string();
     };
-    let trusted = state().map(|s| s.trusted_proxies).unwrap_or_default();
+    let st = state().ok();
+    let trusted = st.as_ref().map(|s| s.trusted_proxies.as_slice()).unwrap_or_default();
     let forwarded = parts().and_then(|p| p.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(str::to_string));
-    client_address_of(addr.ip(), forwarded.as_deref(), &trusted).to_string()
+    client_address_of(addr.ip(), forwarded.as_deref(), trusted).to_string()
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         (_, true) => Some(demo::demo_key()?),
         _ => None,
     };
-    let mut state = AppState {
+    let mut state = AppState::from(app::context::AppStateInner {
         store,
         secure_cookies: config.public_url().starts_with("https://"),
         encryption_key: match key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
@@ -216,7 +216,7 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
         mailer: domain::notifications::mail::Mailer::new(config.smtp_url.as_deref(), config.mail_from.as_deref(), config.demo)
             .map_err(|e| anyhow::anyhow!(e))?,
         public_url: config.public_url(),
-    };
+    });
     let mut sandboxes = Sandboxes::default();
     if config.demo && config.pax8_api_url == config::DEFAULT_PAX8_API {
         sandboxes.pax8 = Some(demo::sandbox_pax8(&mut state).await?);

@@ -4,7 +4,7 @@
 use super::po_actions::{ApproveCard, CancelCard, ReceiveCard, SubmitCard};
 use super::widgets::StatusBadge;
 use super::{approval_settings, get_po, po_timeline};
-use crate::components::{dollars, LoadError, PageHeader};
+use crate::components::{boxed, dollars, LoadError, PageHeader};
 use crate::components::{when, Changed, TimelineChanged};
 use crate::session::use_session;
 use domain::purchase_orders::policy::{self, Rules};
@@ -25,9 +25,12 @@ pub fn PoPage() -> impl IntoView {
     if cfg!(feature = "ssr") {
         provide_context(crate::components::RenderOnce::<crate::procurement::DispatchAnswer>::new());
     }
-    let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| get_po(id));
-    let timeline = Resource::new(move || (id.get(), changed.0.get(), timeline_changed.0.get()), |(id, _, _)| po_timeline(id));
-    let rules = Resource::new(|| (), |_| approval_settings());
+    let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| boxed(get_po(id)));
+    let timeline = Resource::new(
+        move || (id.get(), changed.0.get(), timeline_changed.0.get()),
+        |(id, _, _)| boxed(po_timeline(id)),
+    );
+    let rules = Resource::new(|| (), |_| boxed(approval_settings()));
     let session = use_session();
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

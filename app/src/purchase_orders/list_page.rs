@@ -2,7 +2,7 @@ use super::list_pos;
 use super::widgets::StatusBadge;
 use crate::catalog::{get_company, list_companies, list_vendors};
 use crate::components::when;
-use crate::components::{dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader, PickerMatch, PickerMenu};
+use crate::components::{boxed, dollars, non_blank, EmptyState, IfCan, LoadError, PageHeader, PickerMatch, PickerMenu};
 use domain::purchase_orders::{PoStatus, PurchaseOrderSummary};
 use domain::users::Permission;
 use leptos::prelude::*;
@@ -18,7 +18,7 @@ pub fn PurchaseOrdersPage() -> impl IntoView {
     let q = RwSignal::new(initial("q"));
     let ticket = initial("ticket_id").parse::<i64>().ok();
     let project = initial("project_id").parse::<i64>().ok();
-    let vendors = Resource::new(|| (), |_| list_vendors());
+    let vendors = Resource::new(|| (), |_| boxed(list_vendors()));
     view! {
         <PageHeader title="Purchase orders" subtitle="Raise, approve and receive orders against a company, ticket or project.">
             <a class="button" data-testid="export-csv" download rel="external" href=move || export_href(&[
@@ -191,7 +191,7 @@ pub fn PoTable(
     let next = RwSignal::new(None::<String>);
     let first = Resource::new(
         move || (status.get(), company_id.get(), vendor_id.get(), q.get()),
-        move |(s, c, v, q)| list_pos(non_blank(s), c, v, ticket_id, project_id, non_blank(q), None, None),
+        move |(s, c, v, q)| boxed(list_pos(non_blank(s), c, v, ticket_id, project_id, non_blank(q), None, None)),
     );
     let load_more = Action::new(move |cursor: &String| {
         let cursor = cursor.clone();

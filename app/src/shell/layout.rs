@@ -17,7 +17,7 @@ const NAV: [(&str, &str, &str); 8] = [
 
 #[component]
 pub fn Layout() -> impl IntoView {
-    let session = Session(Resource::new(|| (), |_| me()));
+    let session = Session(Resource::new(|| (), |_| crate::components::boxed(me())));
     provide_context(session);
     // The count of POs waiting for the signed-in approver, asked again
     // every 20 seconds and on each page change. Only in the browser, once

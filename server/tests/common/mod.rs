@@ -57,7 +57,7 @@ impl TestServer {
         }
         TestServer {
             base: format!("http://{addr}"),
-            store: state.store,
+            store: state.store.clone(),
             tokens,
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             shutdown: Some(tx),

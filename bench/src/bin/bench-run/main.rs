@@ -175,6 +175,13 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle_kb = bench::proc_kb(pid, "VmRSS").unwrap_or(0);
     eprintln!("==> {backend}: idle RSS {} MB with {} POs", rss_idle_kb / 1024, sz.main);
+    // Counted first, while the seeded drafts it submits are there (the
+    // submit + approve run below may take every one of them). A count that
+    // fails says so in its table; the other figures still stand.
+    let statements = count_pass(args, &db, &token, backend, sz.main / 2).await.unwrap_or_else(|e| {
+        eprintln!("==> {backend}: statements per request failed: {e:#}");
+        vec![Counted::failed(format!("{e:#}"))]
+    });
 
     // The bytes the baseline serves: what the server answered.
     let dir = PathBuf::from(WORK);
@@ -266,11 +273,6 @@ async fn perf(args: &Args, backend: &str, sz: &Sizes) -> anyhow::Result<(Perf, S
 
     eprintln!("==> {backend}: scaling point at {} POs", sz.main);
     let scale = scale_point(&api, &base, &token, pid, sz.main, seed_s, sz, backend).await?;
-    // A count that fails says so in its table; the figures above still stand.
-    let statements = count_pass(args, &db, &token, backend, sz.main / 2).await.unwrap_or_else(|e| {
-        eprintln!("==> {backend}: statements per request failed: {e:#}");
-        vec![Counted::failed(format!("{e:#}"))]
-    });
     drop(server);
     db.drop_now().await?;
     Ok((
