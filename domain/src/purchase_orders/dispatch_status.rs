@@ -31,6 +31,11 @@ crate::named_enum!(DispatchStatus {
 });
 
 impl DispatchStatus {
+    /// The dispatch is over: nothing more will be sent for its PO.
+    pub fn is_over(self) -> bool {
+        matches!(self, DispatchStatus::Provisioned | DispatchStatus::NotProvisionable | DispatchStatus::Abandoned)
+    }
+
     /// Work is under way at the distributor (or may be): never send again blindly.
     pub fn in_flight(self) -> bool {
         matches!(

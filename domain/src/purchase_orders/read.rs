@@ -9,12 +9,7 @@ use crate::{Error, Result, Store};
 /// Whether a PO (with a snapshot) is compared with the catalog now: while
 /// it waits for approval or is committed, until its dispatch is over.
 pub(super) fn shows_catalog_changes(status: PoStatus, dispatch: Option<DispatchStatus>) -> bool {
-    (status == PoStatus::PendingApproval || status.is_committed()) && !dispatch.is_some_and(sent)
-}
-
-/// A dispatch that is over: nothing more will be sent for the PO.
-fn sent(d: DispatchStatus) -> bool {
-    matches!(d, DispatchStatus::Provisioned | DispatchStatus::NotProvisionable | DispatchStatus::Abandoned)
+    (status == PoStatus::PendingApproval || status.is_committed()) && !dispatch.is_some_and(DispatchStatus::is_over)
 }
 
 /// [`shows_catalog_changes`] as SQL of the PO `p`, for the query's join.
@@ -22,7 +17,7 @@ pub(super) fn shows_catalog_changes_sql() -> String {
     format!(
         "p.snapshot IS NOT NULL AND p.status IN ({}) AND (p.procurement_status IS NULL OR p.procurement_status NOT IN ({}))",
         PoStatus::sql_list(|s| shows_catalog_changes(s, None)),
-        DispatchStatus::sql_list(sent)
+        DispatchStatus::sql_list(DispatchStatus::is_over)
     )
 }
 

@@ -10,11 +10,11 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// A PO line beside its catalog product as it is now.
-const LINES_WITH_PRODUCTS: &str = "SELECT l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term, l.commitment_term_id,
-        l.provisioning_details, pr.id AS live_id, pr.name AS product_name, pr.sku, pr.distributor_product_id, pr.billing_term AS product_term,
-        pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents
-     FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id = $1 ORDER BY l.line_no";
+/// A PO line (`l`) beside its catalog product as it is now (`pr`), as
+/// [`own_terms`] and [`live_product`] read it.
+const LINE_WITH_PRODUCT: &str = "l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term, l.commitment_term_id,
+        l.provisioning_details, l.catalog_unit_cost_cents AS line_catalog_cents, pr.id AS live_id, pr.name AS product_name, pr.sku,
+        pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents";
 
 fn own_terms(r: &AnyRow) -> Result<OwnTerms> {
     Ok(OwnTerms {
@@ -51,15 +51,12 @@ impl Store {
     /// catalog (a price override), in one read inside `tx` (the PO locked).
     pub(crate) async fn take_snapshot(tx: &mut Tx, po_id: i64) -> Result<(Snapshot, i64)> {
         // From the PO, so that a PO without lines still gives its company.
-        let rows = sqlx::query(
-            "SELECT c.pax8_company_id AS company, l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term,
-                    l.commitment_term_id, l.provisioning_details, l.catalog_unit_cost_cents AS line_catalog_cents, pr.id AS live_id,
-                    pr.name AS product_name, pr.sku, pr.distributor_product_id, pr.billing_term AS product_term,
-                    pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents
+        let rows = sqlx::query(&format!(
+            "SELECT c.pax8_company_id AS company, {LINE_WITH_PRODUCT}
              FROM purchase_orders p JOIN companies c ON c.id = p.company_id
              LEFT JOIN po_lines l ON l.po_id = p.id LEFT JOIN products pr ON pr.id = l.product_id
-             WHERE p.id = $1 ORDER BY l.line_no",
-        )
+             WHERE p.id = $1 ORDER BY l.line_no"
+        ))
         .bind(po_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -121,9 +118,7 @@ impl Store {
             return Ok(vec![]);
         }
         let ids = pos.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(", ");
-        let sql = LINES_WITH_PRODUCTS
-            .replace("l.po_id = $1", &format!("l.po_id IN ({ids})"))
-            .replace("SELECT l.id,", "SELECT l.po_id, l.id,");
+        let sql = format!("SELECT {LINE_WITH_PRODUCT} FROM po_lines l LEFT JOIN products pr ON pr.id = l.product_id WHERE l.po_id IN ({ids})");
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         let live = live_by_line(&rows)?;
         Ok(pos
