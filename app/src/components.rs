@@ -231,36 +231,32 @@ pub fn every(ms: u64, f: impl Fn() + Clone + 'static) {
 
 /// What one server render of a page has read already, for a resource made
 /// in a body that Leptos's `Suspense` builds two or three times on the
-/// server before it streams it (its checks walk the body again): the later
-/// builds take the first's answer instead of asking the database again.
-/// Never used in the browser, where every fetch is a fresh one.
-pub struct RenderOnce<T>(std::sync::Arc<std::sync::Mutex<Option<T>>>);
+/// server before it streams it (its checks walk the body again): every
+/// build after the first waits for the first's fetch, finished or still
+/// under way, instead of asking the database again. Server only: in the
+/// browser every fetch is a fresh one.
+#[cfg(feature = "ssr")]
+pub struct RenderOnce<T>(std::sync::Arc<tokio::sync::OnceCell<T>>);
 
+#[cfg(feature = "ssr")]
 impl<T> Clone for RenderOnce<T> {
     fn clone(&self) -> Self {
         RenderOnce(self.0.clone())
     }
 }
 
-impl<T: Clone> RenderOnce<T> {
-    pub fn new() -> Self {
+#[cfg(feature = "ssr")]
+impl<T> Default for RenderOnce<T> {
+    fn default() -> Self {
         RenderOnce(Default::default())
-    }
-
-    pub fn get(&self) -> Option<T> {
-        self.0.lock().ok().and_then(|v| v.clone())
-    }
-
-    pub fn put(&self, value: T) {
-        if let Ok(mut v) = self.0.lock() {
-            *v = Some(value);
-        }
     }
 }
 
-impl<T: Clone> Default for RenderOnce<T> {
-    fn default() -> Self {
-        Self::new()
+#[cfg(feature = "ssr")]
+impl<T: Clone> RenderOnce<T> {
+    /// The answer of this render's first `fetch` (run now if none ran).
+    pub async fn get_or_fetch<F: std::future::Future<Output = T>>(&self, fetch: impl FnOnce() -> F) -> T {
+        self.0.get_or_init(fetch).await.clone()
     }
 }
 

@@ -12,6 +12,15 @@ use std::collections::BTreeMap;
 /// A PO's dispatch as the panel reads it (`None`: not dispatched).
 pub type DispatchAnswer = Result<Option<PoDispatch>, ApiError>;
 
+/// PO `po_id`'s dispatch; not found is "not dispatched".
+async fn dispatch_of(po_id: i64) -> DispatchAnswer {
+    match get_dispatch(po_id).await {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.code() == domain::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// `pax8`: the PO's vendor is Pax8 (it can be checked with Pax8).
 /// `may_dispatch`, `may_retry`: what the policy permits this user
 /// (`domain::purchase_orders::policy`), asked by the PO page.
@@ -24,28 +33,19 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optiona
     let abandon = ServerAction::<AbandonDispatch>::new();
     let status = Resource::new(|| (), |_| procurement_status());
     // One lookup per server render of the PO page (see `RenderOnce`).
-    let once = if cfg!(feature = "ssr") {
-        use_context::<crate::components::RenderOnce<DispatchAnswer>>()
-    } else {
-        None
-    };
+    #[cfg(feature = "ssr")]
+    let once = use_context::<crate::components::RenderOnce<DispatchAnswer>>();
     let current = Resource::new(
         move || (tick.get(), dispatch.version().get(), retry.version().get(), abandon.version().get()),
         move |_| {
+            #[cfg(feature = "ssr")]
             let once = once.clone();
             async move {
-                if let Some(answer) = once.as_ref().and_then(|o| o.get()) {
-                    return answer;
+                #[cfg(feature = "ssr")]
+                if let Some(once) = once {
+                    return once.get_or_fetch(|| dispatch_of(po_id)).await;
                 }
-                let answer = match get_dispatch(po_id).await {
-                    Ok(d) => Ok(Some(d)),
-                    Err(e) if e.code() == domain::ErrorCode::NotFound => Ok(None),
-                    Err(e) => Err(e),
-                };
-                if let Some(o) = &once {
-                    o.put(answer.clone());
-                }
-                answer
+                dispatch_of(po_id).await
             }
         },
     );

@@ -22,9 +22,8 @@ pub fn PoPage() -> impl IntoView {
     provide_context(changed);
     let timeline_changed = TimelineChanged(RwSignal::new(0));
     provide_context(timeline_changed);
-    if cfg!(feature = "ssr") {
-        provide_context(crate::components::RenderOnce::<crate::procurement::DispatchAnswer>::new());
-    }
+    #[cfg(feature = "ssr")]
+    provide_context(crate::components::RenderOnce::<crate::procurement::DispatchAnswer>::default());
     let po = Resource::new(move || (id.get(), changed.0.get()), |(id, _)| boxed(get_po(id)));
     let timeline = Resource::new(
         move || (id.get(), changed.0.get(), timeline_changed.0.get()),
