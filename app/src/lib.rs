@@ -16,6 +16,7 @@ pub mod reports;
 pub mod session;
 pub mod settings;
 pub mod shell;
+pub mod subscriptions;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -10,6 +10,7 @@ pub mod purchase_orders;
 pub mod quickbooks;
 pub mod reports;
 pub mod settings;
+pub mod subscriptions;
 pub mod users;
 pub mod validate;
 

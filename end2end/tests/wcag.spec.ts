@@ -13,7 +13,7 @@ async function violations(page: Page) {
   });
 }
 
-const pages = ['/purchase-orders', '/purchase-orders/new', '/approvals', '/spend', '/procurement', '/companies', '/vendors', '/products', '/contracts', '/settings'];
+const pages = ['/purchase-orders', '/purchase-orders/new', '/approvals', '/spend', '/procurement', '/renewals', '/companies', '/vendors', '/products', '/contracts', '/settings'];
 
 /** A PO waiting for approval (the page with the signature pad), raised through the API. */
 async function pendingPo(page: Page): Promise<string> {
@@ -31,6 +31,13 @@ async function pendingPo(page: Page): Promise<string> {
     submit: true,
   });
   return `/purchase-orders/${po.id}`;
+}
+
+/** The page of a company with subscriptions (the demo's sandbox Pax8 has some). */
+async function subscribedCompany(page: Page): Promise<string[]> {
+  const res = await page.request.post('/api/subscriptions/list', { data: {} });
+  const subs = res.ok() ? await res.json() : [];
+  return subs.length ? [`/companies/${subs[0].company_id}`] : [];
 }
 
 /** The first link of a list page that leads to one item (a company, a contract). */
@@ -51,7 +58,7 @@ for (const width of [1280, 390]) {
     await signIn(page, 'admin@demo.msp');
     const found: string[] = [];
     const po = await pendingPo(page);
-    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/'))];
+    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/')), ...(await subscribedCompany(page))];
     for (const path of [...pages, ...items, po, `${po}/edit`, `${po}/print`]) {
       await page.goto(path);
       // The printed PO is a plain page: nothing to hydrate.

@@ -174,3 +174,41 @@ pub async fn seed_history(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Subscriptions the demo's customers already have at Pax8 (made before
+/// NEXOS, the same ids at every start), read in by a sync: one whose
+/// commitment ends within 30 days (the renewals to come), and one whose
+/// seats were then changed in Pax8's portal (drift on the company's page).
+pub async fn seed_subscriptions(state: &AppState, fake: &FakePax8) -> anyhow::Result<()> {
+    let companies = state.store.list_companies(None).await?;
+    let Some(company) = companies.iter().find_map(|c| c.pax8_company_id.clone()) else {
+        return Ok(());
+    };
+    let products = state.store.list_products(None, None).await?;
+    let Some(product) = products.iter().find_map(|p| p.distributor_product_id.clone()) else {
+        return Ok(());
+    };
+    let renews = (chrono::Utc::now() + chrono::Duration::days(20)).format("%Y-%m-%dT00:00:00Z").to_string();
+    fake.add_subscription_as(
+        "5b5c0a01-0000-4000-8000-000000000001",
+        &company,
+        &product,
+        25,
+        "Annual",
+        Some(("1-Year", &renews)),
+    );
+    fake.add_subscription_as("5b5c0a01-0000-4000-8000-000000000002", &company, &product, 10, "Monthly", None);
+    let pax8 = state.pax8().await.map_err(|e| anyhow::anyhow!("demo Pax8: {}", e.0.message))?;
+    state
+        .store
+        .sync_all_subscriptions(&pax8)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo subscriptions: {}", e.message))?;
+    fake.change_in_portal("5b5c0a01-0000-4000-8000-000000000002", 12);
+    state
+        .store
+        .sync_all_subscriptions(&pax8)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo subscriptions: {}", e.message))?;
+    Ok(())
+}

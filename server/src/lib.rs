@@ -242,8 +242,9 @@ pub async fn build_with_sandbox(config: &Config) -> anyhow::Result<(Router, AppS
     if let Some(fake) = &sandboxes.qbo {
         demo::link_sandbox_qbo(&state, fake).await?;
     }
-    if config.demo && sandboxes.pax8.is_some() {
+    if let (true, Some(fake)) = (config.demo, &sandboxes.pax8) {
         demo::seed_history(&state).await?;
+        demo::seed_subscriptions(&state, fake).await?;
     }
     let site = security::Site {
         public_origin: security::origin_of(&config.public_url()),

@@ -22,6 +22,9 @@ pub const SLOTS: usize = 8;
 /// How often the worker purges what has expired.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// How often every linked company's subscriptions are read from Pax8.
+const SYNC_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
 pub struct Worker {
     pub state: AppState,
     pub timing: Timing,
@@ -68,6 +71,7 @@ impl Worker {
         }
         let mut sealed_now: Option<String> = None;
         let mut purged: Option<std::time::Instant> = None;
+        let mut sync_tried: Option<std::time::Instant> = None;
         let mut stop = stop;
         loop {
             // Housekeeping every ten minutes: expired and idle sessions, old
@@ -110,6 +114,21 @@ impl Worker {
                         sealed_now = None;
                     }
                     Err(e) => tracing::error!("dispatch worker: {}", e.message),
+                }
+            }
+            // The daily sync of subscriptions: the lease marks the day's run
+            // taken, across instances.
+            // Asked every ten minutes, so that the lease costs no write a loop.
+            let pax8 = engines.borrow().as_ref().map(|e| e[0].distributor.clone());
+            if let Some(pax8) = pax8.filter(|_| sync_tried.is_none_or(|t| t.elapsed() > PURGE_EVERY)) {
+                sync_tried = Some(std::time::Instant::now());
+                match self.state.store.take_lease("subscriptions-daily-sync", SYNC_EVERY).await {
+                    Ok(Some(_)) => match self.state.store.sync_all_subscriptions(pax8.as_ref()).await {
+                        Ok(o) => tracing::info!(imported = o.imported, updated = o.updated, drifted = o.drifted, "daily subscription sync"),
+                        Err(e) => tracing::error!("daily subscription sync: {}", e.message),
+                    },
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("daily subscription sync: {}", e.message),
                 }
             }
             // QuickBooks pushes whose transient failure is due for a retry.

@@ -37,6 +37,7 @@ pub fn CompanyPage() -> impl IntoView {
             <TicketsCard company_id=id />
             <ProjectsCard company_id=id />
         </div>
+        <crate::subscriptions::CompanySubscriptions company_id=Signal::derive(move || id.get()) />
         <ContractsCard company_id=id />
         <crate::reports::CompanySpend company_id=Signal::derive(move || id.get()) />
         <section class="card">

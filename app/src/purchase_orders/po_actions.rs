@@ -119,10 +119,14 @@ pub(super) fn ReceiveCard(po: PurchaseOrder) -> impl IntoView {
     let error = last_error(receive.value());
     bump_on_success(receive.value());
     let id = po.id;
+    // Lines a distributor provisions (what a dispatch orders) are not goods
+    // to receive: they count as received when their subscription is.
+    let provisioned = po.vendor.distributor.is_some_and(domain::procurement::provisionable);
     let rows: Vec<(i64, String, i64, RwSignal<String>)> = po
         .lines
         .iter()
         .filter(|l| l.received_quantity < l.quantity)
+        .filter(|l| !(provisioned && (l.product_id.is_some() || l.billing_term.is_some())))
         .map(|l| (l.id, l.description.clone(), l.quantity - l.received_quantity, RwSignal::new(String::new())))
         .collect();
     let rows = StoredValue::new(rows);
@@ -160,6 +164,9 @@ pub(super) fn ReceiveCard(po: PurchaseOrder) -> impl IntoView {
         }
         receive.dispatch(ReceivePo { id, lines });
     };
+    if rows.with_value(|r| r.is_empty()) {
+        return ().into_any();
+    }
     view! {
         <section class="card action" data-testid="receive-card">
             <h2>"Receive goods"</h2>
@@ -176,6 +183,7 @@ pub(super) fn ReceiveCard(po: PurchaseOrder) -> impl IntoView {
             </div>
         </section>
     }
+    .into_any()
 }
 
 #[component]

@@ -4,10 +4,11 @@ use domain::users::Permission;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-const NAV: [(&str, &str, &str); 8] = [
+const NAV: [(&str, &str, &str); 9] = [
     ("/purchase-orders", "Purchase orders", "M4 4h16v16H4z M8 8h8 M8 12h8 M8 16h5"),
     ("/spend", "Spend", "M4 20V10 M10 20V4 M16 20v-7 M22 20H2"),
     ("/procurement", "Procurement", "M3 7h13l5 5v5h-3 M3 7v10h2 M8 17h7 M6.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z M16.5 19a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z"),
+    ("/renewals", "Renewals", "M4 12a8 8 0 0 1 14-5.3L20 9 M20 4v5h-5 M20 12a8 8 0 0 1-14 5.3L4 15 M4 20v-5h5"),
     ("/companies", "Companies", "M4 20V6l8-3 8 3v14 M9 20v-5h6v5 M8 9h.01 M12 9h.01 M16 9h.01"),
     ("/vendors", "Vendors", "M3 9l2-5h14l2 5 M4 9v11h16V9 M9 20v-6h6v6"),
     ("/products", "Products", "M12 3l8 4.5v9L12 21l-8-4.5v-9z M12 12l8-4.5 M12 12v9 M12 12L4 7.5"),

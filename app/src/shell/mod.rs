@@ -21,6 +21,8 @@ use crate::reports::SpendPage;
 pub use crate::session::{use_session, Session};
 #[cfg(not(feature = "split"))]
 use crate::settings::SettingsPage;
+#[cfg(not(feature = "split"))]
+use crate::subscriptions::RenewalsPage;
 use layout::Layout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -102,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view={page!(SettingsRoute, SettingsPage)} />
                     <Route path=path!("approvals") view={page!(ApprovalsRoute, ApprovalsPage)} />
                     <Route path=path!("spend") view={page!(SpendRoute, SpendPage)} />
+                    <Route path=path!("renewals") view={page!(RenewalsRoute, RenewalsPage)} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -143,6 +146,7 @@ mod lazy_pages {
     use crate::purchase_orders::{EditPoPage, NewPoPage, PoPage, PoPrintPage};
     use crate::reports::SpendPage;
     use crate::settings::SettingsPage;
+    use crate::subscriptions::RenewalsPage;
     use leptos::prelude::*;
     use leptos_router::LazyRoute;
 
@@ -165,6 +169,7 @@ mod lazy_pages {
         Settings,
         Approvals,
         Spend,
+        Renewals,
     }
 
     #[leptos::lazy]
@@ -199,6 +204,7 @@ mod lazy_pages {
             Page::Settings => view! { <SettingsPage /> }.into_any(),
             Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
             Page::Spend => view! { <SpendPage /> }.into_any(),
+            Page::Renewals => view! { <RenewalsPage /> }.into_any(),
             _ => ().into_any(),
         }
     }
@@ -242,5 +248,6 @@ mod lazy_pages {
         SettingsRoute => other_pages(Settings) __preload_other_pages,
         ApprovalsRoute => other_pages(Approvals) __preload_other_pages,
         SpendRoute => other_pages(Spend) __preload_other_pages,
+        RenewalsRoute => other_pages(Renewals) __preload_other_pages,
     }
 }

@@ -39,6 +39,8 @@ const TABLES: &[(&str, &str, &[&str])] = &[
         "id IN (SELECT contract_line_id FROM po_lines WHERE po_id = $3)",
         &["activated_at"],
     ),
+    ("subscriptions", "po_id = $3", &["created_at", "updated_at", "synced_at"]),
+    ("subscription_changes", "po_id = $3", &["at"]),
     ("notifications", "po_id = $3", &["at"]),
     (
         "deliveries",

@@ -59,16 +59,39 @@ pub enum Phase {
 }
 
 /// A subscription's state at the distributor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubscriptionState {
     pub id: String,
     pub product_id: String,
+    pub product_name: Option<String>,
     pub quantity: i64,
     /// Pax8's status as it wrote it.
     pub status: String,
+    pub billing_term: Option<String>,
+    pub commitment_term: Option<String>,
+    /// When the commitment ends (RFC 3339 as Pax8 wrote it); none for a
+    /// monthly subscription.
+    pub commitment_end: Option<String>,
+    /// Pax8's `updatedDate`.
+    pub updated_at: Option<String>,
 }
 
 impl SubscriptionState {
+    /// What the product keeps of it.
+    pub fn reading(&self) -> crate::subscriptions::Reading {
+        crate::subscriptions::Reading {
+            distributor_subscription_id: self.id.clone(),
+            distributor_product_id: self.product_id.clone(),
+            product_name: self.product_name.clone(),
+            quantity: self.quantity,
+            status: self.status.clone(),
+            billing_term: self.billing_term.clone(),
+            commitment_term: self.commitment_term.clone(),
+            commitment_end: self.commitment_end.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+
     /// Pax8's `Subscription.status` enum (partner OpenAPI): `Active,
     /// Cancelled, PendingManual, PendingAutomated, PendingCancel,
     /// WaitingForDetails, Trial, Converted, PendingActivation, Activated`.
@@ -229,6 +252,9 @@ pub trait Distributor: Send + Sync {
 
     /// The current state of one subscription.
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>>;
+
+    /// Every subscription of the company at the distributor (every page).
+    fn company_subscriptions<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>>;
 
     /// One company (its status decides whether it can be ordered for).
     fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>>;

@@ -17,6 +17,7 @@ use sqlx::Row;
 
 struct Sub {
     id: i64,
+    po_line_id: i64,
     subscription_id: String,
     product_id: String,
     status: String,
@@ -24,10 +25,8 @@ struct Sub {
 
 fn phase_of(status: &str) -> Phase {
     SubscriptionState {
-        id: String::new(),
-        product_id: String::new(),
-        quantity: 0,
         status: status.to_string(),
+        ..Default::default()
     }
     .phase()
 }
@@ -46,6 +45,7 @@ impl Engine {
             lines.push(r.po_line_id);
             subs.push(Sub {
                 id: r.id,
+                po_line_id: r.po_line_id,
                 subscription_id: r.subscription_id,
                 product_id: r.product_id,
                 status: r.status,
@@ -103,6 +103,9 @@ impl Engine {
                 .bind(s.id)
                 .execute(&mut *tx)
                 .await?;
+            if state.phase() == Phase::Provisioned {
+                crate::subscriptions::record_provisioned(&mut tx, s.po_line_id, &state.reading()).await?;
+            }
             tx.commit().await?;
             match state.phase() {
                 Phase::Provisioned => {}
@@ -328,6 +331,12 @@ impl Engine {
             )
             .await?;
         }
+        // Seats are not goods to receive: the lines provisioned count as received.
+        let lines: Vec<i64> = sqlx::query_scalar("SELECT po_line_id FROM dispatch_subscriptions WHERE dispatch_id = $1")
+            .bind(c.id)
+            .fetch_all(&mut *tx)
+            .await?;
+        crate::purchase_orders::receive_provisioned(&mut tx, c.po_id, &lines, self.distributor.name()).await?;
         // Entries raised while it waited are settled by Pax8 itself; a
         // second order is not.
         super::remediation::settle_entries(&mut tx, c.id, &now).await?;

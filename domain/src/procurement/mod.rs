@@ -47,6 +47,10 @@ mod remediation;
 #[cfg(feature = "server")]
 mod rows;
 #[cfg(feature = "server")]
+mod subscription_sync;
+#[cfg(all(test, feature = "server"))]
+mod subscription_tests;
+#[cfg(feature = "server")]
 pub use remediation::ResumeDispatch;
 pub mod revision;
 pub use revision::{LineEdit, RetryEdits};

@@ -270,6 +270,10 @@ impl Distributor for Pax8 {
         Box::pin(self.subscription_state(id))
     }
 
+    fn company_subscriptions<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>> {
+        Box::pin(self.subscriptions_of(company_id))
+    }
+
     fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {
         Box::pin(self.company_status(id))
     }

@@ -143,15 +143,36 @@ impl Pax8 {
     /// `GET /subscriptions/{id}`.
     pub(super) async fn subscription_state(&self, id: &str) -> Result<SubscriptionState, DistError> {
         let v = self.get(&format!("/subscriptions/{}", segment(id)), &[]).await?;
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
-        Ok(SubscriptionState {
-            id: s("id"),
-            product_id: s("productId"),
-            quantity: v
-                .get("quantity")
-                .and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64)))
-                .unwrap_or_default(),
-            status: s("status"),
-        })
+        wire::subscription(&v).ok_or_else(|| DistError::Unreachable("Pax8's subscription has no id".into()))
+    }
+
+    /// `GET /subscriptions?companyId=`, every page of 200. No order is
+    /// documented and a subscription made while paging shifts the pages:
+    /// one seen twice is kept once.
+    pub(super) async fn subscriptions_of(&self, company_id: &str) -> Result<Vec<SubscriptionState>, DistError> {
+        let mut all: Vec<SubscriptionState> = Vec::new();
+        let mut page = 0;
+        loop {
+            let v = self
+                .get(
+                    "/subscriptions",
+                    &[
+                        ("companyId", company_id.to_string()),
+                        ("page", page.to_string()),
+                        ("size", MAX_PAGE.to_string()),
+                    ],
+                )
+                .await?;
+            let listed = wire::listed(&v, MAX_PAGE);
+            for s in listed.content.iter().filter_map(wire::subscription) {
+                if !all.iter().any(|x| x.id == s.id) {
+                    all.push(s);
+                }
+            }
+            page += 1;
+            if page >= listed.total_pages.min(1_000) || listed.content.is_empty() {
+                return Ok(all);
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Pax8's JSON, read as Pax8 writes it (partner OpenAPI, mirrored in
 //! `api-evangelist/pax8`), and our order written as Pax8 takes it.
 
-use super::distributor::{CommitmentOption, DetailSpec, PlacedLine, PlacedOrder, RemoteCompany, RemoteProduct};
+use super::distributor::{CommitmentOption, DetailSpec, PlacedLine, PlacedOrder, RemoteCompany, RemoteProduct, SubscriptionState};
 use super::{OrderRequest, Problem};
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
@@ -25,6 +25,30 @@ pub fn day(s: &str) -> Option<NaiveDate> {
     }
     // A date-time without an offset ("2026-11-30T10:00:00").
     s.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// A Pax8 time in our form (RFC 3339 UTC, fixed width, so that it sorts as
+/// text beside ours). The reference says `date-time`, its examples write
+/// `2020-12-10T03:12:14.453-0300` (no colon) and plain dates
+/// (`2020-11-18`, read as that day's start in UTC); anything else is kept
+/// as written.
+pub fn instant(s: &str) -> String {
+    let s = s.trim();
+    let parsed = chrono::DateTime::parse_from_rfc3339(s)
+        .or_else(|_| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        });
+    match parsed {
+        Some(t) => crate::clock::format(t),
+        None => s.to_string(),
+    }
 }
 
 /// An `Order` (its line items' `subscriptionId` may be missing yet).
@@ -53,6 +77,32 @@ pub fn order(v: &Value) -> Option<PlacedOrder> {
         company_id: text(v, "companyId").unwrap_or_default(),
         created_on: text(v, "createdDate").as_deref().and_then(day),
         lines,
+    })
+}
+
+/// A `Subscription`. The reference makes no field required or nullable:
+/// each may be missing or null. The commitment is `commitmentTerm {id,
+/// term, endDate}`; Pax8's CLI saw it as `commitment` on the live API, so
+/// either is read, and a monthly one has none (or a null end).
+pub fn subscription(v: &Value) -> Option<SubscriptionState> {
+    let commitment = v
+        .get("commitmentTerm")
+        .filter(|c| c.is_object())
+        .or_else(|| v.get("commitment").filter(|c| c.is_object()));
+    Some(SubscriptionState {
+        id: text(v, "id")?,
+        product_id: text(v, "productId").unwrap_or_default(),
+        product_name: text(v, "productName"),
+        // "Whole Number" on order lines; a number here (5.0 is 5).
+        quantity: v
+            .get("quantity")
+            .and_then(|q| q.as_i64().or_else(|| q.as_f64().map(|f| f as i64)))
+            .unwrap_or_default(),
+        status: text(v, "status").unwrap_or_default(),
+        billing_term: text(v, "billingTerm"),
+        commitment_term: commitment.and_then(|c| text(c, "term")),
+        commitment_end: commitment.and_then(|c| text(c, "endDate")).filter(|e| !e.is_empty()).map(|e| instant(&e)),
+        updated_at: text(v, "updatedDate").map(|e| instant(&e)),
     })
 }
 
@@ -220,6 +270,31 @@ pub fn problems(body: &str, order: Option<&OrderRequest>) -> Vec<Problem> {
 mod tests {
     use super::*;
     use crate::procurement::OrderLine;
+
+    #[test]
+    fn pax8_times_read_in_our_form() {
+        assert_eq!(
+            instant("2020-12-10T03:12:14.453-0300"),
+            "2020-12-10T06:12:14.453000Z",
+            "the reference's example"
+        );
+        assert_eq!(instant("2027-06-30T00:00:00Z"), "2027-06-30T00:00:00.000000Z");
+        assert_eq!(instant("2020-11-18"), "2020-11-18T00:00:00.000000Z");
+        assert_eq!(instant("2026-11-30T10:00:00"), "2026-11-30T10:00:00.000000Z");
+        assert_eq!(instant("soon"), "soon", "kept as written");
+    }
+
+    #[test]
+    fn a_subscription_reads_either_commitment_and_a_monthly_one_has_none() {
+        let v = serde_json::json!({"id": "s-1", "productId": "p", "quantity": 5.0, "status": "Active", "billingTerm": "Annual",
+            "commitment": {"id": "c", "term": "1-Year", "endDate": "2027-01-01"}});
+        let s = subscription(&v).unwrap();
+        assert_eq!((s.quantity, s.commitment_term.as_deref()), (5, Some("1-Year")));
+        assert_eq!(s.commitment_end.as_deref(), Some("2027-01-01T00:00:00.000000Z"));
+        let monthly = subscription(&serde_json::json!({"id": "s-2", "commitmentTerm": null, "updatedDate": null})).unwrap();
+        assert_eq!((monthly.commitment_end, monthly.updated_at, monthly.billing_term), (None, None, None));
+        assert!(subscription(&serde_json::json!({"quantity": 1})).is_none(), "no id");
+    }
 
     #[test]
     fn created_date_is_a_day_or_a_date_time() {

@@ -32,7 +32,7 @@ pub use search_text::SearchText;
 #[cfg(feature = "server")]
 pub(crate) mod writes;
 #[cfg(feature = "server")]
-pub(crate) use store::timeline_event;
+pub(crate) use store::{receive_provisioned, timeline_event};
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
 #[cfg(all(test, feature = "server"))]

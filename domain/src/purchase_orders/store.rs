@@ -27,6 +27,116 @@ pub(super) struct Locked {
     pub(super) facts: PoFacts,
 }
 
+/// Adds `receipt` to the PO's lines (each checked against what is still
+/// outstanding), records each receipt at the line's cost (the month's
+/// received spend) and moves the PO to received or partially received.
+/// Returns the status and what was received, for the timeline.
+async fn add_receipt(tx: &mut Tx, id: i64, receipt: &[ReceiptLine], now: &str) -> Result<(PoStatus, Vec<serde_json::Value>)> {
+    let rows = sqlx::query("SELECT id, line_no, description, quantity, received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut lines: Vec<(i64, i64, String, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("line_no")?,
+                r.try_get("description")?,
+                r.try_get("quantity")?,
+                r.try_get("received_quantity")?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let mut received_now = Vec::new();
+    for (i, rl) in receipt.iter().enumerate() {
+        if receipt[..i].iter().any(|o| o.line_id == rl.line_id) {
+            return Err(Error::validation(
+                format!("lines[{i}].line_id"),
+                "This line is listed twice; give its quantity once.",
+            ));
+        }
+        let Some(line) = lines.iter_mut().find(|l| l.0 == rl.line_id) else {
+            return Err(Error::validation(format!("lines[{i}].line_id"), "This line is not on the purchase order."));
+        };
+        rules::check_receipt(i, line.3, line.4, rl.quantity)?;
+        line.4 += rl.quantity;
+        received_now
+            .push(json!({"line_id": line.0, "line_no": line.1, "description": line.2, "quantity": rl.quantity, "received_total": line.4, "ordered": line.3}));
+    }
+    for l in &lines {
+        sqlx::query("UPDATE po_lines SET received_quantity = $1 WHERE id = $2")
+            .bind(l.4)
+            .bind(l.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for rl in receipt {
+        sqlx::query(
+            "INSERT INTO po_receipts (po_id, line_id, at, quantity, cents)
+             SELECT $1, id, $2, $3, $3 * unit_cost_cents FROM po_lines WHERE id = $4",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(rl.quantity)
+        .bind(rl.line_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
+    transition(tx, id, status, Sets::new(), now).await?;
+    Ok((status, received_now))
+}
+
+/// A subscription is not goods in a box: the lines `po_line_ids` of PO
+/// `po_id`, provisioned at the distributor, count as received in full (the
+/// PO reads received when every line is), inside the provisioning's
+/// transaction. Nothing for a PO that is not waiting for goods.
+pub(crate) async fn receive_provisioned(tx: &mut Tx, po_id: i64, po_line_ids: &[i64], distributor: &str) -> Result<()> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+        .bind(po_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(status) = status else { return Ok(()) };
+    if !matches!(PoStatus::from_stored(&status)?, PoStatus::Approved | PoStatus::PartiallyReceived) {
+        return Ok(());
+    }
+    let outstanding = sqlx::query_as::<_, (i64, i64)>("SELECT id, quantity - received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
+        .bind(po_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let receipt: Vec<ReceiptLine> = outstanding
+        .into_iter()
+        .filter(|(id, left)| *left > 0 && po_line_ids.contains(id))
+        .map(|(line_id, quantity)| ReceiptLine { line_id, quantity })
+        .collect();
+    if receipt.is_empty() {
+        return Ok(());
+    }
+    let now = clock::now();
+    let (status, received_now) = add_receipt(tx, po_id, &receipt, &now).await?;
+    let seats: i64 = receipt.iter().map(|r| r.quantity).sum();
+    let message = format!(
+        "Received {seats} seat{} as provisioned at {distributor} ({})",
+        if seats == 1 { "" } else { "s" },
+        status.label().to_lowercase()
+    );
+    event(
+        tx,
+        po_id,
+        None,
+        EventKind::Received,
+        &message,
+        json!({"lines": received_now, "status": status.as_str(), "provisioned": true}),
+    )
+    .await
+}
+
+/// "1 line", "5 lines".
+fn lines_in_words(n: usize) -> String {
+    format!("{n} line{}", if n == 1 { "" } else { "s" })
+}
+
 pub(super) async fn event(tx: &mut Tx, po_id: i64, actor: Option<&User>, kind: EventKind, message: &str, data: serde_json::Value) -> Result<()> {
     timeline_event(tx, po_id, actor, "System", kind, message, data).await
 }
@@ -170,9 +280,9 @@ impl Store {
             Some(actor),
             EventKind::Created,
             &format!(
-                "Raised {number} for {} ({} lines, {}){}",
+                "Raised {number} for {} ({}, {}){}",
                 vendor.name,
-                lines.len(),
+                lines_in_words(lines.len()),
                 dollars(total),
                 checked.overrides_in_words()
             ),
@@ -227,7 +337,12 @@ impl Store {
             id,
             Some(actor),
             kind,
-            &format!("{what} ({} lines, {}){}", checked.lines.len(), dollars(total), checked.overrides_in_words()),
+            &format!(
+                "{what} ({}, {}){}",
+                lines_in_words(checked.lines.len()),
+                dollars(total),
+                checked.overrides_in_words()
+            ),
             json!({"total_cents": total, "price_overrides": checked.overrides()}),
         )
         .await?;
@@ -340,62 +455,8 @@ impl Store {
             return Err(Error::validation("lines", "Say which lines arrived and how many."));
         }
         let (mut tx, _) = self.begin_change(actor, id, Action::Receive).await?;
-        let rows = sqlx::query("SELECT id, line_no, description, quantity, received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut lines: Vec<(i64, i64, String, i64, i64)> = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get("line_no")?,
-                    r.try_get("description")?,
-                    r.try_get("quantity")?,
-                    r.try_get("received_quantity")?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        let mut received_now = Vec::new();
-        for (i, rl) in receipt.iter().enumerate() {
-            if receipt[..i].iter().any(|o| o.line_id == rl.line_id) {
-                return Err(Error::validation(
-                    format!("lines[{i}].line_id"),
-                    "This line is listed twice; give its quantity once.",
-                ));
-            }
-            let Some(line) = lines.iter_mut().find(|l| l.0 == rl.line_id) else {
-                return Err(Error::validation(format!("lines[{i}].line_id"), "This line is not on the purchase order."));
-            };
-            rules::check_receipt(i, line.3, line.4, rl.quantity)?;
-            line.4 += rl.quantity;
-            received_now.push(
-                json!({"line_id": line.0, "line_no": line.1, "description": line.2, "quantity": rl.quantity, "received_total": line.4, "ordered": line.3}),
-            );
-        }
-        for l in &lines {
-            sqlx::query("UPDATE po_lines SET received_quantity = $1 WHERE id = $2")
-                .bind(l.4)
-                .bind(l.0)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // Each receipt, at the line's cost: the month's received spend.
         let now = clock::now();
-        for rl in receipt {
-            sqlx::query(
-                "INSERT INTO po_receipts (po_id, line_id, at, quantity, cents)
-                 SELECT $1, id, $2, $3, $3 * unit_cost_cents FROM po_lines WHERE id = $4",
-            )
-            .bind(id)
-            .bind(&now)
-            .bind(rl.quantity)
-            .bind(rl.line_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let status = rules::status_after_receipt(&lines.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>());
-        transition(&mut tx, id, status, Sets::new(), &now).await?;
+        let (status, received_now) = add_receipt(&mut tx, id, receipt, &now).await?;
         let summary = receipt.iter().map(|r| r.quantity).sum::<i64>();
         let message = format!(
             "Received {summary} item{} ({})",

@@ -99,7 +99,14 @@ pub(crate) async fn dependencies(State(st): State<Arc<Mutex<St>>>, headers: Head
     let commitments: Vec<Value> = rule
         .commitments
         .iter()
-        .map(|(cid, term)| json!({"id": cid, "term": term, "autoRenew": true, "allowForQuantityIncrease": true, "allowForQuantityDecrease": false}))
+        .map(|(cid, term)| {
+            let r = &rule.commitment_rules;
+            json!({"id": cid, "term": term, "autoRenew": r.auto_renew, "allowForQuantityIncrease": r.allow_increase,
+                "allowForQuantityDecrease": r.allow_decrease, "allowForEarlyCancellation": r.allow_early_cancellation,
+                "cancellationFeeApplied": r.cancellation_fee, "isTransferable": false,
+                // Pax8's example: 0 and 0; Microsoft's window after a renewal is 7 days.
+                "renewalWindowDaysBeforeTermEnd": 0, "renewalWindowDaysAfterTermEnd": 7})
+        })
         .collect();
     Json(json!({"commitmentDependencies": commitments, "productDependencies": []})).into_response()
 }

@@ -16,6 +16,12 @@ pub enum Route {
     ListOrders,
     GetOrder,
     GetSubscription,
+    ListSubscriptions,
+    SubscriptionHistory,
+    /// `PUT /subscriptions/{id}`
+    UpdateSubscription,
+    /// `DELETE /subscriptions/{id}`
+    CancelSubscription,
     GetCompany,
     ListCompanies,
     Products,
@@ -90,7 +96,13 @@ fn admit(s: &mut St, route: Route) -> Admission {
     }
     let holdable = matches!(
         route,
-        Route::CreateOrder | Route::ValidateOrder | Route::ListOrders | Route::GetOrder | Route::GetSubscription
+        Route::CreateOrder
+            | Route::ValidateOrder
+            | Route::ListOrders
+            | Route::GetOrder
+            | Route::GetSubscription
+            | Route::UpdateSubscription
+            | Route::CancelSubscription
     );
     let hold = if holdable && s.conditions.hold_ratio > 0.0 && rand::random::<f64>() < s.conditions.hold_ratio {
         s.held += 1;
@@ -101,14 +113,19 @@ fn admit(s: &mut St, route: Route) -> Admission {
     let ratio = s.conditions.fault_ratio;
     if route != Route::Token && ratio > 0.0 && rand::random::<f64>() < ratio {
         s.injected += 1;
-        let after = route == Route::CreateOrder && rand::random::<bool>();
+        let after = writes(route) && rand::random::<bool>();
         return Admission::Admitted(hold, Some(if after { Fault::FailAfter(502) } else { Fault::Status(503, None) }));
     }
-    if route == Route::CreateOrder && s.conditions.unclear_ratio > 0.0 && rand::random::<f64>() < s.conditions.unclear_ratio {
+    if writes(route) && s.conditions.unclear_ratio > 0.0 && rand::random::<f64>() < s.conditions.unclear_ratio {
         s.injected += 1;
         return Admission::Admitted(hold, Some(Fault::FailAfter(502)));
     }
     Admission::Admitted(hold, None)
+}
+
+/// Routes that change something at Pax8 (a fault may strike after the change).
+fn writes(route: Route) -> bool {
+    matches!(route, Route::CreateOrder | Route::UpdateSubscription | Route::CancelSubscription)
 }
 
 /// Counts the request and takes the next fault for the route (scripted

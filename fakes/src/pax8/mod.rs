@@ -41,11 +41,16 @@ mod catalog;
 mod faults;
 mod orders;
 mod replies;
+mod subscriptions;
+#[cfg(test)]
+mod subscriptions_tests;
 
 pub(crate) use faults::before;
 use faults::Bucket;
 pub use faults::{Conditions, Fault, Route};
 pub(crate) use replies::{authorized, new_id, now, page_of, pax8_error, today};
+pub use subscriptions::CommitmentRules;
+pub(crate) use subscriptions::Sub;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -74,15 +79,8 @@ pub struct ProductRule {
     /// The statuses its subscriptions go through, one per read; the last
     /// stays. Empty: `PendingAutomated` for `activate_after` reads, then `Active`.
     pub statuses: Vec<String>,
-}
-
-#[derive(Default)]
-pub(crate) struct Sub {
-    product_id: String,
-    company_id: String,
-    quantity: i64,
-    polls: usize,
-    cancelled: bool,
+    /// What its commitment allows (`/dependencies`).
+    pub commitment_rules: CommitmentRules,
 }
 
 pub(crate) struct Company {
@@ -106,6 +104,13 @@ pub(crate) struct St {
     /// Reads needed for orders made from now on.
     name_subs_after: u32,
     subs: HashMap<String, Sub>,
+    /// One per write to a subscription (the reference is silent on
+    /// repeats: each is a new change, billed).
+    billing_lines: Vec<Value>,
+    /// Writes to subscriptions that were applied.
+    writes_applied: usize,
+    /// Refusals of subscription writes answer `{"errors": [...]}`.
+    errors_list_refusals: bool,
     faults: HashMap<Route, VecDeque<Fault>>,
     /// Polls of a subscription before it turns Active.
     activate_after: u32,
@@ -144,7 +149,14 @@ impl FakePax8 {
             .route("/v1/token", post(orders::token))
             .route("/v1/orders", post(orders::create_order_detached).get(orders::list_orders))
             .route("/v1/orders/{id}", get(orders::get_order))
-            .route("/v1/subscriptions/{id}", get(orders::get_subscription))
+            .route("/v1/subscriptions", get(subscriptions::list))
+            .route(
+                "/v1/subscriptions/{id}",
+                get(subscriptions::get_one)
+                    .put(subscriptions::update_detached)
+                    .delete(subscriptions::cancel_detached),
+            )
+            .route("/v1/subscriptions/{id}/history", get(subscriptions::history))
             .route("/v1/companies", get(catalog::list_companies))
             .route("/v1/companies/{id}", get(catalog::get_company))
             .route("/v1/products", get(catalog::list_products))
@@ -220,6 +232,93 @@ impl FakePax8 {
         if let Some(s) = self.st.lock().unwrap().subs.get_mut(id) {
             s.cancelled = true;
         }
+    }
+
+    /// A subscription made before (in the portal, or by another tool):
+    /// `Active`, `commitment` as `(term, endDate)`. Its id.
+    pub fn add_subscription(&self, company: &str, product: &str, quantity: i64, billing_term: &str, commitment: Option<(&str, &str)>) -> String {
+        let id = new_id(&mut self.st.lock().unwrap(), "sub-");
+        self.add_subscription_as(&id, company, product, quantity, billing_term, commitment);
+        id
+    }
+
+    /// [`FakePax8::add_subscription`] with its id given (the demo's, the
+    /// same at every start).
+    pub fn add_subscription_as(&self, id: &str, company: &str, product: &str, quantity: i64, billing_term: &str, commitment: Option<(&str, &str)>) {
+        let mut s = self.st.lock().unwrap();
+        let id = id.to_string();
+        s.seq += 1;
+        let commitment = commitment.map(|(term, end)| (new_id(&mut s, "ct-"), term.to_string(), end.to_string()));
+        let seq = s.seq;
+        let at = now();
+        s.subs.insert(
+            id.clone(),
+            Sub {
+                id: id.clone(),
+                product_id: product.into(),
+                company_id: company.into(),
+                quantity,
+                settled: true,
+                billing_term: billing_term.into(),
+                commitment,
+                price: 26.0,
+                partner_cost: 22.0,
+                currency: "USD".into(),
+                created: at.clone(),
+                start: at,
+                seq,
+                ..Default::default()
+            },
+        );
+    }
+
+    /// A seat count changed by a person in Pax8's portal.
+    pub fn change_in_portal(&self, id: &str, quantity: i64) {
+        self.st.lock().unwrap().record_change(id, |sub| sub.quantity = quantity);
+    }
+
+    /// A commitment's end moved (the term renewed).
+    pub fn set_commitment_end(&self, id: &str, end: &str) {
+        if let Some(sub) = self.st.lock().unwrap().subs.get_mut(id) {
+            if let Some(c) = sub.commitment.as_mut() {
+                c.2 = end.to_string();
+            }
+        }
+    }
+
+    /// A subscription as `GET /subscriptions/{id}` shows it (no poll counted).
+    pub fn subscription(&self, id: &str) -> Option<Value> {
+        let s = self.st.lock().unwrap();
+        s.subs.get(id).map(|sub| sub.json(&s))
+    }
+
+    /// Every subscription of the company, as listed.
+    pub fn subscriptions_of(&self, company: &str) -> Vec<Value> {
+        let s = self.st.lock().unwrap();
+        s.subs.values().filter(|x| x.company_id == company).map(|sub| sub.json(&s)).collect()
+    }
+
+    /// What the product's commitment allows from now on.
+    pub fn set_commitment_rules(&self, product: &str, rules: CommitmentRules) {
+        let mut s = self.st.lock().unwrap();
+        if let Some((_, r)) = s.products.iter_mut().find(|(p, _)| p == product) {
+            r.commitment_rules = rules;
+        }
+    }
+
+    /// Refusals of subscription writes answer `{"errors": [...]}` from now on.
+    pub fn refuse_with_errors_list(&self, on: bool) {
+        self.st.lock().unwrap().errors_list_refusals = on;
+    }
+
+    /// Writes to subscriptions applied (changes and cancellations).
+    pub fn writes_applied(&self) -> usize {
+        self.st.lock().unwrap().writes_applied
+    }
+
+    /// A billing line per applied write, oldest first.
+    pub fn billing_lines(&self) -> Vec<Value> {
+        self.st.lock().unwrap().billing_lines.clone()
     }
 
     /// Every order made, as Pax8 would list them (older orders included).

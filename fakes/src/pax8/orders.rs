@@ -158,12 +158,33 @@ async fn create_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Quer
             let sub_id = new_id(&mut s, "sub-");
             let product = item["productId"].as_str().unwrap_or_default().to_string();
             let quantity = item["quantity"].as_i64().unwrap_or(0);
+            let at = now();
+            // The commitment chosen on the line (`commitmentTermId`, one of
+            // the product's `/dependencies`), ending its term after today.
+            let commitment = item.get("commitmentTermId").and_then(|c| c.as_str()).map(|cid| {
+                let term = s
+                    .product(&product)
+                    .and_then(|r| r.commitments.iter().find(|(id, _)| id == cid).map(|(_, t)| t.clone()))
+                    .unwrap_or_else(|| "1-Year".into());
+                let end = super::subscriptions::years_after(&at, super::subscriptions::term_years(&term));
+                (cid.to_string(), term, end)
+            });
+            let seq = s.seq;
             s.subs.insert(
                 sub_id.clone(),
                 Sub {
+                    id: sub_id.clone(),
                     product_id: product.clone(),
                     company_id: company.clone(),
                     quantity,
+                    billing_term: item["billingTerm"].as_str().unwrap_or("Monthly").to_string(),
+                    commitment,
+                    price: 26.0,
+                    partner_cost: 22.0,
+                    currency: "USD".into(),
+                    created: at.clone(),
+                    start: at,
+                    seq,
                     ..Default::default()
                 },
             );
@@ -229,36 +250,4 @@ pub(crate) async fn get_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderM
         *n = n.saturating_sub(1);
     }
     Json(shown).into_response()
-}
-
-pub(crate) async fn get_subscription(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = before(&st, Route::GetSubscription).await {
-        return r;
-    }
-    if let Err(r) = authorized(&st, &headers) {
-        return r;
-    }
-    let mut s = st.lock().unwrap();
-    let activate_after = s.activate_after as usize;
-    let Some(sub) = s.subs.get(&id) else {
-        return pax8_error(404, "Subscription not found", &format!("/v1/subscriptions/{id}"), json!([]));
-    };
-    let script = s.product(&sub.product_id).map(|r| r.statuses.clone()).unwrap_or_default();
-    let sub = s.subs.get_mut(&id).expect("present");
-    sub.polls += 1;
-    let status = if sub.cancelled {
-        "Cancelled".to_string()
-    } else if !script.is_empty() {
-        script[(sub.polls - 1).min(script.len() - 1)].clone()
-    } else if sub.polls > activate_after {
-        "Active".to_string()
-    } else {
-        "PendingAutomated".to_string()
-    };
-    Json(
-        json!({"id": id, "companyId": sub.company_id, "productId": sub.product_id, "quantity": sub.quantity, "status": status,
-        // Nullable fields Pax8 documents are null here.
-        "vendorSubscriptionId": null, "startDate": null, "endDate": null}),
-    )
-    .into_response()
 }

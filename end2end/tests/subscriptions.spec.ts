@@ -1,0 +1,74 @@
+import { test, expect, Page } from '@playwright/test';
+import { hydrated, signIn } from './helpers';
+
+// A company's subscriptions, as the demo's sandbox Pax8 has them: one made
+// before NEXOS with a commitment ending within 30 days, one whose seats were
+// changed in Pax8's portal (drift), and those the demo's dispatches made.
+
+async function subscribedCompany(page: Page): Promise<number> {
+  const res = await page.request.post('/api/subscriptions/list', { data: {} });
+  expect(res.ok(), await res.text()).toBeTruthy();
+  const subs = await res.json();
+  const drifted = subs.find((s: any) => s.drift);
+  expect(drifted, JSON.stringify(subs)).toBeTruthy();
+  return drifted.company_id;
+}
+
+for (const width of [1280, 820]) {
+  test(`a company's subscriptions show their terms and drift, and sync with Pax8 at ${width} px`, async ({ browser }) => {
+    const page = await browser.newPage({ viewport: { width, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await signIn(page, 'purchaser@demo.msp');
+    const company = await subscribedCompany(page);
+    await page.goto(`/companies/${company}`);
+    await hydrated(page);
+    const rows = page.getByTestId('subscription-row');
+    await expect(rows.first()).toBeVisible();
+    expect(await rows.count()).toBeGreaterThanOrEqual(2);
+    // Ours says 10, Pax8's portal says 12.
+    await expect(page.getByTestId('subscription-drift')).toContainText('Pax8 shows 12');
+    await expect(page.locator('[data-testid="subscriptions"]')).toContainText('1-Year commitment');
+    await page.getByTestId('sync-subscriptions').click();
+    await expect(page.getByTestId('sync-outcome')).toContainText('0 imported');
+    await expect(page.getByTestId('sync-outcome')).toContainText('1 with other seats at Pax8');
+    expect(errors, errors.join('\n')).toEqual([]);
+  });
+}
+
+test('a viewer sees the subscriptions but no sync', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
+  await signIn(page, 'viewer@demo.msp');
+  const company = await subscribedCompany(page);
+  await page.goto(`/companies/${company}`);
+  await hydrated(page);
+  await expect(page.getByTestId('subscription-row').first()).toBeVisible();
+  await expect(page.getByTestId('sync-subscriptions')).toHaveCount(0);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide).toBeLessThanOrEqual(390);
+});
+
+test('the renewals page lists the commitment ending within 30 days', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 820, height: 1000 } });
+  await signIn(page, 'approver@demo.msp');
+  await page.goto('/renewals');
+  await hydrated(page);
+  const row = page.getByTestId('renewal-row').first();
+  await expect(row).toBeVisible();
+  await expect(row).toContainText(/in (19|20) days/);
+  await page.selectOption('#renewal-days', '30');
+  await expect(page.getByTestId('renewal-row')).toHaveCount(1);
+});
+
+test('a provisioned PO reads received, with no goods to receive', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  const res = await page.request.post('/api/procurement/queue', { data: { state: 'provisioned' } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+  const queue = await res.json();
+  expect(queue.length).toBeGreaterThan(0);
+  await page.goto(`/purchase-orders/${queue[0].po_id}`);
+  await hydrated(page);
+  await expect(page.getByTestId('po-status').first()).toHaveText('Received');
+  await expect(page.getByTestId('receive-card')).toHaveCount(0);
+  await expect(page.getByTestId('timeline')).toContainText('as provisioned at Pax8');
+});
