@@ -72,3 +72,21 @@ test('a provisioned PO reads received, with no goods to receive', async ({ page 
   await expect(page.getByTestId('receive-card')).toHaveCount(0);
   await expect(page.getByTestId('timeline')).toContainText('as provisioned at Pax8');
 });
+
+test('the editor says when the company already subscribes to a line’s product', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  const subs = await (await page.request.post('/api/subscriptions/list', { data: { status: 'active' } })).json();
+  const sub = subs.find((s: any) => s.product_id);
+  expect(sub, JSON.stringify(subs)).toBeTruthy();
+  const vendors = await (await page.request.post('/api/vendors/list', { data: {} })).json();
+  const vendor = vendors.find((v: any) => v.id === sub.vendor_id);
+  await page.goto('/purchase-orders/new');
+  await hydrated(page);
+  await page.locator('input[name="target"]').fill(sub.company_name.slice(0, 6));
+  await page.getByRole('button', { name: sub.company_name }).first().click();
+  await page.locator('select[name="vendor_id"]').selectOption(String(vendor.id));
+  const row = page.getByTestId('line').first();
+  await expect(row.locator(`select[name="product_id"] option[value="${sub.product_id}"]`)).toHaveCount(1);
+  await row.locator('select[name="product_id"]').selectOption(String(sub.product_id));
+  await expect(row.getByTestId('already-subscribed')).toContainText(`already has ${sub.quantity} seats`);
+});

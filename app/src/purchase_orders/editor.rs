@@ -105,6 +105,17 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
             }
         },
     );
+    // What the company already subscribes to: a new line of the same
+    // product makes a second subscription, so the line says so.
+    let subscribed = Resource::new(
+        move || company_id.get(),
+        |c| async move {
+            match c {
+                Some(id) => crate::subscriptions::list_subscriptions(Some(id), Some("active".into())).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    );
     let catalog = StoredValue::new(Vec::<Product>::new());
 
     let create = ServerAction::<CreatePo>::new();
@@ -227,7 +238,7 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                 <h2>"Lines"</h2>
                 <div class="lines" data-testid="lines">
                     <For each=move || lines.get() key=|l| l.key let:line>
-                        <LineRow line lines catalog products contract_lines error />
+                        <LineRow line lines catalog products contract_lines subscribed error />
                     </For>
                 </div>
                 <div class="lines-foot">

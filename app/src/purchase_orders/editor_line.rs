@@ -99,6 +99,7 @@ pub(super) fn LineRow(
     catalog: StoredValue<Vec<Product>>,
     products: Resource<Result<Vec<Product>, ApiError>>,
     contract_lines: Resource<Result<Vec<CompanyContractLine>, ApiError>>,
+    subscribed: Resource<Result<Vec<domain::subscriptions::Subscription>, ApiError>>,
     error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
     let move_line = move |key: usize, delta: isize| {
@@ -172,6 +173,7 @@ pub(super) fn LineRow(
                 </div>
             </div>
             <LineErrors error index />
+            <AlreadySubscribed line subscribed />
             <RequiredDetails line products />
             <details>
                 <summary>"Distributor order details"</summary>
@@ -189,6 +191,28 @@ pub(super) fn LineRow(
                 </div>
             </details>
         </div>
+    }
+}
+
+/// The company already has an active subscription of this line's product:
+/// ordering it makes a second one (possible, on purpose), where changing
+/// that subscription's seats is what is usually meant.
+#[component]
+fn AlreadySubscribed(line: LineState, subscribed: Resource<Result<Vec<domain::subscriptions::Subscription>, ApiError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let subs = subscribed.await.unwrap_or_default();
+                let product = line.product_id.get().parse::<i64>().ok();
+                subs.into_iter().find(|s| product.is_some() && s.product_id == product).map(|s| view! {
+                    <p class="banner warn small" data-testid="already-subscribed">
+                        {format!("{} already has {} seats of {} (subscription {}). This line orders a second subscription; ", s.company_name, s.quantity, s.product_name, s.distributor_subscription_id)}
+                        <a class="in-text" href=format!("/companies/{}", s.company_id)>"see its subscriptions"</a>
+                        "."
+                    </p>
+                })
+            })}
+        </Transition>
     }
 }
 

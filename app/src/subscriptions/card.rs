@@ -66,7 +66,7 @@ fn SubscriptionTable(subs: Vec<Subscription>) -> impl IntoView {
                         view! {
                             <tr data-testid="subscription-row">
                                 <td>{s.product_name.clone()}<div class="muted small"><code>{s.distributor_subscription_id.clone()}</code>
-                                    {s.po_id.map(|po| view! { " · "<a href=format!("/purchase-orders/{po}")>"ordered by PO"</a> })}</div></td>
+                                    {s.po_id.map(|po| view! { " · "<a class="in-text" href=format!("/purchase-orders/{po}")>"ordered by PO"</a> })}</div></td>
                                 <td class="num" data-testid="subscription-seats">{s.quantity}
                                     {s.drift.as_ref().map(|d| view! {
                                         <div class="banner warn small" data-testid="subscription-drift">{format!("Pax8 shows {} (changed at Pax8, seen {})", d.distributor_quantity, d.seen_at.get(..10).unwrap_or(&d.seen_at))}</div>

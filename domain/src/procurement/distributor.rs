@@ -105,6 +105,22 @@ impl SubscriptionState {
     }
 }
 
+/// What a commitment allows while it runs (Pax8's `Commitment` in
+/// `/products/{id}/dependencies`, which Pax8 calls dynamic: read each time,
+/// never stored). A flag Pax8 leaves out is read as not allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentRules {
+    pub commitment_id: String,
+    pub term: String,
+    pub allow_increase: bool,
+    pub allow_decrease: bool,
+    pub allow_early_cancellation: bool,
+    pub cancellation_fee: bool,
+    pub auto_renew: bool,
+    /// Days after the term ends while it may still be changed (a renewal window).
+    pub window_days_after: Option<i64>,
+}
+
 /// A company at the distributor, for the picker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteCompany {
@@ -252,6 +268,22 @@ pub trait Distributor: Send + Sync {
 
     /// The current state of one subscription.
     fn subscription<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<SubscriptionState, DistError>>;
+
+    /// Sets a subscription's seat count (Pax8: `PUT /subscriptions/{id}` with
+    /// only `{quantity}`: price, partner cost and currency are writable
+    /// there, and sending them back would overwrite the customer's rate).
+    /// Not idempotent and no key: an unclear outcome is read back, never sent blind.
+    fn change_seats<'a>(&'a self, id: &'a str, quantity: i64) -> BoxFuture<'a, Result<SubscriptionState, DistError>>;
+
+    /// Cancels a subscription, on `cancel_date` (RFC 3339) when given
+    /// (Pax8: `DELETE /subscriptions/{id}?cancelDate=`, 204).
+    fn cancel_subscription<'a>(&'a self, id: &'a str, cancel_date: Option<&'a str>) -> BoxFuture<'a, Result<(), DistError>>;
+
+    /// A subscription's earlier states, newest first (Pax8: `/history`).
+    fn subscription_history<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>>;
+
+    /// The product's commitment rules now (Pax8: `/products/{id}/dependencies`).
+    fn commitment_rules<'a>(&'a self, product_id: &'a str) -> BoxFuture<'a, Result<Vec<CommitmentRules>, DistError>>;
 
     /// Every subscription of the company at the distributor (every page).
     fn company_subscriptions<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>>;

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
 #[cfg(feature = "server")]
+pub mod change_rules;
+#[cfg(feature = "server")]
 pub mod credentials;
 #[cfg(feature = "server")]
 mod dispatch_queries;
@@ -38,6 +40,8 @@ pub mod pax8;
 mod pax8_catalog;
 #[cfg(feature = "server")]
 mod pax8_orders;
+#[cfg(feature = "server")]
+mod pax8_subscriptions;
 #[cfg(all(test, feature = "server"))]
 mod pax8_tests;
 #[cfg(feature = "server")]

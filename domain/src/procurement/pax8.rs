@@ -163,6 +163,10 @@ impl Pax8 {
             match status {
                 200..=299 => {
                     let text = res.text().await.map_err(transport)?;
+                    // `DELETE /subscriptions/{id}` answers 204 with no body.
+                    if text.trim().is_empty() && (status == 204 || method == reqwest::Method::DELETE) {
+                        return Ok(Value::Null);
+                    }
                     return match serde_json::from_str(&text) {
                         Ok(v) => Ok(v),
                         Err(_) if is_read && tries < 3 => {
@@ -272,6 +276,22 @@ impl Distributor for Pax8 {
 
     fn company_subscriptions<'a>(&'a self, company_id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>> {
         Box::pin(self.subscriptions_of(company_id))
+    }
+
+    fn change_seats<'a>(&'a self, id: &'a str, quantity: i64) -> BoxFuture<'a, Result<SubscriptionState, DistError>> {
+        Box::pin(self.put_quantity(id, quantity))
+    }
+
+    fn cancel_subscription<'a>(&'a self, id: &'a str, cancel_date: Option<&'a str>) -> BoxFuture<'a, Result<(), DistError>> {
+        Box::pin(self.delete_subscription(id, cancel_date))
+    }
+
+    fn subscription_history<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Vec<SubscriptionState>, DistError>> {
+        Box::pin(self.history_of(id))
+    }
+
+    fn commitment_rules<'a>(&'a self, product_id: &'a str) -> BoxFuture<'a, Result<Vec<CommitmentRules>, DistError>> {
+        Box::pin(self.rules_of(product_id))
     }
 
     fn company<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<RemoteCompany, DistError>> {

@@ -312,3 +312,82 @@ async fn nothing_listening_is_unreachable() {
     });
     assert!(matches!(pax8.test_connection().await, Err(DistError::Unreachable(_))));
 }
+
+#[tokio::test]
+async fn seat_changes_send_only_the_quantity_and_say_what_pax8_refused() {
+    let (fake, client) = setup().await;
+    let sub = fake.add_subscription("c-1", "p-m365", 10, "Annual", Some(("1-Year", "2099-01-01T00:00:00Z")));
+    let s = client.change_seats(&sub, 12).await.unwrap();
+    assert_eq!((s.id.as_str(), s.quantity), (sub.as_str(), 12));
+    assert!(s.updated_at.is_some(), "Pax8's updatedDate, read back");
+    let at_pax8 = fake.subscription(&sub).unwrap();
+    assert_eq!(
+        (at_pax8["price"].as_f64(), at_pax8["partnerCost"].as_f64()),
+        (Some(26.0), Some(22.0)),
+        "the rate untouched"
+    );
+    // Fewer seats mid-commitment: refused, in Pax8's words, either body.
+    match client.change_seats(&sub, 8).await {
+        Err(DistError::Rejected { status: 422, problems }) => assert!(problems[0].message.contains("decreases"), "{problems:?}"),
+        other => panic!("{other:?}"),
+    }
+    fake.refuse_with_errors_list(true);
+    match client.change_seats(&sub, 8).await {
+        Err(DistError::Rejected { status: 422, problems }) => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].message.contains("decreases"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.writes_applied(), 1);
+    let history = client.subscription_history(&sub).await.unwrap();
+    assert_eq!(history.iter().map(|h| h.quantity).collect::<Vec<_>>(), vec![12, 10], "newest first");
+}
+
+#[tokio::test]
+async fn a_seat_change_whose_answer_is_lost_is_unclear_though_pax8_applied_it() {
+    let (fake, client) = setup().await;
+    let sub = fake.add_subscription("c-1", "p-backup", 10, "Monthly", None);
+    fake.fault(Route::UpdateSubscription, Fault::LoseReply(Duration::from_secs(2)));
+    assert!(matches!(client.change_seats(&sub, 11).await, Err(DistError::Unknown(_))));
+    fake.fault(Route::UpdateSubscription, Fault::FailAfter(500));
+    assert!(matches!(client.change_seats(&sub, 12).await, Err(DistError::Unknown(_))));
+    fake.fault(Route::CancelSubscription, Fault::FailAfter(502));
+    assert!(matches!(client.cancel_subscription(&sub, None).await, Err(DistError::Unknown(_))));
+    // Each was applied at Pax8: the caller must read before sending again.
+    assert_eq!(fake.writes_applied(), 3);
+    assert_eq!(client.subscription(&sub).await.unwrap().status, "Cancelled");
+}
+
+#[tokio::test]
+async fn a_cancellation_on_a_date_answers_204_and_waits_for_it() {
+    let (fake, client) = setup().await;
+    let sub = fake.add_subscription("c-1", "p-m365", 10, "Annual", Some(("1-Year", "2099-01-01T00:00:00Z")));
+    match client.cancel_subscription(&sub, None).await {
+        Err(DistError::Rejected { status: 422, .. }) => {}
+        other => panic!("early cancellation: {other:?}"),
+    }
+    client.cancel_subscription(&sub, Some("2099-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!(client.subscription(&sub).await.unwrap().status, "PendingCancel");
+    assert!(matches!(
+        client.cancel_subscription("sub-none", None).await,
+        Err(DistError::Rejected { status: 404, .. })
+    ));
+    let rules = client.commitment_rules("p-m365").await.unwrap();
+    assert!(rules.is_empty(), "p-m365 lists no commitment here");
+    fake.add_product(
+        "p-nce",
+        ProductRule {
+            commitments: vec![("ct-1".into(), "1-Year".into())],
+            ..Default::default()
+        },
+    );
+    let rules = client.commitment_rules("p-nce").await.unwrap();
+    assert_eq!(rules.len(), 1);
+    let r = &rules[0];
+    assert_eq!(
+        (r.commitment_id.as_str(), r.allow_increase, r.allow_decrease, r.allow_early_cancellation),
+        ("ct-1", true, false, false)
+    );
+    assert_eq!(r.window_days_after, Some(7));
+}

@@ -1,7 +1,7 @@
 //! Pax8's JSON, read as Pax8 writes it (partner OpenAPI, mirrored in
 //! `api-evangelist/pax8`), and our order written as Pax8 takes it.
 
-use super::distributor::{CommitmentOption, DetailSpec, PlacedLine, PlacedOrder, RemoteCompany, RemoteProduct, SubscriptionState};
+use super::distributor::{CommitmentOption, CommitmentRules, DetailSpec, PlacedLine, PlacedOrder, RemoteCompany, RemoteProduct, SubscriptionState};
 use super::{OrderRequest, Problem};
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
@@ -158,6 +158,31 @@ pub fn detail_spec(v: &Value) -> Option<DetailSpec> {
 }
 
 /// `Dependencies.commitmentDependencies[]`: `Commitment {id, term}`.
+/// `Dependencies.commitmentDependencies[]` as rules; a flag left out is
+/// read as not allowed (the reference requires none of them).
+pub fn commitment_rules(v: &Value) -> Vec<CommitmentRules> {
+    let flag = |c: &Value, k: &str| c.get(k).and_then(|b| b.as_bool()).unwrap_or(false);
+    v.get("commitmentDependencies")
+        .and_then(|c| c.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|c| CommitmentRules {
+                    commitment_id: text(c, "id").unwrap_or_default(),
+                    term: text(c, "term").unwrap_or_default(),
+                    allow_increase: flag(c, "allowForQuantityIncrease"),
+                    allow_decrease: flag(c, "allowForQuantityDecrease"),
+                    allow_early_cancellation: flag(c, "allowForEarlyCancellation"),
+                    cancellation_fee: flag(c, "cancellationFeeApplied"),
+                    auto_renew: flag(c, "autoRenew"),
+                    window_days_after: c
+                        .get("renewalWindowDaysAfterTermEnd")
+                        .and_then(|n| n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn commitments(v: &Value) -> Vec<CommitmentOption> {
     v.get("commitmentDependencies")
         .and_then(|c| c.as_array())
@@ -242,6 +267,13 @@ pub fn problems(body: &str, order: Option<&OrderRequest>) -> Vec<Problem> {
         )];
     };
     let mut out = Vec::new();
+    // Pax8 answers some subscription writes with `{"errors": ["..."]}`
+    // instead of its documented body (Pax8's CLI): those words are the problem.
+    for e in v.get("errors").and_then(|e| e.as_array()).into_iter().flatten() {
+        if let Some(m) = e.as_str().map(str::to_string).or_else(|| text(e, "message")) {
+            out.push(Problem::new("", m));
+        }
+    }
     for d in v.get("details").and_then(|d| d.as_array()).into_iter().flatten() {
         let (message, instance) = match d {
             Value::String(s) => (s.clone(), String::new()),
