@@ -119,14 +119,15 @@ pub(super) fn ReceiveCard(po: PurchaseOrder) -> impl IntoView {
     let error = last_error(receive.value());
     bump_on_success(receive.value());
     let id = po.id;
-    // Lines a distributor provisions (what a dispatch orders) are not goods
-    // to receive: they count as received when their subscription is.
+    // Lines a distributor provisions are not goods to receive: they count
+    // as received when their subscription is. Those are the lines with a
+    // billing term (Pax8 takes no order line without one).
     let provisioned = po.vendor.distributor.is_some_and(domain::procurement::provisionable);
     let rows: Vec<(i64, String, i64, RwSignal<String>)> = po
         .lines
         .iter()
         .filter(|l| l.received_quantity < l.quantity)
-        .filter(|l| !(provisioned && (l.product_id.is_some() || l.billing_term.is_some())))
+        .filter(|l| !(provisioned && l.billing_term.is_some()))
         .map(|l| (l.id, l.description.clone(), l.quantity - l.received_quantity, RwSignal::new(String::new())))
         .collect();
     let rows = StoredValue::new(rows);
