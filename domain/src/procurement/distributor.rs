@@ -58,40 +58,11 @@ pub enum Phase {
     Cancelled,
 }
 
-/// A subscription's state at the distributor.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SubscriptionState {
-    pub id: String,
-    pub product_id: String,
-    pub product_name: Option<String>,
-    pub quantity: i64,
-    /// Pax8's status as it wrote it.
-    pub status: String,
-    pub billing_term: Option<String>,
-    pub commitment_term: Option<String>,
-    /// When the commitment ends (RFC 3339 as Pax8 wrote it); none for a
-    /// monthly subscription.
-    pub commitment_end: Option<String>,
-    /// Pax8's `updatedDate`.
-    pub updated_at: Option<String>,
-}
+/// A subscription's state at the distributor: what the subscriptions the
+/// product knows are kept from.
+pub use crate::subscriptions::Reading as SubscriptionState;
 
 impl SubscriptionState {
-    /// What the product keeps of it.
-    pub fn reading(&self) -> crate::subscriptions::Reading {
-        crate::subscriptions::Reading {
-            distributor_subscription_id: self.id.clone(),
-            distributor_product_id: self.product_id.clone(),
-            product_name: self.product_name.clone(),
-            quantity: self.quantity,
-            status: self.status.clone(),
-            billing_term: self.billing_term.clone(),
-            commitment_term: self.commitment_term.clone(),
-            commitment_end: self.commitment_end.clone(),
-            updated_at: self.updated_at.clone(),
-        }
-    }
-
     /// Pax8's `Subscription.status` enum (partner OpenAPI): `Active,
     /// Cancelled, PendingManual, PendingAutomated, PendingCancel,
     /// WaitingForDetails, Trial, Converted, PendingActivation, Activated`.

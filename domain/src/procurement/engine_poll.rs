@@ -104,7 +104,7 @@ impl Engine {
                 .execute(&mut *tx)
                 .await?;
             if state.phase() == Phase::Provisioned {
-                crate::subscriptions::record_provisioned(&mut tx, s.po_line_id, &state.reading()).await?;
+                crate::subscriptions::record_provisioned(&mut tx, s.po_line_id, &state).await?;
             }
             tx.commit().await?;
             match state.phase() {

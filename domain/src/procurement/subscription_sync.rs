@@ -40,7 +40,7 @@ impl Store {
         let mut out = SyncOutcome::default();
         let mut tx = self.begin_write().await?;
         for s in &found {
-            let applied = crate::subscriptions::apply_reading(&mut tx, company_id, vendor, products.get(&s.product_id).copied(), &s.reading()).await?;
+            let applied = crate::subscriptions::apply_reading(&mut tx, company_id, vendor, products.get(&s.product_id).copied(), s).await?;
             out.imported += u64::from(applied.imported);
             out.updated += u64::from(applied.updated);
             out.drifted += u64::from(applied.drifted);

@@ -8,17 +8,21 @@ use super::*;
 use crate::store::Tx;
 use crate::{clock, Error, Result, Store};
 
-/// A subscription as the distributor shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A subscription as the distributor shows it (the engine's
+/// `SubscriptionState`: one type for what is read and what is kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reading {
-    pub distributor_subscription_id: String,
-    pub distributor_product_id: String,
+    /// The distributor's subscription id.
+    pub id: String,
+    /// The distributor's product id.
+    pub product_id: String,
     pub product_name: Option<String>,
     pub quantity: i64,
     /// The distributor's status as it wrote it.
     pub status: String,
     pub billing_term: Option<String>,
     pub commitment_term: Option<String>,
+    /// When the commitment ends (RFC 3339); none for a monthly subscription.
     pub commitment_end: Option<String>,
     /// The distributor's `updatedDate`.
     pub updated_at: Option<String>,
@@ -126,7 +130,7 @@ pub(crate) async fn record_provisioned(tx: &mut Tx, po_line_id: i64, reading: &R
     let (company_id, vendor_id, po_id, product_id, name, contract_line_id) = line;
     let company_id = company_id.ok_or_else(|| Error::internal_from("recording a subscription", format_args!("PO {po_id} has no company")))?;
     let now = clock::now();
-    let id = match known(tx, vendor_id, &reading.distributor_subscription_id).await? {
+    let id = match known(tx, vendor_id, &reading.id).await? {
         Some(row) => {
             update(tx, &row, reading, &now).await?;
             sqlx::query("UPDATE subscriptions SET po_id = COALESCE(po_id, $1), po_line_id = COALESCE(po_line_id, $2), contract_line_id = COALESCE(contract_line_id, $3) WHERE id = $4")
@@ -174,7 +178,7 @@ pub(crate) async fn record_provisioned(tx: &mut Tx, po_line_id: i64, reading: &R
 /// quantity: only a change order does.
 pub(crate) async fn apply_reading(tx: &mut Tx, company_id: i64, vendor_id: i64, product_id: Option<i64>, reading: &Reading) -> Result<Applied> {
     let now = clock::now();
-    match known(tx, vendor_id, &reading.distributor_subscription_id).await? {
+    match known(tx, vendor_id, &reading.id).await? {
         Some(row) => {
             let updated = update(tx, &row, reading, &now).await?;
             Ok(Applied {
@@ -184,7 +188,7 @@ pub(crate) async fn apply_reading(tx: &mut Tx, company_id: i64, vendor_id: i64, 
             })
         }
         None => {
-            let name = reading.product_name.clone().unwrap_or_else(|| reading.distributor_product_id.clone());
+            let name = reading.product_name.clone().unwrap_or_else(|| reading.product_id.clone());
             insert(tx, company_id, vendor_id, product_id, &name, reading, (None, None, None), &now).await?;
             Ok(Applied {
                 imported: true,
@@ -226,8 +230,8 @@ async fn insert(
     .bind(vendor_id)
     .bind(product_id)
     .bind(name)
-    .bind(&r.distributor_product_id)
-    .bind(&r.distributor_subscription_id)
+    .bind(&r.product_id)
+    .bind(&r.id)
     .bind(r.quantity)
     .bind(SubscriptionStatus::from_distributor(&r.status).as_str())
     .bind(&r.status)

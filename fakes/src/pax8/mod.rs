@@ -246,30 +246,12 @@ impl FakePax8 {
     /// same at every start).
     pub fn add_subscription_as(&self, id: &str, company: &str, product: &str, quantity: i64, billing_term: &str, commitment: Option<(&str, &str)>) {
         let mut s = self.st.lock().unwrap();
-        let id = id.to_string();
         s.seq += 1;
         let commitment = commitment.map(|(term, end)| (new_id(&mut s, "ct-"), term.to_string(), end.to_string()));
         let seq = s.seq;
-        let at = now();
-        s.subs.insert(
-            id.clone(),
-            Sub {
-                id: id.clone(),
-                product_id: product.into(),
-                company_id: company.into(),
-                quantity,
-                settled: true,
-                billing_term: billing_term.into(),
-                commitment,
-                price: 26.0,
-                partner_cost: 22.0,
-                currency: "USD".into(),
-                created: at.clone(),
-                start: at,
-                seq,
-                ..Default::default()
-            },
-        );
+        let mut sub = Sub::new(id, company, product, quantity, billing_term, commitment, seq);
+        sub.settled = true;
+        s.subs.insert(id.to_string(), sub);
     }
 
     /// A seat count changed by a person in Pax8's portal.

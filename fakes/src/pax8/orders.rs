@@ -110,18 +110,23 @@ fn shown(s: &St, order: &Value) -> Value {
     o
 }
 
-/// `POST /orders`, run apart from the connection: a caller that hangs up
-/// (its timeout, a killed process) does not stop Pax8 from acting on a
-/// request it received, so neither does it stop the fake.
+/// `POST /orders`, run apart from the connection (see [`detached`]).
 pub(crate) async fn create_order_detached(
     state: State<Arc<Mutex<St>>>,
     headers: HeaderMap,
     query: Query<HashMap<String, String>>,
     body: Json<Value>,
 ) -> Response {
-    match tokio::spawn(create_order(state, headers, query, body)).await {
+    detached(create_order(state, headers, query, body), "/v1/orders").await
+}
+
+/// Runs a write apart from the connection: a caller that hangs up (its
+/// timeout, a killed process) does not stop Pax8 from acting on a request
+/// it received, so neither does it stop the fake.
+pub(crate) async fn detached(write: impl std::future::Future<Output = Response> + Send + 'static, instance: &str) -> Response {
+    match tokio::spawn(write).await {
         Ok(r) => r,
-        Err(_) => pax8_error(500, "Internal error", "/v1/orders", json!([])),
+        Err(_) => pax8_error(500, "Internal error", instance, json!([])),
     }
 }
 
@@ -170,24 +175,9 @@ async fn create_order(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Quer
                 (cid.to_string(), term, end)
             });
             let seq = s.seq;
-            s.subs.insert(
-                sub_id.clone(),
-                Sub {
-                    id: sub_id.clone(),
-                    product_id: product.clone(),
-                    company_id: company.clone(),
-                    quantity,
-                    billing_term: item["billingTerm"].as_str().unwrap_or("Monthly").to_string(),
-                    commitment,
-                    price: 26.0,
-                    partner_cost: 22.0,
-                    currency: "USD".into(),
-                    created: at.clone(),
-                    start: at,
-                    seq,
-                    ..Default::default()
-                },
-            );
+            let billing_term = item["billingTerm"].as_str().unwrap_or("Monthly");
+            s.subs
+                .insert(sub_id.clone(), Sub::new(&sub_id, &company, &product, quantity, billing_term, commitment, seq));
             let mut line =
                 json!({"id": new_id(&mut s, "li-"), "productId": product, "quantity": quantity, "billingTerm": item["billingTerm"], "subscriptionId": sub_id});
             if let Some(c) = item.get("commitmentTermId") {

@@ -31,6 +31,7 @@
 //!   newest first (as the reference's example).
 //! - Writes are acted on even when the caller has hung up (as orders).
 
+use super::orders::detached;
 use super::*;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -110,6 +111,35 @@ pub(crate) fn term_years(term: &str) -> i64 {
 }
 
 impl Sub {
+    /// A subscription made now at the fake's rate (its customer price and
+    /// partner cost), `seq` its place in creation order.
+    pub(crate) fn new(
+        id: &str,
+        company: &str,
+        product: &str,
+        quantity: i64,
+        billing_term: &str,
+        commitment: Option<(String, String, String)>,
+        seq: u64,
+    ) -> Sub {
+        let at = now();
+        Sub {
+            id: id.into(),
+            product_id: product.into(),
+            company_id: company.into(),
+            quantity,
+            billing_term: billing_term.into(),
+            commitment,
+            price: 26.0,
+            partner_cost: 22.0,
+            currency: "USD".into(),
+            created: at.clone(),
+            start: at,
+            seq,
+            ..Default::default()
+        }
+    }
+
     fn status(&self, s: &St) -> String {
         match &self.cancel_on {
             _ if self.cancelled => return "Cancelled".into(),
@@ -244,12 +274,9 @@ pub(crate) async fn history(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap
     Json(json!({"content": content})).into_response()
 }
 
-/// `PUT`, run apart from the connection (see `create_order_detached`).
+/// `PUT`, run apart from the connection (see [`detached`]).
 pub(crate) async fn update_detached(state: State<Arc<Mutex<St>>>, headers: HeaderMap, path: Path<String>, body: Json<Value>) -> Response {
-    match tokio::spawn(update(state, headers, path, body)).await {
-        Ok(r) => r,
-        Err(_) => pax8_error(500, "Internal error", "/v1/subscriptions", json!([])),
-    }
+    detached(update(state, headers, path, body), "/v1/subscriptions").await
 }
 
 async fn update(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Response {
@@ -314,12 +341,9 @@ async fn update(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): 
     answer(after, Json(json).into_response(), &instance).await
 }
 
-/// `DELETE`, run apart from the connection.
+/// `DELETE`, run apart from the connection (see [`detached`]).
 pub(crate) async fn cancel_detached(state: State<Arc<Mutex<St>>>, headers: HeaderMap, path: Path<String>, query: Query<HashMap<String, String>>) -> Response {
-    match tokio::spawn(cancel(state, headers, path, query)).await {
-        Ok(r) => r,
-        Err(_) => pax8_error(500, "Internal error", "/v1/subscriptions", json!([])),
-    }
+    detached(cancel(state, headers, path, query), "/v1/subscriptions").await
 }
 
 async fn cancel(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
