@@ -149,3 +149,27 @@ pub async fn wait_healthy_any(base: &str, path: &str) -> anyhow::Result<()> {
     }
     bail!("nothing answers at {base}{path}")
 }
+
+/// Runs `f(0)`, …, `f(n - 1)` with at most `width` at once; their answers in order.
+pub async fn in_parallel<F, Fut>(n: usize, width: usize, f: F) -> anyhow::Result<Vec<Value>>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Value>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    let mut out = vec![Value::Null; n];
+    let mut next = 0;
+    while next < n || !set.is_empty() {
+        while next < n && set.len() < width {
+            let fut = f(next);
+            let i = next;
+            set.spawn(async move { (i, fut.await) });
+            next += 1;
+        }
+        if let Some(r) = set.join_next().await {
+            let (i, v) = r?;
+            out[i] = v?;
+        }
+    }
+    Ok(out)
+}

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { hydrated, signIn, signWithMouse } from './helpers';
 
 // A company's subscriptions, as the demo's sandbox Pax8 has them: one made
 // before NEXOS with a commitment ending within 30 days, one whose seats were
@@ -89,4 +89,97 @@ test('the editor says when the company already subscribes to a line’s product'
   await expect(row.locator(`select[name="product_id"] option[value="${sub.product_id}"]`)).toHaveCount(1);
   await row.locator('select[name="product_id"]').selectOption(String(sub.product_id));
   await expect(row.getByTestId('already-subscribed')).toContainText(`already has ${sub.quantity} seats`);
+});
+
+async function setRequireSignature(page: Page, on: boolean) {
+  const res = await page.request.post('/api/auth/login', { data: { email: 'admin@demo.msp', password: 'demo-password' } });
+  expect(res.status()).toBe(200);
+  const upd = await page.request.post('/api/settings/update', { data: { require_signature: on } });
+  expect(upd.status()).toBe(200);
+}
+
+/** A subscription a demo dispatch made, with the contract line it feeds. */
+async function orderedSubscription(page: Page): Promise<any> {
+  const subs = await (await page.request.post('/api/subscriptions/list', { data: { status: 'active' } })).json();
+  const sub = subs.find((s: any) => s.po_id && s.contract_line_id && !s.drift);
+  expect(sub, JSON.stringify(subs)).toBeTruthy();
+  return sub;
+}
+
+for (const width of [1280, 820]) {
+  test(`change seats: raised from the company, signed by an approver, sent to Pax8, the contract line follows at ${width} px`, async ({ browser }) => {
+    const setup = await browser.newPage();
+    await setRequireSignature(setup, true);
+    await setup.close();
+    const page = await browser.newPage({ viewport: { width, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await signIn(page, 'purchaser@demo.msp');
+    const sub = await orderedSubscription(page);
+    const to = sub.quantity + 2;
+    await page.goto(`/companies/${sub.company_id}`);
+    await hydrated(page);
+    const row = page.getByTestId('subscription-row').filter({ hasText: sub.distributor_subscription_id });
+    await row.getByTestId('change-seats').click();
+    await row.getByTestId('new-seats').fill(String(to));
+    await row.getByTestId('raise-change').click();
+    await page.waitForURL(/\/purchase-orders\/\d+$/);
+    await hydrated(page);
+    const url = page.url();
+    await expect(page.getByTestId('change-order')).toContainText('A change order');
+    await expect(page.getByTestId('change-line')).toContainText(`${sub.quantity} → ${to} seats`);
+    await page.getByRole('button', { name: 'Submit for approval' }).click();
+    await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+
+    const ctx = await browser.newContext({ viewport: { width, height: 1000 } });
+    const approver = await ctx.newPage();
+    await signIn(approver, 'approver@demo.msp');
+    await approver.goto(url);
+    await hydrated(approver);
+    await signWithMouse(approver);
+    await approver.getByRole('button', { name: 'Approve' }).click();
+    await expect(approver.getByTestId('po-status').first()).toHaveText('Approved');
+    await ctx.close();
+
+    await page.reload();
+    await hydrated(page);
+    const panel = page.getByTestId('procurement-panel');
+    await panel.getByRole('button', { name: 'Dispatch' }).click();
+    await expect(panel.getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
+    await expect(page.getByTestId('timeline')).toContainText(`now has ${to} seats (was ${sub.quantity})`);
+    await expect(page.getByTestId('po-status').first()).toHaveText('Received');
+    const after = await (await page.request.post('/api/subscriptions/get', { data: { id: sub.id } })).json();
+    expect(after.quantity).toBe(to);
+    expect(after.changes.map((c: any) => c.kind)).toContain('seats');
+    const company = await (await page.request.post('/api/contracts/lines', { data: { company_id: sub.company_id } })).json();
+    const line = company.find((l: any) => l.id === sub.contract_line_id);
+    expect(line?.quantity, JSON.stringify(company)).toBe(to);
+    expect(errors, errors.join('\n')).toEqual([]);
+    const reset = await browser.newPage();
+    await setRequireSignature(reset, false);
+    await reset.close();
+  });
+}
+
+test('a cancellation is raised with its date and warned about before anyone approves', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 900 });
+  await signIn(page, 'purchaser@demo.msp');
+  const sub = await orderedSubscription(page);
+  await page.goto(`/companies/${sub.company_id}`);
+  await hydrated(page);
+  const row = page.getByTestId('subscription-row').filter({ hasText: sub.distributor_subscription_id });
+  await row.getByTestId('cancel-subscription').click();
+  const day = new Date(Date.now() + 40 * 86400_000).toISOString().slice(0, 10);
+  await row.getByTestId('cancel-on').fill(day);
+  await row.getByTestId('raise-cancellation').click();
+  await page.waitForURL(/\/purchase-orders\/\d+$/);
+  await hydrated(page);
+  await expect(page.getByTestId('change-line')).toContainText(`on ${day}`);
+  await expect(page.getByTestId('cancellation-warning')).toContainText('cancellation fee');
+  await page.getByRole('button', { name: 'Submit for approval' }).click();
+  // Never approved by itself, however small.
+  await expect(page.getByTestId('po-status').first()).toHaveText('Pending approval');
+  await expect(page.getByTestId('timeline')).toContainText('removes seats or cancels a subscription');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide).toBeLessThanOrEqual(390);
 });

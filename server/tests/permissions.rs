@@ -90,6 +90,7 @@ fn table(ids: &Ids) -> Vec<(&'static str, Need, Value)> {
         ("subscriptions/get", Perm(View), json!({"id": 999999})),
         ("subscriptions/renewals", Perm(View), json!({})),
         ("subscriptions/sync", Perm(Dispatch), json!({"company_id": ids.company})),
+        ("subscriptions/change", Perm(Create), json!({"subscription_id": 999999, "quantity": 5})),
         ("integrations/pax8/configure", Perm(Admin), json!({"client_id": "a", "client_secret": "b"})),
         ("integrations/pax8/test", Perm(Admin), json!({})),
         ("integrations/pax8/companies", Perm(ManageCatalog), json!({"q": "acme"})),

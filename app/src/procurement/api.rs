@@ -237,6 +237,7 @@ mod tests {
         };
         let order = OrderRequest {
             company_id: None,
+            changes: vec![],
             lines: vec![line(11), line(12)],
         };
         let labels = BTreeMap::from([(12, "Line 2 · M365".to_string())]);

@@ -108,9 +108,11 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
     let facts = po.facts();
     let may = |a: Action| user.as_ref().is_some_and(|u| policy::may(u, &facts, rules, a));
     let decide = |a: Action| user.as_ref().map(|u| policy::check(u, &facts, rules, a));
-    let may_edit = may(Action::Edit);
+    // A change order is raised from the subscription; the editor orders products.
+    let change_order = po.is_change_order();
+    let may_edit = may(Action::Edit) && !change_order;
     let may_submit = may(Action::Submit);
-    let may_receive = may(Action::Receive);
+    let may_receive = may(Action::Receive) && !change_order;
     let may_cancel = may(Action::Cancel);
     let approve = decide(Action::Approve);
     let reject_ok = may(Action::Reject);
@@ -187,6 +189,19 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
                     }}</p>
                 </div>
             })}
+            {change_order.then(|| {
+                let reduces = po.lines.iter().any(|l| l.change.as_ref().is_some_and(|c| c.reduces()));
+                let cancels = po.lines.iter().any(|l| l.change.as_ref().is_some_and(|c| c.cancel));
+                view! {
+                    <div class=if reduces { "banner warn" } else { "banner info" } data-testid="change-order">
+                        <strong>"A change order"</strong>
+                        {format!(" · it changes subscriptions at {}; nothing new is ordered", po.vendor.name)}
+                        {(po.total_cents < 0).then(|| format!(". It saves {} a billing period.", dollars(-po.total_cents)))}
+                        {reduces.then(|| view! { <p class="small">"Fewer seats or a cancellation is never approved automatically: most vendors cannot undo it within the term."</p> })}
+                        {cancels.then(|| view! { <p class="small" data-testid="cancellation-warning">"A committed subscription is billed to its commitment end: without a date it is cancelled then. Pax8 may charge a cancellation fee for an earlier date; Check with Pax8 says before anyone approves."</p> })}
+                    </div>
+                }
+            })}
             {(!po.notes.is_empty()).then(|| view! { <p class="notes">{po.notes.clone()}</p> })}
         </section>
         <section class="card">
@@ -196,8 +211,15 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
                 <tbody>{po.lines.iter().map(|l| view! {
                     <tr>
                         <td>{l.line_no}</td>
-                        <td>{l.description.clone()}{l.billing_term.clone().map(|t| view! { <div class="muted small">{t}</div> })}</td>
-                        <td class="num">{l.quantity}</td>
+                        <td>{l.description.clone()}{l.billing_term.clone().map(|t| view! { <div class="muted small">{t}</div> })}
+                            {l.change.as_ref().map(|c| view! {
+                                <div class="small" data-testid="change-line">
+                                    <a class="in-text" href=format!("/companies/{}#subscriptions-title", po.company.id)>"Subscription"</a>
+                                    {format!(": {}", c.in_words())}
+                                </div>
+                            })}
+                        </td>
+                        <td class="num">{match &l.change { Some(_) if l.quantity > 0 => format!("+{}", l.quantity), _ => l.quantity.to_string() }}</td>
                         <td class="num" data-testid="received">{l.received_quantity}</td>
                         <td class="num">
                             {dollars(l.unit_cost_cents)}

@@ -78,6 +78,7 @@ fn Editor(existing: Option<PurchaseOrder>) -> impl IntoView {
                     billing_term: l.billing_term.clone(),
                     commitment_term_id: l.commitment_term_id.clone(),
                     provisioning_details: l.provisioning_details.clone(),
+                    change: None,
                 };
                 LineState::from(&input, false)
             })

@@ -85,6 +85,7 @@ impl LineState {
             billing_term: non_blank(self.billing_term.get_untracked()),
             commitment_term_id: non_blank(self.commitment_term_id.get_untracked()),
             provisioning_details,
+            change: None,
         })
     }
 }

@@ -26,6 +26,35 @@ pub async fn get_subscription(id: i64) -> Result<SubscriptionDetail, ApiError> {
     Ok(st.store.get_subscription(id).await?)
 }
 
+/// Raises a change order for one subscription (a draft PO, to be checked
+/// and submitted): its seats to `quantity`, or a cancellation.
+#[server(endpoint = "subscriptions/change", input = Json, output = Json)]
+pub async fn raise_change(
+    subscription_id: i64,
+    quantity: Option<i64>,
+    cancel: Option<bool>,
+    cancel_date: Option<String>,
+    submit: Option<bool>,
+) -> Result<domain::purchase_orders::PurchaseOrder, ApiError> {
+    use domain::purchase_orders::{ChangeInput, LineInput, PoInput};
+    let (st, user) = crate::context::authorized(domain::users::Permission::Create).await?;
+    let input = PoInput {
+        lines: vec![LineInput {
+            change: Some(ChangeInput {
+                subscription_id,
+                quantity,
+                cancel: cancel.unwrap_or(false),
+                cancel_date,
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let po = st.store.create_po(&user, &input, submit.unwrap_or(false)).await?;
+    tracing::info!(po = %po.number, by = user.id, subscription = subscription_id, "change order raised");
+    Ok(po)
+}
+
 /// Reads the company's subscriptions at Pax8; never changes Pax8.
 #[server(endpoint = "subscriptions/sync", input = Json, output = Json)]
 pub async fn sync_subscriptions(company_id: i64) -> Result<SyncOutcome, ApiError> {

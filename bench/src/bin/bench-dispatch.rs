@@ -149,29 +149,6 @@ const ROUTES: [Route; 7] = [
     Route::GetSubscription,
 ];
 
-async fn in_parallel<F, Fut>(n: usize, width: usize, f: F) -> anyhow::Result<Vec<Value>>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Value>> + Send + 'static,
-{
-    let mut set = tokio::task::JoinSet::new();
-    let mut out = vec![Value::Null; n];
-    let mut next = 0;
-    while next < n || !set.is_empty() {
-        while next < n && set.len() < width {
-            let fut = f(next);
-            let i = next;
-            set.spawn(async move { (i, fut.await) });
-            next += 1;
-        }
-        if let Some(r) = set.join_next().await {
-            let (i, v) = r?;
-            out[i] = v?;
-        }
-    }
-    Ok(out)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -246,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
         .await?["id"]
         .as_i64()
         .unwrap_or_default();
-    let companies: Vec<i64> = in_parallel(args.companies, 8, |c| {
+    let companies: Vec<i64> = bench::in_parallel(args.companies, 8, |c| {
         let api = api.clone();
         async move {
             api.call(
@@ -261,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
     .map(|c| c["id"].as_i64().unwrap_or_default())
     .collect();
     let seeded = Instant::now();
-    let pos: Vec<i64> = in_parallel(args.pos, 8, |i| {
+    let pos: Vec<i64> = bench::in_parallel(args.pos, 8, |i| {
         let (api, company) = (api.clone(), companies[i % companies.len()]);
         async move {
             api.call(
@@ -317,7 +294,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
     let began = Instant::now();
-    in_parallel(pos.len(), 16, |i| {
+    bench::in_parallel(pos.len(), 16, |i| {
         let (apis, id) = (apis.clone(), pos[i]);
         async move { any_call(&apis, "procurement/dispatch", json!({"po_id": id})).await }
     })

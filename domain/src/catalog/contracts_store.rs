@@ -105,3 +105,38 @@ impl Store {
         r.into_model()
     }
 }
+
+/// What a confirmed change of a subscription does to the contract line it
+/// feeds: the customer is billed for the seats it has now, or the line ends.
+pub enum Follow<'a> {
+    Seats(i64),
+    Cancelled { on: &'a str },
+}
+
+/// Inside the transaction that records a subscription's confirmed change:
+/// its contract line follows (the one writer of `contract_lines`).
+/// Returns the line's quantity before.
+pub(crate) async fn follow_subscription(tx: &mut crate::store::Tx, contract_line_id: i64, follow: Follow<'_>) -> Result<Option<i64>> {
+    let before: Option<i64> = sqlx::query_scalar("SELECT quantity FROM contract_lines WHERE id = $1")
+        .bind(contract_line_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match follow {
+        Follow::Seats(q) => {
+            sqlx::query("UPDATE contract_lines SET quantity = $1 WHERE id = $2")
+                .bind(q)
+                .bind(contract_line_id)
+                .execute(&mut **tx)
+                .await?
+        }
+        Follow::Cancelled { on } => {
+            sqlx::query("UPDATE contract_lines SET status = $1, cancelled_at = $2 WHERE id = $3")
+                .bind(ContractLineStatus::Cancelled.as_str())
+                .bind(on)
+                .bind(contract_line_id)
+                .execute(&mut **tx)
+                .await?
+        }
+    };
+    Ok(before)
+}

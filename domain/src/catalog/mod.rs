@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "server")]
 mod contracts_store;
 #[cfg(feature = "server")]
+pub(crate) use contracts_store::{follow_subscription, Follow};
+#[cfg(feature = "server")]
 mod rows;
 #[cfg(feature = "server")]
 mod store;
@@ -130,6 +132,9 @@ pub struct ContractLine {
     pub status: ContractLineStatus,
     pub activated_at: Option<String>,
     pub subscription_id: Option<String>,
+    /// A cancelled line: the day its subscription ends.
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
 }
 
 /// A contract line with its contract's name, for pickers.

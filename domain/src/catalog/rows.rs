@@ -154,7 +154,7 @@ impl ContractSummaryRow {
     }
 }
 
-pub(super) const LINE_COLS: &str = "id, contract_id, product_id, description, quantity, unit_price_cents, status, activated_at, subscription_id";
+pub(super) const LINE_COLS: &str = "id, contract_id, product_id, description, quantity, unit_price_cents, status, activated_at, subscription_id, cancelled_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ContractLineRow {
@@ -167,6 +167,7 @@ pub(super) struct ContractLineRow {
     status: String,
     activated_at: Option<String>,
     subscription_id: Option<String>,
+    cancelled_at: Option<String>,
 }
 
 impl ContractLineRow {
@@ -181,6 +182,7 @@ impl ContractLineRow {
             status: ContractLineStatus::from_stored(&self.status)?,
             activated_at: self.activated_at,
             subscription_id: self.subscription_id,
+            cancelled_at: self.cancelled_at,
         })
     }
 }

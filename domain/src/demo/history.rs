@@ -550,6 +550,7 @@ impl Maker<'_> {
                         billing_term: p.billing_term.clone(),
                         commitment_term_id: p.commitment_term_id.clone(),
                         provisioning_details: Vec::new(),
+                        change: None,
                     }
                 }
             };

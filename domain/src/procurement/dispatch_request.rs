@@ -44,6 +44,33 @@ pub(super) async fn approved_snapshot(tx: &mut Tx, actor: Option<&User>, po_id: 
     }
 }
 
+/// "Check with Pax8" for a change order: each change against the
+/// subscription as Pax8 shows it now (as approved? allowed by its
+/// commitment's rules?). The refusals, and warnings in words (a
+/// cancellation fee, the cancel date Pax8 will be sent).
+async fn check_changes(distributor: &dyn distributor::Distributor, order: &OrderRequest) -> Result<(Vec<Problem>, String)> {
+    use super::change_rules::preflight;
+    let unreachable = |e: distributor::DistError| Error::new(crate::ErrorCode::Upstream, format!("{} could not be asked: {e}", distributor.name()));
+    let (mut problems, mut notes) = (Vec::new(), String::new());
+    for line in &order.changes {
+        let state = distributor.subscription(&line.change.distributor_subscription_id).await.map_err(unreachable)?;
+        problems.extend(super::engine_changes::differences(line, &state));
+        let rules = distributor.commitment_rules(&state.product_id).await.map_err(unreachable)?;
+        let checked = preflight(&state, &rules, &super::engine_changes::seat_change(line), &clock::now());
+        problems.extend(checked.problems.into_iter().map(|p| Problem {
+            po_line_id: Some(line.po_line_id),
+            ..p
+        }));
+        if checked.cancellation_fee {
+            notes.push_str(&format!("; {} charges a cancellation fee for {}", distributor.name(), line.change.product_name));
+        }
+        if let (None, Some(d)) = (line.change.to_quantity, &checked.cancel_date) {
+            notes.push_str(&format!("; {} would be cancelled on {}", line.change.product_name, d.get(..10).unwrap_or(d)));
+        }
+    }
+    Ok((problems, notes))
+}
+
 impl Store {
     /// What would be sent for this PO: its dispatch's order, or the PO's lines
     /// as they stand when it has none yet.
@@ -70,7 +97,10 @@ impl Store {
         use distributor::DistError;
         let order = self.order_to_send(po_id).await?;
         let mut problems = preflight(&order);
-        if problems.is_empty() {
+        let mut notes = String::new();
+        if problems.is_empty() && order.is_change() {
+            (problems, notes) = check_changes(distributor, &order).await?;
+        } else if problems.is_empty() {
             let company = order.company_id.clone().unwrap_or_default();
             let unreachable = |e: DistError| Error::new(crate::ErrorCode::Upstream, format!("{} could not be asked: {e}", distributor.name()));
             match distributor::company_problem(distributor, &company).await {
@@ -83,10 +113,11 @@ impl Store {
                 Err(e) => return Err(unreachable(e)),
             }
         }
+        let what = if order.is_change() { "change" } else { "order" };
         let message = if problems.is_empty() {
-            format!("Checked with {}: the order would be accepted", distributor.name())
+            format!("Checked with {}: the {what} would be accepted{notes}", distributor.name())
         } else {
-            format!("Checked with {}: {}", distributor.name(), in_words(&problems))
+            format!("Checked with {}: {}{notes}", distributor.name(), in_words(&problems))
         };
         let mut tx = self.begin_write().await?;
         event(&mut tx, po_id, Some(actor), EventKind::DispatchChecked, &message, json!({"problems": problems})).await?;
@@ -155,12 +186,11 @@ impl Store {
         let message = if initial == DispatchStatus::NotProvisionable {
             format!("Dispatch requested: {} is not provisionable; nothing was sent", distributor.label())
         } else {
-            format!(
-                "Dispatch to {} requested ({} line{})",
-                distributor.label(),
-                request.lines.len(),
-                if request.lines.len() == 1 { "" } else { "s" }
-            )
+            let (n, what) = match request.is_change() {
+                true => (request.changes.len(), "change"),
+                false => (request.lines.len(), "line"),
+            };
+            format!("Dispatch to {} requested ({n} {what}{})", distributor.label(), if n == 1 { "" } else { "s" })
         };
         event(
             &mut tx,

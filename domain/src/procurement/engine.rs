@@ -127,6 +127,8 @@ pub(super) struct Claimed {
     pub submitted_at: Option<String>,
     pub polls: i64,
     pub audit_at: Option<String>,
+    /// A change order's lines the distributor has confirmed (sent in order).
+    pub changes_done: i64,
     /// The claim's fence: every write of the step checks it.
     pub fence: Fence,
     /// The per-company lock, renewed with the claim.
@@ -199,6 +201,7 @@ impl Engine {
             self.timing.renew_every.to_std().unwrap_or(std::time::Duration::from_secs(1)),
         );
         let result = match c.status {
+            _ if c.request.is_change() => self.run_change(&c).await,
             DispatchStatus::Queued => self.send(&c, true).await,
             DispatchStatus::Submitting | DispatchStatus::Reconciling => self.reconcile(&c).await,
             DispatchStatus::Submitted => self.poll(&c).await,
@@ -250,7 +253,7 @@ impl Engine {
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query_as::<_, ClaimRow>(&format!(
             "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls,
-                    d.audit_at, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
+                    d.audit_at, d.changes_done, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
              WHERE (d.status IN ({in_flight}) OR (d.status = '{provisioned}' AND d.audit_at IS NOT NULL))
                AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)

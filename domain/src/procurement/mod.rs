@@ -23,7 +23,11 @@ pub mod distributor;
 #[cfg(feature = "server")]
 pub mod engine;
 mod order;
-pub use order::{in_words, order_from, preflight, OrderLine, OrderRequest, Problem};
+pub use order::{in_words, order_from, preflight, ChangeLine, OrderLine, OrderRequest, Problem};
+#[cfg(feature = "server")]
+mod engine_changes;
+#[cfg(all(test, feature = "server"))]
+mod engine_changes_tests;
 #[cfg(all(test, feature = "server"))]
 mod engine_lease_tests;
 #[cfg(all(test, feature = "server"))]
@@ -114,6 +118,10 @@ pub enum RemediationReason {
     /// that landed after another worker had sent again): the dispatch
     /// follows one; a person decides about the other.
     DuplicateAtDistributor,
+    /// A change order's subscription is not as approved at the distributor
+    /// (changed in the portal): nothing is sent; Retry revises the change
+    /// from the new figures and sends it back to approval.
+    ChangedAtDistributor,
 }
 
 crate::named_enum!(RemediationReason {
@@ -124,6 +132,7 @@ crate::named_enum!(RemediationReason {
     WaitingForDetails = "waiting_for_details", "Waiting for details at the distributor";
     Cancelled = "cancelled", "Cancelled at the distributor";
     DuplicateAtDistributor = "duplicate_at_distributor", "Two orders at the distributor";
+    ChangedAtDistributor = "changed_at_distributor", "Changed at the distributor";
 });
 
 impl RemediationReason {

@@ -31,23 +31,52 @@ pub struct OrderLine {
     pub provisioning_details: Vec<Detail>,
 }
 
-/// What is sent to the distributor for one PO.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What is sent to the distributor for one PO: a new order's lines, or a
+/// change order's changes (never both).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRequest {
     pub company_id: Option<String>,
     pub lines: Vec<OrderLine>,
+    /// A change order's changes of subscriptions, sent one after another.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ChangeLine>,
+}
+
+impl OrderRequest {
+    pub fn is_change(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+/// One change of a subscription, from a change order's line, with the
+/// subscription as the approval saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeLine {
+    pub po_line_id: i64,
+    #[serde(flatten)]
+    pub change: crate::purchase_orders::snapshot::ChangeSnapshot,
 }
 
 /// The order a dispatch sends: the lines with something for the
 /// distributor (a product id or a billing term; a setup fee typed by
-/// hand is not sent).
+/// hand is not sent), or a change order's changes.
 pub fn order_from(snapshot: &crate::purchase_orders::snapshot::Snapshot) -> OrderRequest {
     OrderRequest {
         company_id: snapshot.pax8_company_id.clone(),
+        changes: snapshot
+            .lines
+            .iter()
+            .filter_map(|l| {
+                l.change.as_ref().map(|c| ChangeLine {
+                    po_line_id: l.po_line_id,
+                    change: c.clone(),
+                })
+            })
+            .collect(),
         lines: snapshot
             .lines
             .iter()
-            .filter(|l| l.distributor_product_id.is_some() || l.billing_term.is_some())
+            .filter(|l| l.change.is_none() && (l.distributor_product_id.is_some() || l.billing_term.is_some()))
             .map(|l| OrderLine {
                 po_line_id: l.po_line_id,
                 product_id: l.distributor_product_id.clone(),
@@ -83,6 +112,16 @@ impl Problem {
 /// What Pax8 would refuse, caught before anything is sent.
 pub fn preflight(order: &OrderRequest) -> Vec<Problem> {
     let mut out = Vec::new();
+    if order.is_change() {
+        // A change's own checks need Pax8's answer (`change_rules.rs`).
+        if order.company_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            out.push(Problem::new(
+                "pax8_company_id",
+                "The company is not linked to a Pax8 company: set its Pax8 company id.",
+            ));
+        }
+        return out;
+    }
     let mut p = |field: String, message: &str| out.push(Problem::new(field, message));
     if order.company_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
         p(
@@ -129,11 +168,13 @@ mod tests {
     fn preflight_names_what_to_fix() {
         let ok = OrderRequest {
             company_id: Some("c-1".into()),
+            changes: vec![],
             lines: vec![line()],
         };
         assert!(preflight(&ok).is_empty());
         let bad = OrderRequest {
             company_id: None,
+            changes: vec![],
             lines: vec![OrderLine {
                 product_id: None,
                 billing_term: None,

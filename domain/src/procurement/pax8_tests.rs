@@ -39,6 +39,7 @@ async fn setup() -> (FakePax8, Pax8) {
 fn order(commitment: Option<&str>) -> OrderRequest {
     OrderRequest {
         company_id: Some("c-1".into()),
+        changes: vec![],
         lines: vec![
             OrderLine {
                 po_line_id: 1,

@@ -342,6 +342,7 @@ mod tests {
     fn details_without_field_name_the_po_line() {
         let order = OrderRequest {
             company_id: Some("c".into()),
+            changes: vec![],
             lines: [7, 9]
                 .into_iter()
                 .map(|id| OrderLine {
@@ -375,6 +376,7 @@ mod tests {
     fn no_commitment_term_is_left_out() {
         let order = OrderRequest {
             company_id: Some("c".into()),
+            changes: vec![],
             lines: vec![OrderLine {
                 po_line_id: 1,
                 product_id: Some("p".into()),

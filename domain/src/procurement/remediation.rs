@@ -34,6 +34,17 @@ impl Store {
                 "This retry changed what is bought and waits for the purchase order's new approval; the dispatch resumes once it is approved.",
             ));
         }
+        if reason == RemediationReason::ChangedAtDistributor {
+            if edits.is_some_and(|e| *e != RetryEdits::default()) {
+                return Err(Error::validation(
+                    "edits",
+                    "A changed subscription is revised from what Pax8 shows now; there is nothing to edit.",
+                ));
+            }
+            self.revise_change_order(&mut tx, actor, po_id, dispatch_id, remediation_id).await?;
+            tx.commit().await?;
+            return self.get_dispatch(po_id).await;
+        }
         if reason.order_exists_waiting() {
             // The order exists at the distributor: never send again. A
             // waiting one is checked again; a second order was dealt with
@@ -201,6 +212,94 @@ impl Store {
             EventKind::RevisionRequested,
             &format!(
                 "Edit and retry changes what is bought ({}): back to approval; the dispatch resumes once it is approved",
+                words.join("; ")
+            ),
+            json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),
+        )
+        .await
+    }
+
+    /// A change order whose subscription changed at the distributor: each
+    /// line not yet confirmed is revised from the subscription as last read
+    /// (its seats there, `updatedDate`, commitment end), repriced, and the
+    /// PO goes back to approval; the entry waits for it, and the dispatch
+    /// resumes with the new figures once approved.
+    async fn revise_change_order(&self, tx: &mut Tx, actor: &User, po_id: i64, dispatch_id: i64, remediation_id: i64) -> Result<()> {
+        use crate::purchase_orders::{rules, snapshot::Change, snapshot::Revision, Person};
+        let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+            .bind(po_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if !matches!(PoStatus::from_stored(&status)?, PoStatus::Approved | PoStatus::PartiallyReceived) {
+            return Err(Error::conflict("Only an approved change order is revised."));
+        }
+        let done: i64 = sqlx::query_scalar("SELECT changes_done FROM dispatches WHERE id = $1")
+            .bind(dispatch_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let mut revised = approved_snapshot(tx, Some(actor), po_id, true).await?;
+        let ids: Vec<i64> = revised.lines.iter().filter_map(|l| l.change.as_ref().map(|c| c.subscription_id)).collect();
+        let now = self.subscriptions_by_ids(&ids).await?;
+        let mut changes = Vec::new();
+        for (i, l) in revised.lines.iter_mut().enumerate() {
+            let Some(ch) = l.change.as_mut() else { continue };
+            if (i as i64) < done {
+                continue;
+            }
+            let Some(s) = now.iter().find(|s| s.id == ch.subscription_id) else { continue };
+            let seats = s.drift.as_ref().map(|d| d.distributor_quantity).unwrap_or(s.quantity);
+            if seats != ch.from_quantity {
+                changes.push(Change::new(
+                    Some(l.line_no),
+                    "seats at Pax8",
+                    Some(ch.from_quantity.to_string()),
+                    Some(seats.to_string()),
+                ));
+            }
+            if s.commitment_end != ch.commitment_end {
+                changes.push(Change::new(
+                    Some(l.line_no),
+                    "commitment end",
+                    ch.commitment_end.clone(),
+                    s.commitment_end.clone(),
+                ));
+            }
+            ch.from_quantity = seats;
+            ch.commitment_end = s.commitment_end.clone();
+            ch.distributor_updated_at = s.distributor_updated_at.clone();
+            l.quantity = ch.to_quantity.unwrap_or(0) - seats;
+            crate::purchase_orders::writes::revise_change_line(tx, po_id, l.po_line_id, seats, l.quantity).await?;
+        }
+        if changes.is_empty() {
+            changes.push(Change::new(None, "subscription at Pax8", Some("as approved".into()), Some("changed".into())));
+        }
+        let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
+            .ok_or_else(|| Error::validation("lines", "The purchase order's total would be larger than this system allows."))?;
+        revised.taken_at = clock::now();
+        let revision = Revision {
+            changes: changes.clone(),
+            requested_by: Person {
+                id: Some(actor.id),
+                name: actor.name.clone(),
+            },
+            at: clock::now(),
+            remediation_id,
+        };
+        let snapshot = serde_json::to_string(&revised).map_err(|e| Error::internal_from("writing a revised snapshot", e))?;
+        let revision_json = serde_json::to_string(&revision).map_err(|e| Error::internal_from("writing a revision", e))?;
+        crate::purchase_orders::writes::send_revision_for_approval(tx, po_id, total, &snapshot, &revision_json, &revision.at).await?;
+        sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
+            .bind(remediation_id)
+            .execute(&mut **tx)
+            .await?;
+        let words: Vec<String> = changes.iter().map(|c| c.describe()).collect();
+        event(
+            tx,
+            po_id,
+            Some(actor),
+            EventKind::RevisionRequested,
+            &format!(
+                "The subscription changed at Pax8 ({}): the change is revised from what Pax8 shows and goes back to approval",
                 words.join("; ")
             ),
             json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),

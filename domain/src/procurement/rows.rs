@@ -114,6 +114,7 @@ pub(super) struct ClaimRow {
     submitted_at: Option<String>,
     polls: i64,
     audit_at: Option<String>,
+    changes_done: i64,
     lease_owner: Option<String>,
     /// Null only if the PO row went: the logs then name the dispatch alone.
     po_number: Option<String>,
@@ -135,6 +136,7 @@ impl ClaimRow {
             submitted_at: self.submitted_at,
             polls: self.polls,
             audit_at: self.audit_at,
+            changes_done: self.changes_done,
             fence,
             company,
             taken_over_from: self.lease_owner,

@@ -21,9 +21,10 @@ impl Store {
     pub(super) async fn submit_locked(&self, tx: &mut Tx, actor: &User, id: i64, total: i64, settings: &Settings) -> Result<Option<Approved>> {
         let (limit, second) = (settings.auto_approve_limit_cents, settings.second_approval_limit_cents);
         let (snapshot, overrides) = Self::take_snapshot(tx, id).await?;
+        let reduces = snapshot.reduces(total);
         let snapshot = Self::snapshot_json(&snapshot)?;
         let now = clock::now();
-        match rules::on_submit(total, overrides, limit, second) {
+        match rules::on_submit(total, overrides, reduces, limit, second) {
             OnSubmit::AutoApproved { limit_cents } => {
                 let sets = Sets::new()
                     .set("snapshot", snapshot)

@@ -22,6 +22,8 @@ pub(super) struct Checked {
     pub(super) lines: Vec<LineInput>,
     /// Per line, the catalog's unit cost (a catalog line).
     pub(super) catalog_cents: Vec<Option<i64>>,
+    /// Per line, the subscription change it makes (a change order).
+    pub(super) changes: Vec<Option<LineChange>>,
     pub(super) notes: String,
 }
 
@@ -117,6 +119,8 @@ impl Store {
     /// A catalog line's product belongs to the PO's vendor; its catalog price
     /// is kept beside the line's (a different one is an override).
     pub(super) async fn checked_input(&self, input: &PoInput) -> Result<Checked> {
+        let prepared = self.prepare_changes(input).await?;
+        let input = &prepared.input;
         let vendor = self
             .get_vendor(input.vendor_id)
             .await
@@ -174,6 +178,7 @@ impl Store {
             vendor,
             lines,
             catalog_cents,
+            changes: prepared.changes,
             notes,
         })
     }
@@ -188,20 +193,22 @@ impl Store {
         )
     }
 
-    /// All the lines in one statement (at most `MAX_LINES` × 10 values, within
+    /// All the lines in one statement (at most `MAX_LINES` × 15 values, within
     /// both databases' limits): fewer round trips while the write lock is held.
-    pub(super) async fn insert_lines(tx: &mut Tx, po_id: i64, lines: &[LineInput], catalog_cents: &[Option<i64>]) -> Result<()> {
+    pub(super) async fn insert_lines(tx: &mut Tx, po_id: i64, checked: &Checked) -> Result<()> {
+        let (lines, catalog_cents) = (&checked.lines, &checked.catalog_cents);
         if lines.is_empty() {
             return Ok(());
         }
-        // Eleven values a line, `received_quantity` starting at 0.
-        let values = crate::store::row_placeholders(lines.len(), 11, Some((4, "0")));
+        // Fifteen values a line, `received_quantity` starting at 0.
+        let values = crate::store::row_placeholders(lines.len(), 15, Some((4, "0")));
         let sql = format!(
-            "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details, catalog_unit_cost_cents)
+            "INSERT INTO po_lines (po_id, line_no, description, quantity, received_quantity, unit_cost_cents, product_id, contract_line_id, billing_term, commitment_term_id, provisioning_details, catalog_unit_cost_cents,
+                change_subscription_id, change_from_quantity, change_to_quantity, change_cancel_date)
              VALUES {values}"
         );
         let mut q = sqlx::query(&sql);
-        for (i, (l, c)) in lines.iter().zip(catalog_cents).enumerate() {
+        for (i, ((l, c), change)) in lines.iter().zip(catalog_cents).zip(&checked.changes).enumerate() {
             q = q
                 .bind(po_id)
                 .bind(i as i64 + 1)
@@ -213,7 +220,11 @@ impl Store {
                 .bind(l.billing_term.clone())
                 .bind(l.commitment_term_id.clone())
                 .bind(serde_json::to_string(&l.provisioning_details).unwrap_or_else(|_| "[]".into()))
-                .bind(*c);
+                .bind(*c)
+                .bind(change.as_ref().map(|x| x.subscription_id))
+                .bind(change.as_ref().map(|x| x.from_quantity))
+                .bind(change.as_ref().and_then(|x| x.to_quantity))
+                .bind(change.as_ref().and_then(|x| x.cancel_date.clone()));
         }
         q.execute(&mut **tx).await?;
         Ok(())

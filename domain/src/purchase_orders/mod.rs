@@ -2,6 +2,8 @@
 
 #[cfg(feature = "server")]
 mod approval;
+#[cfg(feature = "server")]
+mod change_lines;
 mod details;
 mod dispatch_status;
 pub mod export;
@@ -32,7 +34,7 @@ pub use search_text::SearchText;
 #[cfg(feature = "server")]
 pub(crate) mod writes;
 #[cfg(feature = "server")]
-pub(crate) use store::{receive_provisioned, timeline_event};
+pub(crate) use store::{change_confirmed, receive_provisioned, timeline_event};
 #[cfg(all(test, feature = "server"))]
 mod approval_tests;
 #[cfg(all(test, feature = "server"))]
@@ -99,6 +101,52 @@ pub struct LineInput {
     pub commitment_term_id: Option<String>,
     #[serde(default)]
     pub provisioning_details: Vec<ProvisioningDetail>,
+    /// Instead of a product: a change of a subscription the product knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeInput>,
+}
+
+/// A change line as entered: set the seat count to `quantity` (absolute,
+/// at least 1, never a delta), or cancel (on `cancel_date`, a day).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeInput {
+    pub subscription_id: i64,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    #[serde(default)]
+    pub cancel: bool,
+    #[serde(default)]
+    pub cancel_date: Option<String>,
+}
+
+/// What a change line changes: from the seats the subscription had when
+/// the line was saved to `to_quantity`, or a cancellation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineChange {
+    pub subscription_id: i64,
+    pub from_quantity: i64,
+    pub to_quantity: Option<i64>,
+    pub cancel: bool,
+    #[serde(default)]
+    pub cancel_date: Option<String>,
+}
+
+impl LineChange {
+    /// Fewer seats, or none: never approved automatically.
+    pub fn reduces(&self) -> bool {
+        self.cancel || self.to_quantity.is_some_and(|t| t < self.from_quantity)
+    }
+
+    /// "10 → 12 seats", "cancel (10 seats) on 2027-01-31".
+    pub fn in_words(&self) -> String {
+        match (self.cancel, self.to_quantity) {
+            (false, Some(to)) => format!("{} → {to} seats", self.from_quantity),
+            _ => match &self.cancel_date {
+                Some(d) => format!("cancel ({} seats) on {}", self.from_quantity, d.get(..10).unwrap_or(d)),
+                None => format!("cancel ({} seats)", self.from_quantity),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +207,10 @@ pub struct PoLine {
     /// The catalog's unit cost when the line was saved (a catalog line).
     #[serde(default)]
     pub catalog_unit_cost_cents: Option<i64>,
+    /// A change of a subscription (a change order's line); its `quantity`
+    /// is the seats it adds (negative: removes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<LineChange>,
 }
 
 impl PoLine {
@@ -273,6 +325,10 @@ fn one() -> i64 {
 }
 
 impl PurchaseOrder {
+    /// A change order: its lines change subscriptions (never mixed with new ones).
+    pub fn is_change_order(&self) -> bool {
+        self.lines.iter().any(|l| l.change.is_some())
+    }
     pub fn anything_received(&self) -> bool {
         self.lines.iter().any(|l| l.received_quantity > 0)
     }
@@ -373,6 +429,7 @@ pub enum EventKind {
     DispatchFailed,
     DispatchDuplicate,
     ContractLineActivated,
+    SubscriptionChanged,
     QboPushed,
     QboPushFailed,
 }
@@ -415,6 +472,7 @@ crate::named_enum!(EventKind {
     DispatchFailed = "dispatch_failed";
     DispatchDuplicate = "dispatch_duplicate";
     ContractLineActivated = "contract_line_activated";
+    SubscriptionChanged = "subscription_changed";
     QboPushed = "qbo_pushed";
     QboPushFailed = "qbo_push_failed";
 });

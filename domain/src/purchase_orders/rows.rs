@@ -32,7 +32,7 @@ const PO_FROM: &str = "FROM purchase_orders p
   LEFT JOIN po_signatures fs ON fs.id = p.first_signature_id";
 
 /// A line's fields, as [`LineRow`] reads them back.
-const LINE_FIELDS: [&str; 12] = [
+const LINE_FIELDS: [&str; 16] = [
     "id",
     "line_no",
     "description",
@@ -45,6 +45,10 @@ const LINE_FIELDS: [&str; 12] = [
     "commitment_term_id",
     "provisioning_details",
     "catalog_unit_cost_cents",
+    "change_subscription_id",
+    "change_from_quantity",
+    "change_to_quantity",
+    "change_cancel_date",
 ];
 
 /// Each line's catalog product as it is now (`cp`, joined on the line's
@@ -107,6 +111,10 @@ struct LineRow {
     commitment_term_id: Option<String>,
     provisioning_details: String,
     catalog_unit_cost_cents: Option<i64>,
+    change_subscription_id: Option<i64>,
+    change_from_quantity: Option<i64>,
+    change_to_quantity: Option<i64>,
+    change_cancel_date: Option<String>,
     live_id: Option<i64>,
     live_name: Option<String>,
     live_sku: Option<String>,
@@ -117,6 +125,24 @@ struct LineRow {
 }
 
 impl LineRow {
+    /// A change line's change; one without the seats it changes from did
+    /// not read back.
+    fn change(&self) -> Result<Option<LineChange>> {
+        let Some(subscription_id) = self.change_subscription_id else {
+            return Ok(None);
+        };
+        let from_quantity = self
+            .change_from_quantity
+            .ok_or_else(|| Error::internal_from("reading a change line", "a change without the seats it changes from"))?;
+        Ok(Some(LineChange {
+            subscription_id,
+            from_quantity,
+            to_quantity: self.change_to_quantity,
+            cancel: self.change_to_quantity.is_none(),
+            cancel_date: self.change_cancel_date.clone(),
+        }))
+    }
+
     /// The catalog product now; a product row without its name or price
     /// did not read back.
     fn live(&self) -> Result<Option<LiveProduct>> {
@@ -320,7 +346,9 @@ fn lines_from_json(json: &str) -> Result<(Vec<PoLine>, LiveLines)> {
                 };
                 live.insert(r.id, (own, r.live()?));
             }
+            let change = r.change()?;
             Ok(PoLine {
+                change,
                 id: r.id,
                 line_no: r.line_no,
                 description: r.description,

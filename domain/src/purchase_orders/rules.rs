@@ -57,13 +57,18 @@ pub enum OnSubmit {
 /// `price_overrides` lines priced off the catalog is approved at once when
 /// it is under the auto-approve limit, needs one approval and overrides no
 /// price; otherwise it waits, and the reason names the first rule it met.
-pub fn on_submit(total_cents: i64, price_overrides: i64, auto_limit_cents: i64, second_limit_cents: i64) -> OnSubmit {
+/// `reduces`: it removes seats, cancels a subscription or saves money
+/// (a change order that does not add seats at a cost): never approved at
+/// once, since most vendors cannot undo it within the term.
+pub fn on_submit(total_cents: i64, price_overrides: i64, reduces: bool, auto_limit_cents: i64, second_limit_cents: i64) -> OnSubmit {
     let approvals = approvals_required(total_cents, second_limit_cents);
-    if price_overrides == 0 && approvals == 1 && auto_approves(total_cents, auto_limit_cents) {
+    if !reduces && price_overrides == 0 && approvals == 1 && auto_approves(total_cents, auto_limit_cents) {
         return OnSubmit::AutoApproved { limit_cents: auto_limit_cents };
     }
     let dollars = |c: i64| format!("${}", crate::money::format_cents(c));
-    let why = if price_overrides > 0 {
+    let why = if reduces {
+        "it removes seats or cancels a subscription, so an approver decides".to_string()
+    } else if price_overrides > 0 {
         "a price differs from the catalog, so an approver decides".to_string()
     } else if approvals > 1 {
         format!("{} is above the {} second approval limit", dollars(total_cents), dollars(second_limit_cents))
@@ -258,7 +263,12 @@ pub fn validate_lines(lines: &[LineInput]) -> Result<Vec<LineInput>> {
     for (i, l) in lines.iter().enumerate() {
         let f = |name: &str| format!("lines[{i}].{name}");
         let description = required_text(&f("description"), &l.description, 500)?;
-        let q = quantity(&f("quantity"), l.quantity, MAX_QUANTITY)?;
+        // A change line's quantity is the seats it adds or removes,
+        // checked with the change (see `change_lines.rs`).
+        let q = match l.change {
+            Some(_) => l.quantity,
+            None => quantity(&f("quantity"), l.quantity, MAX_QUANTITY)?,
+        };
         let c = cents(&f("unit_cost_cents"), l.unit_cost_cents)?;
         let billing_term = match l.billing_term.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => Some(
@@ -294,6 +304,7 @@ pub fn validate_lines(lines: &[LineInput]) -> Result<Vec<LineInput>> {
             billing_term,
             commitment_term_id: optional_text(&f("commitment_term_id"), l.commitment_term_id.as_deref(), 100)?,
             provisioning_details: details,
+            change: l.change.clone(),
         });
     }
     if po_total(out.iter().map(|l| (l.quantity, l.unit_cost_cents))).is_none_or(|t| t > 100 * crate::validate::MAX_CENTS) {
@@ -356,8 +367,15 @@ mod tests {
 
     #[test]
     fn a_submission_is_decided_once_with_its_reason() {
-        assert_eq!(on_submit(100, 0, 50_000, 0), OnSubmit::AutoApproved { limit_cents: 50_000 });
-        let waits = |total, overrides, limit, second| match on_submit(total, overrides, limit, second) {
+        assert_eq!(on_submit(100, 0, false, 50_000, 0), OnSubmit::AutoApproved { limit_cents: 50_000 });
+        assert_eq!(
+            on_submit(-100, 0, true, 50_000, 0),
+            OnSubmit::Waits {
+                approvals: 1,
+                why: "it removes seats or cancels a subscription, so an approver decides".into()
+            }
+        );
+        let waits = |total, overrides, limit, second| match on_submit(total, overrides, false, limit, second) {
             OnSubmit::Waits { approvals, why } => (approvals, why),
             other => panic!("{other:?}"),
         };

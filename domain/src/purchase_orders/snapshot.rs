@@ -15,6 +15,15 @@ pub struct Snapshot {
     pub lines: Vec<LineSnapshot>,
 }
 
+impl Snapshot {
+    /// A change order (of `total_cents`) that removes seats, cancels, or
+    /// does not add seats at a cost: never approved automatically.
+    pub fn reduces(&self, total_cents: i64) -> bool {
+        let changes: Vec<&ChangeSnapshot> = self.lines.iter().filter_map(|l| l.change.as_ref()).collect();
+        !changes.is_empty() && (total_cents <= 0 || changes.iter().any(|c| c.to_quantity.is_none_or(|to| to < c.from_quantity)))
+    }
+}
+
 /// One line of a [`Snapshot`]; terms are the line's own or else its
 /// catalog product's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +43,30 @@ pub struct LineSnapshot {
     pub provisioning_details: Vec<ProvisioningDetail>,
     /// The catalog's unit cost at submission.
     pub catalog_unit_cost_cents: Option<i64>,
+    /// A change order's line: the change, and the subscription as it was
+    /// read when the PO was submitted (what the approval binds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeSnapshot>,
+}
+
+/// A change of a subscription as approved: the change itself and the
+/// subscription it was decided on. At dispatch Pax8 must still show these
+/// figures (quantity, `updatedDate`, commitment end), or nothing is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSnapshot {
+    pub subscription_id: i64,
+    pub distributor_subscription_id: String,
+    /// Pax8's product id (its commitment rules are read at preflight).
+    pub distributor_product_id: Option<String>,
+    pub product_name: String,
+    pub from_quantity: i64,
+    /// The seats to reach; `None`: a cancellation.
+    pub to_quantity: Option<i64>,
+    #[serde(default)]
+    pub cancel_date: Option<String>,
+    /// Pax8's `updatedDate` of the subscription as last read.
+    pub distributor_updated_at: Option<String>,
+    pub commitment_end: Option<String>,
 }
 
 /// One difference: a field of a line (or of the PO), from → to.
@@ -173,6 +206,7 @@ mod tests {
             commitment_term_id: None,
             provisioning_details: vec![],
             catalog_unit_cost_cents: Some(2200),
+            change: None,
         }
     }
 

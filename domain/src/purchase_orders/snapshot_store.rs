@@ -1,7 +1,7 @@
 //! The snapshot of what a PO orders, in the store: taken at submission
 //! (inside the submit's transaction) and compared with the catalog now.
 
-use super::snapshot::{catalog_changes, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
+use super::snapshot::{catalog_changes, ChangeSnapshot, LineSnapshot, LiveProduct, OwnTerms, Snapshot};
 use super::ProvisioningDetail;
 use crate::store::from_json;
 use crate::store::Tx;
@@ -15,6 +15,35 @@ use std::collections::HashMap;
 const LINE_WITH_PRODUCT: &str = "l.id, l.line_no, l.description, l.quantity, l.unit_cost_cents, l.product_id, l.billing_term, l.commitment_term_id,
         l.provisioning_details, l.catalog_unit_cost_cents AS line_catalog_cents, pr.id AS live_id, pr.name AS product_name, pr.sku,
         pr.distributor_product_id, pr.billing_term AS product_term, pr.commitment_term_id AS product_commitment, pr.unit_cost_cents AS catalog_cents";
+
+/// A change line's change (`l`) and its subscription as last read (`sub`).
+const CHANGE_OF_LINE: &str = "l.change_subscription_id, l.change_from_quantity, l.change_to_quantity, l.change_cancel_date,
+        sub.distributor_subscription_id AS sub_distributor_id, sub.distributor_product_id AS sub_product_id, sub.product_name AS sub_product_name,
+        sub.distributor_updated_at AS sub_updated_at, sub.commitment_end AS sub_commitment_end";
+
+/// The change of a row of [`CHANGE_OF_LINE`]; `None` for a line that
+/// orders a product. A change without its subscription did not read back.
+fn change_of(r: &AnyRow) -> Result<Option<ChangeSnapshot>> {
+    let Some(subscription_id) = r.try_get::<Option<i64>, _>("change_subscription_id")? else {
+        return Ok(None);
+    };
+    let missing = |what| Error::internal_from("reading a change line", what);
+    Ok(Some(ChangeSnapshot {
+        subscription_id,
+        distributor_subscription_id: r
+            .try_get::<Option<String>, _>("sub_distributor_id")?
+            .ok_or_else(|| missing("a change of no subscription"))?,
+        distributor_product_id: r.try_get("sub_product_id")?,
+        product_name: r.try_get::<Option<String>, _>("sub_product_name")?.unwrap_or_default(),
+        from_quantity: r
+            .try_get::<Option<i64>, _>("change_from_quantity")?
+            .ok_or_else(|| missing("a change without its seats"))?,
+        to_quantity: r.try_get("change_to_quantity")?,
+        cancel_date: r.try_get("change_cancel_date")?,
+        distributor_updated_at: r.try_get("sub_updated_at")?,
+        commitment_end: r.try_get("sub_commitment_end")?,
+    }))
+}
 
 fn own_terms(r: &AnyRow) -> Result<OwnTerms> {
     Ok(OwnTerms {
@@ -52,9 +81,10 @@ impl Store {
     pub(crate) async fn take_snapshot(tx: &mut Tx, po_id: i64) -> Result<(Snapshot, i64)> {
         // From the PO, so that a PO without lines still gives its company.
         let rows = sqlx::query(&format!(
-            "SELECT c.pax8_company_id AS company, {LINE_WITH_PRODUCT}
+            "SELECT c.pax8_company_id AS company, {LINE_WITH_PRODUCT}, {CHANGE_OF_LINE}
              FROM purchase_orders p JOIN companies c ON c.id = p.company_id
              LEFT JOIN po_lines l ON l.po_id = p.id LEFT JOIN products pr ON pr.id = l.product_id
+             LEFT JOIN subscriptions sub ON sub.id = l.change_subscription_id
              WHERE p.id = $1 ORDER BY l.line_no"
         ))
         .bind(po_id)
@@ -86,6 +116,7 @@ impl Store {
                 commitment_term_id: own.commitment_term_id.or_else(|| p.and_then(|p| p.commitment_term_id.clone())),
                 provisioning_details: from_json::<Vec<ProvisioningDetail>>(&r.try_get::<String, _>("provisioning_details")?, "provisioning details")?,
                 catalog_unit_cost_cents: p.map(|p| p.unit_cost_cents),
+                change: change_of(r)?,
             });
         }
         let snapshot = Snapshot {

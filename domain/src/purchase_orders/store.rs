@@ -132,6 +132,32 @@ pub(crate) async fn receive_provisioned(tx: &mut Tx, po_id: i64, po_line_ids: &[
     .await
 }
 
+/// A change order's line `po_line_id` that the distributor confirmed counts
+/// as done (its seats "received"); the PO reads received once every line is,
+/// partially received before. Inside the confirmation's transaction;
+/// nothing for a PO that is not waiting for it.
+pub(crate) async fn change_confirmed(tx: &mut Tx, po_id: i64, po_line_id: i64) -> Result<()> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+        .bind(po_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(status) = status else { return Ok(()) };
+    if !matches!(PoStatus::from_stored(&status)?, PoStatus::Approved | PoStatus::PartiallyReceived) {
+        return Ok(());
+    }
+    sqlx::query("UPDATE po_lines SET received_quantity = quantity WHERE id = $1 AND po_id = $2 AND change_subscription_id IS NOT NULL")
+        .bind(po_line_id)
+        .bind(po_id)
+        .execute(&mut **tx)
+        .await?;
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM po_lines WHERE po_id = $1 AND received_quantity <> quantity")
+        .bind(po_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let status = if open == 0 { PoStatus::Received } else { PoStatus::PartiallyReceived };
+    transition(tx, po_id, status, Sets::new(), &clock::now()).await
+}
+
 /// "1 line", "5 lines".
 fn lines_in_words(n: usize) -> String {
     format!("{n} line{}", if n == 1 { "" } else { "s" })
@@ -238,11 +264,7 @@ impl Store {
         let checked = self.checked_input(input).await?;
         let total = checked.total();
         let Checked {
-            target,
-            vendor,
-            lines,
-            catalog_cents,
-            notes,
+            target, vendor, lines, notes, ..
         } = &checked;
         let now = clock::now();
         let year = chrono::Utc::now().year();
@@ -273,7 +295,7 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
-        Self::insert_lines(&mut tx, id, lines, catalog_cents).await?;
+        Self::insert_lines(&mut tx, id, &checked).await?;
         event(
             &mut tx,
             id,
@@ -323,7 +345,7 @@ impl Store {
             change(&mut tx, id, sets, &now).await?;
         }
         sqlx::query("DELETE FROM po_lines WHERE po_id = $1").bind(id).execute(&mut *tx).await?;
-        Self::insert_lines(&mut tx, id, &checked.lines, &checked.catalog_cents).await?;
+        Self::insert_lines(&mut tx, id, &checked).await?;
         let (kind, what) = if withdrawn {
             (
                 EventKind::EditedAfterApproval,

@@ -145,6 +145,20 @@ pub(crate) async fn send_revision_for_approval(tx: &mut Tx, po_id: i64, total: i
     transition(tx, po_id, PoStatus::PendingApproval, sets, at).await
 }
 
+/// A change order's line revised from the subscription as the distributor
+/// shows it now: the seats it changes from and the seats it adds (its
+/// quantity), before the revision goes back to approval.
+pub(crate) async fn revise_change_line(tx: &mut Tx, po_id: i64, po_line_id: i64, from: i64, quantity: i64) -> Result<()> {
+    sqlx::query("UPDATE po_lines SET change_from_quantity = $1, quantity = $2 WHERE id = $3 AND po_id = $4 AND change_subscription_id IS NOT NULL")
+        .bind(from)
+        .bind(quantity)
+        .bind(po_line_id)
+        .bind(po_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// What the PO is found by now (a vendor or company renamed).
 pub(crate) async fn set_search_text(tx: &mut Tx, po_id: i64, text: &str) -> Result<()> {
     // `$1` is the text: a PO whose text is already right is not written.

@@ -11,9 +11,9 @@ mod rows;
 mod store;
 
 #[cfg(feature = "server")]
-pub(crate) use store::{apply_reading, record_provisioned};
+pub(crate) use store::{apply_reading, record_change, record_provisioned, refresh};
 #[cfg(feature = "server")]
-pub use store::{Applied, Reading};
+pub use store::{Applied, Reading, Recorded};
 
 /// Where a subscription stands, from the distributor's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,6 +79,9 @@ pub struct Subscription {
     pub commitment_term: Option<String>,
     /// When the commitment ends (RFC 3339); none for a monthly one.
     pub commitment_end: Option<String>,
+    /// Pax8's `updatedDate` as last read (what a change order's approval binds).
+    #[serde(default)]
+    pub distributor_updated_at: Option<String>,
     pub contract_line_id: Option<i64>,
     /// The PO that made it; none for one imported by a sync.
     pub po_id: Option<i64>,
@@ -184,6 +187,7 @@ mod tests {
                 billing_term: Some("Monthly".into()),
                 commitment_term: None,
                 commitment_end: None,
+                distributor_updated_at: None,
                 contract_line_id: None,
                 po_id: None,
                 updated_at: "2026-12-04T00:00:00Z".into(),

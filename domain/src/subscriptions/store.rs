@@ -94,6 +94,21 @@ impl Store {
     }
 
     /// One subscription with the POs that made or changed it, oldest first.
+    /// These subscriptions (those that exist), in one read: for a change
+    /// order's lines.
+    pub async fn subscriptions_by_ids(&self, ids: &[i64]) -> Result<Vec<Subscription>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        sqlx::query_as::<_, SubscriptionRow>(&format!("{SUBSCRIPTION_SELECT} WHERE s.id IN ({list})"))
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(SubscriptionRow::into_model)
+            .collect()
+    }
+
     pub async fn get_subscription(&self, id: i64) -> Result<SubscriptionDetail> {
         let row = sqlx::query_as::<_, SubscriptionRow>(&format!("{SUBSCRIPTION_SELECT} WHERE s.id = $1"))
             .bind(id)
@@ -197,6 +212,66 @@ pub(crate) async fn apply_reading(tx: &mut Tx, company_id: i64, vendor_id: i64, 
             })
         }
     }
+}
+
+/// What a recorded change touched: the contract line that follows it and
+/// the PO that made the subscription (their timelines say so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub contract_line_id: Option<i64>,
+    pub made_by_po: Option<i64>,
+    pub product_name: String,
+}
+
+/// Records a change the distributor confirmed, made by change order
+/// `po_id`: our seats become the distributor's (drift cleared), the status
+/// and terms follow `reading`, and the change joins the subscription's
+/// changes (once per PO).
+pub(crate) async fn record_change(tx: &mut Tx, subscription_id: i64, po_id: i64, kind: ChangeKind, from: i64, reading: &Reading) -> Result<Recorded> {
+    let mut row = by_id(tx, subscription_id).await?;
+    let now = clock::now();
+    sqlx::query("UPDATE subscriptions SET quantity = $1, updated_at = $2 WHERE id = $3")
+        .bind(reading.quantity)
+        .bind(&now)
+        .bind(subscription_id)
+        .execute(&mut **tx)
+        .await?;
+    row.quantity = reading.quantity;
+    update(tx, &row, reading, &now).await?;
+    sqlx::query(
+        "INSERT INTO subscription_changes (subscription_id, po_id, kind, from_quantity, to_quantity, at)
+         SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM subscription_changes WHERE subscription_id = $1 AND po_id = $2 AND kind = $3)",
+    )
+    .bind(subscription_id)
+    .bind(po_id)
+    .bind(kind.as_str())
+    .bind(from)
+    .bind((kind != ChangeKind::Cancelled).then_some(reading.quantity))
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Recorded {
+        contract_line_id: row.contract_line_id,
+        made_by_po: row.po_id,
+        product_name: row.product_name.clone(),
+    })
+}
+
+/// Brings subscription `subscription_id` up to `reading` (what a change
+/// order found at the distributor instead of what it was approved from):
+/// status, terms and drift, never our seats.
+pub(crate) async fn refresh(tx: &mut Tx, subscription_id: i64, reading: &Reading) -> Result<()> {
+    let row = by_id(tx, subscription_id).await?;
+    update(tx, &row, reading, &clock::now()).await?;
+    Ok(())
+}
+
+async fn by_id(tx: &mut Tx, id: i64) -> Result<SubscriptionRow> {
+    sqlx::query_as::<_, SubscriptionRow>(&format!("{SUBSCRIPTION_SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::not_found("The subscription"))
 }
 
 async fn known(tx: &mut Tx, vendor_id: i64, distributor_id: &str) -> Result<Option<SubscriptionRow>> {

@@ -143,7 +143,7 @@ impl Sub {
     fn status(&self, s: &St) -> String {
         match &self.cancel_on {
             _ if self.cancelled => return "Cancelled".into(),
-            Some(on) if on.as_str() <= now().as_str() => return "Cancelled".into(),
+            Some(on) if second(on) <= second(&now()) => return "Cancelled".into(),
             Some(_) => return "PendingCancel".into(),
             None => {}
         }
@@ -192,6 +192,17 @@ impl St {
             let line = json!({"subscriptionId": id, "quantity": sub.quantity, "at": at, "type": "prorate"});
             self.billing_lines.push(line);
         }
+    }
+}
+
+/// A UTC date-time (`Z`, any fraction) or a day, to the second, for
+/// comparing instants however they were written: `cancelDate` is a
+/// date-time in the reference, and a client may send any precision.
+fn second(t: &str) -> String {
+    let t = t.trim_end_matches('Z');
+    match t.len() {
+        10 => format!("{t}T00:00:00"),
+        _ => t.get(..19).unwrap_or(t).to_string(),
     }
 }
 
@@ -361,14 +372,14 @@ async fn cancel(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): 
         let date = q.get("cancelDate").filter(|d| !d.is_empty()).cloned();
         let ends = sub.commitment.as_ref().map(|(_, _, end)| end.clone());
         let early = match (&ends, &date) {
-            (Some(end), Some(d)) => d.as_str() < end.as_str(),
+            (Some(end), Some(d)) => second(d) < second(end),
             (Some(_), None) => sub.committed(),
             (None, _) => false,
         };
         if early && !rules.allow_early_cancellation {
             return refused(&s, 422, "This subscription cannot be cancelled before its commitment ends", &instance);
         }
-        let ahead = date.clone().filter(|d| d.as_str() > now().as_str());
+        let ahead = date.clone().filter(|d| second(d) > second(&now()));
         s.record_change(&id, |sub| match ahead {
             Some(d) => sub.cancel_on = Some(d),
             None => sub.cancelled = true,

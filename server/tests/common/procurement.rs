@@ -16,6 +16,7 @@ pub async fn fake() -> FakePax8 {
         ProductRule {
             requires_commitment: true,
             required_details: vec![],
+            commitments: vec![("ct-1".into(), "1-Year".into())],
             ..Default::default()
         },
     );

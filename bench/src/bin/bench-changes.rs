@@ -1,0 +1,311 @@
+//! Seat changes at volume: starts the fake Pax8 (per-call latency, a
+//! requests-per-minute limit answering 429 with Retry-After, a share of
+//! subscription writes made and then answered 502: unclear outcomes),
+//! gives it one subscription per change over several companies, starts
+//! the release server against it, imports them (`subscriptions/sync`),
+//! raises one approved change order each (more seats, auto-approved under
+//! the limit), dispatches them all and waits until every one is done.
+//! Prints one JSON line (and a BENCHMARKS.md section with `--markdown`):
+//! the time against the rate limit's floor (every call the work needs ÷
+//! the rate), calls by route, and writes applied twice, which must be 0.
+
+use clap::Parser;
+use fakes::pax8::{Conditions, FakePax8, ProductRule, Route};
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "target/release/server")]
+    server_bin: String,
+    /// A fresh database.
+    #[arg(long)]
+    database_url: String,
+    #[arg(long, default_value_t = 1000)]
+    changes: usize,
+    #[arg(long, default_value_t = 50)]
+    companies: usize,
+    #[arg(long, default_value_t = 150)]
+    latency_ms: u64,
+    /// Requests per minute the fake admits.
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// Share of seat writes Pax8 makes and then answers 502.
+    #[arg(long, default_value_t = 0.1)]
+    unclear_ratio: f64,
+    #[arg(long, default_value_t = 2.0)]
+    grace_seconds: f64,
+    #[arg(long, default_value_t = 1800)]
+    timeout_seconds: u64,
+    #[arg(long, default_value = "target/bench/changes-server.log")]
+    log: String,
+    #[arg(long)]
+    markdown: Option<String>,
+}
+
+/// The routes a seat change calls.
+const ROUTES: [Route; 5] = [
+    Route::Token,
+    Route::GetSubscription,
+    Route::Products,
+    Route::UpdateSubscription,
+    Route::ListSubscriptions,
+];
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (store, _, token) = bench::bootstrap(&args.database_url).await?;
+    let fake = FakePax8::start(0, "bench-client", "bench-secret").await?;
+    fake.add_product(
+        "pax8-p-1",
+        ProductRule {
+            name: "Microsoft 365 Business Premium".into(),
+            commitments: vec![("ct-annual".into(), "1-Year".into())],
+            ..Default::default()
+        },
+    );
+    let ends = chrono::Utc::now() + chrono::Duration::days(200);
+    let ends = ends.format("%Y-%m-%dT00:00:00Z").to_string();
+    for c in 1..=args.companies {
+        fake.add_company(&format!("pax8-c-{c}"));
+    }
+    let mut targets = std::collections::HashMap::new();
+    for i in 0..args.changes {
+        let company = format!("pax8-c-{}", i % args.companies + 1);
+        let id = fake.add_subscription(&company, "pax8-p-1", 10, "Monthly", Some(("1-Year", &ends)));
+        targets.insert(id, 0i64);
+    }
+
+    let key = String::from_utf8(Command::new(&args.server_bin).arg("gen-key").stderr(Stdio::null()).output()?.stdout)?
+        .trim()
+        .to_string();
+    let port = bench::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _ = std::fs::remove_file(&args.log);
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&args.log)?;
+    let mut server = Command::new(&args.server_bin)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_ENV", "PROD")
+        .env("RUST_LOG", "warn")
+        .env("DATABASE_URL", &args.database_url)
+        .env("NEXOS_ENCRYPTION_KEY", key)
+        .env("PAX8_API_URL", &fake.base)
+        .env("PAX8_TOKEN_URL", fake.token_url())
+        .env("NEXOS_RECONCILE_GRACE_SECONDS", args.grace_seconds.to_string())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()?;
+    let outcome = run(&args, &store, &fake, &base, &token, &mut targets).await;
+    let _ = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    store.close().await;
+    let out = outcome?;
+    println!("{out}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, section(&out))?;
+    }
+    Ok(())
+}
+
+async fn run(
+    args: &Args,
+    store: &domain::Store,
+    fake: &FakePax8,
+    base: &str,
+    token: &str,
+    targets: &mut std::collections::HashMap<String, i64>,
+) -> anyhow::Result<Value> {
+    bench::wait_healthy(base, Duration::from_secs(60)).await?;
+    let api = bench::Api::new(base, token);
+    api.call(
+        "integrations/pax8/configure",
+        json!({"client_id": "bench-client", "client_secret": "bench-secret"}),
+    )
+    .await?;
+    let vendor = api.call("vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await?["id"]
+        .as_i64()
+        .unwrap_or_default();
+    api.call(
+        "products/create",
+        json!({"vendor_id": vendor, "name": "Microsoft 365 Business Premium", "sku": "M365-BP", "unit_cost_cents": 2200,
+               "distributor_product_id": "pax8-p-1", "billing_term": "Monthly", "commitment_term_id": "ct-annual"}),
+    )
+    .await?;
+    let companies: Vec<i64> = bench::in_parallel(args.companies, 8, |c| {
+        let api = api.clone();
+        async move {
+            api.call(
+                "companies/create",
+                json!({"name": format!("Customer {}", c + 1), "pax8_company_id": format!("pax8-c-{}", c + 1)}),
+            )
+            .await
+        }
+    })
+    .await?
+    .iter()
+    .map(|c| c["id"].as_i64().unwrap_or_default())
+    .collect();
+    // The subscriptions, imported as any MSP's would be.
+    let mut subs = Vec::new();
+    for c in &companies {
+        api.call("subscriptions/sync", json!({"company_id": c})).await?;
+        let list = api.call("subscriptions/list", json!({"company_id": c})).await?;
+        subs.extend(list.as_array().cloned().unwrap_or_default());
+    }
+    anyhow::ensure!(subs.len() == args.changes, "imported {} subscriptions, not {}", subs.len(), args.changes);
+    let raised = Instant::now();
+    let pos = bench::in_parallel(subs.len(), 8, |i| {
+        let (api, id, to) = (api.clone(), subs[i]["id"].as_i64().unwrap_or_default(), 11 + (i % 5) as i64);
+        async move {
+            api.call(
+                "purchase-orders/create",
+                json!({"vendor_id": 0, "submit": true,
+                       "lines": [{"description": "", "quantity": 0, "unit_cost_cents": 0, "change": {"subscription_id": id, "quantity": to}}]}),
+            )
+            .await
+        }
+    })
+    .await?;
+    for (i, p) in pos.iter().enumerate() {
+        anyhow::ensure!(p["status"] == "approved", "a change order was not approved: {}", p["status"]);
+        let at_pax8 = subs[i]["distributor_subscription_id"].as_str().unwrap_or_default().to_string();
+        targets.insert(at_pax8, 11 + (i % 5) as i64);
+    }
+    eprintln!("raised {} approved change orders in {:.1} s", pos.len(), raised.elapsed().as_secs_f64());
+
+    fake.set_conditions(Conditions {
+        latency: Duration::from_millis(args.latency_ms),
+        rate_per_minute: Some(args.rate),
+        unclear_ratio: args.unclear_ratio,
+        ..Default::default()
+    });
+    let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
+    let writes_before = fake.writes_applied();
+    let began = Instant::now();
+    let ids: Vec<i64> = pos.iter().map(|p| p["id"].as_i64().unwrap_or_default()).collect();
+    bench::in_parallel(ids.len(), 16, |i| {
+        let (api, id) = (api.clone(), ids[i]);
+        async move { api.call("procurement/dispatch", json!({"po_id": id})).await }
+    })
+    .await?;
+    let mut last_print = Instant::now();
+    let counts = loop {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM dispatches GROUP BY status")
+            .fetch_all(store.pool())
+            .await?;
+        let done: i64 = rows
+            .iter()
+            .filter(|(s, _)| matches!(s.as_str(), "provisioned" | "failed" | "abandoned"))
+            .map(|r| r.1)
+            .sum();
+        if last_print.elapsed() > Duration::from_secs(15) {
+            eprintln!("  {:.0} s: {rows:?}", began.elapsed().as_secs_f64());
+            last_print = Instant::now();
+        }
+        if done as usize >= ids.len() || began.elapsed() > Duration::from_secs(args.timeout_seconds) {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let total = began.elapsed().as_secs_f64();
+    let count = |s: &str| counts.iter().find(|r| r.0 == s).map(|r| r.1).unwrap_or(0);
+    let finished = count("provisioned") + count("failed") + count("abandoned");
+    // Each subscription at its target, reached by one write.
+    let wrong = targets
+        .iter()
+        .filter(|(id, to)| fake.subscription(id).and_then(|s| s["quantity"].as_i64()) != Some(**to))
+        .count();
+    let writes = fake.writes_applied() - writes_before;
+    let unclear: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM po_events WHERE kind = 'dispatch_unknown'")
+        .fetch_one(store.pool())
+        .await?;
+    let calls: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum::<usize>() - before;
+    // At least, per change: the read that checks what was approved, the
+    // commitment rules, the write; per unclear outcome one read back.
+    let needed = ids.len() * 3 + unclear as usize;
+    let floor = needed as f64 / (f64::from(args.rate) / 60.0);
+    Ok(json!({
+        "changes": ids.len(),
+        "companies": args.companies,
+        "latency_ms": args.latency_ms,
+        "rate_per_minute": args.rate,
+        "unclear_ratio": args.unclear_ratio,
+        "grace_seconds": args.grace_seconds,
+        "total_s": total,
+        "needed_calls": needed,
+        "floor_s": floor,
+        "ratio": total / floor,
+        "calls": calls,
+        "throttled": fake.throttled(),
+        "unclear_outcomes": unclear,
+        "by_route": {
+            "token": fake.requests(Route::Token),
+            "get_subscription": fake.requests(Route::GetSubscription),
+            "dependencies": fake.requests(Route::Products),
+            "update_subscription": fake.requests(Route::UpdateSubscription),
+            "list_subscriptions": fake.requests(Route::ListSubscriptions),
+        },
+        "provisioned": count("provisioned"),
+        "failed": count("failed"),
+        "stuck": ids.len() as i64 - finished,
+        "writes_applied": writes,
+        "applied_twice": writes as i64 - count("provisioned"),
+        "off_target": wrong,
+    }))
+}
+
+/// The run as a BENCHMARKS.md section.
+fn section(d: &Value) -> String {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let n = |k: &str| d[k].as_i64().unwrap_or(-1);
+    let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
+    let mark = |ok: bool| if ok { "✅" } else { "❌" };
+    let mut s = String::from("## Seat changes (change orders) against the fake Pax8\n\n");
+    s.push_str(&format!(
+        "Written by `target/release/bench-changes` on {} (UTC), commit `{commit}`. One release server on SQLite against the fake Pax8 ({} ms \
+         per call, {} calls a minute, 429 with Retry-After beyond); {} subscriptions over {} companies imported with `subscriptions/sync`, one \
+         change order each (10 seats to 11–15, approved automatically under the limit), all dispatched at once. {:.0}% of the seat writes are \
+         made by Pax8 and then answered 502 (an unclear outcome: the engine reads the subscription back before anything else). Applied twice = \
+         writes Pax8 applied − changes confirmed; off target = subscriptions at the fake without the seats their change order asked for.\n\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+        n("latency_ms"),
+        n("rate_per_minute"),
+        n("changes"),
+        n("companies"),
+        f("unclear_ratio") * 100.0,
+    ));
+    s.push_str("| figure | value |\n|---|---|\n");
+    s.push_str(&format!(
+        "| changes / confirmed / failed | {} / {} / {} |\n",
+        n("changes"),
+        n("provisioned"),
+        n("failed")
+    ));
+    s.push_str(&format!(
+        "| unclear outcomes / answered 429 | {} / {} |\n",
+        n("unclear_outcomes"),
+        n("throttled")
+    ));
+    s.push_str(&format!(
+        "| writes applied twice (target 0) | {} {} |\n",
+        n("applied_twice"),
+        mark(n("applied_twice") == 0)
+    ));
+    s.push_str(&format!("| off target (target 0) | {} {} |\n", n("off_target"), mark(n("off_target") == 0)));
+    s.push_str(&format!("| stuck (target 0) | {} {} |\n", n("stuck"), mark(n("stuck") == 0)));
+    s.push_str(&format!(
+        "| total time / the rate limit's floor ({} calls) | {:.0} s / {:.0} s ({:.2}×) |\n",
+        n("needed_calls"),
+        f("total_s"),
+        f("floor_s"),
+        f("ratio")
+    ));
+    s.push_str(&format!("| calls made | {} ({}) |\n", n("calls"), d["by_route"]));
+    s
+}
