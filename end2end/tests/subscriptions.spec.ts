@@ -91,11 +91,14 @@ test('the editor says when the company already subscribes to a line’s product'
   await expect(row.getByTestId('already-subscribed')).toContainText(`already has ${sub.quantity} seats`);
 });
 
-async function setRequireSignature(page: Page, on: boolean) {
+/** Changes settings as the admin; answers what they were. */
+async function setSettings(page: Page, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
   const res = await page.request.post('/api/auth/login', { data: { email: 'admin@demo.msp', password: 'demo-password' } });
   expect(res.status()).toBe(200);
-  const upd = await page.request.post('/api/settings/update', { data: { require_signature: on } });
-  expect(upd.status()).toBe(200);
+  const was = await (await page.request.post('/api/settings/get', { data: {} })).json();
+  const upd = await page.request.post('/api/settings/update', { data: patch });
+  expect(upd.status(), await upd.text()).toBe(200);
+  return Object.fromEntries(Object.keys(patch).map((k) => [k, was[k]]));
 }
 
 /** A subscription a demo dispatch made, with the contract line it feeds. */
@@ -108,8 +111,9 @@ async function orderedSubscription(page: Page): Promise<any> {
 
 for (const width of [1280, 820]) {
   test(`change seats: raised from the company, signed by an approver, sent to Pax8, the contract line follows at ${width} px`, async ({ browser }) => {
+    // Signed, and by an approver: no auto-approval for this one.
     const setup = await browser.newPage();
-    await setRequireSignature(setup, true);
+    const was = await setSettings(setup, { require_signature: true, auto_approve_limit_cents: 0 });
     await setup.close();
     const page = await browser.newPage({ viewport: { width, height: 1000 } });
     const errors: string[] = [];
@@ -146,6 +150,8 @@ for (const width of [1280, 820]) {
     const panel = page.getByTestId('procurement-panel');
     await panel.getByRole('button', { name: 'Dispatch' }).click();
     await expect(panel.getByTestId('dispatch-status')).toHaveText('Provisioned', { timeout: 30_000 });
+    await page.reload();
+    await hydrated(page);
     await expect(page.getByTestId('timeline')).toContainText(`now has ${to} seats (was ${sub.quantity})`);
     await expect(page.getByTestId('po-status').first()).toHaveText('Received');
     const after = await (await page.request.post('/api/subscriptions/get', { data: { id: sub.id } })).json();
@@ -156,7 +162,7 @@ for (const width of [1280, 820]) {
     expect(line?.quantity, JSON.stringify(company)).toBe(to);
     expect(errors, errors.join('\n')).toEqual([]);
     const reset = await browser.newPage();
-    await setRequireSignature(reset, false);
+    await setSettings(reset, was);
     await reset.close();
   });
 }
@@ -182,4 +188,26 @@ test('a cancellation is raised with its date and warned about before anyone appr
   await expect(page.getByTestId('timeline')).toContainText('removes seats or cancels a subscription');
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(wide).toBeLessThanOrEqual(390);
+});
+
+test('the demo’s decrease waits for the renewal, approved, on its PO and in the queue', async ({ page }) => {
+  await signIn(page, 'purchaser@demo.msp');
+  let held: any[] = [];
+  for (let i = 0; i < 30 && !held.length; i++) {
+    const res = await page.request.post('/api/procurement/queue', { data: { state: 'held_for_renewal' } });
+    expect(res.ok(), await res.text()).toBeTruthy();
+    held = await res.json();
+    if (!held.length) await page.waitForTimeout(500);
+  }
+  expect(held.length, 'the demo holds one decrease').toBeGreaterThan(0);
+  await page.goto(`/purchase-orders/${held[0].po_id}`);
+  await hydrated(page);
+  await expect(page.getByTestId('po-status').first()).toHaveText('Approved');
+  await expect(page.getByTestId('change-line')).toContainText('25 → 20 seats');
+  const panel = page.getByTestId('procurement-panel');
+  await expect(panel.getByTestId('dispatch-status')).toHaveText('Held for renewal');
+  await expect(panel.getByTestId('held-for-renewal')).toContainText('only once the commitment renews on');
+  await page.goto('/procurement');
+  await hydrated(page);
+  await expect(page.locator('body')).toContainText('Held for renewal');
 });

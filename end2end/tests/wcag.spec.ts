@@ -40,6 +40,15 @@ async function subscribedCompany(page: Page): Promise<string[]> {
   return subs.length ? [`/companies/${subs[0].company_id}`] : [];
 }
 
+/** A change order (a cancellation: the page with its warnings), raised from a subscription through the API. */
+async function changeOrder(page: Page): Promise<string[]> {
+  const subs = await (await page.request.post('/api/subscriptions/list', { data: { status: 'active' } })).json();
+  if (!subs.length) return [];
+  const res = await page.request.post('/api/subscriptions/change', { data: { subscription_id: subs[0].id, cancel: true, submit: true } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+  return [`/purchase-orders/${(await res.json()).id}`];
+}
+
 /** The first link of a list page that leads to one item (a company, a contract). */
 async function firstItem(page: Page, list: string, prefix: string, within = ''): Promise<string[]> {
   await page.goto(list);
@@ -58,7 +67,7 @@ for (const width of [1280, 390]) {
     await signIn(page, 'admin@demo.msp');
     const found: string[] = [];
     const po = await pendingPo(page);
-    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/')), ...(await subscribedCompany(page))];
+    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/')), ...(await subscribedCompany(page)), ...(await changeOrder(page))];
     for (const path of [...pages, ...items, po, `${po}/edit`, `${po}/print`]) {
       await page.goto(path);
       // The printed PO is a plain page: nothing to hydrate.

@@ -152,6 +152,10 @@ pub struct Config {
     #[arg(long, env = "NEXOS_DISPATCH_LEASE_SECONDS", default_value_t = 60.0, global = true)]
     pub dispatch_lease_seconds: f64,
 
+    /// Days after a commitment renews in which a change held for the renewal (fewer seats) is still sent (Microsoft's window is 7).
+    #[arg(long, env = "NEXOS_RENEWAL_WINDOW_DAYS", default_value_t = 7, global = true)]
+    pub renewal_window_days: i64,
+
     /// Seconds between renewals of a dispatch lease while its calls run (at most half the lease; default a third of it).
     #[arg(long, env = "NEXOS_DISPATCH_LEASE_RENEW_SECONDS", global = true)]
     pub dispatch_lease_renew_seconds: Option<f64>,
@@ -224,6 +228,7 @@ impl Config {
             reconcile_grace: ms(grace),
             poll_every: ms(poll),
             retry_after: chrono::Duration::seconds(30),
+            renewal_window: chrono::Duration::days(self.renewal_window_days.clamp(1, 90)),
             ..Default::default()
         }
     }

@@ -185,7 +185,14 @@ pub async fn seed_subscriptions(state: &AppState, fake: &FakePax8) -> anyhow::Re
         return Ok(());
     };
     let products = state.store.list_products(None, None).await?;
-    let Some(product) = products.iter().find_map(|p| p.distributor_product_id.clone()) else {
+    // A product sold with a commitment (its rules at Pax8 allow fewer seats
+    // only at the renewal), else any of Pax8's.
+    let Some(product) = products
+        .iter()
+        .filter(|p| p.commitment_term_id.is_some())
+        .chain(products.iter())
+        .find_map(|p| p.distributor_product_id.clone())
+    else {
         return Ok(());
     };
     let renews = (chrono::Utc::now() + chrono::Duration::days(20)).format("%Y-%m-%dT00:00:00Z").to_string();
@@ -210,5 +217,41 @@ pub async fn seed_subscriptions(state: &AppState, fake: &FakePax8) -> anyhow::Re
         .sync_all_subscriptions(&pax8)
         .await
         .map_err(|e| anyhow::anyhow!("demo subscriptions: {}", e.message))?;
+    held_decrease(state).await
+}
+
+/// Five leavers on the committed subscription: a change order to 20 seats,
+/// approved and dispatched, which the engine holds for the renewal (Pax8
+/// allows fewer seats only then).
+async fn held_decrease(state: &AppState) -> anyhow::Result<()> {
+    use domain::purchase_orders::{ChangeInput, LineInput, PoInput};
+    let users = state.store.list_users().await?;
+    let by = |email: &str| users.iter().find(|u| u.email == email).cloned();
+    let (Some(buyer), Some(approver)) = (by("purchaser@demo.msp"), by("approver@demo.msp")) else {
+        return Ok(());
+    };
+    let subs = state.store.list_subscriptions(None, None).await?;
+    let Some(sub) = subs.iter().find(|s| s.distributor_subscription_id == "5b5c0a01-0000-4000-8000-000000000001") else {
+        return Ok(());
+    };
+    // Once: a restarted demo keeps the one it made.
+    if !state.store.change_orders_of(sub.id).await?.is_empty() {
+        return Ok(());
+    }
+    let input = PoInput {
+        lines: vec![LineInput {
+            change: Some(ChangeInput {
+                subscription_id: sub.id,
+                quantity: Some(20),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        notes: Some("Five leavers: 20 seats from the renewal on.".into()),
+        ..Default::default()
+    };
+    let po = state.store.create_po(&buyer, &input, true).await?;
+    let po = state.store.approve_po(&approver, po.id, po.version, None).await?;
+    state.store.request_dispatch(&buyer, po.id).await?;
     Ok(())
 }

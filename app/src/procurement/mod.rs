@@ -30,6 +30,7 @@ pub fn status_label(s: DispatchStatus) -> &'static str {
         DispatchStatus::Failed => "Failed",
         DispatchStatus::Abandoned => "Abandoned",
         DispatchStatus::NotProvisionable => "Not provisionable",
+        DispatchStatus::HeldForRenewal => "Held for renewal",
     }
 }
 
@@ -38,7 +39,7 @@ pub fn DispatchBadge(status: DispatchStatus) -> impl IntoView {
     view! { <span class=format!("badge ds-{}", status.as_str()) data-testid="dispatch-status">{status_label(status)}</span> }
 }
 
-const GROUPS: [(&str, &[DispatchStatus]); 6] = [
+const GROUPS: [(&str, &[DispatchStatus]); 7] = [
     ("Ready to dispatch", &[DispatchStatus::Ready]),
     (
         "In flight",
@@ -50,6 +51,7 @@ const GROUPS: [(&str, &[DispatchStatus]); 6] = [
         ],
     ),
     ("Failed: remediation", &[DispatchStatus::Failed]),
+    ("Held for renewal", &[DispatchStatus::HeldForRenewal]),
     ("Provisioned", &[DispatchStatus::Provisioned]),
     ("Abandoned", &[DispatchStatus::Abandoned]),
     ("Not provisionable", &[DispatchStatus::NotProvisionable]),

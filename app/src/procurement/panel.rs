@@ -205,6 +205,17 @@ fn DispatchView(
             <div><span class="muted small">"Attempts"</span>{d.dispatch.attempts}</div>
             <div><span class="muted small">"Distributor order"</span>{d.dispatch.order_id.clone().map(|o| view! { <code data-testid="order-id">{o}</code> })}</div>
         </div>
+        {(d.dispatch.status == domain::procurement::DispatchStatus::HeldForRenewal).then(|| {
+            let until = d.dispatch.held_until.clone().unwrap_or_default();
+            view! {
+                <div class="banner info" data-testid="held-for-renewal">
+                    {format!(
+                        "Approved and waiting: Pax8 allows fewer seats only once the commitment renews on {}. The change is sent in the days after the renewal; if it cannot be, the procurement queue says so.",
+                        until.get(..10).unwrap_or(&until)
+                    )}
+                </div>
+            }
+        })}
         {(!d.dispatch.subscriptions.is_empty()).then(|| view! {
             <table class="table" data-testid="subscriptions">
                 <thead><tr><th>"Subscription"</th><th>"Product"</th><th class="num">"Qty"</th><th>"Status"</th></tr></thead>
@@ -224,6 +235,9 @@ fn DispatchView(
             let waiting = r.reason.order_exists_waiting() && !duplicate;
             let approval = r.awaiting_approval;
             let lines = d.dispatch.request.lines.clone();
+            // A change order is revised from Pax8's figures, never edited here.
+            let change = d.dispatch.request.is_change();
+            let revise = r.reason == domain::procurement::RemediationReason::ChangedAtDistributor;
             let problems: Vec<(Option<String>, String, String)> = r
                 .problems
                 .iter()
@@ -263,10 +277,11 @@ fn DispatchView(
                     <Show when=move || may_retry && !approval && !duplicate>
                         <div class="form-actions left">
                             <button class="button" on:click=move |_| { retry.dispatch(RetryDispatch { remediation_id: rid, edits: None }); }>
-                                {if waiting { "Check again" } else { "Retry as is" }}
+                                {if waiting { "Check again" } else if revise { "Revise from what Pax8 shows" } else { "Retry as is" }}
                             </button>
                         </div>
-                        {(!waiting).then(|| view! { <EditRetry rid lines=lines.clone() labels=labels.clone() company=company.clone() retry error /> })}
+                        {revise.then(|| view! { <p class="muted small">"The change goes back to an approver with the seats Pax8 shows now; nothing is sent before it is approved again."</p> })}
+                        {(!waiting && !change).then(|| view! { <EditRetry rid lines=lines.clone() labels=labels.clone() company=company.clone() retry error /> })}
                         <AbandonForm rid abandon error />
                     </Show>
                 </div>

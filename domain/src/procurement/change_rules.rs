@@ -23,6 +23,9 @@ pub struct Preflight {
     pub problems: Vec<Problem>,
     pub cancel_date: Option<String>,
     pub cancellation_fee: bool,
+    /// The only refusal is fewer seats before a commitment that renews by
+    /// itself ends: the change can wait for the renewal (until this end).
+    pub hold_until: Option<String>,
 }
 
 /// The rules of the subscription's own commitment: the one whose id it
@@ -41,7 +44,10 @@ fn rules_for<'a>(state: &SubscriptionState, rules: &'a [CommitmentRules]) -> Opt
     })
 }
 
-pub fn preflight(state: &SubscriptionState, rules: &[CommitmentRules], change: &SeatChange, now: &str) -> Preflight {
+/// `renewed`: the commitment has just renewed and its window after the
+/// renewal is open (Pax8's `renewalWindowDaysAfterTermEnd`): fewer seats are
+/// allowed then.
+pub fn preflight(state: &SubscriptionState, rules: &[CommitmentRules], change: &SeatChange, now: &str, renewed: bool) -> Preflight {
     let mut out = Preflight::default();
     let refuse = |out: &mut Preflight, message: String| out.problems.push(Problem::new("", message));
     if SubscriptionStatus::from_distributor(&state.status) != SubscriptionStatus::Active {
@@ -63,11 +69,14 @@ pub fn preflight(state: &SubscriptionState, rules: &[CommitmentRules], change: &
         SeatChange::Seats(to) if *to < 1 => refuse(&mut out, "A subscription keeps at least 1 seat; cancel it instead.".into()),
         SeatChange::Seats(to) if *to == state.quantity => refuse(&mut out, format!("It already has {to} seats at Pax8.")),
         SeatChange::Seats(to) if *to < state.quantity => {
-            if committed && !rules.as_ref().is_some_and(|r| r.allow_decrease) {
+            if committed && !renewed && !rules.as_ref().is_some_and(|r| r.allow_decrease) {
                 refuse(
                     &mut out,
                     format!("Pax8 does not allow fewer seats before the commitment ends on {ends}; hold the change for the renewal, or keep the seats."),
                 );
+                if rules.as_ref().is_some_and(|r| r.auto_renew) {
+                    out.hold_until = state.commitment_end.clone();
+                }
             }
         }
         SeatChange::Seats(_) => {
@@ -126,35 +135,44 @@ mod tests {
     #[test]
     fn more_seats_pass_fewer_wait_for_the_commitments_end() {
         let s = sub("Active", 10, Some(END));
-        assert!(!refused(&preflight(&s, &nce(), &SeatChange::Seats(12), NOW)));
-        let fewer = preflight(&s, &nce(), &SeatChange::Seats(8), NOW);
+        assert!(!refused(&preflight(&s, &nce(), &SeatChange::Seats(12), NOW, false)));
+        let fewer = preflight(&s, &nce(), &SeatChange::Seats(8), NOW, false);
         assert!(
             fewer.problems[0].message.contains("fewer seats before the commitment ends on 2027-06-30"),
             "{fewer:?}"
         );
+        assert_eq!(fewer.hold_until, None, "a commitment that does not renew by itself cannot be waited for");
+        let mut renewing = nce();
+        renewing[0].auto_renew = true;
+        let held = preflight(&s, &renewing, &SeatChange::Seats(8), NOW, false);
+        assert_eq!((held.problems.len(), held.hold_until.as_deref()), (1, Some(END)), "it can wait for the renewal");
+        assert!(
+            !refused(&preflight(&s, &renewing, &SeatChange::Seats(8), NOW, true)),
+            "in the window after the renewal"
+        );
         // Once the commitment has ended, or on a monthly one, fewer is fine.
-        assert!(!refused(&preflight(&s, &nce(), &SeatChange::Seats(8), "2027-07-01T00:00:00.000000Z")));
-        assert!(!refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(8), NOW)));
+        assert!(!refused(&preflight(&s, &nce(), &SeatChange::Seats(8), "2027-07-01T00:00:00.000000Z", false)));
+        assert!(!refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(8), NOW, false)));
         // A commitment that allows decreases.
         let mut flexible = nce();
         flexible[0].allow_decrease = true;
-        assert!(!refused(&preflight(&s, &flexible, &SeatChange::Seats(8), NOW)));
+        assert!(!refused(&preflight(&s, &flexible, &SeatChange::Seats(8), NOW, false)));
         // One that allows no increase.
         let mut fixed = nce();
         fixed[0].allow_increase = false;
-        assert!(refused(&preflight(&s, &fixed, &SeatChange::Seats(12), NOW)));
+        assert!(refused(&preflight(&s, &fixed, &SeatChange::Seats(12), NOW, false)));
     }
 
     #[test]
     fn only_an_active_subscription_and_a_real_change() {
         for status in ["PendingManual", "Cancelled", "PendingCancel", "WaitingForDetails"] {
-            let p = preflight(&sub(status, 10, None), &[], &SeatChange::Seats(12), NOW);
+            let p = preflight(&sub(status, 10, None), &[], &SeatChange::Seats(12), NOW, false);
             assert!(p.problems[0].message.contains(status), "{status}: {p:?}");
         }
-        assert!(refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(10), NOW)));
-        assert!(refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(0), NOW)));
+        assert!(refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(10), NOW, false)));
+        assert!(refused(&preflight(&sub("Active", 10, None), &[], &SeatChange::Seats(0), NOW, false)));
         assert!(
-            !refused(&preflight(&sub("Trial", 10, None), &[], &SeatChange::Seats(11), NOW)),
+            !refused(&preflight(&sub("Trial", 10, None), &[], &SeatChange::Seats(11), NOW, false)),
             "a trial is active"
         );
     }
@@ -162,19 +180,19 @@ mod tests {
     #[test]
     fn a_committed_cancellation_defaults_to_the_end_and_early_ones_follow_the_rules() {
         let s = sub("Active", 10, Some(END));
-        let p = preflight(&s, &nce(), &SeatChange::Cancel { date: None }, NOW);
+        let p = preflight(&s, &nce(), &SeatChange::Cancel { date: None }, NOW, false);
         assert_eq!((p.problems.len(), p.cancel_date.as_deref(), p.cancellation_fee), (0, Some(END), false));
         let early = SeatChange::Cancel {
             date: Some("2027-01-01T00:00:00.000000Z".into()),
         };
-        assert!(refused(&preflight(&s, &nce(), &early, NOW)));
+        assert!(refused(&preflight(&s, &nce(), &early, NOW, false)));
         let mut lenient = nce();
         lenient[0].allow_early_cancellation = true;
         lenient[0].cancellation_fee = true;
-        let p = preflight(&s, &lenient, &early, NOW);
+        let p = preflight(&s, &lenient, &early, NOW, false);
         assert_eq!((p.problems.len(), p.cancellation_fee), (0, true), "allowed, with the fee shown");
         // A monthly one cancels now.
-        let p = preflight(&sub("Active", 3, None), &[], &SeatChange::Cancel { date: None }, NOW);
+        let p = preflight(&sub("Active", 3, None), &[], &SeatChange::Cancel { date: None }, NOW, false);
         assert_eq!((p.problems.len(), p.cancel_date), (0, None));
     }
 
@@ -193,7 +211,7 @@ mod tests {
                 ..Default::default()
             },
         ];
-        assert!(refused(&preflight(&s, &other, &SeatChange::Seats(12), NOW)));
-        assert!(refused(&preflight(&s, &[], &SeatChange::Seats(12), NOW)), "no rules read");
+        assert!(refused(&preflight(&s, &other, &SeatChange::Seats(12), NOW, false)));
+        assert!(refused(&preflight(&s, &[], &SeatChange::Seats(12), NOW, false)), "no rules read");
     }
 }

@@ -56,7 +56,16 @@ async fn check_changes(distributor: &dyn distributor::Distributor, order: &Order
         let state = distributor.subscription(&line.change.distributor_subscription_id).await.map_err(unreachable)?;
         problems.extend(super::engine_changes::differences(line, &state));
         let rules = distributor.commitment_rules(&state.product_id).await.map_err(unreachable)?;
-        let checked = preflight(&state, &rules, &super::engine_changes::seat_change(line), &clock::now());
+        let mut checked = preflight(&state, &rules, &super::engine_changes::seat_change(line), &clock::now(), false);
+        if let (Some(until), 1) = (&checked.hold_until, checked.problems.len()) {
+            // Not a refusal: the engine holds the change for the renewal.
+            notes.push_str(&format!(
+                "; fewer seats of {} wait for the commitment to renew on {}: the change is held and sent in the days after",
+                line.change.product_name,
+                until.get(..10).unwrap_or(until)
+            ));
+            checked.problems.clear();
+        }
         problems.extend(checked.problems.into_iter().map(|p| Problem {
             po_line_id: Some(line.po_line_id),
             ..p

@@ -65,6 +65,9 @@ pub struct Timing {
     pub poll_max: Duration,
     /// A subscription pending longer than this opens a remediation entry.
     pub pending_limit: Duration,
+    /// After a commitment renews, how long a change held for the renewal
+    /// may still be sent (Microsoft's window: 7 days).
+    pub renewal_window: Duration,
 }
 
 impl Default for Timing {
@@ -77,6 +80,7 @@ impl Default for Timing {
             retry_after: Duration::seconds(30),
             poll_max: Duration::minutes(15),
             pending_limit: Duration::hours(24),
+            renewal_window: Duration::days(7),
         }
     }
 }
@@ -129,6 +133,8 @@ pub(super) struct Claimed {
     pub audit_at: Option<String>,
     /// A change order's lines the distributor has confirmed (sent in order).
     pub changes_done: i64,
+    /// A change held for its commitment's renewal: the end it waits for.
+    pub held_until: Option<String>,
     /// The claim's fence: every write of the step checks it.
     pub fence: Fence,
     /// The per-company lock, renewed with the claim.
@@ -253,9 +259,9 @@ impl Engine {
         // hide the very reconciliation they wait for, and stall the queue.
         let rows = sqlx::query_as::<_, ClaimRow>(&format!(
             "SELECT d.id, d.po_id, d.status, d.company_key, d.request, d.intent_at, d.attempts, d.census, d.order_id, d.submitted_at, d.polls,
-                    d.audit_at, d.changes_done, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
+                    d.audit_at, d.changes_done, d.held_until, d.lease_owner, (SELECT p.number FROM purchase_orders p WHERE p.id = d.po_id) AS po_number
              FROM dispatches d
-             WHERE (d.status IN ({in_flight}) OR (d.status = '{provisioned}' AND d.audit_at IS NOT NULL))
+             WHERE (d.status IN ({in_flight}) OR d.status = '{held}' OR (d.status = '{provisioned}' AND d.audit_at IS NOT NULL))
                AND d.next_run_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
                AND NOT (d.status IN ('{queued}', '{provisioned}') AND EXISTS ({unsettled}))
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'company:' || d.company_key AND l.lease_until >= $1 AND l.owner <> $2)
@@ -264,6 +270,7 @@ impl Engine {
             in_flight = DispatchStatus::sql_list(DispatchStatus::in_flight),
             queued = DispatchStatus::Queued.as_str(),
             provisioned = DispatchStatus::Provisioned.as_str(),
+            held = DispatchStatus::HeldForRenewal.as_str(),
             unsettled = unsettled("d.company_key", "d.id"),
         ))
         .bind(&now)

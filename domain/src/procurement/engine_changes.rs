@@ -134,6 +134,7 @@ impl Engine {
         match c.status {
             DispatchStatus::Queued => self.send_change(c, line, true).await,
             DispatchStatus::Submitting | DispatchStatus::Reconciling => self.reconcile_change(c, line).await,
+            DispatchStatus::HeldForRenewal => self.held(c, line).await,
             _ => Ok(()),
         }
     }
@@ -192,31 +193,158 @@ impl Engine {
             if !differs.is_empty() {
                 return self.changed_at_distributor(c, &line, &state, &differs).await;
             }
-            let rules = match self.distributor.commitment_rules(&state.product_id).await {
-                Ok(r) => r,
-                Err(e) => return self.change_error(c, &line, e, false).await,
-            };
-            let checked = change_rules::preflight(&state, &rules, &seat_change(&line), &clock::now());
-            if !checked.problems.is_empty() {
-                let problems: Vec<Problem> = checked
-                    .problems
-                    .into_iter()
-                    .map(|p| Problem {
-                        po_line_id: Some(line.po_line_id),
-                        ..p
-                    })
-                    .collect();
-                return self
-                    .fail(
-                        c,
-                        RemediationReason::Preflight,
-                        &format!("Not sent: {} would refuse this change", self.distributor.name()),
-                        &problems,
-                    )
-                    .await;
+            if !self.allowed(c, &mut line, &state, false).await? {
+                return Ok(());
             }
-            line.change.cancel_date = checked.cancel_date;
         }
+        self.send_line(c, &line).await
+    }
+
+    /// Whether Pax8's rules for the subscription's commitment (read now:
+    /// Pax8 calls them dynamic) allow the change; the cancel date is
+    /// decided. `false`: not sent, and the step says why (a preflight
+    /// entry), or the change waits for the renewal. `renewed`: the
+    /// commitment has just renewed, and its window is open.
+    async fn allowed(&self, c: &Claimed, line: &mut ChangeLine, state: &SubscriptionState, renewed: bool) -> Result<bool> {
+        let rules = match self.distributor.commitment_rules(&state.product_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.change_error(c, line, e, false).await?;
+                return Ok(false);
+            }
+        };
+        let checked = change_rules::preflight(state, &rules, &seat_change(line), &clock::now(), renewed);
+        if let (Some(until), 1) = (&checked.hold_until, checked.problems.len()) {
+            self.hold(c, line, until).await?;
+            return Ok(false);
+        }
+        if !checked.problems.is_empty() {
+            let problems: Vec<Problem> = checked
+                .problems
+                .into_iter()
+                .map(|p| Problem {
+                    po_line_id: Some(line.po_line_id),
+                    ..p
+                })
+                .collect();
+            self.fail(
+                c,
+                RemediationReason::Preflight,
+                &format!("Not sent: {} would refuse this change", self.distributor.name()),
+                &problems,
+            )
+            .await?;
+            return Ok(false);
+        }
+        line.change.cancel_date = checked.cancel_date;
+        Ok(true)
+    }
+
+    /// Fewer seats before a commitment that renews by itself: the approved
+    /// change waits, and is sent in the window after the renewal.
+    async fn hold(&self, c: &Claimed, line: &ChangeLine, until: &str) -> Result<()> {
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET held_until = $1, next_run_at = $1, last_error = NULL WHERE id = $2")
+            .bind(until)
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, c.id, c.po_id, DispatchStatus::HeldForRenewal).await?;
+        event(
+            &mut tx,
+            c.po_id,
+            None,
+            EventKind::DispatchHeld,
+            &format!(
+                "Held for renewal: {} allows fewer seats only once the commitment renews on {}; {} will be sent in the {} days after",
+                self.distributor.name(),
+                day(until),
+                in_words(line),
+                self.timing.renewal_window.num_days()
+            ),
+            json!({"held_until": until, "po_line_id": line.po_line_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A held change come due: sent once Pax8 shows the commitment renewed
+    /// and while the window after it is open; `renewal_missed` otherwise.
+    async fn held(&self, c: &Claimed, line: &ChangeLine) -> Result<()> {
+        let Some(until) = c.held_until.as_deref().and_then(clock::parse) else {
+            return self.send_change(c, line, true).await;
+        };
+        let Some(state) = self.read_subscription(c, line).await? else {
+            return Ok(());
+        };
+        let active = SubscriptionStatus::from_distributor(&state.status) == SubscriptionStatus::Active;
+        if state.quantity != line.change.from_quantity || !active {
+            let mut differs = differences(line, &state);
+            differs.retain(|p| p.field == "quantity");
+            if differs.is_empty() {
+                differs.push(Problem::new("status", format!("Pax8 shows the subscription {}.", state.status)));
+            }
+            return self.changed_at_distributor(c, line, &state, &differs).await;
+        }
+        let closes = until + self.timing.renewal_window;
+        let now = chrono::Utc::now();
+        let renewed = state.commitment_end.as_deref().and_then(clock::parse).is_some_and(|end| end > until);
+        if now > closes {
+            let why = if renewed {
+                format!(
+                    "the window after the renewal on {} closed on {}",
+                    day(&clock::format(until)),
+                    day(&clock::format(closes))
+                )
+            } else {
+                format!("Pax8 never showed the commitment ending {} renewed", day(&clock::format(until)))
+            };
+            let problem = Problem {
+                po_line_id: Some(line.po_line_id),
+                ..Problem::new(
+                    "",
+                    format!(
+                        "{} was not sent: {why}. The subscription runs another term as it is; change it at Pax8 or raise it again.",
+                        in_words(line)
+                    ),
+                )
+            };
+            return self
+                .fail(
+                    c,
+                    RemediationReason::RenewalMissed,
+                    "The change held for the renewal could not be sent",
+                    &[problem],
+                )
+                .await;
+        }
+        if !renewed {
+            // Not renewed yet at Pax8: look again, within the window.
+            let mut tx = self.write(c).await?;
+            due_at(
+                &mut tx,
+                c.id,
+                &clock::format((now + self.timing.poll_max.max(chrono::Duration::seconds(1))).min(closes)),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        // The renewal moved the commitment's end (and Pax8's updatedDate):
+        // the change now binds the subscription as it is after it.
+        let mut line = line.clone();
+        line.change.commitment_end = state.commitment_end.clone();
+        line.change.distributor_updated_at = state.updated_at.clone();
+        if !self.allowed(c, &mut line, &state, true).await? {
+            return Ok(());
+        }
+        self.send_line(c, &line).await
+    }
+
+    /// Records the intent, sends the change, and records what came back.
+    async fn send_line(&self, c: &Claimed, line: &ChangeLine) -> Result<()> {
+        let line = line.clone();
         // The intent, with the cancel date decided, before the call.
         let mut request = c.request.clone();
         if let Some(kept) = request.changes.get_mut(c.changes_done as usize) {

@@ -315,7 +315,15 @@ async fn what_pax8_does_not_allow_is_not_sent_and_its_refusals_are_shown(b: &'st
     let w = world(b, true, Kind::Pax8).await;
     let (sub, at_pax8) = subscribed(&w).await;
     let writes = w.fake.writes_applied();
-    // Fewer seats mid-commitment: the rules say no, so preflight stops it.
+    // Fewer seats mid-commitment on a commitment that does not renew by
+    // itself: the rules say no, and there is no renewal to wait for.
+    w.fake.set_commitment_rules(
+        "p-m365",
+        fakes::pax8::CommitmentRules {
+            auto_renew: false,
+            ..Default::default()
+        },
+    );
     let po = approved_and_requested(&w, &change(sub.id, Some(8), false)).await;
     let problems = w.s.check_with_distributor(&w.buyer, w.pax8.as_ref(), po.id).await.unwrap();
     assert!(problems.iter().any(|p| p.message.contains("does not allow fewer seats")), "{b}: {problems:?}");
@@ -452,4 +460,80 @@ async fn a_paused_holders_change_lands_late_and_is_never_sent_twice(b: &'static 
     assert_eq!(w.fake.subscription(&at_pax8).unwrap()["quantity"], 16, "{b}");
     let timeline = messages(&w.s.po_timeline(po.id).await.unwrap());
     assert!(timeline.iter().any(|m| m.contains("waiting until")), "{b}: {timeline:?}");
+}
+
+/// Moves a held dispatch's renewal `days_ago` into the past, at the fake
+/// too (the commitment ended then and renews on the next read).
+async fn renewal_passed(w: &World, po: i64, at_pax8: &str, days_ago: i64) {
+    let ended = crate::clock::from_now(chrono::Duration::days(-days_ago) - chrono::Duration::minutes(1));
+    w.fake.set_commitment_end(at_pax8, &ended);
+    sqlx::query("UPDATE dispatches SET held_until = $1, next_run_at = $1 WHERE po_id = $2")
+        .bind(&ended)
+        .bind(po)
+        .execute(w.s.pool())
+        .await
+        .unwrap();
+}
+
+crate::both_backends!(fewer_seats_mid_term_wait_for_the_renewal_and_go_in_its_window);
+async fn fewer_seats_mid_term_wait_for_the_renewal_and_go_in_its_window(b: &'static str) {
+    let w = world(b, true, Kind::Pax8).await;
+    let (sub, at_pax8) = subscribed(&w).await;
+    let end = sub.commitment_end.clone().unwrap();
+    let writes = w.fake.writes_applied();
+    let po = approved_and_requested(&w, &change(sub.id, Some(7), false)).await;
+    let problems = w.s.check_with_distributor(&w.buyer, w.pax8.as_ref(), po.id).await.unwrap();
+    assert!(problems.is_empty(), "{b}: held, not refused: {problems:?}");
+    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    let d = w.s.get_dispatch(po.id).await.unwrap();
+    assert_eq!((d.status, d.remediation.is_none()), (DispatchStatus::HeldForRenewal, true), "{b}: {d:?}");
+    assert_eq!(w.fake.writes_applied(), writes, "{b}: nothing sent mid-term");
+    let timeline = messages(&w.s.po_timeline(po.id).await.unwrap());
+    assert!(
+        timeline.iter().any(|m| m.starts_with(&format!(
+            "Held for renewal: Pax8 allows fewer seats only once the commitment renews on {}",
+            &end[..10]
+        ))),
+        "{b}: {timeline:?}"
+    );
+    // Drained again before the renewal: still waiting, nothing sent.
+    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    assert_eq!(w.fake.writes_applied(), writes, "{b}");
+    // The commitment renewed yesterday: inside the window, the decrease goes.
+    renewal_passed(&w, po.id, &at_pax8, 1).await;
+    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    let d = w.s.get_dispatch(po.id).await.unwrap();
+    assert_eq!(d.status, DispatchStatus::Provisioned, "{b}: {d:?}");
+    assert_eq!(w.fake.subscription(&at_pax8).unwrap()["quantity"], 7, "{b}");
+    assert_eq!(w.fake.writes_applied(), writes + 1, "{b}");
+    assert_eq!(w.s.get_contract_line(w.contract_line).await.unwrap().quantity, 7, "{b}");
+    let s = w.s.get_subscription(sub.id).await.unwrap().subscription;
+    assert!(
+        s.commitment_end.as_deref().is_some_and(|e| e > crate::clock::now().as_str()),
+        "{b}: the new term: {s:?}"
+    );
+}
+
+crate::both_backends!(a_held_change_whose_window_closed_opens_renewal_missed);
+async fn a_held_change_whose_window_closed_opens_renewal_missed(b: &'static str) {
+    let w = world(b, true, Kind::Pax8).await;
+    let (sub, at_pax8) = subscribed(&w).await;
+    let writes = w.fake.writes_applied();
+    let po = approved_and_requested(&w, &change(sub.id, Some(6), false)).await;
+    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    assert_eq!(w.s.get_dispatch(po.id).await.unwrap().status, DispatchStatus::HeldForRenewal, "{b}");
+    // Nobody ran the engine in the week after the renewal (down, paused).
+    renewal_passed(&w, po.id, &at_pax8, 8).await;
+    engine(&w, "w1", w.pax8.clone()).drain().await.unwrap();
+    let d = w.s.get_dispatch(po.id).await.unwrap();
+    let entry = d.remediation.clone().expect("an entry");
+    assert_eq!((d.status, entry.reason), (DispatchStatus::Failed, RemediationReason::RenewalMissed), "{b}");
+    assert!(entry.problems[0].message.contains("runs another term as it is"), "{b}: {entry:?}");
+    assert_eq!(w.fake.writes_applied(), writes, "{b}: nothing sent out of the window");
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE event = 'dispatch.failed' AND po_id = $1")
+        .bind(po.id)
+        .fetch_one(w.s.pool())
+        .await
+        .unwrap();
+    assert_eq!(told, 1, "{b}: loudly: purchasing is told");
 }

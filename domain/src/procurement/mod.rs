@@ -85,6 +85,9 @@ pub struct Dispatch {
     pub request: OrderRequest,
     pub subscriptions: Vec<Subscription>,
     pub remediation: Option<Remediation>,
+    /// A change held for its commitment's renewal: the end it waits for.
+    #[serde(default)]
+    pub held_until: Option<String>,
     pub updated_at: String,
 }
 
@@ -122,6 +125,10 @@ pub enum RemediationReason {
     /// (changed in the portal): nothing is sent; Retry revises the change
     /// from the new figures and sends it back to approval.
     ChangedAtDistributor,
+    /// A change held for the renewal could not be sent in the window after
+    /// it (the commitment did not renew, or the window closed): the
+    /// subscription runs another term as it is unless a person acts.
+    RenewalMissed,
 }
 
 crate::named_enum!(RemediationReason {
@@ -133,6 +140,7 @@ crate::named_enum!(RemediationReason {
     Cancelled = "cancelled", "Cancelled at the distributor";
     DuplicateAtDistributor = "duplicate_at_distributor", "Two orders at the distributor";
     ChangedAtDistributor = "changed_at_distributor", "Changed at the distributor";
+    RenewalMissed = "renewal_missed", "Renewal window missed";
 });
 
 impl RemediationReason {

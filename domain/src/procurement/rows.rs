@@ -9,7 +9,7 @@ use crate::store::{from_json, to_bool};
 use crate::Result;
 
 /// The columns [`DispatchRow`] reads, for a `SELECT`.
-pub(super) const DISPATCH_COLUMNS: &str = "id, po_id, status, distributor, attempts, order_id, last_error, request, updated_at";
+pub(super) const DISPATCH_COLUMNS: &str = "id, po_id, status, distributor, attempts, order_id, last_error, request, held_until, updated_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DispatchRow {
@@ -21,6 +21,7 @@ pub(super) struct DispatchRow {
     order_id: Option<String>,
     last_error: Option<String>,
     request: String,
+    held_until: Option<String>,
     updated_at: String,
 }
 
@@ -36,6 +37,7 @@ impl DispatchRow {
             request: from_json::<OrderRequest>(&self.request, "a dispatch's request")?,
             subscriptions,
             remediation,
+            held_until: self.held_until,
             updated_at: self.updated_at,
         })
     }
@@ -115,6 +117,7 @@ pub(super) struct ClaimRow {
     polls: i64,
     audit_at: Option<String>,
     changes_done: i64,
+    held_until: Option<String>,
     lease_owner: Option<String>,
     /// Null only if the PO row went: the logs then name the dispatch alone.
     po_number: Option<String>,
@@ -137,6 +140,7 @@ impl ClaimRow {
             polls: self.polls,
             audit_at: self.audit_at,
             changes_done: self.changes_done,
+            held_until: self.held_until,
             fence,
             company,
             taken_over_from: self.lease_owner,

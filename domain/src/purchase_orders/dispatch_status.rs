@@ -16,6 +16,9 @@ pub enum DispatchStatus {
     Failed,
     Abandoned,
     NotProvisionable,
+    /// A change Pax8 allows only after the commitment renews: it waits,
+    /// approved, and is sent in the window after the renewal.
+    HeldForRenewal,
 }
 
 crate::named_enum!(DispatchStatus {
@@ -28,6 +31,7 @@ crate::named_enum!(DispatchStatus {
     Failed = "failed";
     Abandoned = "abandoned";
     NotProvisionable = "not_provisionable";
+    HeldForRenewal = "held_for_renewal";
 });
 
 impl DispatchStatus {

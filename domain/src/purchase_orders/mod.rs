@@ -417,6 +417,7 @@ pub enum EventKind {
     DispatchSubmitted,
     DispatchUnknown,
     DispatchDeferred,
+    DispatchHeld,
     DispatchNeedsAttention,
     DispatchProvisioned,
     DispatchReconciled,
@@ -460,6 +461,7 @@ crate::named_enum!(EventKind {
     DispatchSubmitted = "dispatch_submitted";
     DispatchUnknown = "dispatch_unknown";
     DispatchDeferred = "dispatch_deferred";
+    DispatchHeld = "dispatch_held";
     DispatchNeedsAttention = "dispatch_needs_attention";
     DispatchProvisioned = "dispatch_provisioned";
     DispatchReconciled = "dispatch_reconciled";

@@ -70,4 +70,14 @@ impl Store {
         .fetch_optional(self.pool())
         .await?)
     }
+
+    /// The change orders that change subscription `subscription_id`, oldest first.
+    pub async fn change_orders_of(&self, subscription_id: i64) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT po_id FROM po_lines WHERE change_subscription_id = $1 ORDER BY po_id")
+                .bind(subscription_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
 }

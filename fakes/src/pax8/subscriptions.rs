@@ -27,6 +27,11 @@
 //!   now. Before the commitment ends without `allowForEarlyCancellation`:
 //!   422 (the CLI's "marketplace rejected the cancellation"). A second
 //!   DELETE is a new write (204 again, another billing line).
+//! - A commitment whose end has passed renews for another term when its
+//!   product's commitment `autoRenew`s (`/dependencies`); for
+//!   `renewalWindowDaysAfterTermEnd` days after (7, Microsoft's) fewer
+//!   seats are allowed. Pax8 does not say whether a renewal touches
+//!   `updatedDate`: here it does.
 //! - `/history`: `{content: [Subscription]}`, full snapshots, not paged,
 //!   newest first (as the reference's example).
 //! - Writes are acted on even when the caller has hung up (as orders).
@@ -88,6 +93,8 @@ pub(crate) struct Sub {
     pub(crate) start: String,
     /// Earlier snapshots, oldest first.
     pub(crate) history: Vec<Value>,
+    /// When the commitment last renewed by itself (the old end).
+    pub(crate) renewed_at: Option<String>,
     /// Creation order, for "newest first".
     pub(crate) seq: u64,
 }
@@ -174,11 +181,48 @@ impl Sub {
 
     /// Whether the commitment runs past now.
     fn committed(&self) -> bool {
-        self.commitment.as_ref().is_some_and(|(_, _, end)| end.as_str() > now().as_str())
+        self.commitment.as_ref().is_some_and(|(_, _, end)| second(end) > second(&now()))
+    }
+
+    /// Within the days after a renewal in which fewer seats are allowed.
+    fn in_renewal_window(&self) -> bool {
+        let Some(at) = self.renewed_at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+            return false;
+        };
+        chrono::Utc::now() < at + chrono::Duration::days(RENEWAL_WINDOW_DAYS)
     }
 }
 
+/// `renewalWindowDaysAfterTermEnd` of every commitment here.
+pub(crate) const RENEWAL_WINDOW_DAYS: i64 = 7;
+
 impl St {
+    /// Renews every commitment that has ended, where its product's
+    /// commitment renews by itself: the end moves on by the term.
+    pub(crate) fn renew_due(&mut self) {
+        let at = now();
+        let renewing: Vec<String> = self
+            .subs
+            .values()
+            .filter(|sub| !sub.cancelled && sub.cancel_on.is_none())
+            .filter(|sub| self.product(&sub.product_id).is_none_or(|r| r.commitment_rules.auto_renew))
+            .filter(|sub| sub.commitment.as_ref().is_some_and(|(_, _, end)| second(end) <= second(&at)))
+            .map(|sub| sub.id.clone())
+            .collect();
+        for id in renewing {
+            if let Some(sub) = self.subs.get_mut(&id) {
+                if let Some((_, term, end)) = sub.commitment.as_mut() {
+                    let old = end.clone();
+                    while second(end) <= second(&at) {
+                        *end = years_after(end, term_years(term));
+                    }
+                    sub.renewed_at = Some(if old.len() == 10 { format!("{old}T00:00:00Z") } else { old });
+                    sub.updated = Some(at.clone());
+                }
+            }
+        }
+    }
+
     /// A write to a subscription: the state before goes to its history,
     /// the change gets its own billing line.
     pub(crate) fn record_change(&mut self, id: &str, apply: impl FnOnce(&mut Sub)) {
@@ -243,7 +287,8 @@ pub(crate) async fn list(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Q
     if let Err(r) = gate(&st, &headers, Route::ListSubscriptions).await {
         return r;
     }
-    let s = st.lock().unwrap();
+    let mut s = st.lock().unwrap();
+    s.renew_due();
     let mut subs: Vec<&Sub> = s.subs.values().collect();
     subs.sort_by_key(|s| std::cmp::Reverse(s.seq));
     let all: Vec<Value> = subs
@@ -263,6 +308,7 @@ pub(crate) async fn get_one(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap
         return r;
     }
     let mut s = st.lock().unwrap();
+    s.renew_due();
     let Some(sub) = s.subs.get_mut(&id) else {
         return pax8_error(404, "Subscription not found", &format!("/v1/subscriptions/{id}"), json!([]));
     };
@@ -298,6 +344,7 @@ async fn update(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): 
     let instance = format!("/v1/subscriptions/{id}");
     let json = {
         let mut s = st.lock().unwrap();
+        s.renew_due();
         let Some(sub) = s.subs.get(&id).cloned() else {
             return pax8_error(404, "Subscription not found", &instance, json!([]));
         };
@@ -320,7 +367,7 @@ async fn update(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): 
             let Some(q) = q.as_i64().filter(|q| *q >= 1) else {
                 return refused(&s, 422, "Quantity must be a whole number of at least 1", &instance);
             };
-            if sub.committed() && q < sub.quantity && !rules.allow_decrease {
+            if sub.committed() && q < sub.quantity && !rules.allow_decrease && !sub.in_renewal_window() {
                 return refused(&s, 422, "Quantity decreases are not permitted during the commitment term", &instance);
             }
             if sub.committed() && q > sub.quantity && !rules.allow_increase {
@@ -365,6 +412,7 @@ async fn cancel(State(st): State<Arc<Mutex<St>>>, headers: HeaderMap, Path(id): 
     let instance = format!("/v1/subscriptions/{id}");
     {
         let mut s = st.lock().unwrap();
+        s.renew_due();
         let Some(sub) = s.subs.get(&id).cloned() else {
             return pax8_error(404, "Subscription not found", &instance, json!([]));
         };

@@ -129,3 +129,35 @@ async fn the_list_filters_and_pages_newest_first() {
     let (_, annual) = a.call(reqwest::Method::GET, "/subscriptions?billingTerm=Annual", None).await;
     assert_eq!(annual["content"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_ended_commitment_renews_and_takes_fewer_seats_in_the_week_after() {
+    let a = Api::start().await;
+    let put = reqwest::Method::PUT;
+    // Ended yesterday: renewed for a year on the next read, window open.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let id = a.fake.add_subscription("c-1", "p-1", 10, "Monthly", Some(("1-Year", &yesterday)));
+    let (st, body) = a.call(reqwest::Method::GET, &format!("/subscriptions/{id}"), None).await;
+    assert_eq!(st, 200);
+    let end = body["commitmentTerm"]["endDate"].as_str().unwrap().to_string();
+    assert!(end > chrono::Utc::now().to_rfc3339(), "the next term: {end}");
+    assert!(body["updatedDate"].is_string(), "a renewal touches updatedDate here: {body}");
+    let (st, body) = a.call(put.clone(), &format!("/subscriptions/{id}"), Some(json!({"quantity": 8}))).await;
+    assert_eq!((st, body["quantity"].as_i64()), (200, Some(8)), "{body}");
+    // Ended eight days ago: renewed, but the window has closed.
+    let last_week = (chrono::Utc::now() - chrono::Duration::days(8)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let id = a.fake.add_subscription("c-1", "p-1", 10, "Monthly", Some(("1-Year", &last_week)));
+    let (st, _) = a.call(put.clone(), &format!("/subscriptions/{id}"), Some(json!({"quantity": 8}))).await;
+    assert_eq!(st, 422, "mid-term again");
+    // A commitment that does not renew by itself stays ended.
+    a.fake.set_commitment_rules(
+        "p-1",
+        CommitmentRules {
+            auto_renew: false,
+            ..Default::default()
+        },
+    );
+    let id = a.fake.add_subscription("c-1", "p-1", 10, "Monthly", Some(("1-Year", &yesterday)));
+    let (_, body) = a.call(reqwest::Method::GET, &format!("/subscriptions/{id}"), None).await;
+    assert_eq!(body["commitmentTerm"]["endDate"].as_str(), Some(yesterday.as_str()), "{body}");
+}
