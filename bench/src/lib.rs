@@ -1,6 +1,8 @@
 //! Server benchmarks (see `scripts/bench` and BENCHMARKS.md): bulk seeding,
 //! an API client, latency statistics and process memory.
 
+pub mod fleet;
+
 pub mod seed;
 
 use anyhow::{bail, Context};

@@ -89,6 +89,11 @@ test('the editor says when the company already subscribes to a line’s product'
   await expect(row.locator(`select[name="product_id"] option[value="${sub.product_id}"]`)).toHaveCount(1);
   await row.locator('select[name="product_id"]').selectOption(String(sub.product_id));
   await expect(row.getByTestId('already-subscribed')).toContainText(`already has ${sub.quantity} seats`);
+  // The offer: change that subscription's seats instead, from the company's page.
+  await row.getByTestId('change-instead').click();
+  await page.waitForURL(new RegExp(`/companies/${sub.company_id}`));
+  await hydrated(page);
+  await expect(page.getByTestId('change-seats').first()).toBeVisible();
 });
 
 /** Changes settings as the admin; answers what they were. */

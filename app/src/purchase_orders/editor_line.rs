@@ -207,9 +207,9 @@ fn AlreadySubscribed(line: LineState, subscribed: Resource<Result<Vec<domain::su
                 let product = line.product_id.get().parse::<i64>().ok();
                 subs.into_iter().find(|s| product.is_some() && s.product_id == product).map(|s| view! {
                     <p class="banner warn small" data-testid="already-subscribed">
-                        {format!("{} already has {} seats of {} (subscription {}). This line orders a second subscription; ", s.company_name, s.quantity, s.product_name, s.distributor_subscription_id)}
-                        <a class="in-text" href=format!("/companies/{}", s.company_id)>"see its subscriptions"</a>
-                        "."
+                        {format!("{} already has {} seats of {} (subscription {}). This line orders a second subscription; to add seats to the one it has, ", s.company_name, s.quantity, s.product_name, s.distributor_subscription_id)}
+                        <a class="in-text" href=format!("/companies/{}#subscriptions-title", s.company_id) data-testid="change-instead">"change its seats instead"</a>
+                        " (a change order)."
                     </p>
                 })
             })}

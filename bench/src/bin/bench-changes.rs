@@ -42,6 +42,26 @@ struct Args {
     log: String,
     #[arg(long)]
     markdown: Option<String>,
+    /// Server instances on the database (PostgreSQL for more than one).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// SIGKILL one instance every LO-HI seconds (e.g. `2-6`) and restart it.
+    #[arg(long)]
+    kill_every: Option<String>,
+    /// Share of subscription reads and writes Pax8 holds before acting.
+    #[arg(long, default_value_t = 0.0)]
+    hold_ratio: f64,
+    #[arg(long, default_value_t = 8.0)]
+    hold_seconds: f64,
+    /// `NEXOS_DISPATCH_LEASE_SECONDS` of the servers (their default when unset).
+    #[arg(long)]
+    lease_seconds: Option<f64>,
+    /// `PAX8_TIMEOUT_SECONDS` of the servers.
+    #[arg(long)]
+    pax8_timeout_seconds: Option<f64>,
+    /// `PAX8_RATE_WAIT_SECONDS` of the servers.
+    #[arg(long)]
+    pax8_rate_wait_seconds: Option<f64>,
 }
 
 /// The routes a seat change calls.
@@ -81,25 +101,38 @@ async fn main() -> anyhow::Result<()> {
     let key = String::from_utf8(Command::new(&args.server_bin).arg("gen-key").stderr(Stdio::null()).output()?.stdout)?
         .trim()
         .to_string();
-    let port = bench::free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let mut env = vec![
+        ("DATABASE_URL".to_string(), args.database_url.clone()),
+        ("NEXOS_ENCRYPTION_KEY".into(), key),
+        ("PAX8_API_URL".into(), fake.base.clone()),
+        ("PAX8_TOKEN_URL".into(), fake.token_url()),
+        ("NEXOS_RECONCILE_GRACE_SECONDS".into(), args.grace_seconds.to_string()),
+    ];
+    for (k, v) in [
+        ("NEXOS_DISPATCH_LEASE_SECONDS", args.lease_seconds),
+        ("PAX8_TIMEOUT_SECONDS", args.pax8_timeout_seconds),
+        ("PAX8_RATE_WAIT_SECONDS", args.pax8_rate_wait_seconds),
+    ] {
+        if let Some(v) = v {
+            env.push((k.into(), v.to_string()));
+        }
+    }
     let _ = std::fs::remove_file(&args.log);
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&args.log)?;
-    let mut server = Command::new(&args.server_bin)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_ENV", "PROD")
-        .env("RUST_LOG", "warn")
-        .env("DATABASE_URL", &args.database_url)
-        .env("NEXOS_ENCRYPTION_KEY", key)
-        .env("PAX8_API_URL", &fake.base)
-        .env("PAX8_TOKEN_URL", fake.token_url())
-        .env("NEXOS_RECONCILE_GRACE_SECONDS", args.grace_seconds.to_string())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()?;
-    let outcome = run(&args, &store, &fake, &base, &token, &mut targets).await;
-    let _ = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
-    let _ = server.wait();
+    let n = args.instances.max(1);
+    let mut fleet = bench::fleet::Fleet {
+        args: env,
+        bin: args.server_bin.clone(),
+        log: args.log.clone(),
+        ports: (0..n).map(|_| bench::free_port()).collect(),
+        children: (0..n).map(|_| None).collect(),
+    };
+    for i in 0..n {
+        fleet.start(i)?;
+    }
+    let bases = fleet.bases();
+    let fleet = std::sync::Arc::new(std::sync::Mutex::new(fleet));
+    let outcome = run(&args, &store, &fake, &bases, &token, &mut targets, fleet.clone()).await;
+    drop(fleet);
     store.close().await;
     let out = outcome?;
     println!("{out}");
@@ -113,12 +146,16 @@ async fn run(
     args: &Args,
     store: &domain::Store,
     fake: &FakePax8,
-    base: &str,
+    bases: &[String],
     token: &str,
     targets: &mut std::collections::HashMap<String, i64>,
+    fleet: std::sync::Arc<std::sync::Mutex<bench::fleet::Fleet>>,
 ) -> anyhow::Result<Value> {
-    bench::wait_healthy(base, Duration::from_secs(60)).await?;
-    let api = bench::Api::new(base, token);
+    for b in bases {
+        bench::wait_healthy(b, Duration::from_secs(60)).await?;
+    }
+    let api = bench::Api::new(&bases[0], token);
+    let apis: Vec<bench::Api> = bases.iter().map(|b| bench::Api::new(b, token)).collect();
     api.call(
         "integrations/pax8/configure",
         json!({"client_id": "bench-client", "client_secret": "bench-secret"}),
@@ -179,15 +216,20 @@ async fn run(
         latency: Duration::from_millis(args.latency_ms),
         rate_per_minute: Some(args.rate),
         unclear_ratio: args.unclear_ratio,
+        hold_ratio: args.hold_ratio,
+        hold: Duration::from_secs_f64(args.hold_seconds),
         ..Default::default()
     });
+    let kills = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = bench::fleet::killer(args.kill_every.as_deref(), fleet, kills.clone(), done.clone())?;
     let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
     let writes_before = fake.writes_applied();
     let began = Instant::now();
     let ids: Vec<i64> = pos.iter().map(|p| p["id"].as_i64().unwrap_or_default()).collect();
     bench::in_parallel(ids.len(), 16, |i| {
-        let (api, id) = (api.clone(), ids[i]);
-        async move { api.call("procurement/dispatch", json!({"po_id": id})).await }
+        let (apis, id) = (apis.clone(), ids[i]);
+        async move { bench::fleet::any_call(&apis, "procurement/dispatch", json!({"po_id": id})).await }
     })
     .await?;
     let mut last_print = Instant::now();
@@ -210,6 +252,13 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let total = began.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(k) = killer {
+        let _ = k.await;
+    }
+    let takeovers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM po_events WHERE kind = 'dispatch_recovering'")
+        .fetch_one(store.pool())
+        .await?;
     let count = |s: &str| counts.iter().find(|r| r.0 == s).map(|r| r.1).unwrap_or(0);
     let finished = count("provisioned") + count("failed") + count("abandoned");
     // Each subscription at its target, reached by one write.
@@ -253,6 +302,15 @@ async fn run(
         "writes_applied": writes,
         "applied_twice": writes as i64 - count("provisioned"),
         "off_target": wrong,
+        "instances": args.instances,
+        "kill_every": args.kill_every,
+        "kills": kills.load(std::sync::atomic::Ordering::SeqCst),
+        "takeovers": takeovers,
+        "hold_ratio": args.hold_ratio,
+        "hold_seconds": args.hold_seconds,
+        "held": fake.held(),
+        "lease_seconds": args.lease_seconds,
+        "backend": if args.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
     }))
 }
 
@@ -266,9 +324,25 @@ fn section(d: &Value) -> String {
     let n = |k: &str| d[k].as_i64().unwrap_or(-1);
     let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
     let mark = |ok: bool| if ok { "✅" } else { "❌" };
-    let mut s = String::from("## Seat changes (change orders) against the fake Pax8\n\n");
+    let mut s = String::from(match d["kill_every"].as_str() {
+        Some(_) => "## Seat changes under chaos (several instances, SIGKILLs, held calls)\n\n",
+        None => "## Seat changes (change orders) against the fake Pax8\n\n",
+    });
+    let fleet = match (n("instances"), d["kill_every"].as_str()) {
+        (1, _) => format!("One release server on {}", d["backend"].as_str().unwrap_or("SQLite")),
+        (i, None) => format!("{i} release servers on one {} database", d["backend"].as_str().unwrap_or("")),
+        (i, Some(k)) => format!(
+            "{i} release servers on one {} database, one of them SIGKILLed every {k} s and started again ({} kills, {} takeovers), {:.0}% of subscription calls held {} s by Pax8 before it acts (past the {} s lease)",
+            d["backend"].as_str().unwrap_or(""),
+            n("kills"),
+            n("takeovers"),
+            f("hold_ratio") * 100.0,
+            f("hold_seconds"),
+            f("lease_seconds")
+        ),
+    };
     s.push_str(&format!(
-        "Written by `target/release/bench-changes` on {} (UTC), commit `{commit}`. One release server on SQLite against the fake Pax8 ({} ms \
+        "Written by `scripts/bench-changes` on {} (UTC), commit `{commit}`. {fleet} against the fake Pax8 ({} ms \
          per call, {} calls a minute, 429 with Retry-After beyond); {} subscriptions over {} companies imported with `subscriptions/sync`, one \
          change order each (10 seats to 11–15, approved automatically under the limit), all dispatched at once. {:.0}% of the seat writes are \
          made by Pax8 and then answered 502 (an unclear outcome: the engine reads the subscription back before anything else). Applied twice = \

@@ -77,67 +77,6 @@ struct Args {
     markdown: Option<String>,
 }
 
-/// The server instances, each on its own port, restarted after a kill.
-struct Fleet {
-    args: Vec<(String, String)>,
-    bin: String,
-    log: String,
-    ports: Vec<u16>,
-    children: Vec<Option<std::process::Child>>,
-}
-
-impl Fleet {
-    fn start(&mut self, i: usize) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
-        let mut cmd = Command::new(&self.bin);
-        cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.ports[i]))
-            .env("LEPTOS_ENV", "PROD")
-            .env("RUST_LOG", "warn")
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        for (k, v) in &self.args {
-            cmd.env(k, v);
-        }
-        self.children[i] = Some(cmd.spawn()?);
-        Ok(())
-    }
-
-    fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.children[i].take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    fn bases(&self) -> Vec<String> {
-        self.ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect()
-    }
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        for c in self.children.iter_mut().flatten() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Calls the first instance that answers (another may be down, killed).
-async fn any_call(apis: &[bench::Api], endpoint: &str, body: Value) -> anyhow::Result<Value> {
-    let mut last = None;
-    for round in 0..100 {
-        for api in apis {
-            match api.call(endpoint, body.clone()).await {
-                Ok(v) => return Ok(v),
-                Err(e) => last = Some(e),
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100 * (round + 1).min(10))).await;
-    }
-    Err(last.unwrap_or_else(|| anyhow::anyhow!("no instance")))
-}
-
 /// Every route the engine calls during a dispatch.
 const ROUTES: [Route; 7] = [
     Route::Token,
@@ -189,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let _ = std::fs::remove_file(&args.log);
-    let mut fleet = Fleet {
+    let mut fleet = bench::fleet::Fleet {
         args: env,
         bin: args.server_bin.clone(),
         log: args.log.clone(),
@@ -270,33 +209,12 @@ async fn main() -> anyhow::Result<()> {
     let kills = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let fleet = std::sync::Arc::new(std::sync::Mutex::new(fleet));
-    let killer = match args.kill_every.as_deref().map(kill_range).transpose()? {
-        Some((lo, hi)) => {
-            let (kills, done, fleet) = (kills.clone(), done.clone(), fleet.clone());
-            Some(tokio::spawn(async move {
-                while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                    let wait = lo + rand::random::<f64>() * (hi - lo);
-                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-                    if done.load(std::sync::atomic::Ordering::SeqCst) {
-                        break;
-                    }
-                    let mut f = fleet.lock().unwrap();
-                    let i = rand::random::<u32>() as usize % f.ports.len();
-                    f.kill(i);
-                    kills.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if let Err(e) = f.start(i) {
-                        eprintln!("restart failed: {e}");
-                    }
-                }
-            }))
-        }
-        None => None,
-    };
+    let killer = bench::fleet::killer(args.kill_every.as_deref(), fleet.clone(), kills.clone(), done.clone())?;
     let before: usize = ROUTES.iter().map(|r| fake.requests(*r)).sum();
     let began = Instant::now();
     bench::in_parallel(pos.len(), 16, |i| {
         let (apis, id) = (apis.clone(), pos[i]);
-        async move { any_call(&apis, "procurement/dispatch", json!({"po_id": id})).await }
+        async move { bench::fleet::any_call(&apis, "procurement/dispatch", json!({"po_id": id})).await }
     })
     .await?;
     let dispatched_in = began.elapsed().as_secs_f64();
@@ -493,12 +411,4 @@ fn chaos_section(d: &Value) -> String {
     ));
     s.push_str(&format!("| the last late-order check done | {:.0} s |\n", f("checks_done_s")));
     s
-}
-
-/// `2-6` → (2.0, 6.0).
-fn kill_range(s: &str) -> anyhow::Result<(f64, f64)> {
-    let (lo, hi) = s.split_once('-').ok_or_else(|| anyhow::anyhow!("--kill-every takes LO-HI seconds, e.g. 2-6"))?;
-    let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
-    anyhow::ensure!(lo > 0.0 && hi >= lo, "--kill-every: LO must be above 0 and HI at least LO");
-    Ok((lo, hi))
 }

@@ -52,6 +52,12 @@ struct Args {
     /// The chaos run's section, as `scripts/bench-chaos` wrote it.
     #[arg(long, default_value = "bench/CHAOS.md")]
     chaos: PathBuf,
+    /// The seat-change run's section, as `scripts/bench-changes` wrote it.
+    #[arg(long, default_value = "bench/CHANGES.md")]
+    changes: PathBuf,
+    /// The seat-change chaos run's section (`scripts/bench-changes --chaos`).
+    #[arg(long, default_value = "bench/CHANGES-CHAOS.md")]
+    changes_chaos: PathBuf,
     #[arg(long, default_value = "bench/FINDINGS.md")]
     findings: PathBuf,
     /// Skip the dispatch run.
@@ -395,6 +401,11 @@ async fn main() -> anyhow::Result<()> {
     md.push_str(&body);
     if let Ok(chaos) = std::fs::read_to_string(&args.chaos) {
         let _ = writeln!(md, "{chaos}");
+    }
+    for path in [&args.changes, &args.changes_chaos] {
+        if let Ok(section) = std::fs::read_to_string(path) {
+            let _ = writeln!(md, "{section}");
+        }
     }
     if !findings.is_empty() {
         let _ = writeln!(md, "{findings}");
