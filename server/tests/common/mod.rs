@@ -11,6 +11,10 @@ use std::collections::HashMap;
 
 pub const PASSWORD: &str = "a long test password";
 
+/// No request of a test waits longer: a hung answer fails the test instead
+/// of stalling the run.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct TestServer {
     pub base: String,
     pub store: domain::Store,
@@ -59,7 +63,11 @@ impl TestServer {
             base: format!("http://{addr}"),
             store: state.store.clone(),
             tokens,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
             shutdown: Some(tx),
             worker,
         }
@@ -88,6 +96,7 @@ impl TestServer {
         let c = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap();
         let res = c
