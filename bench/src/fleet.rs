@@ -1,7 +1,7 @@
 //! Several release servers on one database, each on its own port, one of
 //! them SIGKILLed every few seconds and started again (the chaos runs).
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -103,4 +103,83 @@ pub fn kill_range(s: &str) -> anyhow::Result<(f64, f64)> {
     let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
     anyhow::ensure!(lo > 0.0 && hi >= lo, "--kill-every: LO must be above 0 and HI at least LO");
     Ok((lo, hi))
+}
+
+/// What every server of a run starts with: the database, a fresh
+/// encryption key, the fake Pax8, and each `(variable, value)` that is set.
+pub fn server_env(
+    server_bin: &str,
+    database_url: &str,
+    fake: &fakes::pax8::FakePax8,
+    settings: &[(&str, Option<String>)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let key = String::from_utf8(Command::new(server_bin).arg("gen-key").stderr(std::process::Stdio::null()).output()?.stdout)?
+        .trim()
+        .to_string();
+    let mut env = vec![
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+        ("NEXOS_ENCRYPTION_KEY".into(), key),
+        ("PAX8_API_URL".into(), fake.base.clone()),
+        ("PAX8_TOKEN_URL".into(), fake.token_url()),
+    ];
+    env.extend(settings.iter().filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v))));
+    Ok(env)
+}
+
+impl Fleet {
+    /// `instances` servers (at least one) with `env`, started, logging to
+    /// `log` (a fresh file).
+    pub fn launch(bin: &str, log: &str, env: Vec<(String, String)>, instances: usize) -> anyhow::Result<Fleet> {
+        let _ = std::fs::remove_file(log);
+        let n = instances.max(1);
+        let mut fleet = Fleet {
+            args: env,
+            bin: bin.to_string(),
+            log: log.to_string(),
+            ports: (0..n).map(|_| crate::free_port()).collect(),
+            children: (0..n).map(|_| None).collect(),
+        };
+        for i in 0..n {
+            fleet.start(i)?;
+        }
+        Ok(fleet)
+    }
+}
+
+/// Through `api`: the fake's Pax8 credentials, the Pax8 vendor, its product
+/// `pax8-p-1` and `companies` customers linked to `pax8-c-1`, `pax8-c-2`, …
+/// Answers the vendor's, the product's and the companies' ids.
+pub async fn pax8_catalog(api: &crate::Api, companies: usize) -> anyhow::Result<(i64, i64, Vec<i64>)> {
+    api.call(
+        "integrations/pax8/configure",
+        json!({"client_id": "bench-client", "client_secret": "bench-secret"}),
+    )
+    .await?;
+    let vendor = api.call("vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await?["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let product = api
+        .call(
+            "products/create",
+            json!({"vendor_id": vendor, "name": "Microsoft 365 Business Premium", "sku": "M365-BP", "unit_cost_cents": 2200,
+                   "distributor_product_id": "pax8-p-1", "billing_term": "Monthly", "commitment_term_id": "ct-annual"}),
+        )
+        .await?["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let ids = crate::in_parallel(companies, 8, |c| {
+        let api = api.clone();
+        async move {
+            api.call(
+                "companies/create",
+                json!({"name": format!("Customer {}", c + 1), "pax8_company_id": format!("pax8-c-{}", c + 1)}),
+            )
+            .await
+        }
+    })
+    .await?
+    .iter()
+    .map(|c| c["id"].as_i64().unwrap_or_default())
+    .collect();
+    Ok((vendor, product, ids))
 }

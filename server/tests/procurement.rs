@@ -79,16 +79,7 @@ async fn fifty_dispatch_calls_make_one_order_and_activate_the_contract_line(back
 #[tokio::test]
 async fn refusal_then_edit_and_retry_or_abandon_through_the_api() {
     let f = fake().await;
-    let key = domain::crypto::EncryptionKey::generate();
-    let token = f.token_url();
-    let s = TestServer::start_with("sqlite", &args(&key, &f, &token)).await;
-    s.ok(
-        Role::Admin,
-        "integrations/pax8/configure",
-        json!({"client_id": "cid", "client_secret": "csecret"}),
-    )
-    .await;
-    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let s = pax8_server("sqlite", &f).await;
     let (po, _) = approved_pax8_po(&s).await;
     f.fault(Route::CreateOrder, Fault::Status(422, None));
     s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po})).await;
@@ -266,16 +257,7 @@ async fn check_with_pax8_and_the_pax8_pickers_through_the_api() {
             ..Default::default()
         },
     );
-    let key = domain::crypto::EncryptionKey::generate();
-    let token = f.token_url();
-    let s = TestServer::start_with("sqlite", &args(&key, &f, &token)).await;
-    s.ok(
-        Role::Admin,
-        "integrations/pax8/configure",
-        json!({"client_id": "cid", "client_secret": "csecret"}),
-    )
-    .await;
-    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let s = pax8_server("sqlite", &f).await;
 
     // The company picker: name, status, and whether Pax8 takes orders for it.
     let companies = s.ok(Role::Purchaser, "integrations/pax8/companies", json!({"q": "bakery"})).await;

@@ -6,23 +6,13 @@
 mod common;
 
 use common::procurement::*;
-use common::TestServer;
 use domain::users::Role;
 use serde_json::json;
 
 domain::both_backends!(a_dispatched_subscription_is_known_and_a_sync_imports_and_flags_drift);
 async fn a_dispatched_subscription_is_known_and_a_sync_imports_and_flags_drift(backend: &'static str) {
     let f = fake().await;
-    let key = domain::crypto::EncryptionKey::generate();
-    let token = f.token_url();
-    let s = TestServer::start_with(backend, &args(&key, &f, &token)).await;
-    s.ok(
-        Role::Admin,
-        "integrations/pax8/configure",
-        json!({"client_id": "cid", "client_secret": "csecret"}),
-    )
-    .await;
-    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let s = pax8_server(backend, &f).await;
     let (po, contract) = approved_pax8_po(&s).await;
     s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po})).await;
     wait_for(&s, po, "provisioned").await;
@@ -89,16 +79,7 @@ async fn a_dispatched_subscription_is_known_and_a_sync_imports_and_flags_drift(b
 domain::both_backends!(a_change_order_goes_through_the_api_from_raise_to_pax8);
 async fn a_change_order_goes_through_the_api_from_raise_to_pax8(backend: &'static str) {
     let f = fake().await;
-    let key = domain::crypto::EncryptionKey::generate();
-    let token = f.token_url();
-    let s = TestServer::start_with(backend, &args(&key, &f, &token)).await;
-    s.ok(
-        Role::Admin,
-        "integrations/pax8/configure",
-        json!({"client_id": "cid", "client_secret": "csecret"}),
-    )
-    .await;
-    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    let s = pax8_server(backend, &f).await;
     let (po, contract) = approved_pax8_po(&s).await;
     s.ok(Role::Purchaser, "procurement/dispatch", json!({"po_id": po})).await;
     wait_for(&s, po, "provisioned").await;

@@ -12,7 +12,7 @@
 use clap::Parser;
 use fakes::pax8::{Conditions, FakePax8, ProductRule, Route};
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -98,37 +98,14 @@ async fn main() -> anyhow::Result<()> {
         targets.insert(id, 0i64);
     }
 
-    let key = String::from_utf8(Command::new(&args.server_bin).arg("gen-key").stderr(Stdio::null()).output()?.stdout)?
-        .trim()
-        .to_string();
-    let mut env = vec![
-        ("DATABASE_URL".to_string(), args.database_url.clone()),
-        ("NEXOS_ENCRYPTION_KEY".into(), key),
-        ("PAX8_API_URL".into(), fake.base.clone()),
-        ("PAX8_TOKEN_URL".into(), fake.token_url()),
-        ("NEXOS_RECONCILE_GRACE_SECONDS".into(), args.grace_seconds.to_string()),
+    let settings = [
+        ("NEXOS_RECONCILE_GRACE_SECONDS", Some(args.grace_seconds.to_string())),
+        ("NEXOS_DISPATCH_LEASE_SECONDS", args.lease_seconds.map(|v| v.to_string())),
+        ("PAX8_TIMEOUT_SECONDS", args.pax8_timeout_seconds.map(|v| v.to_string())),
+        ("PAX8_RATE_WAIT_SECONDS", args.pax8_rate_wait_seconds.map(|v| v.to_string())),
     ];
-    for (k, v) in [
-        ("NEXOS_DISPATCH_LEASE_SECONDS", args.lease_seconds),
-        ("PAX8_TIMEOUT_SECONDS", args.pax8_timeout_seconds),
-        ("PAX8_RATE_WAIT_SECONDS", args.pax8_rate_wait_seconds),
-    ] {
-        if let Some(v) = v {
-            env.push((k.into(), v.to_string()));
-        }
-    }
-    let _ = std::fs::remove_file(&args.log);
-    let n = args.instances.max(1);
-    let mut fleet = bench::fleet::Fleet {
-        args: env,
-        bin: args.server_bin.clone(),
-        log: args.log.clone(),
-        ports: (0..n).map(|_| bench::free_port()).collect(),
-        children: (0..n).map(|_| None).collect(),
-    };
-    for i in 0..n {
-        fleet.start(i)?;
-    }
+    let env = bench::fleet::server_env(&args.server_bin, &args.database_url, &fake, &settings)?;
+    let fleet = bench::fleet::Fleet::launch(&args.server_bin, &args.log, env, args.instances)?;
     let bases = fleet.bases();
     let fleet = std::sync::Arc::new(std::sync::Mutex::new(fleet));
     let outcome = run(&args, &store, &fake, &bases, &token, &mut targets, fleet.clone()).await;
@@ -156,34 +133,7 @@ async fn run(
     }
     let api = bench::Api::new(&bases[0], token);
     let apis: Vec<bench::Api> = bases.iter().map(|b| bench::Api::new(b, token)).collect();
-    api.call(
-        "integrations/pax8/configure",
-        json!({"client_id": "bench-client", "client_secret": "bench-secret"}),
-    )
-    .await?;
-    let vendor = api.call("vendors/create", json!({"name": "Pax8", "distributor": "pax8"})).await?["id"]
-        .as_i64()
-        .unwrap_or_default();
-    api.call(
-        "products/create",
-        json!({"vendor_id": vendor, "name": "Microsoft 365 Business Premium", "sku": "M365-BP", "unit_cost_cents": 2200,
-               "distributor_product_id": "pax8-p-1", "billing_term": "Monthly", "commitment_term_id": "ct-annual"}),
-    )
-    .await?;
-    let companies: Vec<i64> = bench::in_parallel(args.companies, 8, |c| {
-        let api = api.clone();
-        async move {
-            api.call(
-                "companies/create",
-                json!({"name": format!("Customer {}", c + 1), "pax8_company_id": format!("pax8-c-{}", c + 1)}),
-            )
-            .await
-        }
-    })
-    .await?
-    .iter()
-    .map(|c| c["id"].as_i64().unwrap_or_default())
-    .collect();
+    let (_, _, companies) = bench::fleet::pax8_catalog(&api, args.companies).await?;
     // The subscriptions, imported as any MSP's would be.
     let mut subs = Vec::new();
     for c in &companies {

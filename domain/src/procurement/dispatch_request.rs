@@ -66,10 +66,7 @@ async fn check_changes(distributor: &dyn distributor::Distributor, order: &Order
             ));
             checked.problems.clear();
         }
-        problems.extend(checked.problems.into_iter().map(|p| Problem {
-            po_line_id: Some(line.po_line_id),
-            ..p
-        }));
+        problems.extend(checked.problems.into_iter().map(|p| p.on_line(line.po_line_id)));
         if checked.cancellation_fee {
             notes.push_str(&format!("; {} charges a cancellation fee for {}", distributor.name(), line.change.product_name));
         }

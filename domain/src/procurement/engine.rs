@@ -445,56 +445,60 @@ impl Engine {
                 )
                 .await
             }
-            DistError::Unauthorized(m) => {
-                let problem = Problem::new("pax8_credentials", "Check the Pax8 client id and secret in Settings.");
-                self.fail(c, RemediationReason::Refused, &m, &[problem]).await
-            }
+            DistError::Unauthorized(m) => self.fail(c, RemediationReason::Refused, &m, &[credentials_problem()]).await,
             DistError::Unknown(m) => {
-                let mut tx = self.write(c).await?;
-                sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                    .bind(&m)
-                    .bind(later(self.timing.reconcile_grace))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                set_status(&mut tx, c.id, c.po_id, DispatchStatus::Reconciling).await?;
-                event(
-                    &mut tx,
-                    c.po_id,
-                    None,
-                    EventKind::DispatchUnknown,
-                    &format!(
-                        "No clear answer from {} ({m}); will check its orders before sending again",
-                        self.distributor.name()
-                    ),
-                    json!({}),
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
+                let message = format!(
+                    "No clear answer from {} ({m}); will check its orders before sending again",
+                    self.distributor.name()
+                );
+                self.unclear(c, &m, &message, json!({})).await
             }
-            DistError::Unreachable(m) => {
-                // Nothing was sent: queue again after a pause.
-                let mut tx = self.write(c).await?;
-                sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                    .bind(&m)
-                    .bind(later(self.timing.retry_after))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                set_status(&mut tx, c.id, c.po_id, DispatchStatus::Queued).await?;
-                event(
-                    &mut tx,
-                    c.po_id,
-                    None,
-                    EventKind::DispatchDeferred,
-                    &format!("Not sent: {m}; trying again shortly"),
-                    json!({}),
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
-            }
+            DistError::Unreachable(m) => self.deferred(c, &m).await,
         }
     }
+
+    /// The outcome of a send is unknown (`m` why): the step is reconciled
+    /// after the grace, reading the distributor before anything is sent
+    /// again; the timeline says `message`.
+    pub(super) async fn unclear(&self, c: &Claimed, m: &str, message: &str, data: serde_json::Value) -> Result<()> {
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
+            .bind(m)
+            .bind(later(self.timing.reconcile_grace))
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, c.id, c.po_id, DispatchStatus::Reconciling).await?;
+        event(&mut tx, c.po_id, None, EventKind::DispatchUnknown, message, data).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Nothing was sent (`m` why): queued again after a pause.
+    pub(super) async fn deferred(&self, c: &Claimed, m: &str) -> Result<()> {
+        let mut tx = self.write(c).await?;
+        sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
+            .bind(m)
+            .bind(later(self.timing.retry_after))
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, c.id, c.po_id, DispatchStatus::Queued).await?;
+        event(
+            &mut tx,
+            c.po_id,
+            None,
+            EventKind::DispatchDeferred,
+            &format!("Not sent: {m}; trying again shortly"),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What a refused token asks a person to fix.
+pub(super) fn credentials_problem() -> Problem {
+    Problem::new("pax8_credentials", "Check the Pax8 client id and secret in Settings.")
 }

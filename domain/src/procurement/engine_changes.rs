@@ -28,7 +28,7 @@
 
 use super::change_rules::{self, SeatChange};
 use super::distributor::{DistError, SubscriptionState};
-use super::engine::{due_at, event, later, set_status, Claimed, Engine};
+use super::engine::{credentials_problem, due_at, event, later, set_status, Claimed, Engine};
 use super::*;
 use crate::catalog::{follow_subscription, Follow};
 use crate::purchase_orders::EventKind;
@@ -100,10 +100,7 @@ pub(super) fn differences(line: &ChangeLine, state: &SubscriptionState) -> Vec<P
             ),
         ));
     }
-    for p in &mut out {
-        p.po_line_id = Some(line.po_line_id);
-    }
-    out
+    out.into_iter().map(|p| p.on_line(line.po_line_id)).collect()
 }
 
 /// The change is there: the seats reached (or the cancellation under way).
@@ -155,8 +152,7 @@ impl Engine {
                 Ok(None)
             }
             Err(DistError::Unauthorized(m)) => {
-                let problem = Problem::new("pax8_credentials", "Check the Pax8 client id and secret in Settings.");
-                self.fail(c, RemediationReason::Refused, &m, &[problem]).await?;
+                self.fail(c, RemediationReason::Refused, &m, &[credentials_problem()]).await?;
                 Ok(None)
             }
             Err(DistError::Unknown(m) | DistError::Unreachable(m)) => {
@@ -219,14 +215,7 @@ impl Engine {
             return Ok(false);
         }
         if !checked.problems.is_empty() {
-            let problems: Vec<Problem> = checked
-                .problems
-                .into_iter()
-                .map(|p| Problem {
-                    po_line_id: Some(line.po_line_id),
-                    ..p
-                })
-                .collect();
+            let problems: Vec<Problem> = checked.problems.into_iter().map(|p| p.on_line(line.po_line_id)).collect();
             self.fail(
                 c,
                 RemediationReason::Preflight,
@@ -300,16 +289,14 @@ impl Engine {
             } else {
                 format!("Pax8 never showed the commitment ending {} renewed", day(&clock::format(until)))
             };
-            let problem = Problem {
-                po_line_id: Some(line.po_line_id),
-                ..Problem::new(
-                    "",
-                    format!(
-                        "{} was not sent: {why}. The subscription runs another term as it is; change it at Pax8 or raise it again.",
-                        in_words(line)
-                    ),
-                )
-            };
+            let problem = Problem::new(
+                "",
+                format!(
+                    "{} was not sent: {why}. The subscription runs another term as it is; change it at Pax8 or raise it again.",
+                    in_words(line)
+                ),
+            )
+            .on_line(line.po_line_id);
             return self
                 .fail(
                     c,
@@ -393,13 +380,7 @@ impl Engine {
     async fn change_error(&self, c: &Claimed, line: &ChangeLine, e: DistError, sent: bool) -> Result<()> {
         match e {
             DistError::Rejected { problems, .. } => {
-                let problems: Vec<Problem> = problems
-                    .into_iter()
-                    .map(|p| Problem {
-                        po_line_id: Some(line.po_line_id),
-                        ..p
-                    })
-                    .collect();
+                let problems: Vec<Problem> = problems.into_iter().map(|p| p.on_line(line.po_line_id)).collect();
                 self.fail(
                     c,
                     RemediationReason::Refused,
@@ -408,56 +389,16 @@ impl Engine {
                 )
                 .await
             }
-            DistError::Unauthorized(m) => {
-                let problem = Problem::new("pax8_credentials", "Check the Pax8 client id and secret in Settings.");
-                self.fail(c, RemediationReason::Refused, &m, &[problem]).await
-            }
+            DistError::Unauthorized(m) => self.fail(c, RemediationReason::Refused, &m, &[credentials_problem()]).await,
             DistError::Unknown(m) if sent => {
-                let mut tx = self.write(c).await?;
-                sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                    .bind(&m)
-                    .bind(later(self.timing.reconcile_grace))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                set_status(&mut tx, c.id, c.po_id, DispatchStatus::Reconciling).await?;
-                event(
-                    &mut tx,
-                    c.po_id,
-                    None,
-                    EventKind::DispatchUnknown,
-                    &format!(
-                        "No clear answer from {} ({m}); will read the subscription before sending anything again",
-                        self.distributor.name()
-                    ),
-                    json!({"po_line_id": line.po_line_id}),
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
+                let message = format!(
+                    "No clear answer from {} ({m}); will read the subscription before sending anything again",
+                    self.distributor.name()
+                );
+                self.unclear(c, &m, &message, json!({"po_line_id": line.po_line_id})).await
             }
-            DistError::Unknown(m) | DistError::Unreachable(m) => {
-                // Nothing was sent: queued again after a pause.
-                let mut tx = self.write(c).await?;
-                sqlx::query("UPDATE dispatches SET last_error = $1, next_run_at = $2 WHERE id = $3")
-                    .bind(&m)
-                    .bind(later(self.timing.retry_after))
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
-                set_status(&mut tx, c.id, c.po_id, DispatchStatus::Queued).await?;
-                event(
-                    &mut tx,
-                    c.po_id,
-                    None,
-                    EventKind::DispatchDeferred,
-                    &format!("Not sent: {m}; trying again shortly"),
-                    json!({}),
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
-            }
+            // Nothing was sent.
+            DistError::Unknown(m) | DistError::Unreachable(m) => self.deferred(c, &m).await,
         }
     }
 

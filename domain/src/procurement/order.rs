@@ -107,6 +107,14 @@ impl Problem {
             po_line_id: None,
         }
     }
+
+    /// The same problem, about PO line `po_line_id`.
+    pub fn on_line(self, po_line_id: i64) -> Problem {
+        Problem {
+            po_line_id: Some(po_line_id),
+            ..self
+        }
+    }
 }
 
 /// What Pax8 would refuse, caught before anything is sent.

@@ -167,7 +167,6 @@ impl Store {
         approved: &Snapshot,
         changes: Vec<crate::purchase_orders::snapshot::Change>,
     ) -> Result<()> {
-        use crate::purchase_orders::{rules, snapshot::Revision, Person};
         let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
             .bind(po_id)
             .fetch_one(&mut **tx)
@@ -186,8 +185,33 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
+        let back = Revised {
+            remediation_id,
+            snapshot: &revised,
+            changes,
+            total_field: "edits.lines",
+        };
+        self.back_to_approval(tx, actor, po_id, back, |words| {
+            format!("Edit and retry changes what is bought ({words}): back to approval; the dispatch resumes once it is approved")
+        })
+        .await
+    }
+
+    /// Sends PO `po_id` back to approval with what `back` revised: the PO
+    /// orders its snapshot at its total (400 on `total_field` when too
+    /// large), the revision says who asked and what changed, the entry
+    /// waits for the approval, and the timeline says `message(the changes
+    /// in words)`.
+    async fn back_to_approval(&self, tx: &mut Tx, actor: &User, po_id: i64, back: Revised<'_>, message: impl FnOnce(&str) -> String) -> Result<()> {
+        use crate::purchase_orders::{rules, snapshot::Revision, Person};
+        let Revised {
+            remediation_id,
+            snapshot: revised,
+            changes,
+            total_field,
+        } = back;
         let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
-            .ok_or_else(|| Error::validation("edits.lines", "The purchase order's total would be larger than this system allows."))?;
+            .ok_or_else(|| Error::validation(total_field, "The purchase order's total would be larger than this system allows."))?;
         let revision = Revision {
             changes: changes.clone(),
             requested_by: Person {
@@ -197,7 +221,7 @@ impl Store {
             at: clock::now(),
             remediation_id,
         };
-        let snapshot = serde_json::to_string(&revised).map_err(|e| Error::internal_from("writing a revised snapshot", e))?;
+        let snapshot = serde_json::to_string(revised).map_err(|e| Error::internal_from("writing a revised snapshot", e))?;
         let revision_json = serde_json::to_string(&revision).map_err(|e| Error::internal_from("writing a revision", e))?;
         crate::purchase_orders::writes::send_revision_for_approval(tx, po_id, total, &snapshot, &revision_json, &revision.at).await?;
         sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
@@ -210,10 +234,7 @@ impl Store {
             po_id,
             Some(actor),
             EventKind::RevisionRequested,
-            &format!(
-                "Edit and retry changes what is bought ({}): back to approval; the dispatch resumes once it is approved",
-                words.join("; ")
-            ),
+            &message(&words.join("; ")),
             json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),
         )
         .await
@@ -225,7 +246,7 @@ impl Store {
     /// PO goes back to approval; the entry waits for it, and the dispatch
     /// resumes with the new figures once approved.
     async fn revise_change_order(&self, tx: &mut Tx, actor: &User, po_id: i64, dispatch_id: i64, remediation_id: i64) -> Result<()> {
-        use crate::purchase_orders::{rules, snapshot::Change, snapshot::Revision, Person};
+        use crate::purchase_orders::snapshot::Change;
         let status: String = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
             .bind(po_id)
             .fetch_one(&mut **tx)
@@ -273,37 +294,16 @@ impl Store {
         if changes.is_empty() {
             changes.push(Change::new(None, "subscription at Pax8", Some("as approved".into()), Some("changed".into())));
         }
-        let total = rules::po_total(revised.lines.iter().map(|l| (l.quantity, l.unit_cost_cents)))
-            .ok_or_else(|| Error::validation("lines", "The purchase order's total would be larger than this system allows."))?;
         revised.taken_at = clock::now();
-        let revision = Revision {
-            changes: changes.clone(),
-            requested_by: Person {
-                id: Some(actor.id),
-                name: actor.name.clone(),
-            },
-            at: clock::now(),
+        let back = Revised {
             remediation_id,
+            snapshot: &revised,
+            changes,
+            total_field: "lines",
         };
-        let snapshot = serde_json::to_string(&revised).map_err(|e| Error::internal_from("writing a revised snapshot", e))?;
-        let revision_json = serde_json::to_string(&revision).map_err(|e| Error::internal_from("writing a revision", e))?;
-        crate::purchase_orders::writes::send_revision_for_approval(tx, po_id, total, &snapshot, &revision_json, &revision.at).await?;
-        sqlx::query("UPDATE remediations SET awaiting_approval = 1 WHERE id = $1")
-            .bind(remediation_id)
-            .execute(&mut **tx)
-            .await?;
-        let words: Vec<String> = changes.iter().map(|c| c.describe()).collect();
-        event(
-            tx,
-            po_id,
-            Some(actor),
-            EventKind::RevisionRequested,
-            &format!(
-                "The subscription changed at Pax8 ({}): the change is revised from what Pax8 shows and goes back to approval",
-                words.join("; ")
-            ),
-            json!({"remediation_id": remediation_id, "changes": changes, "total_cents": total}),
-        )
+        self.back_to_approval(tx, actor, po_id, back, |words| {
+            format!("The subscription changed at Pax8 ({words}): the change is revised from what Pax8 shows and goes back to approval")
+        })
         .await
     }
 
@@ -409,6 +409,15 @@ impl Store {
         }
         Ok((dispatch_id, entry.po_id, entry.reason))
     }
+}
+
+/// What a retry revised, to go back to approval.
+struct Revised<'a> {
+    remediation_id: i64,
+    snapshot: &'a Snapshot,
+    changes: Vec<crate::purchase_orders::snapshot::Change>,
+    /// The input a total too large for the system is blamed on.
+    total_field: &'static str,
 }
 
 /// Opens a remediation entry of dispatch `dispatch_id`: a person has to act.

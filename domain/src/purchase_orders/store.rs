@@ -93,12 +93,7 @@ async fn add_receipt(tx: &mut Tx, id: i64, receipt: &[ReceiptLine], now: &str) -
 /// PO reads received when every line is), inside the provisioning's
 /// transaction. Nothing for a PO that is not waiting for goods.
 pub(crate) async fn receive_provisioned(tx: &mut Tx, po_id: i64, po_line_ids: &[i64], distributor: &str) -> Result<()> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
-        .bind(po_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(status) = status else { return Ok(()) };
-    if !matches!(PoStatus::from_stored(&status)?, PoStatus::Approved | PoStatus::PartiallyReceived) {
+    if !waiting_for_receipt(tx, po_id).await? {
         return Ok(());
     }
     let outstanding = sqlx::query_as::<_, (i64, i64)>("SELECT id, quantity - received_quantity FROM po_lines WHERE po_id = $1 ORDER BY line_no")
@@ -137,12 +132,7 @@ pub(crate) async fn receive_provisioned(tx: &mut Tx, po_id: i64, po_line_ids: &[
 /// partially received before. Inside the confirmation's transaction;
 /// nothing for a PO that is not waiting for it.
 pub(crate) async fn change_confirmed(tx: &mut Tx, po_id: i64, po_line_id: i64) -> Result<()> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
-        .bind(po_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(status) = status else { return Ok(()) };
-    if !matches!(PoStatus::from_stored(&status)?, PoStatus::Approved | PoStatus::PartiallyReceived) {
+    if !waiting_for_receipt(tx, po_id).await? {
         return Ok(());
     }
     sqlx::query("UPDATE po_lines SET received_quantity = quantity WHERE id = $1 AND po_id = $2 AND change_subscription_id IS NOT NULL")
@@ -156,6 +146,18 @@ pub(crate) async fn change_confirmed(tx: &mut Tx, po_id: i64, po_line_id: i64) -
         .await?;
     let status = if open == 0 { PoStatus::Received } else { PoStatus::PartiallyReceived };
     transition(tx, po_id, status, Sets::new(), &clock::now()).await
+}
+
+/// PO `po_id` exists and waits for what it ordered (approved, or partly received).
+async fn waiting_for_receipt(tx: &mut Tx, po_id: i64) -> Result<bool> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM purchase_orders WHERE id = $1")
+        .bind(po_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match status {
+        Some(s) => matches!(PoStatus::from_stored(&s)?, PoStatus::Approved | PoStatus::PartiallyReceived),
+        None => false,
+    })
 }
 
 /// "1 line", "5 lines".

@@ -24,6 +24,22 @@ pub async fn fake() -> FakePax8 {
     f
 }
 
+/// A server against fake `f`, its Pax8 credentials stored and the
+/// auto-approve limit at $1,000,000 (the test's POs are approved at once).
+pub async fn pax8_server(backend: &str, f: &FakePax8) -> TestServer {
+    let key = domain::crypto::EncryptionKey::generate();
+    let token = f.token_url();
+    let s = TestServer::start_with(backend, &args(&key, f, &token)).await;
+    s.ok(
+        Role::Admin,
+        "integrations/pax8/configure",
+        json!({"client_id": "cid", "client_secret": "csecret"}),
+    )
+    .await;
+    s.ok(Role::Admin, "settings/update", json!({"auto_approve_limit_cents": 100_000_000})).await;
+    s
+}
+
 pub fn args<'a>(key: &'a str, f: &'a FakePax8, token: &'a str) -> Vec<&'a str> {
     vec![
         "--encryption-key",
