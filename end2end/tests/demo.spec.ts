@@ -47,3 +47,28 @@ test('the demo shows six months of purchasing in every state', async ({ page }) 
   await hydrated(page);
   await expect(page.getByTestId('inbox-item').first()).toBeVisible();
 });
+
+test('the commitment ending within 30 days is told by mail, and the mail opens the subscription', async ({ page }) => {
+  await signIn(page, 'admin@demo.msp');
+  // The worker writes the notice at start and sends it within a second or so.
+  let mail: any;
+  await expect(async () => {
+    const res = await page.request.post('/api/notifications/sandbox-mail', { data: {} });
+    expect(res.ok(), await res.text()).toBeTruthy();
+    mail = (await res.json()).find((m: any) => m.to === 'approver@demo.msp' && m.subject.startsWith('Commitment ends in'));
+    expect(mail).toBeTruthy();
+  }).toPass({ timeout: 20_000 });
+  expect(mail.subject).toMatch(/^Commitment ends in (19|20) days: .+, \d+ seats$/);
+  const link = (mail.text as string).match(/Change or cancel it: (\S+)/)![1];
+  const url = new URL(link);
+  expect(url.hash).toMatch(/^#subscription-\d+$/);
+  await page.goto(url.pathname + url.hash);
+  await hydrated(page);
+  const row = page.locator(`tr${url.hash}`);
+  await expect(row).toBeVisible();
+  await expect(row.getByRole('button', { name: /Change seats/ })).toBeVisible();
+  // Settings says what each delivery was about.
+  await page.goto('/settings');
+  await expect(page.getByTestId('notifications')).toHaveAttribute('data-ready', 'true');
+  await expect(page.getByTestId('sandbox-mailbox')).toContainText('Commitment ends in');
+});

@@ -75,12 +75,18 @@ impl Worker {
         let mut stop = stop;
         loop {
             // Housekeeping every ten minutes: expired and idle sessions, old
-            // sign-in counts, used OAuth states.
+            // sign-in counts, used OAuth states; renewal notices.
             if purged.is_none_or(|p| p.elapsed() > PURGE_EVERY) {
                 match self.state.store.purge_expired().await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired sessions, sign-in counts and OAuth states"),
                     Ok(_) => {}
                     Err(e) => tracing::error!("purge: {}", e.message),
+                }
+                // Commitments that end soon: notices 30 and 7 days before.
+                match self.state.store.send_renewal_notices().await {
+                    Ok(n) if n > 0 => tracing::info!(notices = n, "renewal notices written"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("renewal notices: {}", e.message),
                 }
                 purged = Some(std::time::Instant::now());
             }

@@ -170,7 +170,7 @@ fn DeliveryTable(deliveries: Vec<Delivery>, empty: &'static str, #[prop(optional
     view! {
         <div class="table-scroll">
             <table class="table deliveries" data-testid="deliveries">
-                <thead><tr><th>"Event"</th><th>"PO"</th><th>"To"</th><th>"Status"</th><th class="num">"Attempts"</th><th>"Last answer"</th>{retry.map(|_| view! { <th><span class="sr-only">"Actions"</span></th> })}</tr></thead>
+                <thead><tr><th>"Event"</th><th>"About"</th><th>"To"</th><th>"Status"</th><th class="num">"Attempts"</th><th>"Last answer"</th>{retry.map(|_| view! { <th><span class="sr-only">"Actions"</span></th> })}</tr></thead>
                 <tbody>
                     {deliveries.into_iter().map(|d| {
                         let id = d.id;
@@ -183,7 +183,7 @@ fn DeliveryTable(deliveries: Vec<Delivery>, empty: &'static str, #[prop(optional
                         view! {
                             <tr>
                                 <td>{d.event.as_str()}</td>
-                                <td><a href=format!("/purchase-orders/{}", d.po_id)>{d.po_number.clone()}</a></td>
+                                <td><a href=about_link(&d)>{d.about.clone()}</a></td>
                                 <td class="wrap">{d.recipient.clone()}</td>
                                 <td><span class=status_class(d.status)>{d.status.label()}</span></td>
                                 <td class="num">{d.attempts}</td>
@@ -271,5 +271,15 @@ fn WebhookForm(create: ServerAction<CreateWebhook>) -> impl IntoView {
             </fieldset>
             <button class="button primary" type="submit" disabled=move || create.pending().get()>"Add webhook"</button>
         </form>
+    }
+}
+
+/// Where a delivery's subject is shown: its PO, or the subscription on its
+/// company's page.
+fn about_link(d: &Delivery) -> String {
+    match (d.po_id, d.subscription_id, d.company_id) {
+        (Some(po), _, _) => format!("/purchase-orders/{po}"),
+        (None, Some(s), Some(c)) => format!("/companies/{c}#subscription-{s}"),
+        _ => "/renewals".into(),
     }
 }

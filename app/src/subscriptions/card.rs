@@ -65,7 +65,7 @@ fn SubscriptionTable(subs: Vec<Subscription>) -> impl IntoView {
                         let term = match &s.commitment_term { Some(c) => format!("{term} · {c} commitment"), None => term };
                         let ends = s.commitment_end.as_deref().map(|e| e.get(..10).unwrap_or(e).to_string()).unwrap_or_else(|| "—".into());
                         view! {
-                            <tr data-testid="subscription-row">
+                            <tr data-testid="subscription-row" id=format!("subscription-{}", s.id)>
                                 <td>{s.product_name.clone()}<div class="muted small"><code>{s.distributor_subscription_id.clone()}</code>
                                     {s.po_id.map(|po| view! { " · "<a class="in-text" href=format!("/purchase-orders/{po}")>"ordered by PO"</a> })}</div></td>
                                 <td class="num" data-testid="subscription-seats">{s.quantity}

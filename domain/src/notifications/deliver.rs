@@ -144,7 +144,7 @@ impl Notifier {
 
     async fn load(&self, fence: Fence) -> Result<Option<Claimed>> {
         let row = sqlx::query_as::<_, ClaimedRow>(
-            "SELECT d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po,
+            "SELECT d.key, d.channel, d.recipient, d.attempts, d.give_up_at, n.event, n.at, n.actor_name, n.message, n.po, n.subscription,
                     w.kind, w.url_sealed, w.secret_sealed, w.deleted
              FROM deliveries d JOIN notifications n ON n.id = d.notification_id LEFT JOIN webhooks w ON w.id = d.webhook_id
              WHERE d.id = $1",

@@ -19,6 +19,12 @@ pub mod mail;
 pub mod outbox;
 #[cfg(feature = "server")]
 mod render;
+#[cfg(all(test, feature = "server"))]
+mod renewal_notice_tests;
+#[cfg(feature = "server")]
+pub mod renewal_notices;
+#[cfg(feature = "server")]
+pub use render::SubscriptionSummary;
 #[cfg(feature = "server")]
 mod rows;
 #[cfg(feature = "server")]
@@ -45,6 +51,9 @@ pub enum Event {
     DispatchProvisioned,
     #[serde(rename = "qbo.push_failed")]
     QboPushFailed,
+    /// A subscription's commitment ends soon (30 and 7 days before).
+    #[serde(rename = "subscription.renewing")]
+    SubscriptionRenewing,
 }
 
 crate::named_enum!(Event {
@@ -55,6 +64,7 @@ crate::named_enum!(Event {
     DispatchFailed = "dispatch.failed", "Dispatch needs attention";
     DispatchProvisioned = "dispatch.provisioned", "Provisioned at Pax8";
     QboPushFailed = "qbo.push_failed", "QuickBooks push failed";
+    SubscriptionRenewing = "subscription.renewing", "Commitment ends soon";
 });
 
 /// How a webhook's receiver wants its messages.
@@ -134,8 +144,15 @@ pub struct Delivery {
     /// The email address, or the webhook's shown URL.
     pub recipient: String,
     pub webhook_id: Option<i64>,
-    pub po_id: i64,
-    pub po_number: String,
+    /// The PO it is about, or (a renewal notice) the subscription.
+    pub po_id: Option<i64>,
+    pub po_number: Option<String>,
+    pub subscription_id: Option<i64>,
+    /// The subscription's company, for the link to it.
+    pub company_id: Option<i64>,
+    /// What it is about in a few words: the PO number, or the product and
+    /// company of a subscription.
+    pub about: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
     /// The receiver's HTTP status or the SMTP reply code of the last attempt.
@@ -305,6 +322,8 @@ pub enum Audience {
     Creator,
     /// Purchasers and admins.
     Buyers,
+    /// Approvers, purchasers and admins: what both must act on in time.
+    ApproversAndBuyers,
 }
 
 impl Event {
@@ -313,6 +332,7 @@ impl Event {
             Event::PoSubmitted => Audience::Approvers,
             Event::PoApproved | Event::PoRejected | Event::PoCancelled | Event::DispatchProvisioned => Audience::Creator,
             Event::DispatchFailed | Event::QboPushFailed => Audience::Buyers,
+            Event::SubscriptionRenewing => Audience::ApproversAndBuyers,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! change commits, the deliveries exist; if it rolls back, they never did.
 //! The worker ([`super::deliver`]) sends them afterwards.
 
+use super::render::SubscriptionSummary;
 use super::rows::{webhook_events, NotifiedPoRow, WebhookTargetRow};
 use super::{Audience, Channel, DeliveryStatus, Event};
 use crate::store::Tx;
@@ -53,7 +54,6 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
     let (created_by, first_approver) = (r.created_by, r.first_approved_by);
     let po = r.summary(cause.po_id);
     let now = clock::now();
-    let give_up = clock::from_now(chrono::Duration::hours(GIVE_UP_AFTER_HOURS));
     let id: i64 = sqlx::query_scalar("INSERT INTO notifications (event, po_id, at, actor_name, message, po) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(event.as_str())
         .bind(cause.po_id)
@@ -64,18 +64,96 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
         .fetch_one(&mut **tx)
         .await?;
 
+    let not = Spared {
+        automatic: cause.automatic,
+        actor_id: cause.actor_id,
+        created_by,
+        first_approver,
+    };
+    deliver_to_audience(tx, event, id, &now, &not).await?;
+    Ok(Some(id))
+}
+
+/// A subscription whose commitment ends soon, as its renewal notice tells it.
+pub struct Renewing<'a> {
+    pub summary: &'a SubscriptionSummary,
+    /// The notice's threshold (30 or 7 days before the end).
+    pub notice_days: i64,
+}
+
+impl Renewing<'_> {
+    /// What makes it once: the subscription, its commitment end, the threshold.
+    pub fn once_key(&self) -> String {
+        format!("renewal:{}:{}:{}", self.summary.id, self.summary.commitment_end, self.notice_days)
+    }
+}
+
+/// Writes a renewal notice and its deliveries, once for each subscription,
+/// commitment end and threshold (a unique key: whichever instance sees it
+/// due first writes it). `Ok(None)` when it was written before.
+pub async fn record_renewal(tx: &mut Tx, r: &Renewing<'_>) -> Result<Option<i64>> {
+    let s = r.summary;
+    let once = r.once_key();
+    let now = clock::now();
+    let message = format!(
+        "Change its seats or cancel it before then: after the commitment renews, {} bills the new term in full.",
+        s.vendor
+    );
+    let summary = serde_json::to_string(s).map_err(|e| crate::Error::internal_from("writing a renewal notice", e))?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO notifications (event, subscription_id, at, actor_name, message, subscription, once_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (once_key) DO NOTHING RETURNING id",
+    )
+    .bind(Event::SubscriptionRenewing.as_str())
+    .bind(s.id)
+    .bind(&now)
+    .bind("NEXOS")
+    .bind(&message)
+    .bind(summary)
+    .bind(&once)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = id {
+        deliver_to_audience(tx, Event::SubscriptionRenewing, id, &now, &Spared::default()).await?;
+    }
+    Ok(id)
+}
+
+/// Who of the audience is not mailed.
+#[derive(Default, Clone, Copy)]
+struct Spared {
+    /// Nobody is: it happened by itself as the actor acted.
+    automatic: bool,
+    /// The person who acted.
+    actor_id: Option<i64>,
+    /// For approvals, the PO's creator and its first approver.
+    created_by: Option<i64>,
+    first_approver: Option<i64>,
+}
+
+/// One delivery of notification `id` for each person of the event's
+/// audience but those `spared`, and for each webhook that takes it.
+async fn deliver_to_audience(tx: &mut Tx, event: Event, id: i64, now: &str, spared: &Spared) -> Result<()> {
+    let Spared {
+        automatic,
+        actor_id,
+        created_by,
+        first_approver,
+    } = *spared;
+    let give_up = clock::from_now(chrono::Duration::hours(GIVE_UP_AFTER_HOURS));
     let mut recipients: Vec<(Option<i64>, Option<i64>, Channel, String)> = Vec::new();
-    if !cause.automatic {
+    if !automatic {
         let who = match event.audience() {
             Audience::Approvers => "role IN ('approver', 'admin')",
             Audience::Creator => "id = $1",
             Audience::Buyers => "role IN ('purchaser', 'admin')",
+            Audience::ApproversAndBuyers => "role IN ('approver', 'purchaser', 'admin')",
         };
         let rows = sqlx::query_as::<_, (i64, String)>(&format!(
             "SELECT id, email FROM users WHERE active = 1 AND email_notifications = 1 AND {who} AND id <> $2 AND id <> $3 AND id <> $4 ORDER BY id"
         ))
         .bind(created_by.unwrap_or(0))
-        .bind(cause.actor_id.unwrap_or(0))
+        .bind(actor_id.unwrap_or(0))
         // Approvers: not the creator, nor the first approver of two.
         .bind(if event.audience() == Audience::Approvers {
             created_by.unwrap_or(0)
@@ -117,7 +195,7 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
             "INSERT INTO deliveries (key, notification_id, channel, user_id, webhook_id, recipient, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
              VALUES {rows}"
         );
-        let mut q = sqlx::query(&sql).bind(&now).bind(&give_up).bind(DeliveryStatus::Pending.as_str());
+        let mut q = sqlx::query(&sql).bind(now).bind(&give_up).bind(DeliveryStatus::Pending.as_str());
         for (user_id, webhook_id, channel, recipient) in chunk {
             q = q
                 .bind(new_key())
@@ -129,5 +207,5 @@ pub async fn record(tx: &mut Tx, event: Event, cause: &Cause<'_>) -> Result<Opti
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(Some(id))
+    Ok(())
 }

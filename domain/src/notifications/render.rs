@@ -2,7 +2,7 @@
 //! webhook bodies (generic JSON, Slack, Teams). Pure.
 
 use super::{Audience, Event};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// A notification as the outbox stored it.
@@ -13,7 +13,14 @@ pub struct Stored {
     pub at: String,
     pub actor_name: String,
     pub message: String,
-    pub po: PoSummary,
+    pub about: About,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone)]
+pub enum About {
+    Po(PoSummary),
+    Subscription(SubscriptionSummary),
 }
 
 /// The PO as it was when the event happened.
@@ -29,28 +36,68 @@ pub struct PoSummary {
     pub created_by: Option<String>,
 }
 
-impl Stored {
-    /// `NEXOS_PUBLIC_URL/purchase-orders/<id>`: where the approver signs.
-    pub fn url(&self, public_url: &str) -> String {
-        format!("{}/purchase-orders/{}", public_url.trim_end_matches('/'), self.po.id)
+/// A subscription as it was when its notice was written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriptionSummary {
+    pub id: i64,
+    pub company_id: i64,
+    pub company: String,
+    pub vendor: String,
+    pub product: String,
+    pub quantity: i64,
+    /// The commitment end (RFC 3339).
+    pub commitment_end: String,
+    /// Whole days from the notice to the commitment end.
+    pub days_left: i64,
+}
+
+impl SubscriptionSummary {
+    fn ends(&self) -> &str {
+        self.commitment_end.get(..10).unwrap_or(&self.commitment_end)
     }
 
-    fn amount(&self) -> String {
-        let n = crate::money::format_cents(self.po.total_cents);
-        if self.po.currency == "USD" {
-            format!("${n}")
-        } else {
-            format!("{n} {}", self.po.currency)
+    fn in_days(&self) -> String {
+        match self.days_left {
+            0 => "today".into(),
+            1 => "in 1 day".into(),
+            d => format!("in {d} days"),
+        }
+    }
+}
+
+impl Stored {
+    /// Where to act: `NEXOS_PUBLIC_URL/purchase-orders/<id>` (where the
+    /// approver signs), or the subscription on its company's page.
+    pub fn url(&self, public_url: &str) -> String {
+        let base = public_url.trim_end_matches('/');
+        match &self.about {
+            About::Po(po) => format!("{base}/purchase-orders/{}", po.id),
+            About::Subscription(s) => format!("{base}/companies/{}#subscription-{}", s.company_id, s.id),
         }
     }
 
-    fn company(&self) -> &str {
-        self.po.company.as_deref().unwrap_or("no customer")
+    fn amount(po: &PoSummary) -> String {
+        let n = crate::money::format_cents(po.total_cents);
+        if po.currency == "USD" {
+            format!("${n}")
+        } else {
+            format!("{n} {}", po.currency)
+        }
+    }
+
+    fn company(po: &PoSummary) -> &str {
+        po.company.as_deref().unwrap_or("no customer")
     }
 
     /// One line: what happened.
     pub fn headline(&self) -> String {
-        let n = &self.po.number;
+        let po = match &self.about {
+            About::Po(po) => po,
+            About::Subscription(s) => {
+                return format!("{} for {}: the commitment ends {} ({})", s.product, s.company, s.in_days(), s.ends());
+            }
+        };
+        let n = &po.number;
         match self.event {
             Event::PoSubmitted => format!("{n} is waiting for your approval"),
             Event::PoApproved => format!("{n} was approved by {}", self.actor_name),
@@ -59,11 +106,19 @@ impl Stored {
             Event::DispatchFailed => format!("{n}: the order to Pax8 needs attention"),
             Event::DispatchProvisioned => format!("{n}: the subscriptions are active at Pax8"),
             Event::QboPushFailed => format!("{n}: the push to QuickBooks failed"),
+            Event::SubscriptionRenewing => format!("{n}: a commitment ends soon"),
         }
     }
 
-    /// The subject names the PO number, the customer and the total.
+    /// The subject names the PO number, the customer and the total; a
+    /// renewal notice, when, what and for whom.
     pub fn subject(&self) -> String {
+        let po = match &self.about {
+            About::Po(po) => po,
+            About::Subscription(s) => {
+                return format!("Commitment ends {}: {}, {}, {} seats", s.in_days(), s.product, s.company, s.quantity);
+            }
+        };
         let what = match self.event {
             Event::PoSubmitted => "needs your approval",
             Event::PoApproved => "approved",
@@ -72,21 +127,32 @@ impl Stored {
             Event::DispatchFailed => "dispatch needs attention",
             Event::DispatchProvisioned => "provisioned",
             Event::QboPushFailed => "QuickBooks push failed",
+            Event::SubscriptionRenewing => "commitment ends soon",
         };
-        format!("{} {what}: {}, {}", self.po.number, self.company(), self.amount())
+        format!("{} {what}: {}, {}", po.number, Self::company(po), Self::amount(po))
     }
 
     fn facts(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("Customer", self.company().to_string()),
-            ("Vendor", self.po.vendor.clone().unwrap_or_else(|| "—".into())),
-            ("Total", self.amount()),
-            ("Raised by", self.po.created_by.clone().unwrap_or_else(|| "—".into())),
-        ]
+        match &self.about {
+            About::Po(po) => vec![
+                ("Customer", Self::company(po).to_string()),
+                ("Vendor", po.vendor.clone().unwrap_or_else(|| "—".into())),
+                ("Total", Self::amount(po)),
+                ("Raised by", po.created_by.clone().unwrap_or_else(|| "—".into())),
+            ],
+            About::Subscription(s) => vec![
+                ("Customer", s.company.clone()),
+                ("Product", s.product.clone()),
+                ("Vendor", s.vendor.clone()),
+                ("Seats", s.quantity.to_string()),
+                ("Commitment ends", s.ends().to_string()),
+            ],
+        }
     }
 
     fn action(&self) -> &'static str {
         match self.event {
+            Event::SubscriptionRenewing => "Change or cancel it",
             Event::PoSubmitted => "Review and sign",
             Event::DispatchFailed => "Fix it on the PO",
             Event::QboPushFailed => "Push it again from the PO",
@@ -99,6 +165,7 @@ impl Stored {
             Audience::Approvers => "you approve purchase orders",
             Audience::Creator => "you raised this purchase order",
             Audience::Buyers => "you look after purchasing",
+            Audience::ApproversAndBuyers => "you approve or look after purchasing",
         }
     }
 
@@ -145,23 +212,44 @@ impl Stored {
     }
 
     /// Our own JSON: `{id, event, at, po: {id, number, status, total_cents,
-    /// currency, company, vendor, url}}`.
+    /// currency, company, vendor, url}}`, or for a renewal notice
+    /// `subscription: {id, company_id, company, vendor, product, quantity,
+    /// commitment_end, days_left, url}` in place of `po`.
     pub fn generic(&self, public_url: &str) -> Value {
-        json!({
-            "id": self.key,
-            "event": self.event.as_str(),
-            "at": self.at,
-            "po": {
-                "id": self.po.id,
-                "number": self.po.number,
-                "status": self.po.status,
-                "total_cents": self.po.total_cents,
-                "currency": self.po.currency,
-                "company": self.po.company,
-                "vendor": self.po.vendor,
-                "url": self.url(public_url),
-            }
-        })
+        let url = self.url(public_url);
+        match &self.about {
+            About::Po(po) => json!({
+                "id": self.key,
+                "event": self.event.as_str(),
+                "at": self.at,
+                "po": {
+                    "id": po.id,
+                    "number": po.number,
+                    "status": po.status,
+                    "total_cents": po.total_cents,
+                    "currency": po.currency,
+                    "company": po.company,
+                    "vendor": po.vendor,
+                    "url": url,
+                }
+            }),
+            About::Subscription(s) => json!({
+                "id": self.key,
+                "event": self.event.as_str(),
+                "at": self.at,
+                "subscription": {
+                    "id": s.id,
+                    "company_id": s.company_id,
+                    "company": s.company,
+                    "vendor": s.vendor,
+                    "product": s.product,
+                    "quantity": s.quantity,
+                    "commitment_end": s.commitment_end,
+                    "days_left": s.days_left,
+                    "url": url,
+                }
+            }),
+        }
     }
 
     /// A Slack incoming webhook's message: `text` (required; the
@@ -229,7 +317,7 @@ mod tests {
             at: "2026-12-01T10:00:00Z".into(),
             actor_name: "Ann Approver".into(),
             message: "Rejected: <script>not this</script> & that".into(),
-            po: PoSummary {
+            about: About::Po(PoSummary {
                 id: 7,
                 number: "PO-2026-0007".into(),
                 status: "rejected".into(),
@@ -238,7 +326,7 @@ mod tests {
                 company: Some("Acme Dental".into()),
                 vendor: Some("Pax8".into()),
                 created_by: Some("Tess Tech".into()),
-            },
+            }),
         }
     }
 
@@ -267,5 +355,41 @@ mod tests {
         let teams = s.teams("https://po.example");
         assert_eq!(teams["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive");
         assert_eq!(teams["attachments"][0]["content"]["type"], "AdaptiveCard");
+    }
+
+    #[test]
+    fn a_renewal_notice_names_the_subscription_and_links_to_it() {
+        let s = Stored {
+            key: "dlv_2".into(),
+            event: Event::SubscriptionRenewing,
+            at: "2026-12-01T10:00:00Z".into(),
+            actor_name: "NEXOS".into(),
+            message: "Change its seats or cancel it before then.".into(),
+            about: About::Subscription(SubscriptionSummary {
+                id: 3,
+                company_id: 2,
+                company: "Acme <Dental>".into(),
+                vendor: "Pax8".into(),
+                product: "M365 Business Premium".into(),
+                quantity: 25,
+                commitment_end: "2026-12-31T00:00:00Z".into(),
+                days_left: 30,
+            }),
+        };
+        assert_eq!(s.subject(), "Commitment ends in 30 days: M365 Business Premium, Acme <Dental>, 25 seats");
+        let text = s.text("https://po.example/");
+        assert!(text.contains("Commitment ends: 2026-12-31"), "{text}");
+        assert!(text.contains("Change or cancel it: https://po.example/companies/2#subscription-3"), "{text}");
+        assert!(text.contains("you approve or look after purchasing"), "{text}");
+        assert!(s.html("https://po.example").contains("Acme &lt;Dental&gt;"), "escaped");
+        let g = s.generic("https://po.example");
+        assert!(g.get("po").is_none());
+        assert_eq!(g["subscription"]["days_left"], 30);
+        let slack = s.slack("https://po.example");
+        assert!(slack["blocks"][0]["text"]["text"].as_str().unwrap().starts_with(
+            "*<https://po.example/companies/2#subscription-3|M365 Business Premium for Acme &lt;Dental&gt;: the commitment ends in 30 days (2026-12-31)"
+        ));
+        let teams = s.teams("https://po.example");
+        assert_eq!(teams["attachments"][0]["content"]["actions"][0]["title"], "Change or cancel it");
     }
 }

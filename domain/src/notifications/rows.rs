@@ -3,7 +3,7 @@
 //! the sandbox mailbox; and the mapping into the shared models.
 
 use super::deliver::Claimed;
-use super::render::{PoSummary, Stored};
+use super::render::{About, Stored, SubscriptionSummary};
 use super::{Channel, Delivery, DeliveryStatus, Event, SandboxMail, Webhook, WebhookKind};
 use crate::store::from_json;
 use crate::store::leases::Fence;
@@ -15,8 +15,8 @@ pub(super) fn webhook_events(json: &str) -> Result<Vec<Event>> {
 }
 
 pub(super) const DELIVERY_COLS: &str = "d.id, d.key, d.channel, d.recipient, d.webhook_id, d.status, d.attempts, d.last_code, d.last_error,
-    d.next_attempt_at, d.created_at, d.delivered_at, n.event, n.po_id, p.number AS po_number";
-pub(super) const DELIVERY_FROM: &str = "deliveries d JOIN notifications n ON n.id = d.notification_id JOIN purchase_orders p ON p.id = n.po_id";
+    d.next_attempt_at, d.created_at, d.delivered_at, n.event, n.po_id, p.number AS po_number, n.subscription_id, n.subscription";
+pub(super) const DELIVERY_FROM: &str = "deliveries d JOIN notifications n ON n.id = d.notification_id LEFT JOIN purchase_orders p ON p.id = n.po_id";
 
 /// A delivery as [`DELIVERY_COLS`] give it.
 #[derive(sqlx::FromRow)]
@@ -34,13 +34,30 @@ pub(super) struct DeliveryRow {
     created_at: String,
     delivered_at: Option<String>,
     event: String,
-    po_id: i64,
-    po_number: String,
+    po_id: Option<i64>,
+    po_number: Option<String>,
+    subscription_id: Option<i64>,
+    subscription: Option<String>,
 }
 
 impl DeliveryRow {
     pub(super) fn into_model(self) -> Result<Delivery> {
         let status = DeliveryStatus::from_stored(&self.status)?;
+        let subscription = self
+            .subscription
+            .as_deref()
+            .map(|j| from_json::<SubscriptionSummary>(j, "notification subscription"))
+            .transpose()?;
+        let about = match (&self.po_number, &subscription) {
+            (Some(n), None) => n.clone(),
+            (None, Some(s)) => format!("{}, {}", s.product, s.company),
+            _ => {
+                return Err(Error::internal_from(
+                    "reading a delivery",
+                    "its notification is about neither a PO nor a subscription",
+                ))
+            }
+        };
         Ok(Delivery {
             id: self.id,
             key: self.key,
@@ -50,6 +67,9 @@ impl DeliveryRow {
             webhook_id: self.webhook_id,
             po_id: self.po_id,
             po_number: self.po_number,
+            subscription_id: self.subscription_id,
+            company_id: subscription.as_ref().map(|s| s.company_id),
+            about,
             status,
             attempts: self.attempts,
             last_code: self.last_code,
@@ -110,7 +130,8 @@ pub(super) struct ClaimedRow {
     at: String,
     actor_name: String,
     message: String,
-    po: String,
+    po: Option<String>,
+    subscription: Option<String>,
     kind: Option<String>,
     url_sealed: Option<String>,
     secret_sealed: Option<String>,
@@ -129,7 +150,11 @@ impl ClaimedRow {
             )),
             None => None,
         };
-        let po: PoSummary = from_json(&self.po, "notification PO")?;
+        let about = match (self.po, self.subscription) {
+            (Some(po), None) => About::Po(from_json(&po, "notification PO")?),
+            (None, Some(s)) => About::Subscription(from_json(&s, "notification subscription")?),
+            _ => return Err(Error::internal_from("reading a notification", "it is about neither a PO nor a subscription")),
+        };
         Ok(Claimed {
             id: fence.id,
             fence,
@@ -144,7 +169,7 @@ impl ClaimedRow {
                 at: self.at,
                 actor_name: self.actor_name,
                 message: self.message,
-                po,
+                about,
             },
         })
     }

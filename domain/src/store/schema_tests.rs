@@ -79,3 +79,69 @@ async fn both_migration_folders_make_the_same_schema() {
     assert_eq!(only(&sqlite, &postgres), Vec::<String>::new(), "only on SQLite");
     assert_eq!(only(&postgres, &sqlite), Vec::<String>::new(), "only on PostgreSQL");
 }
+
+/// The migrations up to `version` alone, from a copy of this backend's folder.
+async fn migrate_until(s: &Store, version: i64) {
+    let dialect = match s.backend() {
+        crate::store::Backend::Sqlite => "sqlite",
+        crate::store::Backend::Postgres => "postgres",
+    };
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(dialect);
+    let to = std::env::temp_dir().join(format!("nexos-migrations-{dialect}-{version}-{}", std::process::id()));
+    std::fs::create_dir_all(&to).unwrap();
+    for f in std::fs::read_dir(&from).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().into_string().unwrap();
+        if name[..4].parse::<i64>().unwrap() <= version {
+            std::fs::copy(f.path(), to.join(&name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(to.as_path()).await.unwrap().run(s.pool()).await.unwrap();
+    std::fs::remove_dir_all(&to).unwrap();
+}
+
+// A server upgraded with notifications already sent: SQLite rebuilds the
+// notifications table (to make its PO optional) under the deliveries that
+// reference it; every row keeps its id and its deliveries.
+crate::both_backends!(notifications_survive_the_renewal_notices_migration);
+async fn notifications_survive_the_renewal_notices_migration(b: &'static str) {
+    let url = crate::testing::fresh_database_url(b).await;
+    let s = Store::open(&url, 4).await.unwrap();
+    migrate_until(&s, 21).await;
+    let f = crate::fixtures::purchase_orders::fixture_in(s.clone()).await;
+    f.s.create_user(crate::testing::new_user("second@x.test", crate::users::Role::Approver))
+        .await
+        .unwrap();
+    let po =
+        f.s.create_po(&f.tech, &crate::fixtures::purchase_orders::input(&f, 2, 40_000), true)
+            .await
+            .unwrap();
+    let count = |sql: &'static str| {
+        let s = s.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(s.pool()).await.unwrap() }
+    };
+    let (notifications, deliveries) = (
+        count("SELECT COUNT(*) FROM notifications").await,
+        count("SELECT COUNT(*) FROM deliveries").await,
+    );
+    assert!(notifications >= 1 && deliveries >= 2, "{b}: {notifications} {deliveries}");
+    s.migrate().await.unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM notifications").await, notifications, "{b}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id").await,
+        deliveries,
+        "{b}: every delivery still finds its notification"
+    );
+    if s.backend() == crate::store::Backend::Sqlite {
+        let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(s.pool()).await.unwrap();
+        assert!(broken.is_empty(), "{b}: {} broken references", broken.len());
+    }
+    let d = s.deliveries(None, 10).await.unwrap();
+    assert!(d.iter().all(|d| d.po_id == Some(po.id) && d.about == po.number), "{b}: {d:?}");
+    // New notifications take ids after the old ones.
+    let before: i64 = count("SELECT MAX(id) FROM notifications").await;
+    f.s.create_po(&f.tech, &crate::fixtures::purchase_orders::input(&f, 3, 40_000), true)
+        .await
+        .unwrap();
+    assert!(count("SELECT MAX(id) FROM notifications").await > before, "{b}");
+}

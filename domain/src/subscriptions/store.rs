@@ -63,7 +63,12 @@ impl Store {
         if !(1..=730).contains(&days) {
             return Err(Error::validation("days", "Days must be between 1 and 730."));
         }
-        let now = chrono::Utc::now();
+        self.commitments_ending(chrono::Utc::now(), days, MAX_LIST).await
+    }
+
+    /// Up to `limit` renewing subscriptions whose commitment ends between
+    /// `now` and `days` later, soonest first.
+    pub(crate) async fn commitments_ending(&self, now: chrono::DateTime<chrono::Utc>, days: i64, limit: i64) -> Result<Vec<Renewal>> {
         let rows = sqlx::query_as::<_, RenewalRow>(&format!(
             "{RENEWAL_SELECT} WHERE s.commitment_end IS NOT NULL AND s.commitment_end >= $1 AND s.commitment_end <= $2 AND s.status NOT IN ($3, $4)
              ORDER BY s.commitment_end, s.id LIMIT $5"
@@ -72,7 +77,7 @@ impl Store {
         .bind(clock::format(now + chrono::Duration::days(days)))
         .bind(SubscriptionStatus::Cancelled.as_str())
         .bind(SubscriptionStatus::PendingCancel.as_str())
-        .bind(MAX_LIST)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
