@@ -49,6 +49,34 @@ async function changeOrder(page: Page): Promise<string[]> {
   return [`/purchase-orders/${(await res.json()).id}`];
 }
 
+/** An approved Pax8 PO never dispatched (its procurement panel has no dispatch to ask for): one seat, under the auto-approval limit. */
+async function undispatched(page: Page): Promise<string[]> {
+  const post = async (fn: string, data: object) => {
+    const res = await page.request.post(`/api/${fn}`, { data });
+    expect(res.ok(), `${fn}: ${await res.text()}`).toBeTruthy();
+    return res.json();
+  };
+  const pax8 = (await post('vendors/list', {})).find((v: any) => v.distributor === 'pax8');
+  const product = (await post('products/list', { vendor_id: pax8.id })).find((p: any) => p.distributor_product_id);
+  const company = (await post('companies/list', {})).find((c: any) => c.pax8_company_id);
+  const po = await post('purchase-orders/create', {
+    vendor_id: pax8.id,
+    company_id: company.id,
+    lines: [{ product_id: product.id, description: product.name, quantity: 1, unit_cost_cents: product.unit_cost_cents }],
+    submit: true,
+  });
+  expect(po.status, 'approved at once, under the limit').toBe('approved');
+  return [`/purchase-orders/${po.id}`];
+}
+
+/** Console errors and uncaught exceptions of a page, named by its path. */
+function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${new URL(page.url()).pathname}: console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`${new URL(page.url()).pathname}: ${e}`));
+  return errors;
+}
+
 /** The first link of a list page that leads to one item (a company, a contract). */
 async function firstItem(page: Page, list: string, prefix: string, within = ''): Promise<string[]> {
   await page.goto(list);
@@ -67,7 +95,9 @@ for (const width of [1280, 390]) {
     await signIn(page, 'admin@demo.msp');
     const found: string[] = [];
     const po = await pendingPo(page);
-    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/')), ...(await subscribedCompany(page)), ...(await changeOrder(page))];
+    const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/contracts', '/contracts/')), ...(await subscribedCompany(page)), ...(await changeOrder(page)), ...(await undispatched(page))];
+    // No page logs an error to the console.
+    const errors = consoleErrors(page);
     for (const path of [...pages, ...items, po, `${po}/edit`, `${po}/print`]) {
       await page.goto(path);
       // The printed PO is a plain page: nothing to hydrate.
@@ -80,6 +110,7 @@ for (const width of [1280, 390]) {
     await page.goto('/login');
     for (const v of await violations(page)) found.push(`/login: ${v}`);
     expect(found, found.join('\n')).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
   });
 }
 
@@ -91,6 +122,7 @@ for (const email of ['approver@demo.msp', 'purchaser@demo.msp', 'tech@demo.msp',
     await signIn(page, email);
     const found: string[] = [];
     const items = [...(await firstItem(page, '/companies', '/companies/')), ...(await firstItem(page, '/purchase-orders', '/purchase-orders/', '[data-testid="po-list"]'))];
+    const errors = consoleErrors(page);
     for (const path of [...pages, ...items]) {
       await page.goto(path);
       await expect(page.locator('body[data-hydrated="true"]'), `${path} hydrates`).toHaveCount(1);
@@ -99,5 +131,6 @@ for (const email of ['approver@demo.msp', 'purchaser@demo.msp', 'tech@demo.msp',
       if (wide > 390) found.push(`${path}: ${wide} px wide at 390 px`);
     }
     expect(found, found.join('\n')).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
   });
 }

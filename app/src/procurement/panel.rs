@@ -22,10 +22,19 @@ async fn dispatch_of(po_id: i64) -> DispatchAnswer {
 }
 
 /// `pax8`: the PO's vendor is Pax8 (it can be checked with Pax8).
+/// `dispatched`: the PO has a dispatch (its `procurement_status`); when it
+/// has none, nothing is asked until someone dispatches it (asking would
+/// answer 404, an error in the browser's console on every load).
 /// `may_dispatch`, `may_retry`: what the policy permits this user
 /// (`domain::purchase_orders::policy`), asked by the PO page.
 #[component]
-pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optional)] may_dispatch: bool, #[prop(optional)] may_retry: bool) -> impl IntoView {
+pub fn ProcurementPanel(
+    po_id: i64,
+    #[prop(optional)] pax8: bool,
+    #[prop(optional)] dispatched: bool,
+    #[prop(optional)] may_dispatch: bool,
+    #[prop(optional)] may_retry: bool,
+) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let dispatch = ServerAction::<DispatchPo>::new();
     let check = ServerAction::<CheckPo>::new();
@@ -37,10 +46,13 @@ pub fn ProcurementPanel(po_id: i64, #[prop(optional)] pax8: bool, #[prop(optiona
     let once = use_context::<crate::components::RenderOnce<DispatchAnswer>>();
     let current = Resource::new(
         move || (tick.get(), dispatch.version().get(), retry.version().get(), abandon.version().get()),
-        move |_| {
+        move |asked| {
             #[cfg(feature = "ssr")]
             let once = once.clone();
             async move {
+                if !dispatched && asked == (0, 0, 0, 0) {
+                    return Ok(None);
+                }
                 #[cfg(feature = "ssr")]
                 if let Some(once) = once {
                     return once.get_or_fetch(|| dispatch_of(po_id)).await;

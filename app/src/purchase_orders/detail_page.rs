@@ -234,7 +234,8 @@ fn PoView(po: PurchaseOrder, user: Option<User>, require_signature: bool, rules:
         </section>
         {(po.vendor.distributor.is_some() && (po.status.is_committed() || po.revision.is_some())).then(|| {
             let pax8 = po.vendor.distributor == Some(domain::catalog::Distributor::Pax8);
-            view! { <crate::procurement::ProcurementPanel po_id=id pax8 may_dispatch=may(Action::Dispatch) may_retry=may(Action::Retry) /> }
+            let dispatched = po.procurement_status.is_some();
+            view! { <crate::procurement::ProcurementPanel po_id=id pax8 dispatched may_dispatch=may(Action::Dispatch) may_retry=may(Action::Retry) /> }
         })}
         {(domain::quickbooks::pushable(po.status) && (po.qbo.is_some() || may(Action::Push))).then(|| view! {
             <crate::quickbooks::QboPoPanel po_id=id qbo=po.qbo.clone() can_push=may(Action::Push) />
