@@ -113,13 +113,17 @@ pub fn App() -> impl IntoView {
 
 // With the `split` feature (release builds: `cargo leptos build --split
 // --features split`), the pages other than the list of purchase orders (the
-// landing page) are lazily loaded, in three groups: the pages of one PO
-// (view, new, edit, print), the other pages of the app, and sign-in. The code
+// landing page) are lazily loaded, in groups: a PO's page and its print, the
+// editor (new, edit), the approvals inbox, the other pages of the app, and
+// sign-in, so that a page loads only what it shows (the PO page an approver
+// opens from a mail does not download the editor, nor the inbox the rest
+// of the app; bench/FINDINGS.md, "First load per page"). The code
 // of each group goes to wasm chunks the browser fetches only when it shows a
 // page of that group; the server names the chunks of the page it renders in
 // the page head, so they load alongside the main wasm. Few groups, because
 // wasm-split makes a chunk for each set of groups sharing code: one lazy
-// route per page made 130 chunks (requests) for the list alone. Pages load
+// route per page made 130 chunks (requests) for the list alone; five
+// groups make fifteen. Pages load
 // their own data, as before. Without the feature (a build without `--split`)
 // every page is in the one wasm.
 #[cfg(feature = "split")]
@@ -181,12 +185,27 @@ mod lazy_pages {
     }
 
     #[leptos::lazy]
-    fn po_pages(page: Page) -> AnyView {
+    fn po_view_pages(page: Page) -> AnyView {
         match page {
             Page::Po => view! { <PoPage /> }.into_any(),
+            Page::PoPrint => view! { <PoPrintPage /> }.into_any(),
+            _ => ().into_any(),
+        }
+    }
+
+    #[leptos::lazy]
+    fn po_editor_pages(page: Page) -> AnyView {
+        match page {
             Page::NewPo => view! { <NewPoPage /> }.into_any(),
             Page::EditPo => view! { <EditPoPage /> }.into_any(),
-            Page::PoPrint => view! { <PoPrintPage /> }.into_any(),
+            _ => ().into_any(),
+        }
+    }
+
+    #[leptos::lazy]
+    fn inbox_pages(page: Page) -> AnyView {
+        match page {
+            Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
             _ => ().into_any(),
         }
     }
@@ -202,7 +221,6 @@ mod lazy_pages {
             Page::Contracts => view! { <ContractsPage /> }.into_any(),
             Page::Contract => view! { <ContractPage /> }.into_any(),
             Page::Settings => view! { <SettingsPage /> }.into_any(),
-            Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
             Page::Spend => view! { <SpendPage /> }.into_any(),
             Page::Renewals => view! { <RenewalsPage /> }.into_any(),
             _ => ().into_any(),
@@ -211,8 +229,12 @@ mod lazy_pages {
 
     // The router loads a lazy route's code (`preload`) before it renders or
     // hydrates the route, so that hydration finds the page's view ready.
+    // A route whose page leads to a page of another group (the editor, on
+    // save, to the PO's page) names that group too (`+ group`): its code
+    // is fetched in the background once the route's own is in, so that
+    // leaving the editor shows the PO at once, never the editor again.
     macro_rules! lazy_route {
-        ($($route:ident => $group:ident($page:ident) $preload:ident,)*) => {$(
+        ($($route:ident => $group:ident($page:ident) $preload:ident $(+ $next:ident)?,)*) => {$(
             pub struct $route;
 
             impl LazyRoute for $route {
@@ -222,7 +244,10 @@ mod lazy_pages {
 
                 async fn preload() {
                     #[cfg(target_arch = "wasm32")]
-                    $preload().await;
+                    {
+                        $preload().await;
+                        $(leptos::task::spawn_local($next());)?
+                    }
                 }
 
                 async fn view(_this: Self) -> AnyView {
@@ -234,10 +259,10 @@ mod lazy_pages {
 
     lazy_route! {
         LoginRoute => sign_in_pages(Login) __preload_sign_in_pages,
-        PoRoute => po_pages(Po) __preload_po_pages,
-        NewPoRoute => po_pages(NewPo) __preload_po_pages,
-        EditPoRoute => po_pages(EditPo) __preload_po_pages,
-        PoPrintRoute => po_pages(PoPrint) __preload_po_pages,
+        PoRoute => po_view_pages(Po) __preload_po_view_pages,
+        NewPoRoute => po_editor_pages(NewPo) __preload_po_editor_pages + __preload_po_view_pages,
+        EditPoRoute => po_editor_pages(EditPo) __preload_po_editor_pages + __preload_po_view_pages,
+        PoPrintRoute => po_view_pages(PoPrint) __preload_po_view_pages,
         ProcurementRoute => other_pages(Procurement) __preload_other_pages,
         CompaniesRoute => other_pages(Companies) __preload_other_pages,
         CompanyRoute => other_pages(Company) __preload_other_pages,
@@ -246,7 +271,7 @@ mod lazy_pages {
         ContractsRoute => other_pages(Contracts) __preload_other_pages,
         ContractRoute => other_pages(Contract) __preload_other_pages,
         SettingsRoute => other_pages(Settings) __preload_other_pages,
-        ApprovalsRoute => other_pages(Approvals) __preload_other_pages,
+        ApprovalsRoute => inbox_pages(Approvals) __preload_inbox_pages,
         SpendRoute => other_pages(Spend) __preload_other_pages,
         RenewalsRoute => other_pages(Renewals) __preload_other_pages,
     }
